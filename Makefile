@@ -1,0 +1,32 @@
+# Every target creates .venv and installs on first use, so a fresh clone needs nothing else.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAGE ?= dev
+ROLE ?= buyer
+SELLER ?=
+STAGES := local dev prod
+export AWS_DEFAULT_REGION ?= eu-central-1
+
+.PHONY: install run test token check-stage
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (set PYTHON=python3.11)"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: install  ## moto server + demo sellers + chalice local on 127.0.0.1 (MOTO_PORT, API_PORT)
+	$(PY) -m chalicelib.local_stack run
+
+test: install  ## the whole suite: unit, integration (moto), end-to-end (HTTP against the local stack)
+	$(PY) -m pytest
+
+token: install  ## make token ROLE=seller SELLER=demo-chat
+	@$(PY) -m chalicelib.local_stack token --role $(ROLE) $(if $(SELLER),--seller $(SELLER))
+
+check-stage:  # chalice silently falls back to defaults for an unknown stage: refuse it here
+	@case " $(STAGES) " in *" $(STAGE) "*) ;; *) echo "unknown STAGE '$(STAGE)'; use one of: $(STAGES)" >&2; exit 2;; esac

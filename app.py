@@ -1,0 +1,126 @@
+"""Contact Resolver: routes, authorizer and queue consumer. Wiring only; the logic lives in chalicelib/."""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from typing import Any
+
+from chalice import AuthResponse, Chalice, Response
+
+from chalicelib import http
+from chalicelib.auth import InvalidToken, caller_context, verify_token
+from chalicelib.config import get_config
+from chalicelib.logs import get_logger, log
+from chalicelib.models import BatchRequest, ChannelSettingsUpdate, SellerSettings
+from chalicelib.service import ContactService
+
+app = Chalice(app_name="contact-resolver")
+get_logger(get_config().log_level)
+
+
+@cache
+def get_service() -> ContactService:
+    """Built on first use, once per container: import stays cheap, tests can replace it."""
+    from chalicelib.aws import client
+    from chalicelib.events import SqsEventPublisher
+    from chalicelib.settings_store import DynamoSettingsStore
+
+    config = get_config()
+    return ContactService(
+        DynamoSettingsStore(client("dynamodb"), config.seller_table_name),
+        SqsEventPublisher(client("sqs"), config.support_queue_url),
+    )
+
+
+@app.authorizer(ttl_seconds=60)
+def jwt_auth(auth_request: Any) -> Any:
+    """Valid token: allow every route (roles are checked per route, with a JSON 403). Else deny."""
+    try:
+        caller = verify_token(auth_request.token, get_config())
+    except InvalidToken as exc:
+        log(logging.WARNING, "token_rejected", reason=str(exc))
+        return deny(auth_request.method_arn)
+    return AuthResponse(routes=["*"], principal_id=caller.sub, context=caller_context(caller))
+
+
+def deny(method_arn: str) -> dict[str, Any]:
+    statement = {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": [method_arn]}
+    return {"principalId": "anonymous", "policyDocument": {"Version": "2012-10-17", "Statement": [statement]}}
+
+
+@app.middleware("http")
+def json_error_shape(event: Any, get_response: Any) -> Response:
+    return http.reshape_chalice_error(get_response(event))
+
+
+@app.route("/v1/sellers/{seller_id}/contact-options", methods=["GET"], authorizer=jwt_auth)
+@http.json_errors
+def contact_options(seller_id: str) -> Response:
+    request = app.current_request
+    result = get_service().resolve_one(
+        http.seller_id_param(seller_id), http.topic_param(request), http.current_caller(request), http.request_id(request)
+    )
+    return http.json_response(result)
+
+
+@app.route("/v1/contact-options/batch", methods=["POST"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
+@http.json_errors
+def contact_options_batch() -> Response:
+    request = app.current_request
+    caller = http.current_caller(request)
+    batch = http.parse_body(request, BatchRequest)
+    return http.json_response(get_service().resolve_batch(batch, caller, http.request_id(request)))
+
+
+@app.route("/v1/sellers/{seller_id}/channels", methods=["GET"], authorizer=jwt_auth)
+@http.json_errors
+def get_channels(seller_id: str) -> Response:
+    request = app.current_request
+    settings = get_service().get_settings(http.seller_id_param(seller_id), http.current_caller(request))
+    return settings_response(settings)
+
+
+@app.route("/v1/sellers/{seller_id}/channels", methods=["PUT"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
+@http.json_errors
+def put_channels(seller_id: str) -> Response:
+    request = app.current_request
+    caller = http.current_caller(request)
+    update = http.parse_body(request, ChannelSettingsUpdate)
+    settings = get_service().replace_settings(
+        http.seller_id_param(seller_id),
+        update,
+        http.expected_version(request, update.version),
+        caller,
+        http.request_id(request),
+    )
+    return settings_response(settings)
+
+
+@app.route("/v1/sellers/{seller_id}/channels", methods=["PATCH"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
+@http.json_errors
+def patch_channels(seller_id: str) -> Response:
+    request = app.current_request
+    caller = http.current_caller(request)
+    patch = http.patch_body(request)
+    settings = get_service().patch_settings(
+        http.seller_id_param(seller_id),
+        patch,
+        http.expected_version(request, patch.pop("version", None)),
+        caller,
+        http.request_id(request),
+    )
+    return settings_response(settings)
+
+
+def settings_response(settings: SellerSettings) -> Response:
+    return http.json_response(settings, headers={"ETag": f'"{settings.version}"'})
+
+
+@app.route("/v1/health", methods=["GET"])
+@http.json_errors
+def health() -> Response:
+    from chalicelib.health import check
+
+    status = check(get_config())
+    return Response(status, status_code=200 if status["status"] == "ok" else 503)

@@ -1,0 +1,72 @@
+"""JWT verification for the authorizer, and minting demo tokens for the local stage.
+
+PyJWT (and cryptography behind it) is imported inside the functions: only the
+authorizer Lambda needs it, the API handler's cold start does not pay for it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pydantic import ValidationError
+
+from chalicelib.config import Config
+from chalicelib.models import Caller, Role
+
+REQUIRED_CLAIMS = ["exp", "sub", "role"]
+LEEWAY_SECONDS = 30  # clock skew between the app's token issuer and Lambda
+
+
+class InvalidToken(Exception):
+    """Why a token was refused; logged, never shown to the caller."""
+
+
+def verify_token(authorization: str, config: Config) -> Caller:
+    import jwt
+
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise InvalidToken("expected 'Bearer <token>'")
+    if config.jwt_public_key:
+        key, algorithms = config.jwt_public_key, ["RS256"]
+    elif config.jwt_secret:
+        key, algorithms = config.jwt_secret, ["HS256"]
+    else:
+        raise InvalidToken("no JWT_PUBLIC_KEY or JWT_SECRET configured")
+    try:
+        claims = jwt.decode(
+            token, key, algorithms=algorithms, options={"require": REQUIRED_CLAIMS}, leeway=LEEWAY_SECONDS
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(type(exc).__name__) from None
+    try:
+        caller = Caller(sub=claims["sub"], role=claims["role"], seller_id=claims.get("seller_id"))
+    except ValidationError:
+        raise InvalidToken("unknown role or malformed claims") from None
+    if caller.role is Role.SELLER and not caller.seller_id:
+        raise InvalidToken("seller token without seller_id")
+    return caller
+
+
+def caller_context(caller: Caller) -> dict[str, str]:
+    """Flat string context: API Gateway passes only flat values on to the route."""
+    return {"role": caller.role.value, "seller_id": caller.seller_id or ""}
+
+
+def caller_from_context(authorizer_context: dict[str, Any]) -> Caller:
+    return Caller(
+        sub=str(authorizer_context.get("principalId", "")),
+        role=authorizer_context["role"],
+        seller_id=authorizer_context.get("seller_id") or None,
+    )
+
+
+def mint_token(secret: str, role: str, sub: str, seller_id: str | None = None, ttl_seconds: int = 3600) -> str:
+    """An HS256 demo token for the local stage (see README: make token)."""
+    import jwt
+
+    claims: dict[str, Any] = {"sub": sub, "role": role, "exp": int(time.time()) + ttl_seconds}
+    if seller_id:
+        claims["seller_id"] = seller_id
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,0 +1,81 @@
+"""Errors a client can act on, and the one JSON shape they all take."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+
+class ApiError(Exception):
+    """An error answered as `{"error": {"code", "message", "details"}}` with `status`."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, details: Any = None, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        if code:
+            self.code = code
+
+    def body(self) -> dict[str, Any]:
+        return error_body(self.code, self.message, self.details)
+
+
+class BadRequest(ApiError):
+    pass
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ApiError):
+    status, code = 409, "version_conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
+class PreconditionRequired(ApiError):
+    status, code = 428, "precondition_required"
+
+
+class StoreUnavailable(Exception):
+    """DynamoDB could not answer (after botocore's retries)."""
+
+
+class VersionConflict(Exception):
+    """A conditional write lost: someone else wrote first."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(f"current version is {current_version}")
+        self.current_version = current_version
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def invalid(exc: ValidationError, message: str = "The request is not valid.") -> BadRequest:
+    """A 400 listing pydantic's field paths, without echoing the rejected input back."""
+    details = [
+        {"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"], "type": error["type"]}
+        for error in exc.errors(include_url=False, include_input=False)
+    ]
+    return BadRequest(message, details, code="validation_error")

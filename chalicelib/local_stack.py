@@ -1,0 +1,253 @@
+"""The embedded local stack: moto server on 127.0.0.1 as DynamoDB + SQS, demo sellers, chalice local.
+
+    python -m chalicelib.local_stack                                  (what `make run` does)
+    python -m chalicelib.local_stack token --role seller --seller demo-chat   (`make token`)
+
+Ctrl-C stops everything it started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from chalicelib.models import ChannelSettings, SellerSettings
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SELLER_TABLE = "seller-channels"
+SUPPORT_REQUESTS_TABLE = "support-requests"
+SUPPORT_QUEUE = "support-contact-requests"
+SUPPORT_DLQ = "support-contact-requests-dlq"
+MAX_RECEIVE_COUNT = 3  # same as infra/resources.json
+
+# Fake credentials: moto accepts anything, and they keep boto3 from looking for real ones.
+LOCAL_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "eu-central-1",
+}
+
+DEMO_SELLERS: dict[str, dict[str, Any]] = {
+    "demo-chat": {"chat": {"enabled": True}, "email": {"enabled": True, "address": "demo-chat@example.com"}},
+    "demo-email": {"email": {"enabled": True, "address": "demo-email@example.com"}},
+    "demo-phone": {
+        "phone": {
+            "enabled": True,
+            "number": "+7 495 123-45-67",
+            "hours": {
+                "timezone": "Europe/Moscow",
+                "weekly": {day: ["09:00-18:00"] for day in ("mon", "tue", "wed", "thu", "fri")},
+            },
+        }
+    },
+    "demo-none": {},
+}
+
+
+def create_resources(dynamodb: Any, sqs: Any, visibility_timeout: int = 30) -> dict[str, str]:
+    """Tables and queues as infra/resources.json defines them; returns the queue URLs."""
+    dynamodb.create_table(
+        TableName=SELLER_TABLE,
+        AttributeDefinitions=[{"AttributeName": "seller_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "seller_id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.create_table(
+        TableName=SUPPORT_REQUESTS_TABLE,
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gsi1pk", "gsi1sk")
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-day",
+                "KeySchema": [
+                    {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                    {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dlq_url = sqs.create_queue(QueueName=SUPPORT_DLQ, Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = sqs.create_queue(
+        QueueName=SUPPORT_QUEUE,
+        Attributes={
+            "VisibilityTimeout": str(visibility_timeout),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}),
+        },
+    )["QueueUrl"]
+    return {"queue_url": queue_url, "dlq_url": dlq_url}
+
+
+def seed_demo_sellers(store: Any) -> None:
+    now = datetime.now(timezone.utc)
+    for seller_id, channels in DEMO_SELLERS.items():
+        settings = SellerSettings(
+            seller_id=seller_id,
+            **ChannelSettings.model_validate(channels).model_dump(),
+            version=1,
+            updated_at=now,
+            updated_by="demo-seed",
+        )
+        store.put(settings, expected_version=0)
+
+
+def local_jwt_secret() -> str:
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    return str(config["stages"]["local"]["environment_variables"]["JWT_SECRET"])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{url}: the process exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1)  # noqa: S310 - loopback only
+            return
+        except urllib.error.HTTPError:
+            return  # it answered; any status will do
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def start_moto(port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_http(f"http://127.0.0.1:{port}/moto-api/", process=process)
+    return process
+
+
+def provision(endpoint: str, visibility_timeout: int = 30) -> dict[str, str]:
+    """Create and seed everything on the moto server at `endpoint`; returns the env the app needs."""
+    import boto3
+
+    from chalicelib.settings_store import DynamoSettingsStore
+
+    session = boto3.session.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name=LOCAL_AWS_ENV["AWS_DEFAULT_REGION"]
+    )
+    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+    urls = create_resources(dynamodb, session.client("sqs", endpoint_url=endpoint), visibility_timeout)
+    seed_demo_sellers(DynamoSettingsStore(dynamodb, SELLER_TABLE))
+    return {
+        **LOCAL_AWS_ENV,
+        "AWS_ENDPOINT_URL": endpoint,
+        "SUPPORT_QUEUE_URL": urls["queue_url"],
+        "SUPPORT_DLQ_URL": urls["dlq_url"],
+    }
+
+
+def start_api(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local",
+            "--host", "127.0.0.1", "--port", str(port), "--no-autoreload",
+        ],
+        cwd=PROJECT_DIR,
+        env={**os.environ, **env},
+    )
+    wait_for_http(f"http://127.0.0.1:{port}/v1/health", process=process)
+    return process
+
+
+def print_banner(api: str, env: dict[str, str]) -> None:
+    from chalicelib.auth import mint_token
+
+    secret = local_jwt_secret()
+    buyer = mint_token(secret, "buyer", "demo-buyer", ttl_seconds=12 * 3600)
+    support = mint_token(secret, "support", "demo-support", ttl_seconds=12 * 3600)
+    seller = mint_token(secret, "seller", "demo-chat-owner", seller_id="demo-chat", ttl_seconds=12 * 3600)
+    print(
+        f"""
+Contact Resolver is running on {api}   (moto: {env['AWS_ENDPOINT_URL']}, Ctrl-C stops both)
+
+  export BUYER='{buyer}'
+  export SELLER='{seller}'
+  export SUPPORT='{support}'
+
+  curl -s {api}/v1/health
+  curl -s -H "Authorization: Bearer $BUYER" '{api}/v1/sellers/demo-chat/contact-options?topic=product_question'
+  curl -s -H "Authorization: Bearer $BUYER" -H 'Content-Type: application/json' \\
+       -X POST {api}/v1/contact-options/batch -d '{{"seller_ids": ["demo-chat", "demo-email", "demo-phone", "demo-none"], "topic": "delivery"}}'
+  curl -s -H "Authorization: Bearer $SELLER" {api}/v1/sellers/demo-chat/channels
+  curl -s -H "Authorization: Bearer $SELLER" -H 'Content-Type: application/json' -H 'If-Match: "1"' \\
+       -X PATCH {api}/v1/sellers/demo-chat/channels -d '{{"chat": {{"enabled": false}}}}'
+
+Demo sellers: {", ".join(DEMO_SELLERS)}. Support queue: {env['SUPPORT_QUEUE_URL']}
+""",
+        flush=True,
+    )
+
+
+def run() -> int:
+    moto_port = int(os.environ.get("MOTO_PORT", "5000"))
+    api_port = int(os.environ.get("API_PORT", "8000"))
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        children.append(start_moto(moto_port))
+        env = provision(f"http://127.0.0.1:{moto_port}")
+        children.append(start_api(api_port, env))
+        print_banner(f"http://127.0.0.1:{api_port}", env)
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for child in reversed(children):
+            child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        print("stopped moto server and chalice local", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m chalicelib.local_stack", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="moto server + demo sellers + chalice local (the default)")
+    token = commands.add_parser("token", help="print a demo token signed with the local stage's key")
+    token.add_argument("--role", choices=["buyer", "seller", "support"], default="buyer")
+    token.add_argument("--seller", help="seller_id, required for --role seller")
+    token.add_argument("--sub", help="subject (user id); default demo-<role>")
+    token.add_argument("--ttl", type=int, default=12 * 3600, help="seconds until it expires (default 12 h)")
+    args = parser.parse_args(argv)
+    if args.command != "token":
+        return run()
+    if args.role == "seller" and not args.seller:
+        parser.error("--role seller needs --seller SELLER_ID (e.g. demo-chat)")
+    from chalicelib.auth import mint_token
+
+    print(mint_token(local_jwt_secret(), args.role, args.sub or f"demo-{args.role}", args.seller, args.ttl))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

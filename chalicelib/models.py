@@ -1,0 +1,314 @@
+"""Pydantic models: the contract at every edge (HTTP, DynamoDB, SQS)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, time
+from enum import StrEnum
+from functools import cache
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+SELLER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+SellerId = Annotated[str, StringConstraints(pattern=SELLER_ID_PATTERN)]
+MAX_BATCH_SELLERS = 100
+
+
+class Topic(StrEnum):
+    PRODUCT_QUESTION = "product_question"
+    ORDER_STATUS = "order_status"
+    DELIVERY = "delivery"
+    RETURN_REFUND = "return_refund"
+    PAYMENT = "payment"
+    OTHER = "other"
+
+
+# Platform support answers these first: they concern money or logistics the platform owns.
+PLATFORM_TOPICS = frozenset({Topic.DELIVERY, Topic.RETURN_REFUND, Topic.PAYMENT})
+
+
+class Channel(StrEnum):
+    CHAT = "chat"
+    EMAIL = "email"
+    PHONE = "phone"
+    SUPPORT = "support"
+
+
+SELLER_CHANNELS = (Channel.CHAT, Channel.EMAIL, Channel.PHONE)
+
+
+class Owner(StrEnum):
+    SELLER = "seller"
+    PLATFORM = "platform"
+
+
+class Reason(StrEnum):
+    """Why a channel is offered where it is, or left out. Documented in README.md."""
+
+    CHAT_ENABLED = "chat_enabled"
+    CHAT_DISABLED = "chat_disabled"
+    EMAIL_ENABLED = "email_enabled"
+    EMAIL_DISABLED = "email_disabled"
+    PHONE_WITHIN_HOURS = "phone_within_hours"
+    PHONE_NO_HOURS_SET = "phone_no_hours_set"
+    PHONE_OUTSIDE_HOURS = "phone_outside_hours"
+    PHONE_DISABLED = "phone_disabled"
+    PLATFORM_TOPIC = "platform_topic"
+    LAST_RESORT = "last_resort"
+    SELLER_HAS_NO_CHANNELS = "seller_has_no_channels"
+    SELLER_SETTINGS_MISSING = "seller_settings_missing"
+    SETTINGS_UNAVAILABLE = "settings_unavailable"
+
+
+class Role(StrEnum):
+    BUYER = "buyer"
+    SELLER = "seller"
+    SUPPORT = "support"
+
+
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+WEEKDAYS = tuple(Weekday)  # index == datetime.weekday()
+
+_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)$")
+
+
+class Strict(BaseModel):
+    """Base for input models: unknown fields are a client mistake worth reporting."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- seller settings
+
+
+def _parse_range(value: str) -> str:
+    match = _RANGE.match(value)
+    if not match:
+        raise ValueError("expected HH:MM-HH:MM, e.g. 09:00-18:00")
+    start, end = (int(match[1]), int(match[2])), (int(match[3]), int(match[4]))
+    if end > (24, 0):
+        raise ValueError("a range ends at 24:00 at the latest")
+    if start >= end:
+        raise ValueError("a range must end after it starts (split ranges that cross midnight)")
+    return value
+
+
+TimeRange = Annotated[str, AfterValidator(_parse_range)]
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        zone(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("unknown IANA time zone, e.g. Europe/Moscow") from None
+    return value
+
+
+class OpeningHours(Strict):
+    """Weekly phone hours in the seller's own time zone; a weekday left out is closed."""
+
+    timezone: Annotated[str, AfterValidator(_check_timezone)]
+    weekly: dict[Weekday, Annotated[list[TimeRange], Field(max_length=8)]]
+
+    def ranges_on(self, day: Weekday) -> list[tuple[time, time | None]]:
+        """(start, end) local times of `day`, sorted; end None means midnight (24:00)."""
+        result = []
+        for text in sorted(self.weekly.get(day, [])):
+            start, end = text.split("-")
+            result.append((time.fromisoformat(start), None if end == "24:00" else time.fromisoformat(end)))
+        return result
+
+
+class ChatSettings(Strict):
+    enabled: bool = False
+
+
+class EmailSettings(Strict):
+    enabled: bool = False
+    address: EmailStr | None = None
+
+    @model_validator(mode="after")
+    def _address_when_enabled(self) -> EmailSettings:
+        if self.enabled and not self.address:
+            raise ValueError("an enabled e-mail channel needs an address")
+        return self
+
+
+def _to_e164(value: str) -> str:
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError("expected an international number starting with +, e.g. +49 30 1234567") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+E164Number = Annotated[str, StringConstraints(max_length=40), AfterValidator(_to_e164)]
+
+
+class PhoneSettings(Strict):
+    enabled: bool = False
+    number: E164Number | None = None
+    hours: OpeningHours | None = Field(default=None, description="No hours: reachable around the clock.")
+
+    @model_validator(mode="after")
+    def _number_when_enabled(self) -> PhoneSettings:
+        if self.enabled and not self.number:
+            raise ValueError("an enabled phone channel needs a number")
+        return self
+
+
+class ChannelSettings(Strict):
+    """What a seller offers; the body of PUT /channels (plus an optional `version`)."""
+
+    chat: ChatSettings = ChatSettings()
+    email: EmailSettings = EmailSettings()
+    phone: PhoneSettings = PhoneSettings()
+
+
+class ChannelSettingsUpdate(ChannelSettings):
+    version: int | None = Field(default=None, ge=0, description="Alternative to the If-Match header.")
+
+
+class SellerSettings(ChannelSettings):
+    """One DynamoDB item: the channels plus bookkeeping."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    seller_id: SellerId
+    version: int = Field(ge=1)
+    updated_at: datetime
+    updated_by: str
+
+
+# ---------------------------------------------------------------- contact options
+
+
+class ContactOption(BaseModel):
+    channel: Channel
+    owner: Owner
+    available_now: bool
+    next_available_at: datetime | None = None
+    reason: Reason
+    contact: str = Field(description="E-mail address, E.164 number, or app deep link.")
+
+
+class ExcludedChannel(BaseModel):
+    channel: Channel
+    reason: Reason
+
+
+class ContactOptions(BaseModel):
+    """The result of one resolution: what the app shows for one seller."""
+
+    seller_id: SellerId
+    topic: Topic
+    options: list[ContactOption]
+    excluded: list[ExcludedChannel]
+    primary: ContactOption
+    degraded: bool
+    request_id: str
+    resolved_at: datetime
+
+
+class BatchRequest(Strict):
+    seller_ids: Annotated[list[SellerId], Field(min_length=1, max_length=MAX_BATCH_SELLERS)]
+    topic: Topic = Topic.OTHER
+
+    @field_validator("seller_ids")
+    @classmethod
+    def _unique(cls, seller_ids: list[str]) -> list[str]:
+        if len(set(seller_ids)) != len(seller_ids):
+            raise ValueError("seller_ids must be unique")
+        return seller_ids
+
+
+class BatchResponse(BaseModel):
+    topic: Topic
+    results: list[ContactOptions]
+    request_id: str
+    resolved_at: datetime
+
+
+# ---------------------------------------------------------------- support events (SQS)
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+class ContactRequestEvent(BaseModel):
+    """One buyer asked how to reach one seller. Schema v1: additive changes only."""
+
+    model_config = ConfigDict(extra="ignore", title="ContactRequestEventV1")
+
+    schema_version: Literal[1] = 1
+    type: Literal["contact_request"] = "contact_request"
+    event_id: str = Field(default_factory=new_event_id)
+    occurred_at: datetime
+    request_id: str
+    buyer_id: str
+    seller_id: SellerId
+    topic: Topic
+    primary_channel: Channel
+    offered: list[Channel]
+    degraded: bool
+
+
+class SettingsChangedEvent(BaseModel):
+    """A seller changed which channels they offer: explains later support-only answers."""
+
+    model_config = ConfigDict(extra="ignore", title="SettingsChangedEventV1")
+
+    schema_version: Literal[1] = 1
+    type: Literal["settings_changed"] = "settings_changed"
+    event_id: str = Field(default_factory=new_event_id)
+    occurred_at: datetime
+    request_id: str
+    seller_id: SellerId
+    changed_by: str
+    old_version: int
+    new_version: int
+    changed_channels: list[Channel]
+    enabled_channels: list[Channel]
+
+
+SupportEvent = Annotated[ContactRequestEvent | SettingsChangedEvent, Field(discriminator="type")]
+
+
+class Caller(BaseModel):
+    """Who is calling, as the authorizer established it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sub: str
+    role: Role
+    seller_id: str | None = None

@@ -1,0 +1,121 @@
+"""Seller settings + topic + now -> ranked contact options. Pure: no I/O, no clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlencode
+
+from chalicelib.models import (
+    PLATFORM_TOPICS,
+    SELLER_CHANNELS,
+    WEEKDAYS,
+    Channel,
+    ContactOption,
+    ExcludedChannel,
+    OpeningHours,
+    Owner,
+    Reason,
+    SellerSettings,
+    Topic,
+    zone,
+)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    options: list[ContactOption]
+    excluded: list[ExcludedChannel]
+
+
+def resolve(
+    seller_id: str,
+    settings: SellerSettings | None,
+    topic: Topic,
+    now: datetime,
+    *,
+    settings_unavailable: bool = False,
+) -> Resolution:
+    """Rank the channels a buyer may use to reach `seller_id` about `topic` at `now` (aware)."""
+    if settings_unavailable or settings is None:
+        reason = Reason.SETTINGS_UNAVAILABLE if settings_unavailable else Reason.SELLER_SETTINGS_MISSING
+        return Resolution(
+            options=[_support(seller_id, topic, reason)],
+            excluded=[ExcludedChannel(channel=channel, reason=reason) for channel in SELLER_CHANNELS],
+        )
+
+    available: list[ContactOption] = []
+    later: list[ContactOption] = []  # listed, but not reachable right now
+    excluded: list[ExcludedChannel] = []
+
+    if settings.chat.enabled:
+        available.append(_seller_option(Channel.CHAT, Reason.CHAT_ENABLED, f"app://chat/seller/{seller_id}"))
+    else:
+        excluded.append(ExcludedChannel(channel=Channel.CHAT, reason=Reason.CHAT_DISABLED))
+
+    if settings.email.enabled and settings.email.address:
+        available.append(_seller_option(Channel.EMAIL, Reason.EMAIL_ENABLED, settings.email.address))
+    else:
+        excluded.append(ExcludedChannel(channel=Channel.EMAIL, reason=Reason.EMAIL_DISABLED))
+
+    phone = settings.phone
+    if phone.enabled and phone.number:
+        if phone.hours is None:
+            available.append(_seller_option(Channel.PHONE, Reason.PHONE_NO_HOURS_SET, phone.number))
+        elif is_open(phone.hours, now):
+            available.append(_seller_option(Channel.PHONE, Reason.PHONE_WITHIN_HOURS, phone.number))
+        else:
+            later.append(
+                ContactOption(
+                    channel=Channel.PHONE,
+                    owner=Owner.SELLER,
+                    available_now=False,
+                    next_available_at=next_opening(phone.hours, now),
+                    reason=Reason.PHONE_OUTSIDE_HOURS,
+                    contact=phone.number,
+                )
+            )
+    else:
+        excluded.append(ExcludedChannel(channel=Channel.PHONE, reason=Reason.PHONE_DISABLED))
+
+    seller_options = available + later
+    if not seller_options:
+        return Resolution(options=[_support(seller_id, topic, Reason.SELLER_HAS_NO_CHANNELS)], excluded=excluded)
+    if topic in PLATFORM_TOPICS:
+        return Resolution(options=[_support(seller_id, topic, Reason.PLATFORM_TOPIC), *seller_options], excluded=excluded)
+    return Resolution(options=[*seller_options, _support(seller_id, topic, Reason.LAST_RESORT)], excluded=excluded)
+
+
+def _seller_option(channel: Channel, reason: Reason, contact: str) -> ContactOption:
+    return ContactOption(channel=channel, owner=Owner.SELLER, available_now=True, reason=reason, contact=contact)
+
+
+def _support(seller_id: str, topic: Topic, reason: Reason) -> ContactOption:
+    query = urlencode({"seller_id": seller_id, "topic": topic.value})
+    return ContactOption(
+        channel=Channel.SUPPORT,
+        owner=Owner.PLATFORM,
+        available_now=True,
+        reason=reason,
+        contact=f"app://support?{query}",
+    )
+
+
+def is_open(hours: OpeningHours, now: datetime) -> bool:
+    local = now.astimezone(zone(hours.timezone))
+    clock = local.time().replace(tzinfo=None)
+    return any(start <= clock and (end is None or clock < end) for start, end in hours.ranges_on(WEEKDAYS[local.weekday()]))
+
+
+def next_opening(hours: OpeningHours, now: datetime) -> datetime | None:
+    """The next moment after `now` at which a range starts, in UTC; None if no day has hours."""
+    tz = zone(hours.timezone)
+    local_now = now.astimezone(tz)
+    for days_ahead in range(8):  # today, the next six days, and today's weekday again
+        day = (local_now + timedelta(days=days_ahead)).date()
+        for start, _end in hours.ranges_on(WEEKDAYS[day.weekday()]):
+            # Build wall-clock time in the zone, then normalise: a start inside a DST gap moves forward.
+            opening = datetime.combine(day, start, tzinfo=tz).astimezone(timezone.utc)
+            if opening > now:
+                return opening
+    return None

@@ -1,0 +1,228 @@
+"""Use cases: resolve contact options, read and change seller settings. Ports in, models out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from chalicelib.errors import Conflict, Forbidden, NotFound, StoreUnavailable, VersionConflict, invalid
+from chalicelib.logs import log
+from chalicelib.models import (
+    SELLER_CHANNELS,
+    BatchRequest,
+    BatchResponse,
+    Caller,
+    Channel,
+    ChannelSettings,
+    ContactOptions,
+    ContactRequestEvent,
+    Role,
+    SellerSettings,
+    SettingsChangedEvent,
+    Topic,
+)
+from chalicelib.resolver import resolve
+
+
+class SettingsStore(Protocol):
+    def get(self, seller_id: str) -> SellerSettings | None: ...
+    def get_many(self, seller_ids: Sequence[str]) -> tuple[dict[str, SellerSettings], set[str]]: ...
+    def put(self, settings: SellerSettings, expected_version: int) -> None: ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: Sequence[ContactRequestEvent | SettingsChangedEvent]) -> int: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ContactService:
+    def __init__(self, store: SettingsStore, publisher: EventPublisher, clock: Callable[[], datetime] = utc_now) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._clock = clock
+
+    # ------------------------------------------------------------ buyers and support
+
+    def resolve_one(self, seller_id: str, topic: Topic, caller: Caller, request_id: str) -> ContactOptions:
+        require_role(caller, Role.BUYER, Role.SUPPORT)
+        try:
+            settings, unavailable = self._store.get(seller_id), False
+        except StoreUnavailable as exc:
+            log(logging.WARNING, "settings_unavailable", seller_id=seller_id, request_id=request_id, error=str(exc)[:200])
+            settings, unavailable = None, True
+        result = self._resolve(seller_id, settings, unavailable, topic, request_id)
+        self._publisher.publish([contact_event(result, caller)])
+        return result
+
+    def resolve_batch(self, request: BatchRequest, caller: Caller, request_id: str) -> BatchResponse:
+        require_role(caller, Role.BUYER, Role.SUPPORT)
+        found, unavailable = self._store.get_many(request.seller_ids)
+        if unavailable:
+            log(logging.WARNING, "settings_unavailable", sellers=len(unavailable), request_id=request_id)
+        results = [
+            self._resolve(sid, found.get(sid), sid in unavailable, request.topic, request_id) for sid in request.seller_ids
+        ]
+        self._publisher.publish([contact_event(result, caller) for result in results])
+        return BatchResponse(topic=request.topic, results=results, request_id=request_id, resolved_at=self._clock())
+
+    def _resolve(
+        self, seller_id: str, settings: SellerSettings | None, unavailable: bool, topic: Topic, request_id: str
+    ) -> ContactOptions:
+        now = self._clock()
+        resolution = resolve(seller_id, settings, topic, now, settings_unavailable=unavailable)
+        return ContactOptions(
+            seller_id=seller_id,
+            topic=topic,
+            options=resolution.options,
+            excluded=resolution.excluded,
+            primary=resolution.options[0],
+            degraded=unavailable,
+            request_id=request_id,
+            resolved_at=now,
+        )
+
+    # ------------------------------------------------------------ sellers
+
+    def get_settings(self, seller_id: str, caller: Caller) -> SellerSettings:
+        if caller.role is not Role.SUPPORT:
+            require_own_settings(caller, seller_id)
+        settings = self._store.get(seller_id)
+        if settings is None:
+            raise NotFound(
+                f"Seller {seller_id} has no channel settings yet.",
+                {"current_version": 0, "hint": "create them with PUT and If-Match: 0"},
+                code="settings_not_found",
+            )
+        return settings
+
+    def replace_settings(
+        self, seller_id: str, channels: ChannelSettings, expected_version: int, caller: Caller, request_id: str
+    ) -> SellerSettings:
+        require_own_settings(caller, seller_id)
+        current = self._store.get(seller_id)
+        return self._write(seller_id, current, channels, expected_version, caller, request_id)
+
+    def patch_settings(
+        self, seller_id: str, patch: dict[str, Any], expected_version: int, caller: Caller, request_id: str
+    ) -> SellerSettings:
+        """Apply a JSON merge patch (RFC 7386: objects merge, null removes) to the current settings."""
+        require_own_settings(caller, seller_id)
+        current = self._store.get(seller_id)
+        if current is None:
+            raise NotFound(
+                f"Seller {seller_id} has no channel settings to change.",
+                {"current_version": 0, "hint": "create them with PUT and If-Match: 0"},
+                code="settings_not_found",
+            )
+        merged = merge_patch(channels_of(current).model_dump(mode="json", exclude_none=True), patch)
+        try:
+            channels = ChannelSettings.model_validate(merged)
+        except ValidationError as exc:
+            raise invalid(exc, "The settings after this change are not valid.") from None
+        return self._write(seller_id, current, channels, expected_version, caller, request_id)
+
+    def _write(
+        self,
+        seller_id: str,
+        current: SellerSettings | None,
+        channels: ChannelSettings,
+        expected_version: int,
+        caller: Caller,
+        request_id: str,
+    ) -> SellerSettings:
+        current_version = current.version if current else 0
+        if expected_version != current_version:
+            raise _conflict(current_version)
+        new = SellerSettings(
+            seller_id=seller_id,
+            **channels.model_dump(),
+            version=current_version + 1,
+            updated_at=self._clock(),
+            updated_by=caller.sub,
+        )
+        try:
+            self._store.put(new, expected_version)
+        except VersionConflict as exc:  # lost a race between our read and our write
+            raise _conflict(exc.current_version) from None
+        log(logging.INFO, "settings_changed", seller_id=seller_id, version=new.version, request_id=request_id)
+        self._publisher.publish([settings_event(current, new, caller, request_id)])
+        return new
+
+
+def require_role(caller: Caller, *roles: Role) -> None:
+    if caller.role not in roles:
+        allowed = ", ".join(role.value for role in roles)
+        raise Forbidden(f"This needs one of the roles: {allowed}.", {"role": caller.role.value}, code="wrong_role")
+
+
+def require_own_settings(caller: Caller, seller_id: str) -> None:
+    if caller.role is not Role.SELLER:
+        raise Forbidden("Only the seller can change their own settings.", {"role": caller.role.value}, code="wrong_role")
+    if caller.seller_id != seller_id:
+        raise Forbidden("A seller can read and change only their own settings.", None, code="not_your_settings")
+
+
+def _conflict(current_version: int) -> Conflict:
+    return Conflict(
+        "The settings changed since you read them; reload and retry.", {"current_version": current_version}
+    )
+
+
+def channels_of(settings: SellerSettings) -> ChannelSettings:
+    return ChannelSettings(chat=settings.chat, email=settings.email, phone=settings.phone)
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged
+
+
+def enabled_channels(settings: SellerSettings | None) -> list[Channel]:
+    if settings is None:
+        return []
+    return [channel for channel in SELLER_CHANNELS if getattr(settings, channel.value).enabled]
+
+
+def contact_event(result: ContactOptions, caller: Caller) -> ContactRequestEvent:
+    return ContactRequestEvent(
+        occurred_at=result.resolved_at,
+        request_id=result.request_id,
+        buyer_id=caller.sub,
+        seller_id=result.seller_id,
+        topic=result.topic,
+        primary_channel=result.primary.channel,
+        offered=[option.channel for option in result.options],
+        degraded=result.degraded,
+    )
+
+
+def settings_event(old: SellerSettings | None, new: SellerSettings, caller: Caller, request_id: str) -> SettingsChangedEvent:
+    changed = [
+        channel
+        for channel in SELLER_CHANNELS
+        if old is None or getattr(old, channel.value) != getattr(new, channel.value)
+    ]
+    return SettingsChangedEvent(
+        occurred_at=new.updated_at,
+        request_id=request_id,
+        seller_id=new.seller_id,
+        changed_by=caller.sub,
+        old_version=old.version if old else 0,
+        new_version=new.version,
+        changed_channels=changed,
+        enabled_channels=enabled_channels(new),
+    )

@@ -1,0 +1,122 @@
+"""DynamoDB adapter for seller channel settings: one item per seller, native attributes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
+
+from chalicelib.errors import StoreUnavailable, VersionConflict
+from chalicelib.logs import log
+from chalicelib.models import SellerSettings
+
+BATCH_GET_LIMIT = 100  # DynamoDB's BatchGetItem maximum
+UNPROCESSED_RETRIES = 4
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_item(settings: SellerSettings) -> dict[str, Any]:
+    plain = settings.model_dump(mode="json", exclude_none=True)
+    return {key: _serializer.serialize(value) for key, value in plain.items()}
+
+
+def from_item(item: dict[str, Any]) -> SellerSettings:
+    return SellerSettings.model_validate({key: _deserializer.deserialize(value) for key, value in item.items()})
+
+
+class DynamoSettingsStore:
+    def __init__(self, dynamodb: Any, table_name: str, sleep: Any = time.sleep) -> None:
+        self._db = dynamodb
+        self._table = table_name
+        self._sleep = sleep
+
+    def get(self, seller_id: str) -> SellerSettings | None:
+        try:
+            response = self._db.get_item(TableName=self._table, Key=_key(seller_id), ConsistentRead=True)
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        item = response.get("Item")
+        return _parse(item) if item else None
+
+    def get_many(self, seller_ids: Iterable[str]) -> tuple[dict[str, SellerSettings], set[str]]:
+        """Settings of the sellers that have an item, and the ids DynamoDB could not answer for."""
+        ids = list(seller_ids)
+        found: dict[str, SellerSettings] = {}
+        unavailable: set[str] = set()
+        for start in range(0, len(ids), BATCH_GET_LIMIT):
+            chunk = ids[start : start + BATCH_GET_LIMIT]
+            try:
+                items, unprocessed = self._batch_get(chunk)
+            except (ClientError, BotoCoreError) as exc:
+                log(logging.WARNING, "settings_batch_get_failed", error=type(exc).__name__, sellers=len(chunk))
+                unavailable.update(chunk)
+                continue
+            unavailable.update(unprocessed)
+            for item in items:
+                settings = _parse(item, degrade=True)
+                if settings is None:
+                    unavailable.add(_deserializer.deserialize(item["seller_id"]))
+                else:
+                    found[settings.seller_id] = settings
+        return found, unavailable
+
+    def _batch_get(self, seller_ids: list[str]) -> tuple[list[dict[str, Any]], set[str]]:
+        request: dict[str, Any] = {self._table: {"Keys": [_key(sid) for sid in seller_ids], "ConsistentRead": True}}
+        items: list[dict[str, Any]] = []
+        for attempt in range(UNPROCESSED_RETRIES + 1):
+            response = self._db.batch_get_item(RequestItems=request)
+            items.extend(response.get("Responses", {}).get(self._table, []))
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return items, set()
+            if attempt < UNPROCESSED_RETRIES:
+                self._sleep(0.05 * 2**attempt)  # back off: unprocessed keys mean throttling
+        left = {_deserializer.deserialize(key["seller_id"]) for key in request[self._table]["Keys"]}
+        log(logging.WARNING, "settings_unprocessed_keys", sellers=len(left))
+        return items, left
+
+    def put(self, settings: SellerSettings, expected_version: int) -> None:
+        """Write `settings` only if the stored version is still `expected_version` (0: no item yet)."""
+        if expected_version == 0:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(seller_id)"}
+        else:
+            condition = {
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+            }
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=to_item(settings),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **condition,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise StoreUnavailable(str(exc)) from exc
+            old = exc.response.get("Item")
+            raise VersionConflict(int(old["version"]["N"]) if old else 0) from None
+        except BotoCoreError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+
+def _key(seller_id: str) -> dict[str, Any]:
+    return {"seller_id": {"S": seller_id}}
+
+
+def _parse(item: dict[str, Any], degrade: bool = False) -> SellerSettings | None:
+    """A hand-edited item that no longer validates counts as unavailable, never as a 500."""
+    try:
+        return from_item(item)
+    except ValidationError as exc:
+        log(logging.ERROR, "settings_item_invalid", seller_id=item.get("seller_id", {}).get("S"), errors=exc.error_count())
+        if degrade:
+            return None
+        raise StoreUnavailable("stored settings do not validate") from exc
