@@ -22,6 +22,8 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
         }
         line.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str, separators=(",", ":"))
 
 
@@ -48,5 +50,5 @@ def get_logger(level: str = "INFO") -> logging.Logger:
     return logger
 
 
-def log(level: int, msg: str, **fields: Any) -> None:
-    logging.getLogger(LOGGER_NAME).log(level, msg, extra={"fields": fields})
+def log(level: int, msg: str, *, exc_info: bool = False, **fields: Any) -> None:
+    logging.getLogger(LOGGER_NAME).log(level, msg, exc_info=exc_info, extra={"fields": fields})

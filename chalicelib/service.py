@@ -142,7 +142,7 @@ class ContactService:
             raise _conflict(current_version)
         new = SellerSettings(
             seller_id=seller_id,
-            **channels.model_dump(),
+            **channels.model_dump(include={"chat", "email", "phone"}),
             version=current_version + 1,
             updated_at=self._clock(),
             updated_by=caller.sub,
