@@ -98,6 +98,8 @@ def test_settings_write_fault_is_503_and_keeps_the_old_settings(api: Any) -> Non
     )
     assert response.status_code == 503
     assert json.loads(response.body)["error"]["code"] == "settings_unavailable"
+    kept = json.loads(api.http.get("/v1/sellers/demo-chat/channels", headers=seller_token("demo-chat")).body)
+    assert kept["chat"]["enabled"] is True and kept["version"] == 1
 
 
 # ---------------------------------------------------------------- retry loops (moto never produces these)

@@ -1,0 +1,82 @@
+"""Through real HTTP to chalice local, reading the queue with boto3 as support does."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+
+from chalicelib.models import ContactRequestEvent
+from tests.conftest import BUYER, seller_token
+from tests.e2e.conftest import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+def receive_all(stack: Stack) -> list[dict[str, Any]]:
+    sqs = stack.client("sqs")
+    url = stack.env["SUPPORT_QUEUE_URL"]
+    bodies = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", []):
+        for message in batch:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def test_each_demo_seller_first_channel_and_one_event_per_resolution(stack: Stack) -> None:
+    receive_all(stack)
+    expected = {"demo-chat": "chat", "demo-email": "email", "demo-none": "support"}
+    for seller_id, channel in expected.items():
+        response = requests.get(f"{stack.api}/v1/sellers/{seller_id}/contact-options", headers=BUYER, timeout=10)
+        assert response.status_code == 200
+        assert response.json()["primary"]["channel"] == channel
+    phone = requests.get(f"{stack.api}/v1/sellers/demo-phone/contact-options", headers=BUYER, timeout=10).json()
+    assert phone["primary"]["channel"] == "phone"  # within hours or not, phone is the seller's only channel
+    assert phone["primary"]["available_now"] is (phone["primary"]["next_available_at"] is None)
+
+    events = [ContactRequestEvent.model_validate(body) for body in receive_all(stack)]
+    assert sorted(e.seller_id for e in events) == sorted([*expected, "demo-phone"])
+    assert {e.seller_id: e.primary_channel.value for e in events if e.seller_id in expected} == expected
+
+
+def test_batch_and_settings_change_over_http(stack: Stack) -> None:
+    receive_all(stack)
+    batch = requests.post(
+        f"{stack.api}/v1/contact-options/batch",
+        json={"seller_ids": ["demo-email", "demo-none", "unknown-1"], "topic": "return_refund"},
+        headers=BUYER,
+        timeout=10,
+    )
+    assert batch.status_code == 200
+    assert [r["primary"]["channel"] for r in batch.json()["results"]] == ["support"] * 3
+    contact_events = [b for b in receive_all(stack) if b["type"] == "contact_request"]
+    assert len(contact_events) == 3
+
+    token = seller_token("demo-email")
+    current = requests.get(f"{stack.api}/v1/sellers/demo-email/channels", headers=token, timeout=10)
+    etag = current.headers["ETag"]
+    changed = requests.patch(
+        f"{stack.api}/v1/sellers/demo-email/channels",
+        json={"chat": {"enabled": True}},
+        headers={**token, "If-Match": etag},
+        timeout=10,
+    )
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    stale = requests.patch(
+        f"{stack.api}/v1/sellers/demo-email/channels", json={"chat": {"enabled": False}},
+        headers={**token, "If-Match": etag}, timeout=10,
+    )
+    assert stale.status_code == 409 and stale.json()["error"]["details"]["current_version"] == changed.json()["version"]
+
+
+def test_errors_over_http(stack: Stack) -> None:
+    assert requests.get(f"{stack.api}/v1/sellers/demo-chat/contact-options", timeout=10).status_code == 401
+    bad = requests.get(f"{stack.api}/v1/sellers/demo-chat/contact-options?topic=x", headers=BUYER, timeout=10)
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_topic"
+    form = requests.post(f"{stack.api}/v1/contact-options/batch", data={"a": "b"}, headers=BUYER, timeout=10)
+    assert form.status_code == 415 and form.json()["error"]["code"] == "unsupported_media_type"
+    health = requests.get(f"{stack.api}/v1/health", timeout=10)
+    assert health.status_code == 200 and health.json()["status"] == "ok"
