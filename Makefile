@@ -30,3 +30,7 @@ token: install  ## make token ROLE=seller SELLER=demo-chat
 
 check-stage:  # chalice silently falls back to defaults for an unknown stage: refuse it here
 	@case " $(STAGES) " in *" $(STAGE) "*) ;; *) echo "unknown STAGE '$(STAGE)'; use one of: $(STAGES)" >&2; exit 2;; esac
+
+.PHONY: contract
+contract: install  ## regenerate docs/schemas/*.json and docs/openapi.json from the pydantic models
+	$(PY) -m chalicelib.contract

@@ -117,6 +117,39 @@ def settings_response(settings: SellerSettings) -> Response:
     return http.json_response(settings, headers={"ETag": f'"{settings.version}"'})
 
 
+@cache
+def get_ingest_store() -> Any:
+    from chalicelib.aws import client
+    from chalicelib.ingest import SupportRequestStore
+
+    return SupportRequestStore(client("dynamodb"), get_config().support_requests_table_name)
+
+
+# The queue's real ARN comes from infra/resources.json (merged into the package); this name is the local one.
+@app.on_sqs_message(queue="support-contact-requests", batch_size=10, maximum_batching_window_in_seconds=1)
+def support_ingest(event: Any) -> dict[str, Any]:
+    """Store each support event once; report failed records so only those are retried (then dead-lettered)."""
+    from chalicelib.ingest import Record, ingest_batch
+
+    records = [Record(message_id=record.to_dict()["messageId"], body=record.body) for record in event]
+    return ingest_batch(records, get_ingest_store())
+
+
+@app.route("/v1/openapi.json", methods=["GET"])
+@http.json_errors
+def openapi_document() -> Response:
+    return Response(openapi_json(), headers={"Content-Type": "application/json"})
+
+
+@cache
+def openapi_json() -> str:
+    import json
+
+    from chalicelib.contract import openapi
+
+    return json.dumps(openapi())
+
+
 @app.route("/v1/health", methods=["GET"])
 @http.json_errors
 def health() -> Response:

@@ -201,7 +201,7 @@ class ChannelSettingsUpdate(ChannelSettings):
 class SellerSettings(ChannelSettings):
     """One DynamoDB item: the channels plus bookkeeping."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, json_schema_serialization_defaults_required=True)
 
     seller_id: SellerId
     version: int = Field(ge=1)
@@ -212,7 +212,13 @@ class SellerSettings(ChannelSettings):
 # ---------------------------------------------------------------- contact options
 
 
-class ContactOption(BaseModel):
+class Response(BaseModel):
+    """Base for what we send: every field is always present, so the schema lists them all as required."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+class ContactOption(Response):
     channel: Channel
     owner: Owner
     available_now: bool
@@ -221,12 +227,12 @@ class ContactOption(BaseModel):
     contact: str = Field(description="E-mail address, E.164 number, or app deep link.")
 
 
-class ExcludedChannel(BaseModel):
+class ExcludedChannel(Response):
     channel: Channel
     reason: Reason
 
 
-class ContactOptions(BaseModel):
+class ContactOptions(Response):
     """The result of one resolution: what the app shows for one seller."""
 
     seller_id: SellerId
@@ -251,7 +257,7 @@ class BatchRequest(Strict):
         return seller_ids
 
 
-class BatchResponse(BaseModel):
+class BatchResponse(Response):
     topic: Topic
     results: list[ContactOptions]
     request_id: str
@@ -268,7 +274,7 @@ def new_event_id() -> str:
 class ContactRequestEvent(BaseModel):
     """One buyer asked how to reach one seller. Schema v1: additive changes only."""
 
-    model_config = ConfigDict(extra="ignore", title="ContactRequestEventV1")
+    model_config = ConfigDict(extra="ignore", title="ContactRequestEventV1", json_schema_serialization_defaults_required=True)
 
     schema_version: Literal[1] = 1
     type: Literal["contact_request"] = "contact_request"
@@ -286,7 +292,7 @@ class ContactRequestEvent(BaseModel):
 class SettingsChangedEvent(BaseModel):
     """A seller changed which channels they offer: explains later support-only answers."""
 
-    model_config = ConfigDict(extra="ignore", title="SettingsChangedEventV1")
+    model_config = ConfigDict(extra="ignore", title="SettingsChangedEventV1", json_schema_serialization_defaults_required=True)
 
     schema_version: Literal[1] = 1
     type: Literal["settings_changed"] = "settings_changed"

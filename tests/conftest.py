@@ -42,6 +42,7 @@ def reset_caches() -> None:
     client.cache_clear()
     get_config.cache_clear()
     app.get_service.cache_clear()
+    app.get_ingest_store.cache_clear()
 
 
 @pytest.fixture

@@ -314,3 +314,11 @@ def test_health_needs_no_token(api: Any) -> None:
     response = api.http.get("/v1/health")
     assert response.status_code == 200
     assert body(response) == {"status": "ok", "checks": {"seller_table": "ok", "support_queue": "ok"}}
+
+
+def test_openapi_document_is_served_without_a_token_and_matches_the_committed_one(api: Any) -> None:
+    from chalicelib.contract import DOCS
+
+    response = api.http.get("/v1/openapi.json")
+    assert response.status_code == 200
+    assert body(response) == json.loads((DOCS / "openapi.json").read_text())

@@ -1,0 +1,236 @@
+"""The published contracts, generated from the pydantic models: event JSON Schemas and the OpenAPI document.
+
+    python -m chalicelib.contract           write docs/schemas/*.json and docs/openapi.json  (make contract)
+    python -m chalicelib.contract --check   exit 1 if the committed files are stale
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from chalicelib.models import (
+    SELLER_ID_PATTERN,
+    BatchRequest,
+    BatchResponse,
+    ChannelSettingsUpdate,
+    ChatSettings,
+    ContactOptions,
+    ContactRequestEvent,
+    EmailSettings,
+    PhoneSettings,
+    SellerSettings,
+    SettingsChangedEvent,
+    Topic,
+)
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+API_VERSION = "1.0.0"
+EVENT_SCHEMAS: dict[str, type[BaseModel]] = {
+    "contact-request.v1.json": ContactRequestEvent,
+    "settings-changed.v1.json": SettingsChangedEvent,
+}
+
+
+def event_schema(model: type[BaseModel], filename: str) -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://contact-resolver.example/schemas/{filename}",
+        **model.model_json_schema(mode="serialization"),
+    }
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _ok(model: str, description: str = "OK", headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _body(model: str, content_type: str = "application/json") -> dict[str, Any]:
+    return {"required": True, "content": {content_type: {"schema": {"$ref": f"#/components/schemas/{model}"}}}}
+
+
+SELLER_ID = {"name": "seller_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": SELLER_ID_PATTERN}}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": 'The version last read, e.g. "3" (0 creates). Alternatively "version" in the body.',
+    "schema": {"type": "string", "pattern": r'^(W/)?"?\d{1,9}"?$'},
+}
+ETAG = {"ETag": {"description": "The settings version, quoted.", "schema": {"type": "string"}}}
+COMMON_ERRORS = {"400": _error("Malformed id, topic, body or header."), "401": _error("No bearer token."), "403": _error("Token denied, wrong role, or another seller's settings.")}
+BODY_ERRORS = {"413": _error("Body over 64 KiB."), "415": _error("Body is not JSON.")}
+WRITE_ERRORS = {
+    "404": _error("No settings to change yet."),
+    "409": _error("Version conflict; details.current_version."),
+    "428": _error("Neither If-Match nor version given."),
+    "503": _error("DynamoDB unavailable; retry."),
+}
+
+
+def openapi() -> dict[str, Any]:
+    _, definitions = models_json_schema(
+        [
+            (ContactOptions, "serialization"),
+            (BatchRequest, "validation"),
+            (BatchResponse, "serialization"),
+            (SellerSettings, "serialization"),
+            (ChannelSettingsUpdate, "validation"),
+            (ChatSettings, "validation"),
+            (EmailSettings, "validation"),
+            (PhoneSettings, "validation"),
+        ],
+        ref_template="#/components/schemas/{model}",
+    )
+    schemas = definitions["$defs"]
+    schemas["ChannelSettingsPatch"] = {
+        "title": "ChannelSettingsPatch",
+        "description": "JSON merge patch (RFC 7386) on the channel settings: objects merge, null removes.",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "chat": {"type": "object"},
+            "email": {"type": "object"},
+            "phone": {"type": "object"},
+            "version": {"type": "integer", "minimum": 0},
+        },
+    }
+    schemas["Error"] = {
+        "title": "Error",
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "details"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
+            }
+        },
+    }
+    schemas["Health"] = {
+        "title": "Health",
+        "type": "object",
+        "required": ["status", "checks"],
+        "properties": {
+            "status": {"enum": ["ok", "degraded"]},
+            "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    }
+    topic = {"name": "topic", "in": "query", "required": False, "schema": {"enum": [t.value for t in Topic], "default": "other"}}
+    bearer = [{"bearerAuth": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Contact Resolver",
+            "version": API_VERSION,
+            "description": "Which channels a buyer may use to reach a seller or platform support, in which order, and why.",
+        },
+        "servers": [{"url": "/"}],
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+        "paths": {
+            "/v1/sellers/{seller_id}/contact-options": {
+                "get": {
+                    "operationId": "getContactOptions",
+                    "summary": "Ranked contact options for one seller (buyer, support).",
+                    "security": bearer,
+                    "parameters": [SELLER_ID, topic],
+                    "responses": {"200": _ok("ContactOptions"), **COMMON_ERRORS},
+                }
+            },
+            "/v1/contact-options/batch": {
+                "post": {
+                    "operationId": "getContactOptionsBatch",
+                    "summary": "Contact options for up to 100 sellers of one order (buyer, support).",
+                    "security": bearer,
+                    "requestBody": _body("BatchRequest"),
+                    "responses": {"200": _ok("BatchResponse"), **COMMON_ERRORS, **BODY_ERRORS},
+                }
+            },
+            "/v1/sellers/{seller_id}/channels": {
+                "get": {
+                    "operationId": "getChannels",
+                    "summary": "A seller's channel settings (the seller, support).",
+                    "security": bearer,
+                    "parameters": [SELLER_ID],
+                    "responses": {
+                        "200": _ok("SellerSettings", headers=ETAG),
+                        **COMMON_ERRORS,
+                        "404": _error("No settings yet."),
+                        "503": _error("DynamoDB unavailable; retry."),
+                    },
+                },
+                "put": {
+                    "operationId": "replaceChannels",
+                    "summary": "Replace the channel settings (the seller).",
+                    "security": bearer,
+                    "parameters": [SELLER_ID, IF_MATCH],
+                    "requestBody": _body("ChannelSettingsUpdate"),
+                    "responses": {"200": _ok("SellerSettings", headers=ETAG), **COMMON_ERRORS, **BODY_ERRORS, **WRITE_ERRORS},
+                },
+                "patch": {
+                    "operationId": "patchChannels",
+                    "summary": "Change part of the channel settings (the seller).",
+                    "security": bearer,
+                    "parameters": [SELLER_ID, IF_MATCH],
+                    "requestBody": _body("ChannelSettingsPatch"),
+                    "responses": {"200": _ok("SellerSettings", headers=ETAG), **COMMON_ERRORS, **BODY_ERRORS, **WRITE_ERRORS},
+                },
+            },
+            "/v1/health": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Are the settings table and the support queue reachable? No auth.",
+                    "security": [],
+                    "responses": {"200": _ok("Health"), "503": _ok("Health", "A dependency is unreachable.")},
+                }
+            },
+            "/v1/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document. No auth.",
+                    "security": [],
+                    "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}},
+                }
+            },
+        },
+    }
+
+
+def rendered() -> dict[Path, str]:
+    files = {DOCS / "schemas" / name: event_schema(model, name) for name, model in EVENT_SCHEMAS.items()}
+    files[DOCS / "openapi.json"] = openapi()
+    return {path: json.dumps(document, indent=2, sort_keys=True) + "\n" for path, document in files.items()}
+
+
+def main(argv: list[str]) -> int:
+    stale = [path for path, text in rendered().items() if not path.exists() or path.read_text() != text]
+    if "--check" in argv:
+        for path in stale:
+            print(f"stale: {path.relative_to(DOCS.parent)} (run: make contract)", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in rendered().items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path.relative_to(DOCS.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

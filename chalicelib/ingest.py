@@ -1,0 +1,157 @@
+"""Support ingest: validate queue records, de-duplicate by event_id, store them and count them.
+
+One DynamoDB transaction per event (marker + record + counters), so a retried record is either
+counted once or not at all. Table layout (support-requests):
+
+    pk                     sk                          what
+    EVENT#<event_id>       EVENT                       de-duplication marker
+    SELLER#<seller_id>     REQ#<occurred_at>#<id>      a contact request (GSI by-day: DAY#<date>, <occurred_at>#<id>)
+    SELLER#<seller_id>     CHG#<occurred_at>#<id>      a settings change
+    STATS#<date>           SELLER#<seller_id>          per-seller-per-day counters
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import TypeAdapter, ValidationError
+
+from chalicelib.logs import log
+from chalicelib.models import Channel, ContactRequestEvent, SettingsChangedEvent, SupportEvent
+
+REQUEST_TTL = timedelta(days=90)
+COUNTER_TTL = timedelta(days=400)
+_event_adapter: TypeAdapter[ContactRequestEvent | SettingsChangedEvent] = TypeAdapter(SupportEvent)
+
+
+def parse_event(body: str) -> ContactRequestEvent | SettingsChangedEvent:
+    """Raises ValidationError for malformed JSON, an unknown schema_version/type or a missing field."""
+    return _event_adapter.validate_json(body)
+
+
+def offered_no_channel(event: ContactRequestEvent) -> bool:
+    """The seller left the buyer nothing but support (and not because DynamoDB was down)."""
+    return not event.degraded and event.offered == [Channel.SUPPORT]
+
+
+@dataclass(frozen=True)
+class Record:
+    message_id: str
+    body: str
+
+
+class SupportRequestStore:
+    def __init__(self, dynamodb: Any, table_name: str) -> None:
+        self._db = dynamodb
+        self._table = table_name
+
+    def ingest(self, event: ContactRequestEvent | SettingsChangedEvent) -> bool:
+        """Store `event` once; False if it was already stored (SQS delivers at least once)."""
+        marker = {
+            "Put": {
+                "TableName": self._table,
+                "Item": {"pk": {"S": f"EVENT#{event.event_id}"}, "sk": {"S": "EVENT"}, **_expiry(event.occurred_at, REQUEST_TTL)},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        items = [marker, *self._writes(event)]
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def _writes(self, event: ContactRequestEvent | SettingsChangedEvent) -> list[dict[str, Any]]:
+        stamp = f"{event.occurred_at.isoformat()}#{event.event_id}"
+        if isinstance(event, SettingsChangedEvent):
+            item = {
+                "pk": {"S": f"SELLER#{event.seller_id}"},
+                "sk": {"S": f"CHG#{stamp}"},
+                "type": {"S": event.type},
+                "event_id": {"S": event.event_id},
+                "seller_id": {"S": event.seller_id},
+                "occurred_at": {"S": event.occurred_at.isoformat()},
+                "changed_by": {"S": event.changed_by},
+                "old_version": {"N": str(event.old_version)},
+                "new_version": {"N": str(event.new_version)},
+                "changed_channels": {"L": [{"S": c.value} for c in event.changed_channels]},
+                "enabled_channels": {"L": [{"S": c.value} for c in event.enabled_channels]},
+                **_expiry(event.occurred_at, REQUEST_TTL),
+            }
+            return [{"Put": {"TableName": self._table, "Item": item}}]
+
+        day = event.occurred_at.date().isoformat()
+        item = {
+            "pk": {"S": f"SELLER#{event.seller_id}"},
+            "sk": {"S": f"REQ#{stamp}"},
+            "gsi1pk": {"S": f"DAY#{day}"},
+            "gsi1sk": {"S": stamp},
+            "type": {"S": event.type},
+            "event_id": {"S": event.event_id},
+            "request_id": {"S": event.request_id},
+            "buyer_id": {"S": event.buyer_id},
+            "seller_id": {"S": event.seller_id},
+            "occurred_at": {"S": event.occurred_at.isoformat()},
+            "topic": {"S": event.topic.value},
+            "primary_channel": {"S": event.primary_channel.value},
+            "offered": {"L": [{"S": c.value} for c in event.offered]},
+            "degraded": {"BOOL": event.degraded},
+            **_expiry(event.occurred_at, REQUEST_TTL),
+        }
+        counters = {
+            "requests": 1,
+            f"topic_{event.topic.value}": 1,
+            f"primary_{event.primary_channel.value}": 1,
+            "degraded": int(event.degraded),
+        }
+        if offered_no_channel(event):
+            counters["no_channel"] = 1
+            counters[f"no_channel_{event.topic.value}"] = 1
+        names = {f"#c{i}": name for i, name in enumerate(counters)}
+        values = {f":c{i}": {"N": str(value)} for i, value in enumerate(counters.values())}
+        counter_update = {
+            "Update": {
+                "TableName": self._table,
+                "Key": {"pk": {"S": f"STATS#{day}"}, "sk": {"S": f"SELLER#{event.seller_id}"}},
+                "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counters)))
+                + " SET seller_id = :seller, expires_at = if_not_exists(expires_at, :expires)",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": {
+                    **values,
+                    ":seller": {"S": event.seller_id},
+                    ":expires": _expiry(event.occurred_at, COUNTER_TTL)["expires_at"],
+                },
+            }
+        }
+        return [{"Put": {"TableName": self._table, "Item": item}}, counter_update]
+
+
+def _expiry(occurred_at: datetime, ttl: timedelta) -> dict[str, Any]:
+    return {"expires_at": {"N": str(int((occurred_at + ttl).timestamp()))}}
+
+
+def ingest_batch(records: list[Record], store: SupportRequestStore) -> dict[str, list[dict[str, str]]]:
+    """Store each record on its own; report the ones that failed so SQS retries only those."""
+    failures = []
+    for record in records:
+        try:
+            event = parse_event(record.body)
+        except ValidationError as exc:
+            log(logging.ERROR, "support_event_invalid", message_id=record.message_id, errors=exc.errors(include_input=False, include_url=False)[:5])
+            failures.append(record.message_id)
+            continue
+        try:
+            stored = store.ingest(event)
+        except (ClientError, BotoCoreError) as exc:
+            log(logging.ERROR, "support_event_store_failed", message_id=record.message_id, event_id=event.event_id, error=type(exc).__name__)
+            failures.append(record.message_id)
+            continue
+        log(logging.INFO, "support_event_stored" if stored else "support_event_duplicate", event_id=event.event_id, seller_id=event.seller_id)
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}
