@@ -34,3 +34,8 @@ check-stage:  # chalice silently falls back to defaults for an unknown stage: re
 .PHONY: contract
 contract: install  ## regenerate docs/schemas/*.json and docs/openapi.json from the pydantic models
 	$(PY) -m chalicelib.contract
+
+.PHONY: support
+support: install  ## support CLI against the running local stack: make support ARGS="recent --seller demo-none"
+	@AWS_ENDPOINT_URL=http://127.0.0.1:$${MOTO_PORT:-5000} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+	  $(PY) -m chalicelib.support_cli $(ARGS)

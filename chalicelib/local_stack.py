@@ -104,9 +104,14 @@ def seed_demo_sellers(store: Any) -> None:
         store.put(settings, expected_version=0)
 
 
-def local_jwt_secret() -> str:
+def local_stage_env() -> dict[str, str]:
+    """The environment .chalice/config.json gives the local stage (what chalice local sets)."""
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
-    return str(config["stages"]["local"]["environment_variables"]["JWT_SECRET"])
+    return {**config["environment_variables"], **config["stages"]["local"]["environment_variables"]}
+
+
+def local_jwt_secret() -> str:
+    return local_stage_env()["JWT_SECRET"]
 
 
 def free_port() -> int:
@@ -173,6 +178,13 @@ def start_api(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return process
 
 
+def start_poller(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Runs the support_ingest handler on the local queue, as Lambda's event source would."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "chalicelib.local_poller"], cwd=PROJECT_DIR, env={**os.environ, **local_stage_env(), **env}
+    )
+
+
 def print_banner(api: str, env: dict[str, str]) -> None:
     from chalicelib.auth import mint_token
 
@@ -182,7 +194,7 @@ def print_banner(api: str, env: dict[str, str]) -> None:
     seller = mint_token(secret, "seller", "demo-chat-owner", seller_id="demo-chat", ttl_seconds=12 * 3600)
     print(
         f"""
-Contact Resolver is running on {api}   (moto: {env['AWS_ENDPOINT_URL']}, Ctrl-C stops both)
+Contact Resolver is running on {api}   (moto: {env['AWS_ENDPOINT_URL']}, Ctrl-C stops everything)
 
   export BUYER='{buyer}'
   export SELLER='{seller}'
@@ -197,6 +209,7 @@ Contact Resolver is running on {api}   (moto: {env['AWS_ENDPOINT_URL']}, Ctrl-C 
        -X PATCH {api}/v1/sellers/demo-chat/channels -d '{{"chat": {{"enabled": false}}}}'
 
 Demo sellers: {", ".join(DEMO_SELLERS)}. Support queue: {env['SUPPORT_QUEUE_URL']}
+Support CLI on this stack:  make support ARGS="recent"   (or "stats", "dlq", "dlq --redrive")
 """,
         flush=True,
     )
@@ -210,6 +223,7 @@ def run() -> int:
         children.append(start_moto(moto_port))
         env = provision(f"http://127.0.0.1:{moto_port}")
         children.append(start_api(api_port, env))
+        children.append(start_poller(env))
         print_banner(f"http://127.0.0.1:{api_port}", env)
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
@@ -224,7 +238,7 @@ def run() -> int:
                 child.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 child.kill()
-        print("stopped moto server and chalice local", flush=True)
+        print("stopped moto server, chalice local and the local poller", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

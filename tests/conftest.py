@@ -89,7 +89,11 @@ def drain_queue(queue_url: str) -> list[dict[str, Any]]:
         if not batch:
             return messages
         for message in batch:
-            messages.append({"body": json.loads(message["Body"]), "attributes": message.get("MessageAttributes", {})})
+            try:
+                body = json.loads(message["Body"])
+            except ValueError:
+                body = message["Body"]  # poison messages stay as sent
+            messages.append({"body": body, "attributes": message.get("MessageAttributes", {})})
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 

@@ -24,17 +24,28 @@ class Stack:
         ).client(service, endpoint_url=self.env["AWS_ENDPOINT_URL"])
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
-    moto = local_stack.start_moto(local_stack.free_port())
-    api = None
+def run_stack(with_poller: bool) -> Iterator[Stack]:
+    processes = [local_stack.start_moto(local_stack.free_port())]
     try:
-        env = local_stack.provision(f"http://127.0.0.1:{moto.args[-1]}", visibility_timeout=1)
+        env = local_stack.provision(f"http://127.0.0.1:{processes[0].args[-1]}", visibility_timeout=1)
         port = local_stack.free_port()
-        api = local_stack.start_api(port, env)
+        processes.append(local_stack.start_api(port, env))
+        if with_poller:
+            processes.append(local_stack.start_poller(env))
         yield Stack(api=f"http://127.0.0.1:{port}", env=env)
     finally:
-        for process in (api, moto):
-            if process is not None:
-                process.terminate()
-                process.wait(timeout=10)
+        for process in reversed(processes):
+            process.terminate()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    """moto + chalice local; tests read the queue themselves."""
+    yield from run_stack(with_poller=False)
+
+
+@pytest.fixture(scope="module")
+def stack_with_poller() -> Iterator[Stack]:
+    """moto + chalice local + the local poller feeding support_ingest, as `make run` starts them."""
+    yield from run_stack(with_poller=True)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import jsonschema
 import pytest
 import requests
 
+from chalicelib.contract import DOCS
 from chalicelib.models import ContactRequestEvent
 from tests.conftest import BUYER, seller_token
 from tests.e2e.conftest import Stack
@@ -37,7 +39,11 @@ def test_each_demo_seller_first_channel_and_one_event_per_resolution(stack: Stac
     assert phone["primary"]["channel"] == "phone"  # within hours or not, phone is the seller's only channel
     assert phone["primary"]["available_now"] is (phone["primary"]["next_available_at"] is None)
 
-    events = [ContactRequestEvent.model_validate(body) for body in receive_all(stack)]
+    bodies = receive_all(stack)
+    schema = json.loads((DOCS / "schemas" / "contact-request.v1.json").read_text())
+    for body in bodies:
+        jsonschema.validate(body, schema)  # the committed contract, not just our own model
+    events = [ContactRequestEvent.model_validate(body) for body in bodies]
     assert sorted(e.seller_id for e in events) == sorted([*expected, "demo-phone"])
     assert {e.seller_id: e.primary_channel.value for e in events if e.seller_id in expected} == expected
 

@@ -1,0 +1,74 @@
+"""Resolutions -> queue -> local poller -> support_ingest -> support CLI; a poison message -> DLQ -> redrive."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pytest
+import requests
+
+from chalicelib.local_stack import PROJECT_DIR
+from tests.conftest import BUYER
+from tests.e2e.conftest import Stack
+
+pytestmark = pytest.mark.e2e
+T = TypeVar("T")
+
+
+def support_cli(stack: Stack, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chalicelib.support_cli", *argv],
+        cwd=PROJECT_DIR, env={**os.environ, **stack.env}, capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def eventually(probe: Callable[[], T], done: Callable[[T], bool], timeout: float = 30) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.5)
+
+
+def test_resolutions_reach_the_support_cli(stack_with_poller: Stack) -> None:
+    stack = stack_with_poller
+    for seller_id in ("demo-chat", "demo-none", "demo-none"):
+        response = requests.get(f"{stack.api}/v1/sellers/{seller_id}/contact-options?topic=payment", headers=BUYER, timeout=10)
+        assert response.status_code == 200
+
+    def recent() -> list[dict[str, Any]]:
+        return [json.loads(line) for line in support_cli(stack, "recent", "--jsonl").stdout.splitlines()]
+
+    rows = eventually(recent, lambda rows: len(rows) >= 3)
+    assert sorted(r["seller_id"] for r in rows) == ["demo-chat", "demo-none", "demo-none"]
+    stats = json.loads(support_cli(stack, "stats", "--jsonl").stdout)
+    assert stats["top_sellers_without_channels"][0]["seller_id"] == "demo-none"
+    assert stats["top_sellers_without_channels"][0]["sent_to_support"] == 2
+
+
+def test_poison_message_reaches_the_dlq_and_redrive_brings_it_back(stack_with_poller: Stack) -> None:
+    sqs = stack_with_poller.client("sqs")
+    sqs.send_message(QueueUrl=stack_with_poller.env["SUPPORT_QUEUE_URL"], MessageBody='{"schema_version": 1, "type": "poison"}')
+
+    def dead() -> int:
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=stack_with_poller.env["SUPPORT_DLQ_URL"], AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"])
+
+    assert eventually(dead, lambda n: n == 1) == 1
+    listing = support_cli(stack_with_poller, "dlq")
+    assert listing.returncode == 0 and "invalid" in listing.stdout and "type" in listing.stdout
+
+    moved = support_cli(stack_with_poller, "dlq", "--redrive")
+    assert moved.returncode == 0 and "moved 1 of 1" in moved.stdout
+    assert dead() == 0
+    # still poison: the poller fails it again and SQS dead-letters it again, nothing is lost
+    assert eventually(dead, lambda n: n == 1) == 1
