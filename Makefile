@@ -39,3 +39,17 @@ contract: install  ## regenerate docs/schemas/*.json and docs/openapi.json from 
 support: install  ## support CLI against the running local stack: make support ARGS="recent --seller demo-none"
 	@AWS_ENDPOINT_URL=http://127.0.0.1:$${MOTO_PORT:-5000} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
 	  $(PY) -m chalicelib.support_cli $(ARGS)
+
+.PHONY: package deploy
+package: check-stage install  ## make package STAGE=prod -> out/sam.json + out/deployment.zip (no credentials needed)
+	$(PY) infra/package.py --stage $(STAGE) --out out/$(STAGE)
+
+# make deploy STAGE=dev BUCKET=<artefact bucket> JWT_PUBLIC_KEY_FILE=<idp public key .pem>   (needs the AWS CLI v2)
+deploy: package
+	@test -n "$(BUCKET)" || { echo "set BUCKET=<S3 bucket for the deployment package>" >&2; exit 2; }
+	@test -f "$(JWT_PUBLIC_KEY_FILE)" || { echo "set JWT_PUBLIC_KEY_FILE=<PEM public key of the token issuer>" >&2; exit 2; }
+	aws cloudformation package --template-file out/$(STAGE)/sam.json --s3-bucket $(BUCKET) \
+	  --output-template-file out/$(STAGE)/packaged.json --use-json
+	aws cloudformation deploy --template-file out/$(STAGE)/packaged.json --stack-name contact-resolver-$(STAGE) \
+	  --capabilities CAPABILITY_IAM --parameter-overrides "JwtPublicKey=$$(cat $(JWT_PUBLIC_KEY_FILE))"
+	aws cloudformation describe-stacks --stack-name contact-resolver-$(STAGE) --query 'Stacks[0].Outputs' --output table

@@ -16,7 +16,11 @@ os.environ.update(LOCAL_AWS_ENV)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+import app as app_module  # noqa: E402
 from chalicelib.auth import mint_token  # noqa: E402
+from tests import policy_coverage  # noqa: E402
+
+policy_coverage.install(app_module)
 
 SECRET = local_jwt_secret()
 
@@ -107,3 +111,20 @@ def log_lines(captured: str) -> list[dict[str, Any]]:
             except ValueError:
                 continue
     return lines
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """On a full, green run: every AWS action each Lambda used is in its policy, and nothing more is granted."""
+    config = session.config
+    full_run = not config.option.keyword and not config.option.markexpr and config.args in ([], ["tests"], [str(config.rootpath / "tests")])
+    if exitstatus != 0 or not full_run:
+        return
+    problems = policy_coverage.violations(policy_coverage.recorded, policy_coverage.policy_actions())
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if problems:
+        for problem in problems:
+            reporter.write_line(f"POLICY COVERAGE: {problem}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        used = {name: sorted(actions) for name, actions in policy_coverage.recorded.items()}
+        reporter.write_line(f"policy coverage: every AWS action used is granted and every grant is used: {used}")

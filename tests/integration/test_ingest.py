@@ -108,3 +108,21 @@ def test_junk_never_crashes_the_batch(api: Any, body: str) -> None:
 def test_events_validate_against_the_model_they_were_made_from(api: Any, aws: dict[str, str]) -> None:
     for body in resolved_events(api, aws, "demo-chat", topic="payment"):
         assert ContactRequestEvent.model_validate_json(body).primary_channel.value == "support"
+
+
+def test_local_poller_deletes_accepted_records_and_leaves_failed_ones(api: Any, aws: dict[str, str]) -> None:
+    import app
+    from chalicelib.local_poller import LocalPoller
+    from tests.policy_coverage import acting_as
+
+    api.http.get("/v1/sellers/demo-chat/contact-options", headers=BUYER)
+    sqs = client("sqs")
+    sqs.send_message(QueueUrl=aws["queue_url"], MessageBody="{poison")
+    with acting_as("support_ingest"):  # the poller stands in for Lambda's event source, which uses the function's role
+        poller = LocalPoller(sqs, aws["queue_url"], app.support_ingest, wait_seconds=0)
+        assert poller.poll_once() == (1, 1)
+    assert len(stored("demo-chat")) == 1
+    import time
+
+    time.sleep(1.1)  # the queue's visibility timeout in tests: the failed record comes back, the accepted one does not
+    assert [m["body"] for m in drain_queue(aws["queue_url"])] == ["{poison"]

@@ -1,0 +1,101 @@
+"""Which AWS actions does each Lambda really use? Recorded while the suite runs, checked against policies/.
+
+Every boto3 call goes through `BaseClient._make_api_call`; while a Lambda's code runs (a route, the authorizer,
+the SQS handler), its calls are recorded under that Lambda's name. At the end of a full run, every recorded
+action must be allowed by that Lambda's policy file, and every allowed action must have been recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from botocore.client import BaseClient
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+# IAM authorises these batch operations with the single-message action.
+IAM_ACTION_FOR = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
+# The Lambda runtime writes logs with the function's role; our code never calls CloudWatch Logs.
+RUNTIME_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+
+current_lambda: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_lambda", default=None)
+recorded: dict[str, set[str]] = defaultdict(set)
+
+
+def iam_actions(service: str, operation: str, params: dict[str, Any]) -> set[str]:
+    if service == "dynamodb" and operation == "TransactWriteItems":
+        inner = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+        return {f"dynamodb:{inner[kind]}" for item in params.get("TransactItems", []) for kind in item}
+    action = f"{service}:{operation}"
+    return {IAM_ACTION_FOR.get(action, action)}
+
+
+@contextlib.contextmanager
+def acting_as(lambda_name: str) -> Iterator[None]:
+    token = current_lambda.set(lambda_name)
+    try:
+        yield
+    finally:
+        current_lambda.reset(token)
+
+
+def as_lambda(lambda_name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with acting_as(lambda_name):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def install(app_module: Any) -> None:
+    """Attribute every boto3 call made while a Lambda of `app_module.app` runs to that Lambda."""
+    original = BaseClient._make_api_call
+
+    def recording(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        name = current_lambda.get()
+        if name is not None:
+            recorded[name] |= iam_actions(self.meta.service_model.endpoint_prefix, operation_name, api_params)
+        return original(self, operation_name, api_params)
+
+    BaseClient._make_api_call = recording  # type: ignore[method-assign]
+    for methods in app_module.app.routes.values():
+        for entry in methods.values():
+            entry.view_function = as_lambda("api_handler", entry.view_function)
+    app_module.jwt_auth.func = as_lambda("jwt_auth", app_module.jwt_auth.func)
+    app_module.support_ingest.func = as_lambda("support_ingest", app_module.support_ingest.func)
+
+
+def policy_actions(stage: str = "prod") -> dict[str, set[str]]:
+    """Lambda name -> actions its policy file allows, as .chalice/config.json wires them."""
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    result = {}
+    for name, settings in config["stages"][stage]["lambda_functions"].items():
+        policy = json.loads((PROJECT_DIR / ".chalice" / settings["iam_policy_file"]).read_text())
+        actions: set[str] = set()
+        for statement in policy["Statement"]:
+            listed = statement["Action"]
+            actions |= set([listed] if isinstance(listed, str) else listed)
+        result[name] = actions
+    return result
+
+
+def violations(used: dict[str, set[str]], allowed: dict[str, set[str]]) -> list[str]:
+    problems = []
+    for name in sorted(set(used) | set(allowed)):
+        for action in sorted(used.get(name, set()) - allowed.get(name, set())):
+            problems.append(f"{name} calls {action}, which policies/ does not allow")
+        for action in sorted(allowed.get(name, set()) - used.get(name, set()) - RUNTIME_ACTIONS):
+            problems.append(f"{name} is allowed {action}, which no test saw it use")
+    return problems
