@@ -53,3 +53,7 @@ deploy: package
 	aws cloudformation deploy --template-file out/$(STAGE)/packaged.json --stack-name contact-resolver-$(STAGE) \
 	  --capabilities CAPABILITY_IAM --parameter-overrides "JwtPublicKey=$$(cat $(JWT_PUBLIC_KEY_FILE))"
 	aws cloudformation describe-stacks --stack-name contact-resolver-$(STAGE) --query 'Stacks[0].Outputs' --output table
+
+.PHONY: bench
+bench: install  ## side-by-side benchmark on one local moto server -> bench/results.json (BENCH_ARGS=--quick for a smoke run)
+	$(PY) bench/bench.py $(BENCH_ARGS)

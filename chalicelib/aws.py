@@ -15,9 +15,16 @@ _CLIENT_CONFIG = {
 
 
 @cache
+def _session() -> Any:
+    """One botocore session for all clients: each new session re-reads endpoint and service data (~20 ms)."""
+    import boto3
+
+    return boto3.session.Session()
+
+
+@cache
 def client(service: str) -> Any:
     """boto3 client for `service`; honours AWS_ENDPOINT_URL (the local stack) like any boto3 client."""
-    import boto3
     from botocore.config import Config
 
-    return boto3.session.Session().client(service, config=Config(**_CLIENT_CONFIG))
+    return _session().client(service, config=Config(**_CLIENT_CONFIG))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -14,6 +17,7 @@ from chalicelib.models import ContactRequestEvent, SettingsChangedEvent
 
 SEND_BATCH_LIMIT = 10  # SQS SendMessageBatch maximum
 FAILED_ENTRY_RETRIES = 2
+PARALLEL_SENDS = 10  # a 100-seller batch sends its 10 SendMessageBatch calls at once, not one after another
 
 Event = ContactRequestEvent | SettingsChangedEvent
 
@@ -43,7 +47,12 @@ class SqsEventPublisher:
         """Send `events`; returns how many reached the queue. The rest are logged as undelivered."""
         if len(events) == 1:
             return self._send_one(events[0])
-        return sum(self._send_batch(events[start : start + SEND_BATCH_LIMIT]) for start in range(0, len(events), SEND_BATCH_LIMIT))
+        chunks = [events[start : start + SEND_BATCH_LIMIT] for start in range(0, len(events), SEND_BATCH_LIMIT)]
+        if len(chunks) == 1:
+            return self._send_batch(chunks[0])
+        # boto3 clients are thread-safe; each worker runs in a copy of our context (contextvars go along).
+        futures = [_sender_pool().submit(contextvars.copy_context().run, self._send_batch, chunk) for chunk in chunks]
+        return sum(future.result() for future in futures)
 
     def _send_one(self, event: Event) -> int:
         try:
@@ -78,6 +87,12 @@ class SqsEventPublisher:
         for event in pending.values():
             log_undelivered(event, error)
         return len(events) - len(pending)
+
+
+@cache
+def _sender_pool() -> ThreadPoolExecutor:
+    """Created on the first multi-chunk batch and kept for the container's life."""
+    return ThreadPoolExecutor(max_workers=PARALLEL_SENDS, thread_name_prefix="sqs-send")
 
 
 def log_undelivered(event: Event, error: str) -> None:

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from chalicelib.models import ChannelSettings, SellerSettings
+from chalicelib.models import ChannelSettingsInput, SellerSettings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SELLER_TABLE = "seller-channels"
@@ -96,7 +96,7 @@ def seed_demo_sellers(store: Any) -> None:
     for seller_id, channels in DEMO_SELLERS.items():
         settings = SellerSettings(
             seller_id=seller_id,
-            **ChannelSettings.model_validate(channels).model_dump(),
+            **ChannelSettingsInput.model_validate(channels).model_dump(),
             version=1,
             updated_at=now,
             updated_by="demo-seed",

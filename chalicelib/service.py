@@ -18,6 +18,7 @@ from chalicelib.models import (
     Caller,
     Channel,
     ChannelSettings,
+    ChannelSettingsInput,
     ContactOptions,
     ContactRequestEvent,
     Role,
@@ -123,7 +124,7 @@ class ContactService:
             )
         merged = merge_patch(channels_of(current).model_dump(mode="json", exclude_none=True), patch)
         try:
-            channels = ChannelSettings.model_validate(merged)
+            channels = ChannelSettingsInput.model_validate(merged)
         except ValidationError as exc:
             raise invalid(exc, "The settings after this change are not valid.") from None
         return self._write(seller_id, current, channels, expected_version, caller, request_id)

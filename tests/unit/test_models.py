@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.models import BatchRequest, ChannelSettings, SellerSettings
+from chalicelib.models import BatchRequest, ChannelSettingsInput, SellerSettings
 from chalicelib.settings_store import from_item, to_item
 
 
@@ -16,30 +16,30 @@ def error_fields(exc: pytest.ExceptionInfo[ValidationError]) -> set[str]:
 
 
 def test_phone_is_normalised_to_e164() -> None:
-    channels = ChannelSettings.model_validate({"phone": {"enabled": True, "number": "+7 (495) 123-45-67"}})
+    channels = ChannelSettingsInput.model_validate({"phone": {"enabled": True, "number": "+7 (495) 123-45-67"}})
     assert channels.phone.number == "+74951234567"
 
 
 @pytest.mark.parametrize("number", ["12345", "+1 000", "call me", "+7 495 123-45-67 ext. 9" * 5])
 def test_invalid_phone_numbers_are_refused(number: str) -> None:
     with pytest.raises(ValidationError) as exc:
-        ChannelSettings.model_validate({"phone": {"enabled": True, "number": number}})
+        ChannelSettingsInput.model_validate({"phone": {"enabled": True, "number": number}})
     assert "phone.number" in error_fields(exc)
 
 
 @pytest.mark.parametrize("address", ["not-an-email", "a@b", "x@@example.com", "a b@example.com"])
 def test_invalid_email_addresses_are_refused(address: str) -> None:
     with pytest.raises(ValidationError) as exc:
-        ChannelSettings.model_validate({"email": {"enabled": True, "address": address}})
+        ChannelSettingsInput.model_validate({"email": {"enabled": True, "address": address}})
     assert "email.address" in error_fields(exc)
 
 
 def test_enabled_channels_need_their_contact_value() -> None:
     with pytest.raises(ValidationError):
-        ChannelSettings.model_validate({"email": {"enabled": True}})
+        ChannelSettingsInput.model_validate({"email": {"enabled": True}})
     with pytest.raises(ValidationError):
-        ChannelSettings.model_validate({"phone": {"enabled": True}})
-    assert ChannelSettings.model_validate({"email": {"enabled": False}}).email.address is None
+        ChannelSettingsInput.model_validate({"phone": {"enabled": True}})
+    assert ChannelSettingsInput.model_validate({"email": {"enabled": False}}).email.address is None
 
 
 @pytest.mark.parametrize(
@@ -55,12 +55,12 @@ def test_enabled_channels_need_their_contact_value() -> None:
 )
 def test_bad_opening_hours_are_refused(hours: dict) -> None:  # type: ignore[type-arg]
     with pytest.raises(ValidationError):
-        ChannelSettings.model_validate({"phone": {"enabled": True, "number": "+74951234567", "hours": hours}})
+        ChannelSettingsInput.model_validate({"phone": {"enabled": True, "number": "+74951234567", "hours": hours}})
 
 
 def test_unknown_fields_are_refused() -> None:
     with pytest.raises(ValidationError) as exc:
-        ChannelSettings.model_validate({"chat": {"enabled": True, "colour": "red"}})
+        ChannelSettingsInput.model_validate({"chat": {"enabled": True, "colour": "red"}})
     assert "chat.colour" in error_fields(exc)
 
 
@@ -81,7 +81,7 @@ def test_batch_needs_unique_ids_and_at_most_100() -> None:
 def test_settings_round_trip_through_native_dynamodb_attributes() -> None:
     settings = SellerSettings(
         seller_id="s1",
-        **ChannelSettings.model_validate(
+        **ChannelSettingsInput.model_validate(
             {
                 "chat": {"enabled": True},
                 "phone": {"enabled": True, "number": "+74951234567",
@@ -95,3 +95,22 @@ def test_settings_round_trip_through_native_dynamodb_attributes() -> None:
     assert item["chat"] == {"M": {"enabled": {"BOOL": True}}}
     assert item["phone"]["M"]["hours"]["M"]["weekly"]["M"]["mon"] == {"L": [{"S": "09:00-13:00"}, {"S": "14:00-18:00"}]}
     assert from_item(item) == settings
+
+
+def test_stored_settings_are_read_without_reparsing_contact_values() -> None:
+    """A stored item is trusted for syntax (checked on write); structure is still checked on every read."""
+    from chalicelib.models import ChannelSettings
+
+    stored = ChannelSettings.model_validate({"phone": {"enabled": True, "number": "+74951234567"}})
+    assert stored.phone.number == "+74951234567"
+    with pytest.raises(ValidationError):
+        ChannelSettings.model_validate({"phone": {"enabled": "sometimes"}})
+
+
+def test_resolution_path_does_not_import_contact_validators() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, app; print(sorted({'email_validator', 'phonenumbers', 'jwt', 'cryptography'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

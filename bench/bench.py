@@ -1,0 +1,389 @@
+"""Side-by-side benchmark: every figure is a ratio of two things measured in the same run, on one moto server.
+
+    python bench/bench.py [--quick]        (make bench)
+
+Prints a table per section and writes bench/results.json. Loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "infra")]
+
+from chalicelib import local_stack  # noqa: E402
+
+RESULTS: dict[str, Any] = {}
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    return {"median_ms": statistics.median(samples) * 1000, "p95_ms": percentile(samples, 95) * 1000, "n": len(samples)}
+
+
+def interleaved(runs: int, between: Callable[[], Any], **candidates: Callable[[], Any]) -> dict[str, list[float]]:
+    """Time each candidate once per round, in alternating order, so drift and noise hit all alike.
+
+    `between` runs untimed after each round: it empties the queue, because moto's SQS slows down as a
+    queue grows (real SQS does not), which would penalise whichever candidate sends more messages.
+    """
+    times: dict[str, list[float]] = {name: [] for name in candidates}
+    names = list(candidates)
+    for round_number in range(runs):
+        for name in names if round_number % 2 == 0 else reversed(names):
+            start = time.perf_counter()
+            candidates[name]()
+            times[name].append(time.perf_counter() - start)
+        between()
+    return times
+
+
+def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
+    cells = [[f"{c:.2f}" if isinstance(c, float) else str(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(header)]
+    print(f"\n## {title}")
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    for row in cells:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+# ---------------------------------------------------------------- the two handlers
+
+
+def api_gateway_event(method: str, path: str, resource: str, params: dict[str, str], body: str | None = None) -> dict[str, Any]:
+    """What API Gateway hands the api_handler Lambda, the authorizer's context already attached."""
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"content-type": "application/json"},
+        "multiValueHeaders": {},
+        "queryStringParameters": {"topic": "product_question"},
+        "multiValueQueryStringParameters": {"topic": ["product_question"]},
+        "pathParameters": params or None,
+        "stageVariables": {},
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": path,
+            "requestId": "bench",
+            "identity": {"sourceIp": "127.0.0.1"},
+            "authorizer": {"principalId": "bench-buyer", "role": "buyer", "seller_id": ""},
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+SINGLE_EVENT = api_gateway_event(
+    "GET", "/v1/sellers/demo-chat/contact-options", "/v1/sellers/{seller_id}/contact-options", {"seller_id": "demo-chat"}
+)
+
+
+def batch_event(seller_ids: list[str]) -> dict[str, Any]:
+    body = json.dumps({"seller_ids": seller_ids, "topic": "product_question"})
+    return api_gateway_event("POST", "/v1/contact-options/batch", "/v1/contact-options/batch", {}, body)
+
+
+class LambdaContext:
+    function_name = "api_handler"
+    aws_request_id = "bench"
+
+
+def make_bare_handler(env: dict[str, str]) -> Callable[[], str]:
+    """The few lines someone would write instead: GetItem, SendMessage, json.dumps."""
+    import boto3
+
+    session = boto3.session.Session()
+    dynamodb, sqs = session.client("dynamodb"), session.client("sqs")
+    queue_url = env["SUPPORT_QUEUE_URL"]
+
+    def handle() -> str:
+        item = dynamodb.get_item(TableName="seller-channels", Key={"seller_id": {"S": "demo-chat"}}).get("Item", {})
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"seller_id": "demo-chat", "topic": "product_question"}))
+        return json.dumps({"seller_id": "demo-chat", "chat": "chat" in item})
+
+    return handle
+
+
+def make_bare_batch(env: dict[str, str], seller_ids: list[str]) -> Callable[[], str]:
+    """The same AWS work by hand: one BatchGetItem, SendMessageBatch per 10 events of the same size, json.dumps."""
+    import boto3
+
+    session = boto3.session.Session()
+    dynamodb, sqs = session.client("dynamodb"), session.client("sqs")
+    queue_url = env["SUPPORT_QUEUE_URL"]
+    attributes = {name: {"DataType": "String", "StringValue": "product_question"} for name in ("schema_version", "type", "topic", "primary_channel")}
+    body = json.dumps({"event_id": "0" * 36, "seller_id": "x" * 12, "topic": "product_question", "offered": ["chat", "email", "support"], "padding": "x" * 150})
+
+    def handle() -> str:
+        items = dynamodb.batch_get_item(
+            RequestItems={"seller-channels": {"Keys": [{"seller_id": {"S": sid}} for sid in seller_ids]}}
+        )["Responses"]["seller-channels"]
+        for start in range(0, len(seller_ids), 10):
+            entries = [{"Id": str(i), "MessageBody": body, "MessageAttributes": attributes} for i in range(len(seller_ids[start : start + 10]))]
+            sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+        return json.dumps({"results": [item["seller_id"]["S"] for item in items]})
+
+    return handle
+
+
+def purge(env: dict[str, str]) -> int:
+    """Empty the support queue (PurgeQueue allows one call a minute); returns how many events it held."""
+    import boto3
+
+    sqs, url = boto3.session.Session().client("sqs"), env["SUPPORT_QUEUE_URL"]
+    events = 0
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        events += len(batch)
+        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+    return events
+
+
+# ---------------------------------------------------------------- sections
+
+
+def warm_single(env: dict[str, str], runs: int) -> None:
+    import app
+
+    def app_handler() -> None:
+        response = app.app(SINGLE_EVENT, LambdaContext())
+        assert response["statusCode"] == 200, response
+
+    bare = make_bare_handler(env)
+    for _ in range(20):  # warm both: clients created, connections open
+        app_handler()
+        bare()
+    times = interleaved(runs, lambda: purge(env), app=app_handler, bare=bare)
+    app_s, bare_s = summary(times["app"]), summary(times["bare"])
+    ratio = app_s["median_ms"] / bare_s["median_ms"]
+    table(
+        "1. warm single resolution (in-process Lambda handler vs bare GetItem+SendMessage+json.dumps)",
+        ["handler", "median ms", "p95 ms", "n"],
+        [["app", app_s["median_ms"], app_s["p95_ms"], runs], ["bare", bare_s["median_ms"], bare_s["p95_ms"], runs],
+         ["ratio (target <= 1.10)", ratio, app_s["p95_ms"] / bare_s["p95_ms"], ""]],
+    )
+    RESULTS["warm_single"] = {"app": app_s, "bare": bare_s, "median_ratio": ratio, "target": 1.10, "met": ratio <= 1.10}
+    purge(env)
+
+
+def batch(env: dict[str, str], runs: int) -> None:
+    import app
+    from chalicelib.aws import client
+
+    calls: Counter[str] = Counter()
+
+    def count(event_name: str, **_kwargs: Any) -> None:
+        calls[event_name.rsplit(".", 1)[-1]] += 1
+
+    for service in ("dynamodb", "sqs"):
+        client(service).meta.events.register(f"before-call.{service}", count)
+
+    def single() -> None:
+        assert app.app(SINGLE_EVENT, LambdaContext())["statusCode"] == 200
+
+    rows, results = [], {}
+    for size in (1, 10, 50, 100):
+        seller_ids = ["demo-chat", "demo-email", "demo-phone", "demo-none"][: min(size, 4)] + [f"bench-{i}" for i in range(size - min(size, 4))]
+        event = batch_event(seller_ids)
+        calls.clear()
+        assert app.app(event, LambdaContext())["statusCode"] == 200
+        per_request = dict(calls)
+
+        def one_batch(event: dict[str, Any] = event) -> None:
+            assert app.app(event, LambdaContext())["statusCode"] == 200
+
+        times = interleaved(runs, lambda: purge(env), batch=one_batch, single=single, bare=make_bare_batch(env, seller_ids))
+        batch_s, single_s, bare_s = summary(times["batch"]), summary(times["single"]), summary(times["bare"])
+        sends = per_request.get("SendMessageBatch", 0) + per_request.get("SendMessage", 0)
+        calls_ok = per_request.get("BatchGetItem", 0) == math.ceil(size / 100) and sends == math.ceil(size / 10)
+        ratio = batch_s["median_ms"] / single_s["median_ms"]
+        to_bare = batch_s["median_ms"] / bare_s["median_ms"]
+        rows.append([size, batch_s["median_ms"], batch_s["p95_ms"], ratio, bare_s["median_ms"], to_bare, per_request.get("BatchGetItem", 0), sends, "yes" if calls_ok else "NO"])
+        results[size] = {
+            "batch": batch_s, "single": single_s, "bare_batch": bare_s, "ratio_to_single": ratio, "ratio_to_bare_batch": to_bare,
+            "aws_calls": per_request, "calls_as_targeted": calls_ok,
+        }
+        purge(env)
+    table(
+        "2. batch (target: ceil(N/100) BatchGetItem, ceil(N/10) sends; 50 sellers <= 2x one single)",
+        ["sellers", "median ms", "p95 ms", "x single", "bare batch ms", "x bare batch", "BatchGetItem", "send calls", "calls on target"],
+        rows,
+    )
+    RESULTS["batch"] = results
+    RESULTS["batch"]["50_within_2x_single"] = results[50]["ratio_to_single"] <= 2.0
+
+
+COLD_APP = """
+import time; start = time.perf_counter()
+import json, sys
+sys.path.insert(0, {project!r})
+import app
+event = json.loads({event!r})
+response = app.app(event, type("Ctx", (), {{"function_name": "api_handler", "aws_request_id": "cold"}})())
+assert response["statusCode"] == 200, response
+elapsed = time.perf_counter() - start
+print(json.dumps({{"seconds": elapsed, "auth_modules": sorted({{"jwt", "cryptography"}} & set(sys.modules))}}))
+"""
+
+COLD_BARE = """
+import time; start = time.perf_counter()
+import json, boto3
+session = boto3.session.Session()
+dynamodb, sqs = session.client("dynamodb"), session.client("sqs")
+item = dynamodb.get_item(TableName="seller-channels", Key={{"seller_id": {{"S": "demo-chat"}}}}).get("Item", {{}})
+sqs.send_message(QueueUrl={queue!r}, MessageBody=json.dumps({{"seller_id": "demo-chat"}}))
+body = json.dumps({{"seller_id": "demo-chat", "chat": "chat" in item}})
+print(json.dumps({{"seconds": time.perf_counter() - start, "auth_modules": []}}))
+"""
+
+
+def cold_start(env: dict[str, str], runs: int) -> None:
+    child_env = {**os.environ, **local_stack.local_stage_env(), **env}
+    scripts = {
+        "app": COLD_APP.format(project=str(PROJECT_DIR), event=json.dumps(SINGLE_EVENT)),
+        "bare": COLD_BARE.format(queue=env["SUPPORT_QUEUE_URL"]),
+    }
+    samples: dict[str, list[float]] = {"app": [], "bare": []}
+    auth_modules: set[str] = set()
+    for round_number in range(runs):
+        for name in ("app", "bare") if round_number % 2 == 0 else ("bare", "app"):
+            output = subprocess.run([sys.executable, "-c", scripts[name]], env=child_env, capture_output=True, text=True, check=True)
+            result = json.loads(output.stdout.strip().splitlines()[-1])
+            samples[name].append(result["seconds"])
+            auth_modules |= set(result["auth_modules"])
+    app_s, bare_s = summary(samples["app"]), summary(samples["bare"])
+    ratio = app_s["median_ms"] / bare_s["median_ms"]
+    table(
+        "3. cold start (fresh interpreter: import + first request; interpreter start-up excluded for both)",
+        ["handler", "median ms", "p95 ms", "n"],
+        [["app", app_s["median_ms"], app_s["p95_ms"], runs], ["bare", bare_s["median_ms"], bare_s["p95_ms"], runs],
+         ["ratio (target <= 1.30)", ratio, "", ""]],
+    )
+    print(f"modules of the authorizer imported by a fresh api_handler serving a resolution: {sorted(auth_modules) or 'none'}")
+    RESULTS["cold_start"] = {
+        "app": app_s, "bare": bare_s, "median_ratio": ratio, "target": 1.30, "met": ratio <= 1.30,
+        "api_handler_imports_jwt_or_cryptography": sorted(auth_modules),
+    }
+    purge(env)
+
+
+def deployment_size() -> None:
+    import package as infra_package
+
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess_out = Path(tmp)
+        with open(os.devnull, "w") as quiet:
+            stdout = sys.stdout
+            sys.stdout = quiet
+            try:
+                infra_package.package("prod", subprocess_out)
+            finally:
+                sys.stdout = stdout
+        zip_path = subprocess_out / "deployment.zip"
+        size = zip_path.stat().st_size
+        heaviest = infra_package.heaviest_packages(zip_path)
+        problems = infra_package.check_zip(zip_path)
+    table(
+        "4. deployment size (chalice package, prod)",
+        ["what", "MB"],
+        [["deployment.zip (target <= 10 MB)", size / 1e6], *[[f"  {name}", s / 1e6] for name, s in heaviest]],
+    )
+    RESULTS["deployment"] = {"zip_mb": size / 1e6, "heaviest": heaviest, "target_mb": 10, "met": not problems, "problems": problems}
+
+
+def load(env: dict[str, str], clients: int, seconds: float) -> None:
+    import requests
+
+    from chalicelib.auth import mint_token
+
+    port = local_stack.free_port()
+    api = local_stack.start_api(port, env)
+    token = mint_token(local_stack.local_jwt_secret(), "buyer", "load-buyer")
+    url = f"http://127.0.0.1:{port}/v1/sellers/demo-chat/contact-options?topic=product_question"
+    latencies: list[float] = []
+    failures: list[int] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client_loop() -> None:
+        with requests.Session() as http:
+            while time.monotonic() < deadline:
+                start = time.perf_counter()
+                status = http.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code
+                with lock:
+                    latencies.append(time.perf_counter() - start)
+                    if status != 200:
+                        failures.append(status)
+
+    try:
+        started = time.perf_counter()
+        threads = [threading.Thread(target=client_loop) for _ in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        api.terminate()
+        api.wait(timeout=10)
+    events = purge(env)
+    requests_done = len(latencies)
+    table(
+        f"5. load ({clients} concurrent clients for {seconds:.0f} s against chalice local, loopback)",
+        ["requests", "per second", "p50 ms", "p99 ms", "non-200", "events on queue"],
+        [[requests_done, requests_done / elapsed, percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000, len(failures), events]],
+    )
+    RESULTS["load"] = {
+        "clients": clients, "requests": requests_done, "per_second": requests_done / elapsed,
+        "p50_ms": percentile(latencies, 50) * 1000, "p99_ms": percentile(latencies, 99) * 1000,
+        "non_200": len(failures), "events_on_queue": events, "every_request_answered_with_an_event": not failures and events == requests_done,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run, noisier)")
+    args = parser.parse_args()
+    runs = 60 if args.quick else 300
+    moto = local_stack.start_moto(local_stack.free_port())
+    try:
+        env = local_stack.provision(f"http://127.0.0.1:{moto.args[-1]}")
+        os.environ.update({**local_stack.local_stage_env(), **env})
+        print(textwrap.dedent(f"""
+            Contact Resolver benchmark: {runs} interleaved rounds per comparison, moto server on {env['AWS_ENDPOINT_URL']}.
+            Ratios compare two things measured side by side in this run; absolute figures vary by machine."""))
+        warm_single(env, runs)
+        batch(env, max(20, runs // 10))
+        cold_start(env, 5 if args.quick else 15)
+        deployment_size()
+        load(env, clients=8, seconds=5 if args.quick else 15)
+    finally:
+        moto.terminate()
+        moto.wait(timeout=10)
+    (PROJECT_DIR / "bench" / "results.json").write_text(json.dumps(RESULTS, indent=2, default=str) + "\n")
+    print(f"\nwrote {Path('bench') / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
