@@ -57,3 +57,7 @@ deploy: package
 .PHONY: bench
 bench: install  ## side-by-side benchmark on one local moto server -> bench/results.json (BENCH_ARGS=--quick for a smoke run)
 	$(PY) bench/bench.py $(BENCH_ARGS)
+
+.PHONY: fuzz
+fuzz: install  ## schemathesis against the served OpenAPI on the local stack, as buyer, seller and support
+	$(PY) fuzz/run.py

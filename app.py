@@ -12,7 +12,7 @@ from chalicelib import http
 from chalicelib.auth import InvalidToken, caller_context, verify_token
 from chalicelib.config import get_config
 from chalicelib.logs import get_logger, log
-from chalicelib.models import BatchRequest, ChannelSettingsUpdate, SellerSettings
+from chalicelib.models import BatchRequest, ChannelSettingsPatch, ChannelSettingsUpdate, SellerSettings
 from chalicelib.service import ContactService
 
 app = Chalice(app_name="contact-resolver")
@@ -102,11 +102,11 @@ def put_channels(seller_id: str) -> Response:
 def patch_channels(seller_id: str) -> Response:
     request = app.current_request
     caller = http.current_caller(request)
-    patch = http.patch_body(request)
+    patch = http.parse_body(request, ChannelSettingsPatch)
     settings = get_service().patch_settings(
         http.seller_id_param(seller_id),
-        patch,
-        http.expected_version(request, patch.pop("version", None)),
+        patch.model_dump(exclude_unset=True, exclude={"version"}),
+        http.expected_version(request, patch.version),
         caller,
         http.request_id(request),
     )

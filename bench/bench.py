@@ -316,8 +316,11 @@ def load(env: dict[str, str], clients: int, seconds: float) -> None:
 
     from chalicelib.auth import mint_token
 
+    purge(env)
     port = local_stack.free_port()
-    api = local_stack.start_api(port, env)
+    api = local_stack.start_api(port, env, quiet=True)
+    drainer = local_stack.QueueDrainer(env)  # support reading along keeps moto's queue shallow
+    drainer.start()
     token = mint_token(local_stack.local_jwt_secret(), "buyer", "load-buyer")
     url = f"http://127.0.0.1:{port}/v1/sellers/demo-chat/contact-options?topic=product_question"
     latencies: list[float] = []
@@ -346,7 +349,7 @@ def load(env: dict[str, str], clients: int, seconds: float) -> None:
     finally:
         api.terminate()
         api.wait(timeout=10)
-    events = purge(env)
+    events = drainer.stop()
     requests_done = len(latencies)
     table(
         f"5. load ({clients} concurrent clients for {seconds:.0f} s against chalice local, loopback)",

@@ -18,6 +18,7 @@ from chalicelib.models import (
     SELLER_ID_PATTERN,
     BatchRequest,
     BatchResponse,
+    ChannelSettingsPatch,
     ChannelSettingsUpdate,
     ContactOptions,
     ContactRequestEvent,
@@ -42,8 +43,8 @@ def event_schema(model: type[BaseModel], filename: str) -> dict[str, Any]:
     }
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+def _error(description: str, schema: str = "Error") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
 
 
 def _ok(model: str, description: str = "OK", headers: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -66,10 +67,14 @@ IF_MATCH = {
     "in": "header",
     "required": False,
     "description": 'The version last read, e.g. "3" (0 creates). Alternatively "version" in the body.',
-    "schema": {"type": "string", "pattern": r'^(W/)?"?\d{1,9}"?$'},
+    "schema": {"type": "string", "pattern": r'^(W/)?("\d{1,9}"|\d{1,9})$'},
 }
 ETAG = {"ETag": {"description": "The settings version, quoted.", "schema": {"type": "string"}}}
-COMMON_ERRORS = {"400": _error("Malformed id, topic, body or header."), "401": _error("No bearer token."), "403": _error("Token denied, wrong role, or another seller's settings.")}
+COMMON_ERRORS = {
+    "400": _error("Malformed id, topic, body or header."),
+    "401": _error("No bearer token (answered by the gateway).", "GatewayError"),
+    "403": _error("Token denied (by the gateway), wrong role, or another seller's settings.", "GatewayError"),
+}
 BODY_ERRORS = {"413": _error("Body over 64 KiB."), "415": _error("Body is not JSON.")}
 WRITE_ERRORS = {
     "404": _error("No settings to change yet."),
@@ -87,22 +92,11 @@ def openapi() -> dict[str, Any]:
             (BatchResponse, "serialization"),
             (SellerSettings, "serialization"),
             (ChannelSettingsUpdate, "validation"),
+            (ChannelSettingsPatch, "validation"),
         ],
         ref_template="#/components/schemas/{model}",
     )
     schemas = definitions["$defs"]
-    schemas["ChannelSettingsPatch"] = {
-        "title": "ChannelSettingsPatch",
-        "description": "JSON merge patch (RFC 7386) on the channel settings: objects merge, null removes.",
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "chat": {"type": "object"},
-            "email": {"type": "object"},
-            "phone": {"type": "object"},
-            "version": {"type": "integer", "minimum": 0},
-        },
-    }
     schemas["Error"] = {
         "title": "Error",
         "type": "object",
@@ -114,6 +108,16 @@ def openapi() -> dict[str, Any]:
                 "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
             }
         },
+    }
+    schemas["GatewayError"] = {
+        "title": "GatewayError",
+        "description": "API Gateway answers 401/403 itself, before our code runs: deployed, in the Error shape "
+        "(gateway responses in infra/resources.json); under chalice local, as {message} or {Message}.",
+        "anyOf": [
+            {"$ref": "#/components/schemas/Error"},
+            {"type": "object", "required": ["message"], "properties": {"message": {"type": "string"}}},
+            {"type": "object", "required": ["Message"], "properties": {"Message": {"type": "string"}}},
+        ],
     }
     schemas["Health"] = {
         "title": "Health",

@@ -32,7 +32,7 @@ MAX_BODY_BYTES = 64 * 1024
 JSON_CONTENT_TYPES = ["application/json", "application/merge-patch+json"]
 
 _SELLER_ID = re.compile(SELLER_ID_PATTERN)
-_IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+_IF_MATCH = re.compile(r'^(?:W/)?(?:"(\d{1,9})"|(\d{1,9}))$')
 
 # Chalice answers some requests itself ({"Code": ..., "Message": ...}); give them our shape.
 _CHALICE_ERROR_CODES = {
@@ -130,7 +130,7 @@ def expected_version(request: Request, body_version: int | None) -> int:
         match = _IF_MATCH.match(header.strip())
         if not match:
             raise BadRequest('If-Match must be a settings version, e.g. "3".', {"header": "If-Match"}, code="invalid_if_match")
-        header_version = int(match[1])
+        header_version = int(match[1] or match[2])
     if header_version is not None and body_version is not None and header_version != body_version:
         raise BadRequest("If-Match and body version disagree.", {"if_match": header_version, "version": body_version})
     version = header_version if header_version is not None else body_version
@@ -149,19 +149,3 @@ def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] |
         headers={"Content-Type": "application/json", **(headers or {})},
     )
 
-
-PATCHABLE_FIELDS = {"chat", "email", "phone", "version"}
-
-
-def patch_body(request: Request) -> dict[str, Any]:
-    """A JSON merge patch on the channel settings; checked fully once merged with the current ones."""
-    body = json_body(request)
-    if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object.", code="validation_error")
-    unknown = sorted(set(body) - PATCHABLE_FIELDS)
-    if unknown:
-        raise BadRequest("Unknown fields.", [{"field": name, "message": "not a settings field"} for name in unknown], code="validation_error")
-    version = body.get("version")
-    if version is not None and (type(version) is not int or version < 0):
-        raise BadRequest("version must be a non-negative integer.", [{"field": "version"}], code="validation_error")
-    return body

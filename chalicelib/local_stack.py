@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from datetime import datetime, timezone
@@ -165,7 +166,9 @@ def provision(endpoint: str, visibility_timeout: int = 30) -> dict[str, str]:
     }
 
 
-def start_api(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_api(port: int, env: dict[str, str], quiet: bool = False) -> subprocess.Popen[bytes]:
+    """chalice local on 127.0.0.1:`port`; quiet drops its per-request lines (fuzzing, load)."""
+    output = subprocess.DEVNULL if quiet else None
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local",
@@ -173,6 +176,8 @@ def start_api(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
         ],
         cwd=PROJECT_DIR,
         env={**os.environ, **env},
+        stdout=output,
+        stderr=output,
     )
     wait_for_http(f"http://127.0.0.1:{port}/v1/health", process=process)
     return process
@@ -183,6 +188,47 @@ def start_poller(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "chalicelib.local_poller"], cwd=PROJECT_DIR, env={**os.environ, **local_stage_env(), **env}
     )
+
+
+class QueueDrainer(threading.Thread):
+    """Reads and deletes support events as they arrive, counting them, as a consumer would.
+
+    moto's SQS gets slower the deeper a queue is (~10 ms per 1000 messages for each send; real SQS does
+    not), so long fuzzing and load runs keep the queue drained.
+    """
+
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__(daemon=True)
+        import boto3
+
+        session = boto3.session.Session(
+            aws_access_key_id="local", aws_secret_access_key="local", region_name=env["AWS_DEFAULT_REGION"]
+        )
+        self._sqs = session.client("sqs", endpoint_url=env["AWS_ENDPOINT_URL"])
+        self._url = env["SUPPORT_QUEUE_URL"]
+        self._stopping = threading.Event()
+        self.drained = 0
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            self.drain_once(wait_seconds=1)
+
+    def drain_once(self, wait_seconds: int = 0) -> int:
+        messages = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds).get("Messages", [])
+        if messages:
+            self._sqs.delete_message_batch(
+                QueueUrl=self._url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+            )
+            self.drained += len(messages)
+        return len(messages)
+
+    def stop(self) -> int:
+        """Stop, take what is still queued, and return how many events were drained in all."""
+        self._stopping.set()
+        self.join()
+        while self.drain_once():
+            pass
+        return self.drained
 
 
 def print_banner(api: str, env: dict[str, str]) -> None:

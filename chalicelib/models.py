@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, time
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -225,6 +225,18 @@ class ChannelSettingsUpdate(ChannelSettingsInput):
     version: int | None = Field(default=None, ge=0, description="Alternative to the If-Match header.")
 
 
+class ChannelSettingsPatch(Strict):
+    """PATCH body: a JSON merge patch (RFC 7386) on the channel settings; objects merge, null removes.
+
+    Only the envelope is checked here; the merged result is checked as ChannelSettingsInput.
+    """
+
+    chat: dict[str, Any] | None = None
+    email: dict[str, Any] | None = None
+    phone: dict[str, Any] | None = None
+    version: int | None = Field(default=None, ge=0, description="Alternative to the If-Match header.")
+
+
 class SellerSettings(ChannelSettings):
     """One DynamoDB item: the channels plus bookkeeping."""
 
@@ -273,7 +285,9 @@ class ContactOptions(Response):
 
 
 class BatchRequest(Strict):
-    seller_ids: Annotated[list[SellerId], Field(min_length=1, max_length=MAX_BATCH_SELLERS)]
+    seller_ids: Annotated[
+        list[SellerId], Field(min_length=1, max_length=MAX_BATCH_SELLERS, json_schema_extra={"uniqueItems": True})
+    ]
     topic: Topic = Topic.OTHER
 
     @field_validator("seller_ids")
