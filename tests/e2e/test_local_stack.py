@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import jsonschema
@@ -86,3 +87,27 @@ def test_errors_over_http(stack: Stack) -> None:
     assert form.status_code == 415 and form.json()["error"]["code"] == "unsupported_media_type"
     health = requests.get(f"{stack.api}/v1/health", timeout=10)
     assert health.status_code == 200 and health.json()["status"] == "ok"
+
+
+def test_racing_patches_of_one_seller_let_exactly_one_win_per_version(stack: Stack) -> None:
+    """Two (here eight) sessions of the same seller PATCH the same version at once: one wins, none is lost silently."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = seller_token("demo-phone")
+    url = f"{stack.api}/v1/sellers/demo-phone/channels"
+    version = requests.get(url, headers=token, timeout=10).json()["version"]
+    start = threading.Barrier(8)
+
+    def patch(session_number: int) -> requests.Response:
+        start.wait()
+        body = {"email": {"enabled": True, "address": f"session{session_number}@example.com"}}
+        return requests.patch(url, json=body, headers={**token, "If-Match": f'"{version}"'}, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(patch, range(8)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [409] * 7
+    [winner] = [r.json() for r in responses if r.status_code == 200]
+    assert all(r.json()["error"]["details"]["current_version"] == version + 1 for r in responses if r.status_code == 409)
+    stored = requests.get(url, headers=token, timeout=10).json()
+    assert stored["version"] == version + 1 and stored["email"] == winner["email"]

@@ -1,0 +1,86 @@
+"""Token verification on its own: algorithms pinned per stage, claims required."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from chalicelib.auth import InvalidToken, verify_token
+from chalicelib.config import Config
+from chalicelib.models import Role
+
+SECRET = "test-secret-that-is-at-least-32-bytes-long"
+
+
+def config(secret: str | None = None, public_key: str | None = None) -> Config:
+    return Config("t", "q", "r", jwt_secret=secret, jwt_public_key=public_key, log_level="INFO")
+
+
+def claims(**extra: object) -> dict[str, object]:
+    return {"sub": "u1", "role": "buyer", "exp": int(time.time()) + 60, **extra}
+
+
+@pytest.fixture(scope="module")
+def rsa_keys() -> tuple[bytes, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, public.decode()
+
+
+def test_hs256_token_with_the_local_secret_is_accepted() -> None:
+    caller = verify_token(f"Bearer {jwt.encode(claims(), SECRET, algorithm='HS256')}", config(secret=SECRET))
+    assert (caller.sub, caller.role) == ("u1", Role.BUYER)
+
+
+def test_rs256_stage_accepts_tokens_signed_by_the_identity_provider(rsa_keys: tuple[bytes, str]) -> None:
+    private, public = rsa_keys
+    token = jwt.encode(claims(role="seller", seller_id="s1"), private, algorithm="RS256")
+    caller = verify_token(f"Bearer {token}", config(secret=SECRET, public_key=public))
+    assert caller.role is Role.SELLER and caller.seller_id == "s1"
+
+
+def test_rs256_stage_refuses_hs256_even_when_signed_with_the_public_key(rsa_keys: tuple[bytes, str]) -> None:
+    """The classic algorithm-confusion attack: the public key is public, so it must never work as an HMAC secret."""
+    _private, public = rsa_keys
+    # PyJWT refuses to HMAC-sign with a PEM key, so the attacker's token is built by hand.
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing_input = f"{b64(json.dumps({'alg': 'HS256', 'typ': 'JWT'}).encode())}.{b64(json.dumps(claims(role='support')).encode())}"
+    signature = b64(hmac.new(public.encode(), signing_input.encode(), hashlib.sha256).digest())
+    forged = f"{signing_input}.{signature}"
+    with pytest.raises(InvalidToken):
+        verify_token(f"Bearer {forged}", config(secret=SECRET, public_key=public))
+    with pytest.raises(InvalidToken):  # and an HS256 token with the old local secret is refused on RS256 stages too
+        verify_token(f"Bearer {jwt.encode(claims(), SECRET, algorithm='HS256')}", config(secret=SECRET, public_key=public))
+
+
+@pytest.mark.parametrize(
+    "token_claims",
+    [
+        {"role": "buyer", "exp": int(time.time()) + 60},  # no sub
+        {"sub": "u1", "exp": int(time.time()) + 60},  # no role
+        {"sub": "u1", "role": "buyer"},  # no exp: never accepted, it would never expire
+        {"sub": "u1", "role": "buyer", "exp": int(time.time()) - 31},  # expired beyond the 30 s leeway
+        {"sub": "u1", "role": "root", "exp": int(time.time()) + 60},
+        {"sub": "u1", "role": "seller", "exp": int(time.time()) + 60},  # seller without seller_id
+    ],
+)
+def test_tokens_missing_required_claims_are_refused(token_claims: dict[str, object]) -> None:
+    with pytest.raises(InvalidToken):
+        verify_token(f"Bearer {jwt.encode(token_claims, SECRET, algorithm='HS256')}", config(secret=SECRET))
+
+
+def test_no_key_configured_refuses_everything() -> None:
+    with pytest.raises(InvalidToken):
+        verify_token(f"Bearer {jwt.encode(claims(), SECRET, algorithm='HS256')}", config())
