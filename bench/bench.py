@@ -162,6 +162,19 @@ def purge(env: dict[str, str]) -> int:
 # ---------------------------------------------------------------- sections
 
 
+def app_vs_bare(title: str, samples: dict[str, list[float]], target: float) -> dict[str, Any]:
+    """Print and return the app-vs-bare comparison; the ratio is of medians."""
+    app_s, bare_s = summary(samples["app"]), summary(samples["bare"])
+    ratio = app_s["median_ms"] / bare_s["median_ms"]
+    table(
+        title,
+        ["handler", "median ms", "p95 ms", "n"],
+        [["app", app_s["median_ms"], app_s["p95_ms"], app_s["n"]], ["bare", bare_s["median_ms"], bare_s["p95_ms"], bare_s["n"]],
+         [f"ratio (target <= {target:.2f})", ratio, app_s["p95_ms"] / bare_s["p95_ms"], ""]],
+    )
+    return {"app": app_s, "bare": bare_s, "median_ratio": ratio, "target": target, "met": ratio <= target}
+
+
 def warm_single(env: dict[str, str], runs: int) -> None:
     import app
 
@@ -174,15 +187,9 @@ def warm_single(env: dict[str, str], runs: int) -> None:
         app_handler()
         bare()
     times = interleaved(runs, lambda: purge(env), app=app_handler, bare=bare)
-    app_s, bare_s = summary(times["app"]), summary(times["bare"])
-    ratio = app_s["median_ms"] / bare_s["median_ms"]
-    table(
-        "1. warm single resolution (in-process Lambda handler vs bare GetItem+SendMessage+json.dumps)",
-        ["handler", "median ms", "p95 ms", "n"],
-        [["app", app_s["median_ms"], app_s["p95_ms"], runs], ["bare", bare_s["median_ms"], bare_s["p95_ms"], runs],
-         ["ratio (target <= 1.10)", ratio, app_s["p95_ms"] / bare_s["p95_ms"], ""]],
+    RESULTS["warm_single"] = app_vs_bare(
+        "1. warm single resolution (in-process Lambda handler vs bare GetItem+SendMessage+json.dumps)", times, 1.10
     )
-    RESULTS["warm_single"] = {"app": app_s, "bare": bare_s, "median_ratio": ratio, "target": 1.10, "met": ratio <= 1.10}
     purge(env)
 
 
@@ -271,19 +278,11 @@ def cold_start(env: dict[str, str], runs: int) -> None:
             result = json.loads(output.stdout.strip().splitlines()[-1])
             samples[name].append(result["seconds"])
             auth_modules |= set(result["auth_modules"])
-    app_s, bare_s = summary(samples["app"]), summary(samples["bare"])
-    ratio = app_s["median_ms"] / bare_s["median_ms"]
-    table(
-        "3. cold start (fresh interpreter: import + first request; interpreter start-up excluded for both)",
-        ["handler", "median ms", "p95 ms", "n"],
-        [["app", app_s["median_ms"], app_s["p95_ms"], runs], ["bare", bare_s["median_ms"], bare_s["p95_ms"], runs],
-         ["ratio (target <= 1.30)", ratio, "", ""]],
+    RESULTS["cold_start"] = app_vs_bare(
+        "3. cold start (fresh interpreter: import + first request; interpreter start-up excluded for both)", samples, 1.30
     )
     print(f"modules of the authorizer imported by a fresh api_handler serving a resolution: {sorted(auth_modules) or 'none'}")
-    RESULTS["cold_start"] = {
-        "app": app_s, "bare": bare_s, "median_ratio": ratio, "target": 1.30, "met": ratio <= 1.30,
-        "api_handler_imports_jwt_or_cryptography": sorted(auth_modules),
-    }
+    RESULTS["cold_start"]["api_handler_imports_jwt_or_cryptography"] = sorted(auth_modules)
     purge(env)
 
 

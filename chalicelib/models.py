@@ -312,35 +312,37 @@ def new_event_id() -> str:
     return str(uuid.uuid4())
 
 
-class ContactRequestEvent(BaseModel):
-    """One buyer asked how to reach one seller. Schema v1: additive changes only."""
+class EventV1(BaseModel):
+    """What every support event carries. Schema v1: additive changes only (docs/events.md)."""
 
-    model_config = ConfigDict(extra="ignore", title="ContactRequestEventV1", json_schema_serialization_defaults_required=True, defer_build=True)
+    model_config = ConfigDict(extra="ignore", json_schema_serialization_defaults_required=True, defer_build=True)
 
     schema_version: Literal[1] = 1
-    type: Literal["contact_request"] = "contact_request"
-    event_id: str = Field(default_factory=new_event_id)
+    event_id: str = Field(default_factory=new_event_id, description="De-duplication key: SQS delivers at least once.")
     occurred_at: datetime
     request_id: str
-    buyer_id: str
     seller_id: SellerId
+
+
+class ContactRequestEvent(EventV1):
+    """One buyer asked how to reach one seller."""
+
+    model_config = ConfigDict(title="ContactRequestEventV1")
+
+    type: Literal["contact_request"] = "contact_request"
+    buyer_id: str
     topic: Topic
     primary_channel: Channel
     offered: list[Channel]
     degraded: bool
 
 
-class SettingsChangedEvent(BaseModel):
+class SettingsChangedEvent(EventV1):
     """A seller changed which channels they offer: explains later support-only answers."""
 
-    model_config = ConfigDict(extra="ignore", title="SettingsChangedEventV1", json_schema_serialization_defaults_required=True, defer_build=True)
+    model_config = ConfigDict(title="SettingsChangedEventV1")
 
-    schema_version: Literal[1] = 1
     type: Literal["settings_changed"] = "settings_changed"
-    event_id: str = Field(default_factory=new_event_id)
-    occurred_at: datetime
-    request_id: str
-    seller_id: SellerId
     changed_by: str
     old_version: int
     new_version: int

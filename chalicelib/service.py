@@ -96,11 +96,7 @@ class ContactService:
             require_own_settings(caller, seller_id)
         settings = self._store.get(seller_id)
         if settings is None:
-            raise NotFound(
-                f"Seller {seller_id} has no channel settings yet.",
-                {"current_version": 0, "hint": "create them with PUT and If-Match: 0"},
-                code="settings_not_found",
-            )
+            raise _settings_not_found(seller_id)
         return settings
 
     def replace_settings(
@@ -117,11 +113,7 @@ class ContactService:
         require_own_settings(caller, seller_id)
         current = self._store.get(seller_id)
         if current is None:
-            raise NotFound(
-                f"Seller {seller_id} has no channel settings to change.",
-                {"current_version": 0, "hint": "create them with PUT and If-Match: 0"},
-                code="settings_not_found",
-            )
+            raise _settings_not_found(seller_id)
         merged = merge_patch(channels_of(current).model_dump(mode="json", exclude_none=True), patch)
         try:
             channels = ChannelSettingsInput.model_validate(merged)
@@ -168,6 +160,14 @@ def require_own_settings(caller: Caller, seller_id: str) -> None:
         raise Forbidden("Only the seller can change their own settings.", {"role": caller.role.value}, code="wrong_role")
     if caller.seller_id != seller_id:
         raise Forbidden("A seller can read and change only their own settings.", None, code="not_your_settings")
+
+
+def _settings_not_found(seller_id: str) -> NotFound:
+    return NotFound(
+        f"Seller {seller_id} has no channel settings yet.",
+        {"current_version": 0, "hint": "create them with PUT and If-Match: 0"},
+        code="settings_not_found",
+    )
 
 
 def _conflict(current_version: int) -> Conflict:
