@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAGE ?= dev
+STAGE ?=
 ROLE ?= buyer
 SELLER ?=
 STAGES := local dev prod
@@ -28,7 +28,8 @@ test: install  ## the whole suite: unit, integration (moto), end-to-end (HTTP ag
 token: install  ## make token ROLE=seller SELLER=demo-chat
 	@$(PY) -m chalicelib.local_stack token --role $(ROLE) $(if $(SELLER),--seller $(SELLER))
 
-check-stage:  # chalice silently falls back to defaults for an unknown stage: refuse it here
+check-stage:  # chalice silently falls back to defaults for an unknown stage: refuse a missing or unknown one here
+	@test -n "$(STAGE)" || { echo "set STAGE to one of: $(STAGES)" >&2; exit 2; }
 	@case " $(STAGES) " in *" $(STAGE) "*) ;; *) echo "unknown STAGE '$(STAGE)'; use one of: $(STAGES)" >&2; exit 2;; esac
 
 .PHONY: contract

@@ -96,9 +96,11 @@ def test_dev_tables_can_be_deleted_prod_tables_cannot() -> None:
     assert dev["Properties"]["DeletionProtectionEnabled"] is False
 
 
-def test_unknown_stage_fails_loudly() -> None:
+def test_unknown_or_missing_stage_fails_loudly() -> None:
     result = subprocess.run(["make", "-s", "check-stage", "STAGE=staging"], cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
     assert result.returncode != 0 and "unknown STAGE 'staging'" in result.stderr
+    result = subprocess.run(["make", "-s", "package"], cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
+    assert result.returncode != 0 and "set STAGE to one of: local dev prod" in result.stderr
     with pytest.raises(SystemExit, match="unknown stage 'staging'"):
         infra_package.package("staging", PROJECT_DIR / "out" / "never")
 
