@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.local_stack import LOCAL_AWS_ENV, local_jwt_secret
+from chalicelib.local_stack import LOCAL_AWS_ENV, local_jwt_secret, local_stage_env
 
 # Before anything imports boto3: never reach for real credentials or a real endpoint.
 os.environ.update(LOCAL_AWS_ENV)
@@ -58,6 +58,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     from chalicelib.local_stack import create_resources, seed_demo_sellers
     from chalicelib.settings_store import DynamoSettingsStore
 
+    for name, value in local_stage_env().items():  # what the local stage sets, also outside a request
+        monkeypatch.setenv(name, value)
     with mock_aws():
         reset_caches()
         urls = create_resources(client("dynamodb"), client("sqs"), visibility_timeout=1)
