@@ -62,3 +62,8 @@ bench: install  ## side-by-side benchmark on one local moto server -> bench/resu
 .PHONY: fuzz
 fuzz: install  ## schemathesis against the served OpenAPI on the local stack, as buyer, seller and support
 	$(PY) fuzz/run.py
+
+.PHONY: lint
+lint: install  ## ruff + mypy --strict on app.py and chalicelib/
+	$(PY) -m ruff check .
+	$(PY) -m mypy chalicelib app.py

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from chalice import AuthResponse, Chalice, Response
+from chalice.app import AuthResponse, Chalice, Request, Response
 
 from chalicelib import http
 from chalicelib.auth import InvalidToken, caller_context, verify_token
@@ -17,6 +17,11 @@ from chalicelib.service import ContactService
 
 app = Chalice(app_name="contact-resolver")
 get_logger(get_config().log_level)
+
+
+def current_request() -> Request:
+    """The request being served; Chalice sets it before calling any route."""
+    return cast(Request, app.current_request)
 
 
 @cache
@@ -57,7 +62,7 @@ def json_error_shape(event: Any, get_response: Any) -> Response:
 @app.route("/v1/sellers/{seller_id}/contact-options", methods=["GET"], authorizer=jwt_auth)
 @http.json_errors
 def contact_options(seller_id: str) -> Response:
-    request = app.current_request
+    request = current_request()
     result = get_service().resolve_one(
         http.seller_id_param(seller_id), http.topic_param(request), http.current_caller(request), http.request_id(request)
     )
@@ -67,7 +72,7 @@ def contact_options(seller_id: str) -> Response:
 @app.route("/v1/contact-options/batch", methods=["POST"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
 @http.json_errors
 def contact_options_batch() -> Response:
-    request = app.current_request
+    request = current_request()
     caller = http.current_caller(request)
     batch = http.parse_body(request, BatchRequest)
     return http.json_response(get_service().resolve_batch(batch, caller, http.request_id(request)))
@@ -76,7 +81,7 @@ def contact_options_batch() -> Response:
 @app.route("/v1/sellers/{seller_id}/channels", methods=["GET"], authorizer=jwt_auth)
 @http.json_errors
 def get_channels(seller_id: str) -> Response:
-    request = app.current_request
+    request = current_request()
     settings = get_service().get_settings(http.seller_id_param(seller_id), http.current_caller(request))
     return settings_response(settings)
 
@@ -84,7 +89,7 @@ def get_channels(seller_id: str) -> Response:
 @app.route("/v1/sellers/{seller_id}/channels", methods=["PUT"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
 @http.json_errors
 def put_channels(seller_id: str) -> Response:
-    request = app.current_request
+    request = current_request()
     caller = http.current_caller(request)
     update = http.parse_body(request, ChannelSettingsUpdate)
     settings = get_service().replace_settings(
@@ -100,7 +105,7 @@ def put_channels(seller_id: str) -> Response:
 @app.route("/v1/sellers/{seller_id}/channels", methods=["PATCH"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
 @http.json_errors
 def patch_channels(seller_id: str) -> Response:
-    request = app.current_request
+    request = current_request()
     caller = http.current_caller(request)
     patch = http.parse_body(request, ChannelSettingsPatch)
     settings = get_service().patch_settings(

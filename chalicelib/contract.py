@@ -129,7 +129,7 @@ def openapi() -> dict[str, Any]:
         },
     }
     topic = {"name": "topic", "in": "query", "required": False, "schema": {"enum": [t.value for t in Topic], "default": "other"}}
-    bearer = [{"bearerAuth": []}]
+    bearer: list[dict[str, list[str]]] = [{"bearerAuth": []}]
     return {
         "openapi": "3.1.0",
         "info": {

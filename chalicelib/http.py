@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from chalice.app import Request, Response
@@ -56,7 +56,7 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
         except StoreUnavailable:  # reads degrade in the service; a settings read or write cannot
             body = error_body("settings_unavailable", "Seller settings are unavailable right now; retry shortly.")
             return Response(body, status_code=503, headers={"Retry-After": "5"})
-        except Exception as exc:  # the one place a bug becomes a clean 500
+        except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a clean 500
             log(logging.ERROR, "unhandled_error", error=type(exc).__name__, view=view.__name__, exc_info=True)
             return Response(error_body("internal_error", "Something went wrong on our side."), status_code=500)
 
@@ -94,7 +94,8 @@ def seller_id_param(value: str) -> str:
 
 
 def topic_param(request: Request) -> Topic:
-    raw = (request.query_params or {}).get("topic", Topic.OTHER.value)
+    query: Mapping[str, str] = request.query_params or {}
+    raw = query.get("topic", Topic.OTHER.value)
     try:
         return Topic(raw)
     except ValueError:

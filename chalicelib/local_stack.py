@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,7 @@ def create_resources(dynamodb: Any, sqs: Any, visibility_timeout: int = 30) -> d
 
 
 def seed_demo_sellers(store: Any) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for seller_id, channels in DEMO_SELLERS.items():
         settings = SellerSettings(
             seller_id=seller_id,
@@ -127,7 +127,7 @@ def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen[byt
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"{url}: the process exited with {process.returncode}")
         try:
-            urllib.request.urlopen(url, timeout=1)  # noqa: S310 - loopback only
+            urllib.request.urlopen(url, timeout=1)
             return
         except urllib.error.HTTPError:
             return  # it answered; any status will do

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 LOGGER_NAME = "contact_resolver"
@@ -19,7 +19,7 @@ class JsonFormatter(logging.Formatter):
         line: dict[str, Any] = {
             "level": record.levelname,
             "msg": record.getMessage(),
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
         }
         line.update(getattr(record, "fields", {}))
         if record.exc_info:
@@ -30,7 +30,7 @@ class JsonFormatter(logging.Formatter):
 class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever sys.stdout is now (Lambda and pytest both swap it)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stdout
 

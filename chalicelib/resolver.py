@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from chalicelib.models import (
@@ -115,7 +115,7 @@ def next_opening(hours: OpeningHours, now: datetime) -> datetime | None:
         day = (local_now + timedelta(days=days_ahead)).date()
         for start, _end in hours.ranges_on(WEEKDAYS[day.weekday()]):
             # Build wall-clock time in the zone, then normalise: a start inside a DST gap moves forward.
-            opening = datetime.combine(day, start, tzinfo=tz).astimezone(timezone.utc)
+            opening = datetime.combine(day, start, tzinfo=tz).astimezone(UTC)
             if opening > now:
                 return opening
     return None

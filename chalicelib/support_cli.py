@@ -17,7 +17,7 @@ import signal
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -53,9 +53,9 @@ def _query(table: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
 
 def _since(text: str | None, default_days: int = 7) -> datetime:
     if not text:
-        return datetime.now(timezone.utc) - timedelta(days=default_days)
+        return datetime.now(UTC) - timedelta(days=default_days)
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
@@ -87,7 +87,7 @@ def recent_requests(table: str, seller: str | None, topic: str | None, channel: 
             )
         ]
     else:
-        today = datetime.now(timezone.utc).date()
+        today = datetime.now(UTC).date()
         days = [today - timedelta(days=n) for n in range((today - since.date()).days + 1)]
         pages = [
             _query(
@@ -116,7 +116,7 @@ def cmd_recent(args: argparse.Namespace) -> int:
     rows = recent_requests(args.table, args.seller, args.topic, args.channel, _since(args.since), args.limit)
     if args.jsonl:
         for row in rows:
-            print(json.dumps({c: row.get(c) for c in RECENT_COLUMNS + ["buyer_id", "request_id"]}))
+            print(json.dumps({c: row.get(c) for c in [*RECENT_COLUMNS, "buyer_id", "request_id"]}))
     else:
         print(_table(rows, RECENT_COLUMNS) if rows else "no requests match")
         print(f"\n{len(rows)} request(s)", file=sys.stderr)
@@ -127,7 +127,7 @@ def cmd_recent(args: argparse.Namespace) -> int:
 
 
 def daily_counters(table: str, days: int) -> Iterator[tuple[str, dict[str, Any]]]:
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     for n in range(days):
         day = (today - timedelta(days=n)).isoformat()
         for item in _query(table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": f"STATS#{day}"}}):
@@ -254,7 +254,7 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     rows = [
         {
             "message_id": m["MessageId"],
-            "sent_at": datetime.fromtimestamp(int(m["Attributes"]["SentTimestamp"]) / 1000, timezone.utc).isoformat(timespec="seconds"),
+            "sent_at": datetime.fromtimestamp(int(m["Attributes"]["SentTimestamp"]) / 1000, UTC).isoformat(timespec="seconds"),
             "receives": m["Attributes"].get("ApproximateReceiveCount", "?"),
             "why": why_failed(m["Body"]),
         }

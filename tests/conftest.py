@@ -16,9 +16,9 @@ os.environ.update(LOCAL_AWS_ENV)
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
-import app as app_module  # noqa: E402
-from chalicelib.auth import mint_token  # noqa: E402
-from tests import policy_coverage  # noqa: E402
+import app as app_module
+from chalicelib.auth import mint_token
+from tests import policy_coverage
 
 policy_coverage.install(app_module)
 

@@ -13,7 +13,7 @@ import pytest
 from tests.policy_coverage import PROJECT_DIR, policy_actions, violations
 
 sys.path.insert(0, str(PROJECT_DIR / "infra"))
-import package as infra_package  # noqa: E402
+import package as infra_package
 
 DATA_RESOURCES = {"SellerTable", "SupportRequestsTable", "SupportQueue", "SupportDeadLetterQueue"}
 

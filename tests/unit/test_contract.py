@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jsonschema
 
@@ -20,7 +20,7 @@ def test_committed_schemas_and_openapi_are_up_to_date() -> None:
 def test_event_schema_accepts_real_events_and_tolerates_additions() -> None:
     schema = json.loads((DOCS / "schemas" / "contact-request.v1.json").read_text())
     event = ContactRequestEvent(
-        occurred_at=datetime.now(timezone.utc), request_id="r", buyer_id="b", seller_id="s",
+        occurred_at=datetime.now(UTC), request_id="r", buyer_id="b", seller_id="s",
         topic="other", primary_channel="support", offered=["support"], degraded=False,
     )
     document = json.loads(event.model_dump_json())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -88,7 +88,7 @@ def test_settings_round_trip_through_native_dynamodb_attributes() -> None:
                           "hours": {"timezone": "Europe/Moscow", "weekly": {"mon": ["09:00-13:00", "14:00-18:00"]}}},
             }
         ).model_dump(),
-        version=7, updated_at=datetime(2026, 1, 2, tzinfo=timezone.utc), updated_by="u1",
+        version=7, updated_at=datetime(2026, 1, 2, tzinfo=UTC), updated_by="u1",
     )
     item = to_item(settings)
     assert item["version"] == {"N": "7"}

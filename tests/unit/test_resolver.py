@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import given
@@ -12,7 +12,7 @@ from chalicelib.models import PLATFORM_TOPICS, SELLER_CHANNELS, Channel, Channel
 from chalicelib.resolver import is_open, next_opening, resolve
 
 # Thursday 2026-11-26 12:00 UTC = 15:00 in Moscow (UTC+3, no DST).
-THURSDAY_NOON = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+THURSDAY_NOON = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 WEEKDAYS_9_TO_6 = {"timezone": "Europe/Moscow", "weekly": {d: ["09:00-18:00"] for d in ("mon", "tue", "wed", "thu", "fri")}}
 
 
@@ -56,28 +56,28 @@ def test_phone_within_hours_is_available() -> None:
 
 
 def test_phone_outside_hours_stays_listed_with_next_opening_after_email() -> None:
-    saturday = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
+    saturday = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
     both = settings(email={"enabled": True, "address": "a@example.com"}, phone=PHONE_ONLY.phone.model_dump())
     result = resolve("s1", both, Topic.OTHER, saturday)
     assert channels(result) == ["email", "phone", "support"]
     phone = result.options[1]
     assert phone.available_now is False and phone.reason is Reason.PHONE_OUTSIDE_HOURS
-    assert phone.next_available_at == datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc)  # Monday 09:00 Moscow
+    assert phone.next_available_at == datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # Monday 09:00 Moscow
 
 
 def test_phone_after_closing_opens_next_morning() -> None:
-    thursday_evening = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)  # 18:00 Moscow: closed (end exclusive)
+    thursday_evening = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # 18:00 Moscow: closed (end exclusive)
     assert not is_open(PHONE_ONLY.phone.hours, thursday_evening)  # type: ignore[arg-type]
-    assert next_opening(PHONE_ONLY.phone.hours, thursday_evening) == datetime(2026, 11, 27, 6, 0, tzinfo=timezone.utc)  # type: ignore[arg-type]
+    assert next_opening(PHONE_ONLY.phone.hours, thursday_evening) == datetime(2026, 11, 27, 6, 0, tzinfo=UTC)  # type: ignore[arg-type]
 
 
 def test_opening_in_a_dst_gap_moves_forward_and_uses_the_new_offset() -> None:
     hours = settings(phone={"enabled": True, "number": "+49301234567",
                             "hours": {"timezone": "Europe/Berlin", "weekly": {"sun": ["02:30-05:00"]}}}).phone.hours
-    before = datetime(2026, 3, 29, 0, 0, tzinfo=timezone.utc)  # Sunday 01:00 CET, clocks jump 02:00 -> 03:00
+    before = datetime(2026, 3, 29, 0, 0, tzinfo=UTC)  # Sunday 01:00 CET, clocks jump 02:00 -> 03:00
     opening = next_opening(hours, before)  # type: ignore[arg-type]
     assert opening is not None and opening > before
-    assert opening == datetime(2026, 3, 29, 1, 30, tzinfo=timezone.utc)  # 02:30 does not exist; 03:30 CEST
+    assert opening == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 02:30 does not exist; 03:30 CEST
 
 
 def test_phone_without_hours_is_always_available() -> None:
@@ -131,7 +131,7 @@ generated_settings = st.builds(
     ),
     st.booleans(), st.booleans(), st.booleans(), st.none() | hours,
 )
-moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(timezone.utc))
+moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC))
 
 
 @given(st.none() | generated_settings, st.sampled_from(Topic), moments, st.booleans())

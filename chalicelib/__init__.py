@@ -1,0 +1,1 @@
+"""Contact Resolver: models, pure ranking, use cases and thin AWS adapters behind app.py."""
