@@ -37,6 +37,18 @@ def deep_merge(base: Any, override: Any) -> Any:
 
 def merge_template_for(stage: str) -> dict[str, Any]:
     template = json.loads((INFRA / "resources.json").read_text())
+    # Support staff run support_cli with their own role; policies/support_cli.json is what to attach to it.
+    template["Resources"]["SupportStaffPolicy"] = {
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Properties": {
+            "Description": "Least privilege for support_cli: read support requests, inspect and redrive dead letters.",
+            "PolicyDocument": json.loads((PROJECT_DIR / "policies" / "support_cli.json").read_text()),
+        },
+    }
+    template["Outputs"]["SupportStaffPolicyArn"] = {
+        "Description": "Attach to the support staff role that runs support_cli.",
+        "Value": {"Ref": "SupportStaffPolicy"},
+    }
     overlay = INFRA / f"{stage}.json"
     return deep_merge(template, json.loads(overlay.read_text())) if overlay.exists() else template
 

@@ -77,17 +77,22 @@ def install(app_module: Any) -> None:
     app_module.support_ingest.func = as_lambda("support_ingest", app_module.support_ingest.func)
 
 
+def actions_of(policy_file: Path) -> set[str]:
+    actions: set[str] = set()
+    for statement in json.loads(policy_file.read_text())["Statement"]:
+        listed = statement["Action"]
+        actions |= {listed} if isinstance(listed, str) else set(listed)
+    return actions
+
+
 def policy_actions(stage: str = "prod") -> dict[str, set[str]]:
-    """Lambda name -> actions its policy file allows, as .chalice/config.json wires them."""
+    """Who -> actions its policy file allows: each Lambda as .chalice/config.json wires it, and the support CLI."""
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
-    result = {}
-    for name, settings in config["stages"][stage]["lambda_functions"].items():
-        policy = json.loads((PROJECT_DIR / ".chalice" / settings["iam_policy_file"]).read_text())
-        actions: set[str] = set()
-        for statement in policy["Statement"]:
-            listed = statement["Action"]
-            actions |= set([listed] if isinstance(listed, str) else listed)
-        result[name] = actions
+    result = {
+        name: actions_of(PROJECT_DIR / ".chalice" / settings["iam_policy_file"])
+        for name, settings in config["stages"][stage]["lambda_functions"].items()
+    }
+    result["support_cli"] = actions_of(PROJECT_DIR / "policies" / "support_cli.json")
     return result
 
 

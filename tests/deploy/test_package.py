@@ -64,6 +64,17 @@ def test_every_role_is_its_policy_file_and_data_actions_name_this_stacks_resourc
                     assert "${AWS::StackName}" in resource["Fn::Sub"]  # its own log group
 
 
+def test_support_staff_policy_is_the_cli_policy_file_on_this_stacks_resources(template: dict[str, Any]) -> None:
+    staff = template["Resources"]["SupportStaffPolicy"]
+    assert staff["Type"] == "AWS::IAM::ManagedPolicy"
+    assert staff["Properties"]["PolicyDocument"] == json.loads((PROJECT_DIR / "policies" / "support_cli.json").read_text())
+    for statement in staff["Properties"]["PolicyDocument"]["Statement"]:
+        for resource in statement["Resource"]:
+            named = resource.get("Fn::GetAtt", [None])[0] or resource["Fn::Sub"].split(".Arn}")[0].lstrip("${")
+            assert named in DATA_RESOURCES, resource
+    assert template["Outputs"]["SupportStaffPolicyArn"] == {"Description": "Attach to the support staff role that runs support_cli.", "Value": {"Ref": "SupportStaffPolicy"}}
+
+
 def test_lambdas_point_at_this_stacks_resources(template: dict[str, Any]) -> None:
     resources = template["Resources"]
     api_env = resources["APIHandler"]["Properties"]["Environment"]["Variables"]

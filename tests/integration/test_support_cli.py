@@ -9,6 +9,7 @@ from chalicelib import support_cli
 from chalicelib.aws import client
 from tests.conftest import BUYER, drain_queue
 from tests.integration.test_ingest import sqs_event
+from tests.policy_coverage import acting_as
 
 
 def ingest_resolutions(api: Any, aws: dict[str, str], *calls: tuple[str, str]) -> None:
@@ -20,7 +21,8 @@ def ingest_resolutions(api: Any, aws: dict[str, str], *calls: tuple[str, str]) -
 
 def run_cli(capsys: Any, *argv: str) -> tuple[int, str, str]:
     capsys.readouterr()  # drop what came before (ingest logs)
-    code = support_cli.main(list(argv))
+    with acting_as("support_cli"):  # its calls are checked against policies/support_cli.json
+        code = support_cli.main(list(argv))
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -78,3 +80,11 @@ def test_dlq_lists_why_and_redrive_moves_everything_back(aws: dict[str, str], ca
 def test_bad_since_is_a_clear_error(aws: dict[str, str], capsys: Any) -> None:
     code, _, err = run_cli(capsys, "recent", "--since", "last tuesday")
     assert code == 2 and "error:" in err
+
+
+def test_dlq_finds_the_queues_by_name_without_urls(aws: dict[str, str], capsys: Any, monkeypatch: Any) -> None:
+    monkeypatch.delenv("SUPPORT_DLQ_URL")
+    monkeypatch.delenv("SUPPORT_QUEUE_URL")
+    client("sqs").send_message(QueueUrl=aws["dlq_url"], MessageBody="{}")
+    code, out, _ = run_cli(capsys, "dlq", "--redrive")
+    assert code == 0 and "moved 1 of 1" in out
