@@ -76,7 +76,7 @@ class SqsEventPublisher:
                 response = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
             except (ClientError, BotoCoreError) as exc:
                 error = type(exc).__name__
-                continue  # botocore already retried the call; try the whole batch once more
+                break  # botocore already retried the call with backoff; more would only delay the answer
             failed = response.get("Failed", [])
             pending = {entry["Id"]: pending[entry["Id"]] for entry in failed}
             if not pending:

@@ -182,3 +182,20 @@ def test_conditional_write_lets_exactly_one_writer_win(aws: dict[str, str]) -> N
         store.put(theirs, expected_version=1)
     assert lost.value.current_version == 2
     assert store.get("demo-chat").updated_by == "me"  # type: ignore[union-attr]
+
+
+def test_send_batch_that_fails_whole_is_logged_at_once_not_resent(capsys: Any) -> None:
+    """botocore has already retried with backoff; re-sending would only hold the buyer's answer longer."""
+    from botocore.exceptions import EndpointConnectionError
+
+    calls = []
+
+    class DownSqs:
+        def send_message_batch(self, **kwargs: Any) -> Any:
+            calls.append(kwargs)
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+
+    assert SqsEventPublisher(DownSqs(), "q").publish([event(f"s{i}") for i in range(12)]) == 0
+    assert len(calls) == 2  # one per chunk of 10
+    lines = [line for line in log_lines(capsys.readouterr().out) if line["msg"] == "support_event_undelivered"]
+    assert len(lines) == 12 and {line["error"] for line in lines} == {"EndpointConnectionError"}
