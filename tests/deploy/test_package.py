@@ -43,6 +43,18 @@ def test_deployment_zip_is_lean(packaged: Path) -> None:
     assert infra_package.check_zip(zip_path) == []
 
 
+def test_api_path_ships_bytecode_and_the_authorizer_path_does_not_need_to(packaged: Path) -> None:
+    """/var/task is read-only: without .pyc files every cold start would compile pydantic and chalice again."""
+    import zipfile
+
+    with zipfile.ZipFile(packaged / "deployment.zip") as archive:
+        names = set(archive.namelist())
+    assert "__pycache__/app.cpython-311.pyc" in names
+    assert "pydantic/__pycache__/main.cpython-311.pyc" in names
+    assert "chalicelib/__pycache__/resolver.cpython-311.pyc" in names
+    assert not any(name.startswith(("jwt/__pycache__", "cryptography/")) and name.endswith(".pyc") for name in names)
+
+
 def roles(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: r for name, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
 
