@@ -312,7 +312,7 @@ def deployment_size(runs: int) -> None:
         shutil.copy(plain_dir / "deployment.zip", compiled_dir / "deployment.zip")
         infra_package.precompile_api_path(compiled_dir / "deployment.zip")
         imports: dict[str, list[float]] = {"chalice": [], "precompiled": []}
-        for name, folder in (("chalice", plain_dir), ("precompiled", compiled_dir)):
+        for folder in (plain_dir, compiled_dir):
             with zipfile.ZipFile(folder / "deployment.zip") as archive:
                 archive.extractall(folder / "task")
         for round_number in range(runs):
