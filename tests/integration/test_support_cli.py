@@ -88,3 +88,27 @@ def test_dlq_finds_the_queues_by_name_without_urls(aws: dict[str, str], capsys: 
     client("sqs").send_message(QueueUrl=aws["dlq_url"], MessageBody="{}")
     code, out, _ = run_cli(capsys, "dlq", "--redrive")
     assert code == 0 and "moved 1 of 1" in out
+
+
+def test_ctrl_c_during_redrive_stops_between_messages_and_moves_none_by_half(aws: dict[str, str], capsys: Any) -> None:
+    sqs = client("sqs")
+    for n in range(3):
+        sqs.send_message(QueueUrl=aws["dlq_url"], MessageBody=f'{{"n": {n}}}')
+    messages = support_cli.dead_letters(aws["dlq_url"], limit=10)
+    stop: list[bool] = []
+    original_send = sqs.send_message
+
+    def send_then_interrupt(**kwargs: Any) -> Any:
+        response = original_send(**kwargs)
+        stop.append(True)  # Ctrl-C arrives while the first message is being moved
+        return response
+
+    sqs.send_message = send_then_interrupt  # type: ignore[method-assign]
+    try:
+        moved = support_cli.redrive(aws["dlq_url"], aws["queue_url"], messages, stop)
+    finally:
+        sqs.send_message = original_send  # type: ignore[method-assign]
+    support_cli.release(aws["dlq_url"], messages[moved:])
+    assert moved == 1 and "interrupted: 1 moved, 2 left" in capsys.readouterr().err
+    assert len(drain_queue(aws["queue_url"])) == 1  # the one moved message, once
+    assert len(drain_queue(aws["dlq_url"])) == 2  # the others untouched, visible again
