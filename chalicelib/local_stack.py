@@ -141,6 +141,7 @@ def start_moto(port: int) -> subprocess.Popen[bytes]:
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # Ctrl-C reaches only us; we stop the children in order (moto last)
     )
     wait_for_http(f"http://127.0.0.1:{port}/moto-api/", process=process)
     return process
@@ -178,6 +179,7 @@ def start_api(port: int, env: dict[str, str], quiet: bool = False) -> subprocess
         env={**os.environ, **env},
         stdout=output,
         stderr=output,
+        start_new_session=True,
     )
     wait_for_http(f"http://127.0.0.1:{port}/v1/health", process=process)
     return process
@@ -186,7 +188,10 @@ def start_api(port: int, env: dict[str, str], quiet: bool = False) -> subprocess
 def start_poller(env: dict[str, str]) -> subprocess.Popen[bytes]:
     """Runs the support_ingest handler on the local queue, as Lambda's event source would."""
     return subprocess.Popen(
-        [sys.executable, "-m", "chalicelib.local_poller"], cwd=PROJECT_DIR, env={**os.environ, **local_stage_env(), **env}
+        [sys.executable, "-m", "chalicelib.local_poller"],
+        cwd=PROJECT_DIR,
+        env={**os.environ, **local_stage_env(), **env},
+        start_new_session=True,
     )
 
 
