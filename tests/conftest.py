@@ -118,7 +118,12 @@ def log_lines(captured: str) -> list[dict[str, Any]]:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """On a full, green run: every AWS action each Lambda used is in its policy, and nothing more is granted."""
     config = session.config
-    full_run = not config.option.keyword and not config.option.markexpr and config.args in ([], ["tests"], [str(config.rootpath / "tests")])
+    full_run = (
+        not config.option.collectonly
+        and not config.option.keyword
+        and not config.option.markexpr
+        and config.args in ([], ["tests"], [str(config.rootpath / "tests")])
+    )
     if exitstatus != 0 or not full_run:
         return
     problems = policy_coverage.violations(policy_coverage.recorded, policy_coverage.policy_actions())
