@@ -92,8 +92,8 @@ class ContactService:
     # ------------------------------------------------------------ sellers
 
     def get_settings(self, seller_id: str, caller: Caller) -> SellerSettings:
-        if caller.role is not Role.SUPPORT:
-            require_own_settings(caller, seller_id)
+        require_role(caller, Role.SELLER, Role.SUPPORT)
+        require_own_settings(caller, seller_id)
         settings = self._store.get(seller_id)
         if settings is None:
             raise _settings_not_found(seller_id)
@@ -102,6 +102,7 @@ class ContactService:
     def replace_settings(
         self, seller_id: str, channels: ChannelSettings, expected_version: int, caller: Caller, request_id: str
     ) -> SellerSettings:
+        require_role(caller, Role.SELLER)
         require_own_settings(caller, seller_id)
         current = self._store.get(seller_id)
         return self._write(seller_id, current, channels, expected_version, caller, request_id)
@@ -110,6 +111,7 @@ class ContactService:
         self, seller_id: str, patch: dict[str, Any], expected_version: int, caller: Caller, request_id: str
     ) -> SellerSettings:
         """Apply a JSON merge patch (RFC 7386: objects merge, null removes) to the current settings."""
+        require_role(caller, Role.SELLER)
         require_own_settings(caller, seller_id)
         current = self._store.get(seller_id)
         if current is None:
@@ -156,9 +158,8 @@ def require_role(caller: Caller, *roles: Role) -> None:
 
 
 def require_own_settings(caller: Caller, seller_id: str) -> None:
-    if caller.role is not Role.SELLER:
-        raise Forbidden("Only the seller can change their own settings.", {"role": caller.role.value}, code="wrong_role")
-    if caller.seller_id != seller_id:
+    """A seller reaches only their own settings (support may read anyone's; checked by role first)."""
+    if caller.role is Role.SELLER and caller.seller_id != seller_id:
         raise Forbidden("A seller can read and change only their own settings.", None, code="not_your_settings")
 
 

@@ -43,7 +43,12 @@ class DynamoSettingsStore:
         except (ClientError, BotoCoreError) as exc:
             raise StoreUnavailable(str(exc)) from exc
         item = response.get("Item")
-        return _parse(item) if item else None
+        if not item:
+            return None
+        settings = _parse(item)
+        if settings is None:
+            raise StoreUnavailable("stored settings do not validate")
+        return settings
 
     def get_many(self, seller_ids: Iterable[str]) -> tuple[dict[str, SellerSettings], set[str]]:
         """Settings of the sellers that have an item, and the ids DynamoDB could not answer for."""
@@ -60,7 +65,7 @@ class DynamoSettingsStore:
                 continue
             unavailable.update(unprocessed)
             for item in items:
-                settings = _parse(item, degrade=True)
+                settings = _parse(item)
                 if settings is None:
                     unavailable.add(_deserializer.deserialize(item["seller_id"]))
                 else:
@@ -111,12 +116,10 @@ def _key(seller_id: str) -> dict[str, Any]:
     return {"seller_id": {"S": seller_id}}
 
 
-def _parse(item: dict[str, Any], degrade: bool = False) -> SellerSettings | None:
-    """A hand-edited item that no longer validates counts as unavailable, never as a 500."""
+def _parse(item: dict[str, Any]) -> SellerSettings | None:
+    """None for a hand-edited item that no longer validates: callers treat it as unavailable, never as a 500."""
     try:
         return from_item(item)
     except ValidationError as exc:
         log(logging.ERROR, "settings_item_invalid", seller_id=item.get("seller_id", {}).get("S"), errors=exc.error_count())
-        if degrade:
-            return None
-        raise StoreUnavailable("stored settings do not validate") from exc
+        return None
