@@ -44,28 +44,28 @@ def resolve(
             excluded=[ExcludedChannel(channel=channel, reason=reason) for channel in SELLER_CHANNELS],
         )
 
-    available: list[ContactOption] = []
-    later: list[ContactOption] = []  # listed, but not reachable right now
+    # Chat -> e-mail -> phone. A phone outside its hours stays listed, last of the seller's channels.
+    seller_options: list[ContactOption] = []
     excluded: list[ExcludedChannel] = []
 
     if settings.chat.enabled:
-        available.append(_seller_option(Channel.CHAT, Reason.CHAT_ENABLED, f"app://chat/seller/{seller_id}"))
+        seller_options.append(_seller_option(Channel.CHAT, Reason.CHAT_ENABLED, f"app://chat/seller/{seller_id}"))
     else:
         excluded.append(ExcludedChannel(channel=Channel.CHAT, reason=Reason.CHAT_DISABLED))
 
     if settings.email.enabled and settings.email.address:
-        available.append(_seller_option(Channel.EMAIL, Reason.EMAIL_ENABLED, settings.email.address))
+        seller_options.append(_seller_option(Channel.EMAIL, Reason.EMAIL_ENABLED, settings.email.address))
     else:
         excluded.append(ExcludedChannel(channel=Channel.EMAIL, reason=Reason.EMAIL_DISABLED))
 
     phone = settings.phone
     if phone.enabled and phone.number:
         if phone.hours is None:
-            available.append(_seller_option(Channel.PHONE, Reason.PHONE_NO_HOURS_SET, phone.number))
+            seller_options.append(_seller_option(Channel.PHONE, Reason.PHONE_NO_HOURS_SET, phone.number))
         elif is_open(phone.hours, now):
-            available.append(_seller_option(Channel.PHONE, Reason.PHONE_WITHIN_HOURS, phone.number))
+            seller_options.append(_seller_option(Channel.PHONE, Reason.PHONE_WITHIN_HOURS, phone.number))
         else:
-            later.append(
+            seller_options.append(
                 ContactOption(
                     channel=Channel.PHONE,
                     owner=Owner.SELLER,
@@ -78,7 +78,6 @@ def resolve(
     else:
         excluded.append(ExcludedChannel(channel=Channel.PHONE, reason=Reason.PHONE_DISABLED))
 
-    seller_options = available + later
     if not seller_options:
         return Resolution(options=[_support(seller_id, topic, Reason.SELLER_HAS_NO_CHANNELS)], excluded=excluded)
     if topic in PLATFORM_TOPICS:
