@@ -9,7 +9,7 @@ from typing import Any, cast
 from chalice.app import AuthResponse, Chalice, Request, Response
 
 from chalicelib import http
-from chalicelib.auth import InvalidToken, caller_context, verify_token
+from chalicelib.auth import InvalidToken, caller_context, deny_policy, verify_token
 from chalicelib.config import get_config
 from chalicelib.logs import get_logger, log
 from chalicelib.models import BatchRequest, ChannelSettingsPatch, ChannelSettingsUpdate, SellerSettings
@@ -45,13 +45,8 @@ def jwt_auth(auth_request: Any) -> Any:
         caller = verify_token(auth_request.token, get_config())
     except InvalidToken as exc:
         log(logging.WARNING, "token_rejected", reason=str(exc))
-        return deny(auth_request.method_arn)
+        return deny_policy(auth_request.method_arn)
     return AuthResponse(routes=["*"], principal_id=caller.sub, context=caller_context(caller))
-
-
-def deny(method_arn: str) -> dict[str, Any]:
-    statement = {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": [method_arn]}
-    return {"principalId": "anonymous", "policyDocument": {"Version": "2012-10-17", "Statement": [statement]}}
 
 
 @app.middleware("http")

@@ -54,6 +54,12 @@ def caller_context(caller: Caller) -> dict[str, str]:
     return {"role": caller.role.value, "seller_id": caller.seller_id or ""}
 
 
+def deny_policy(method_arn: str) -> dict[str, Any]:
+    """The authorizer's answer to a bad token: API Gateway then answers 403 itself (same in chalice local)."""
+    statement = {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": [method_arn]}
+    return {"principalId": "anonymous", "policyDocument": {"Version": "2012-10-17", "Statement": [statement]}}
+
+
 def caller_from_context(authorizer_context: dict[str, Any]) -> Caller:
     return Caller(
         sub=str(authorizer_context.get("principalId", "")),
