@@ -114,3 +114,32 @@ def test_resolution_path_does_not_import_contact_validators() -> None:
     code = "import sys, app; print(sorted({'email_validator', 'phonenumbers', 'jwt', 'cryptography'} & set(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_api_handler_serving_a_resolution_never_imports_the_authorizers_libraries() -> None:
+    """Only the authorizer Lambda needs PyJWT and cryptography (≈ 20 ms of import); the API handler must not load them."""
+    import subprocess
+    import sys
+
+    code = """
+import json, sys
+import app
+from chalicelib.service import ContactService
+class Store:
+    def get(self, seller_id): return None
+class Publisher:
+    def publish(self, events): return len(events)
+app.get_service = lambda: ContactService(Store(), Publisher())
+event = {
+    "resource": "/v1/sellers/{seller_id}/contact-options", "path": "/v1/sellers/s1/contact-options", "httpMethod": "GET",
+    "headers": {}, "multiValueQueryStringParameters": None, "pathParameters": {"seller_id": "s1"}, "stageVariables": {},
+    "requestContext": {"resourcePath": "/v1/sellers/{seller_id}/contact-options", "httpMethod": "GET", "requestId": "r1",
+                       "path": "/v1/sellers/s1/contact-options",
+                       "authorizer": {"principalId": "buyer-1", "role": "buyer", "seller_id": ""}},
+    "body": None, "isBase64Encoded": False,
+}
+response = app.app(event, None)
+print(response["statusCode"], sorted({"jwt", "cryptography", "email_validator", "phonenumbers"} & set(sys.modules)))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "200 []"
