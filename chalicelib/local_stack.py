@@ -147,17 +147,23 @@ def start_moto(port: int) -> subprocess.Popen[bytes]:
     return process
 
 
-def provision(endpoint: str, visibility_timeout: int = 30) -> dict[str, str]:
-    """Create and seed everything on the moto server at `endpoint`; returns the env the app needs."""
+def local_client(service: str, endpoint: str) -> Any:
+    """A boto3 client for the moto server at `endpoint`, with the local stack's fake credentials."""
     import boto3
 
+    return boto3.session.Session(
+        aws_access_key_id=LOCAL_AWS_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+        region_name=LOCAL_AWS_ENV["AWS_DEFAULT_REGION"],
+    ).client(service, endpoint_url=endpoint)
+
+
+def provision(endpoint: str, visibility_timeout: int = 30) -> dict[str, str]:
+    """Create and seed everything on the moto server at `endpoint`; returns the env the app needs."""
     from chalicelib.settings_store import DynamoSettingsStore
 
-    session = boto3.session.Session(
-        aws_access_key_id="local", aws_secret_access_key="local", region_name=LOCAL_AWS_ENV["AWS_DEFAULT_REGION"]
-    )
-    dynamodb = session.client("dynamodb", endpoint_url=endpoint)
-    urls = create_resources(dynamodb, session.client("sqs", endpoint_url=endpoint), visibility_timeout)
+    dynamodb = local_client("dynamodb", endpoint)
+    urls = create_resources(dynamodb, local_client("sqs", endpoint), visibility_timeout)
     seed_demo_sellers(DynamoSettingsStore(dynamodb, SELLER_TABLE))
     return {
         **LOCAL_AWS_ENV,
@@ -204,12 +210,7 @@ class QueueDrainer(threading.Thread):
 
     def __init__(self, env: dict[str, str]) -> None:
         super().__init__(daemon=True)
-        import boto3
-
-        session = boto3.session.Session(
-            aws_access_key_id="local", aws_secret_access_key="local", region_name=env["AWS_DEFAULT_REGION"]
-        )
-        self._sqs = session.client("sqs", endpoint_url=env["AWS_ENDPOINT_URL"])
+        self._sqs = local_client("sqs", env["AWS_ENDPOINT_URL"])
         self._url = env["SUPPORT_QUEUE_URL"]
         self._stopping = threading.Event()
         self.drained = 0
@@ -227,12 +228,18 @@ class QueueDrainer(threading.Thread):
             self.drained += len(messages)
         return len(messages)
 
+    def drain(self) -> int:
+        """Empty the queue now; returns how many events that took."""
+        before = self.drained
+        while self.drain_once():
+            pass
+        return self.drained - before
+
     def stop(self) -> int:
         """Stop, take what is still queued, and return how many events were drained in all."""
         self._stopping.set()
         self.join()
-        while self.drain_once():
-            pass
+        self.drain()
         return self.drained
 
 

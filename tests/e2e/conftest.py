@@ -17,11 +17,7 @@ class Stack:
     env: dict[str, str]
 
     def client(self, service: str) -> Any:
-        import boto3
-
-        return boto3.session.Session(
-            aws_access_key_id="local", aws_secret_access_key="local", region_name=self.env["AWS_DEFAULT_REGION"]
-        ).client(service, endpoint_url=self.env["AWS_ENDPOINT_URL"])
+        return local_stack.local_client(service, self.env["AWS_ENDPOINT_URL"])
 
 
 def run_stack(with_poller: bool) -> Iterator[Stack]:
