@@ -221,8 +221,12 @@ class ChannelSettingsInput(ChannelSettings):
     phone: PhoneInput = PhoneInput()
 
 
+# The version the client last read, as an alternative to the If-Match header (PUT and PATCH bodies).
+ExpectedVersion = Annotated[int | None, Field(ge=0, description="Alternative to the If-Match header.")]
+
+
 class ChannelSettingsUpdate(ChannelSettingsInput):
-    version: int | None = Field(default=None, ge=0, description="Alternative to the If-Match header.")
+    version: ExpectedVersion = None
 
 
 class ChannelSettingsPatch(Strict):
@@ -234,13 +238,13 @@ class ChannelSettingsPatch(Strict):
     chat: dict[str, Any] | None = None
     email: dict[str, Any] | None = None
     phone: dict[str, Any] | None = None
-    version: int | None = Field(default=None, ge=0, description="Alternative to the If-Match header.")
+    version: ExpectedVersion = None
 
 
 class SellerSettings(ChannelSettings):
     """One DynamoDB item: the channels plus bookkeeping."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, json_schema_serialization_defaults_required=True, defer_build=True)
+    model_config = ConfigDict(extra="ignore", json_schema_serialization_defaults_required=True)  # frozen, deferred: from Strict
 
     seller_id: SellerId
     version: int = Field(ge=1)
@@ -251,13 +255,13 @@ class SellerSettings(ChannelSettings):
 # ---------------------------------------------------------------- contact options
 
 
-class Response(BaseModel):
+class Outgoing(BaseModel):
     """Base for what we send: every field is always present, so the schema lists them all as required."""
 
     model_config = ConfigDict(json_schema_serialization_defaults_required=True, defer_build=True)
 
 
-class ContactOption(Response):
+class ContactOption(Outgoing):
     channel: Channel
     owner: Owner
     available_now: bool
@@ -266,12 +270,12 @@ class ContactOption(Response):
     contact: str = Field(description="E-mail address, E.164 number, or app deep link.")
 
 
-class ExcludedChannel(Response):
+class ExcludedChannel(Outgoing):
     channel: Channel
     reason: Reason
 
 
-class ContactOptions(Response):
+class ContactOptions(Outgoing):
     """The result of one resolution: what the app shows for one seller."""
 
     seller_id: SellerId
@@ -298,7 +302,7 @@ class BatchRequest(Strict):
         return seller_ids
 
 
-class BatchResponse(Response):
+class BatchResponse(Outgoing):
     topic: Topic
     results: list[ContactOptions]
     request_id: str
