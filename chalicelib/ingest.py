@@ -20,6 +20,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import TypeAdapter, ValidationError
 
+from chalicelib.attributes import to_attributes
 from chalicelib.logs import log
 from chalicelib.models import Channel, ContactRequestEvent, SettingsChangedEvent, SupportEvent
 
@@ -51,14 +52,15 @@ class SupportRequestStore:
 
     def ingest(self, event: ContactRequestEvent | SettingsChangedEvent) -> bool:
         """Store `event` once; False if it was already stored (SQS delivers at least once)."""
+        expires_at = _expiry(event.occurred_at, REQUEST_TTL)
         marker = {
             "Put": {
                 "TableName": self._table,
-                "Item": {"pk": {"S": f"EVENT#{event.event_id}"}, "sk": {"S": "EVENT"}, **_expiry(event.occurred_at, REQUEST_TTL)},
+                "Item": to_attributes({"pk": f"EVENT#{event.event_id}", "sk": "EVENT", "expires_at": expires_at}),
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
-        items = [marker, *self._writes(event)]
+        items = [marker, *self._writes(event, expires_at)]
         try:
             self._db.transact_write_items(TransactItems=items)
         except ClientError as exc:
@@ -68,43 +70,16 @@ class SupportRequestStore:
             raise
         return True
 
-    def _writes(self, event: ContactRequestEvent | SettingsChangedEvent) -> list[dict[str, Any]]:
+    def _writes(self, event: ContactRequestEvent | SettingsChangedEvent, expires_at: int) -> list[dict[str, Any]]:
+        """The event itself under its seller (every field, so additive v1 fields are kept too), and counters."""
         stamp = f"{event.occurred_at.isoformat()}#{event.event_id}"
+        record = {"pk": f"SELLER#{event.seller_id}", **event.model_dump(mode="json"), "expires_at": expires_at}
         if isinstance(event, SettingsChangedEvent):
-            item = {
-                "pk": {"S": f"SELLER#{event.seller_id}"},
-                "sk": {"S": f"CHG#{stamp}"},
-                "type": {"S": event.type},
-                "event_id": {"S": event.event_id},
-                "seller_id": {"S": event.seller_id},
-                "occurred_at": {"S": event.occurred_at.isoformat()},
-                "changed_by": {"S": event.changed_by},
-                "old_version": {"N": str(event.old_version)},
-                "new_version": {"N": str(event.new_version)},
-                "changed_channels": {"L": [{"S": c.value} for c in event.changed_channels]},
-                "enabled_channels": {"L": [{"S": c.value} for c in event.enabled_channels]},
-                **_expiry(event.occurred_at, REQUEST_TTL),
-            }
-            return [{"Put": {"TableName": self._table, "Item": item}}]
+            record["sk"] = f"CHG#{stamp}"
+            return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}]
 
         day = event.occurred_at.date().isoformat()
-        item = {
-            "pk": {"S": f"SELLER#{event.seller_id}"},
-            "sk": {"S": f"REQ#{stamp}"},
-            "gsi1pk": {"S": f"DAY#{day}"},
-            "gsi1sk": {"S": stamp},
-            "type": {"S": event.type},
-            "event_id": {"S": event.event_id},
-            "request_id": {"S": event.request_id},
-            "buyer_id": {"S": event.buyer_id},
-            "seller_id": {"S": event.seller_id},
-            "occurred_at": {"S": event.occurred_at.isoformat()},
-            "topic": {"S": event.topic.value},
-            "primary_channel": {"S": event.primary_channel.value},
-            "offered": {"L": [{"S": c.value} for c in event.offered]},
-            "degraded": {"BOOL": event.degraded},
-            **_expiry(event.occurred_at, REQUEST_TTL),
-        }
+        record.update(sk=f"REQ#{stamp}", gsi1pk=f"DAY#{day}", gsi1sk=stamp)
         counters = {
             "requests": 1,
             f"topic_{event.topic.value}": 1,
@@ -114,27 +89,28 @@ class SupportRequestStore:
         if offered_no_channel(event):
             counters["no_channel"] = 1
             counters[f"no_channel_{event.topic.value}"] = 1
-        names = {f"#c{i}": name for i, name in enumerate(counters)}
-        values = {f":c{i}": {"N": str(value)} for i, value in enumerate(counters.values())}
         counter_update = {
             "Update": {
                 "TableName": self._table,
-                "Key": {"pk": {"S": f"STATS#{day}"}, "sk": {"S": f"SELLER#{event.seller_id}"}},
+                "Key": to_attributes({"pk": f"STATS#{day}", "sk": f"SELLER#{event.seller_id}"}),
                 "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counters)))
                 + " SET seller_id = :seller, expires_at = if_not_exists(expires_at, :expires)",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": {
-                    **values,
-                    ":seller": {"S": event.seller_id},
-                    ":expires": _expiry(event.occurred_at, COUNTER_TTL)["expires_at"],
-                },
+                "ExpressionAttributeNames": {f"#c{i}": name for i, name in enumerate(counters)},
+                "ExpressionAttributeValues": to_attributes(
+                    {
+                        **{f":c{i}": value for i, value in enumerate(counters.values())},
+                        ":seller": event.seller_id,
+                        ":expires": _expiry(event.occurred_at, COUNTER_TTL),
+                    }
+                ),
             }
         }
-        return [{"Put": {"TableName": self._table, "Item": item}}, counter_update]
+        return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}, counter_update]
 
 
-def _expiry(occurred_at: datetime, ttl: timedelta) -> dict[str, Any]:
-    return {"expires_at": {"N": str(int((occurred_at + ttl).timestamp()))}}
+def _expiry(occurred_at: datetime, ttl: timedelta) -> int:
+    """Epoch seconds for DynamoDB's TTL attribute."""
+    return int((occurred_at + ttl).timestamp())
 
 
 def ingest_batch(records: list[Record], store: SupportRequestStore) -> dict[str, list[dict[str, str]]]:

@@ -7,10 +7,10 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from chalicelib.attributes import from_attributes, to_attributes
 from chalicelib.errors import StoreUnavailable, VersionConflict
 from chalicelib.logs import log
 from chalicelib.models import SellerSettings
@@ -18,17 +18,14 @@ from chalicelib.models import SellerSettings
 BATCH_GET_LIMIT = 100  # DynamoDB's BatchGetItem maximum
 UNPROCESSED_RETRIES = 4
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def to_item(settings: SellerSettings) -> dict[str, Any]:
-    plain = settings.model_dump(mode="json", exclude_none=True)
-    return {key: _serializer.serialize(value) for key, value in plain.items()}
+    return to_attributes(settings.model_dump(mode="json", exclude_none=True))
 
 
 def from_item(item: dict[str, Any]) -> SellerSettings:
-    return SellerSettings.model_validate({key: _deserializer.deserialize(value) for key, value in item.items()})
+    return SellerSettings.model_validate(from_attributes(item))
 
 
 class DynamoSettingsStore:
@@ -67,7 +64,7 @@ class DynamoSettingsStore:
             for item in items:
                 settings = _parse(item)
                 if settings is None:
-                    unavailable.add(_deserializer.deserialize(item["seller_id"]))
+                    unavailable.add(item["seller_id"]["S"])
                 else:
                     found[settings.seller_id] = settings
         return found, unavailable
@@ -83,7 +80,7 @@ class DynamoSettingsStore:
                 return items, set()
             if attempt < UNPROCESSED_RETRIES:
                 self._sleep(0.05 * 2**attempt)  # back off: unprocessed keys mean throttling
-        left = {_deserializer.deserialize(key["seller_id"]) for key in request[self._table]["Keys"]}
+        left = {key["seller_id"]["S"] for key in request[self._table]["Keys"]}
         log(logging.WARNING, "settings_unprocessed_keys", sellers=len(left))
         return items, left
 

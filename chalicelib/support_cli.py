@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from chalicelib.attributes import from_attributes
 from chalicelib.aws import client
 from chalicelib.ingest import parse_event
 from chalicelib.models import Channel, Topic
@@ -29,26 +30,10 @@ from chalicelib.models import Channel, Topic
 QUEUE_NAME = "support-contact-requests"
 
 
-def _text(value: dict[str, Any]) -> Any:
-    if "S" in value:
-        return value["S"]
-    if "N" in value:
-        return int(value["N"])
-    if "BOOL" in value:
-        return value["BOOL"]
-    if "L" in value:
-        return [_text(item) for item in value["L"]]
-    return None
-
-
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _text(value) for key, value in item.items()}
-
-
 def _query(table: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
     for page in client("dynamodb").get_paginator("query").paginate(TableName=table, **kwargs):
         for item in page["Items"]:
-            yield _plain(item)
+            yield from_attributes(item)
 
 
 def _since(text: str | None, default_days: int = 7) -> datetime:
