@@ -12,21 +12,22 @@ export AWS_DEFAULT_REGION ?= eu-central-1
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (set PYTHON=python3.11)"'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade 'pip<26.3'  # chalice 1.34 requires pip<26.3
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 run: install  ## moto server + demo sellers + chalice local on 127.0.0.1 (MOTO_PORT, API_PORT)
-	$(PY) -m chalicelib.local_stack run
+	$(PY) -m devstack run
 
 test: install  ## the whole suite: unit, integration (moto), end-to-end (HTTP against the local stack)
 	$(PY) -m pytest
 
 token: install  ## make token ROLE=seller SELLER=demo-chat
-	@$(PY) -m chalicelib.local_stack token --role $(ROLE) $(if $(SELLER),--seller $(SELLER))
+	@$(PY) -m devstack token --role $(ROLE) $(if $(SELLER),--seller $(SELLER))
 
 check-stage:  # chalice silently falls back to defaults for an unknown stage: refuse a missing or unknown one here
 	@test -n "$(STAGE)" || { echo "set STAGE to one of: $(STAGES)" >&2; exit 2; }
@@ -39,7 +40,7 @@ contract: install  ## regenerate docs/schemas/*.json and docs/openapi.json from 
 .PHONY: support
 support: install  ## support CLI against the running local stack: make support ARGS="recent --seller demo-none"
 	@AWS_ENDPOINT_URL=http://127.0.0.1:$${MOTO_PORT:-5000} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
-	  $(PY) -m chalicelib.support_cli $(ARGS)
+	  $(PY) -m support_cli $(ARGS)
 
 .PHONY: package deploy
 package: check-stage install  ## make package STAGE=prod -> out/sam.json + out/deployment.zip (no credentials needed)

@@ -26,7 +26,7 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT_DIR), str(PROJECT_DIR / "infra")]
 
-from chalicelib import local_stack  # noqa: E402
+from devstack import stack as local_stack  # noqa: E402
 
 RESULTS: dict[str, Any] = {}
 
@@ -341,7 +341,7 @@ def deployment_size(runs: int) -> None:
 def load(env: dict[str, str], clients: int, seconds: float) -> None:
     import requests
 
-    from chalicelib.auth import mint_token
+    from devstack.tokens import mint_token
 
     purge(env)
     port = local_stack.free_port()

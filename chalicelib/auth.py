@@ -1,4 +1,4 @@
-"""JWT verification for the authorizer, and minting demo tokens for the local stage.
+"""JWT verification for the authorizer (demo tokens for the local stage are minted by devstack.tokens).
 
 PyJWT (and cryptography behind it) is imported inside the functions: only the
 authorizer Lambda needs it, the API handler's cold start does not pay for it.
@@ -6,7 +6,6 @@ authorizer Lambda needs it, the API handler's cold start does not pay for it.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from pydantic import ValidationError
@@ -66,13 +65,3 @@ def caller_from_context(authorizer_context: dict[str, Any]) -> Caller:
         role=authorizer_context["role"],
         seller_id=authorizer_context.get("seller_id") or None,
     )
-
-
-def mint_token(secret: str, role: str, sub: str, seller_id: str | None = None, ttl_seconds: int = 3600) -> str:
-    """An HS256 demo token for the local stage (see README: make token)."""
-    import jwt
-
-    claims: dict[str, Any] = {"sub": sub, "role": role, "exp": int(time.time()) + ttl_seconds}
-    if seller_id:
-        claims["seller_id"] = seller_id
-    return jwt.encode(claims, secret, algorithm="HS256")

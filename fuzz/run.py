@@ -16,8 +16,8 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from chalicelib import local_stack  # noqa: E402
-from chalicelib.auth import mint_token  # noqa: E402
+from devstack import stack as local_stack  # noqa: E402
+from devstack.tokens import mint_token  # noqa: E402
 
 SETTINGS = PROJECT_DIR / "fuzz" / "schemathesis.toml"  # seed, examples, checks: committed
 ROLES = {

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.local_stack import LOCAL_AWS_ENV, local_jwt_secret, local_stage_env
+from devstack.stack import LOCAL_AWS_ENV, local_jwt_secret, local_stage_env
 
 # Before anything imports boto3: never reach for real credentials or a real endpoint.
 os.environ.update(LOCAL_AWS_ENV)
@@ -17,7 +17,7 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 import app as app_module
-from chalicelib.auth import mint_token
+from devstack.tokens import mint_token
 from tests import policy_coverage
 
 policy_coverage.install(app_module)
@@ -55,8 +55,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     from moto import mock_aws
 
     from chalicelib.aws import client
-    from chalicelib.local_stack import create_resources, seed_demo_sellers
     from chalicelib.settings_store import DynamoSettingsStore
+    from devstack.stack import create_resources, seed_demo_sellers
 
     for name, value in local_stage_env().items():  # what the local stage sets, also outside a request
         monkeypatch.setenv(name, value)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import local_stack
+from devstack import stack as local_stack
 
 
 @dataclass

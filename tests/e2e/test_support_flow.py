@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import pytest
 import requests
 
-from chalicelib.local_stack import PROJECT_DIR
+from devstack.stack import PROJECT_DIR
 from tests.conftest import BUYER
 from tests.e2e.conftest import Stack
 
@@ -23,7 +23,7 @@ T = TypeVar("T")
 
 def support_cli(stack: Stack, *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "chalicelib.support_cli", *argv],
+        [sys.executable, "-m", "support_cli", *argv],
         cwd=PROJECT_DIR, env={**os.environ, **stack.env}, capture_output=True, text=True, timeout=60, check=False,
     )
 

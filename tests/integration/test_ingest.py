@@ -112,7 +112,7 @@ def test_events_validate_against_the_model_they_were_made_from(api: Any, aws: di
 
 def test_local_poller_deletes_accepted_records_and_leaves_failed_ones(api: Any, aws: dict[str, str]) -> None:
     import app
-    from chalicelib.local_poller import LocalPoller
+    from devstack.poller import LocalPoller
     from tests.policy_coverage import acting_as
 
     api.http.get("/v1/sellers/demo-chat/contact-options", headers=BUYER)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib import support_cli
 from chalicelib.aws import client
+from support_cli import cli as support_cli
 from tests.conftest import BUYER, drain_queue
 from tests.integration.test_ingest import sqs_event
 from tests.policy_coverage import acting_as

@@ -1,7 +1,7 @@
 """The embedded local stack: moto server on 127.0.0.1 as DynamoDB + SQS, demo sellers, chalice local.
 
-    python -m chalicelib.local_stack                                  (what `make run` does)
-    python -m chalicelib.local_stack token --role seller --seller demo-chat   (`make token`)
+    python -m devstack                                  (what `make run` does)
+    python -m devstack token --role seller --seller demo-chat   (`make token`)
 
 Ctrl-C stops everything it started.
 """
@@ -194,7 +194,7 @@ def start_api(port: int, env: dict[str, str], quiet: bool = False) -> subprocess
 def start_poller(env: dict[str, str]) -> subprocess.Popen[bytes]:
     """Runs the support_ingest handler on the local queue, as Lambda's event source would."""
     return subprocess.Popen(
-        [sys.executable, "-m", "chalicelib.local_poller"],
+        [sys.executable, "-m", "devstack.poller"],
         cwd=PROJECT_DIR,
         env={**os.environ, **local_stage_env(), **env},
         start_new_session=True,
@@ -244,7 +244,7 @@ class QueueDrainer(threading.Thread):
 
 
 def print_banner(api: str, env: dict[str, str]) -> None:
-    from chalicelib.auth import mint_token
+    from devstack.tokens import mint_token
 
     secret = local_jwt_secret()
     buyer = mint_token(secret, "buyer", "demo-buyer", ttl_seconds=12 * 3600)
@@ -302,7 +302,7 @@ def run() -> int:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m chalicelib.local_stack", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="moto server + demo sellers + chalice local (the default)")
     token = commands.add_parser("token", help="print a demo token signed with the local stage's key")
@@ -315,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         return run()
     if args.role == "seller" and not args.seller:
         parser.error("--role seller needs --seller SELLER_ID (e.g. demo-chat)")
-    from chalicelib.auth import mint_token
+    from devstack.tokens import mint_token
 
     print(mint_token(local_jwt_secret(), args.role, args.sub or f"demo-{args.role}", args.seller, args.ttl))
     return 0

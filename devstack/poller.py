@@ -4,7 +4,7 @@ Long-polls the local support queue, hands each batch to the very same `support_i
 SQS Lambda event, and deletes only the records the handler accepted. Failed records become visible again
 after the queue's visibility timeout and reach the DLQ after `maxReceiveCount` receives, as on AWS.
 
-    python -m chalicelib.local_poller      (started by `make run`; needs AWS_ENDPOINT_URL, SUPPORT_QUEUE_URL)
+    python -m devstack.poller      (started by `make run`; needs AWS_ENDPOINT_URL, SUPPORT_QUEUE_URL)
 """
 
 from __future__ import annotations

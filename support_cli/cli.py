@@ -1,8 +1,8 @@
 """Support CLI: recent contact requests, per-seller statistics, and the dead-letter queue.
 
-    python -m chalicelib.support_cli recent [--seller ID] [--topic T] [--channel C] [--since DATE] [--jsonl]
-    python -m chalicelib.support_cli stats [--days 7] [--top 10] [--jsonl]
-    python -m chalicelib.support_cli dlq [--redrive] [--max N]
+    python -m support_cli recent [--seller ID] [--topic T] [--channel C] [--since DATE] [--jsonl]
+    python -m support_cli stats [--days 7] [--top 10] [--jsonl]
+    python -m support_cli dlq [--redrive] [--max N]
 
 Works against AWS (your usual credentials and region) or the local stack (AWS_ENDPOINT_URL).
 Never imported by the API.
@@ -266,7 +266,7 @@ def _queue_url(name: str) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="python -m chalicelib.support_cli", description=__doc__.splitlines()[0])
+    root = argparse.ArgumentParser(prog="python -m support_cli", description=__doc__.splitlines()[0])
     root.add_argument("--table", default=os.environ.get("SUPPORT_REQUESTS_TABLE_NAME", "support-requests"))
     commands = root.add_subparsers(dest="command", required=True)
 

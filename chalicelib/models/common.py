@@ -1,0 +1,103 @@
+"""Names every model shares: ids, topics, channels, reasons, roles, and the input/output bases."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+SELLER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+SellerId = Annotated[str, StringConstraints(pattern=SELLER_ID_PATTERN)]
+MAX_BATCH_SELLERS = 100
+
+
+class Topic(StrEnum):
+    PRODUCT_QUESTION = "product_question"
+    ORDER_STATUS = "order_status"
+    DELIVERY = "delivery"
+    RETURN_REFUND = "return_refund"
+    PAYMENT = "payment"
+    OTHER = "other"
+
+
+# Platform support answers these first: they concern money or logistics the platform owns.
+PLATFORM_TOPICS = frozenset({Topic.DELIVERY, Topic.RETURN_REFUND, Topic.PAYMENT})
+
+
+class Channel(StrEnum):
+    CHAT = "chat"
+    EMAIL = "email"
+    PHONE = "phone"
+    SUPPORT = "support"
+
+
+SELLER_CHANNELS = (Channel.CHAT, Channel.EMAIL, Channel.PHONE)
+
+
+class Owner(StrEnum):
+    SELLER = "seller"
+    PLATFORM = "platform"
+
+
+class Reason(StrEnum):
+    """Why a channel is offered where it is, or left out. Documented in README.md."""
+
+    CHAT_ENABLED = "chat_enabled"
+    CHAT_DISABLED = "chat_disabled"
+    EMAIL_ENABLED = "email_enabled"
+    EMAIL_DISABLED = "email_disabled"
+    PHONE_WITHIN_HOURS = "phone_within_hours"
+    PHONE_NO_HOURS_SET = "phone_no_hours_set"
+    PHONE_OUTSIDE_HOURS = "phone_outside_hours"
+    PHONE_DISABLED = "phone_disabled"
+    PLATFORM_TOPIC = "platform_topic"
+    LAST_RESORT = "last_resort"
+    SELLER_HAS_NO_CHANNELS = "seller_has_no_channels"
+    SELLER_SETTINGS_MISSING = "seller_settings_missing"
+    SETTINGS_UNAVAILABLE = "settings_unavailable"
+
+
+class Role(StrEnum):
+    BUYER = "buyer"
+    SELLER = "seller"
+    SUPPORT = "support"
+
+
+class Weekday(StrEnum):
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+
+WEEKDAYS = tuple(Weekday)  # index == datetime.weekday()
+
+
+# defer_build: a model's validator is built on first use, so a cold start only pays for the models
+# the request at hand needs (a resolution never touches the settings-input or batch models).
+class Strict(BaseModel):
+    """Base for input models: unknown fields are a client mistake worth reporting."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
+
+class Outgoing(BaseModel):
+    """Base for what we send: every field is always present, so the schema lists them all as required."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True, defer_build=True)
+
+
+
+class Caller(BaseModel):
+    """Who is calling, as the authorizer established it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sub: str
+    role: Role
+    seller_id: str | None = None

@@ -1,0 +1,1 @@
+"""Support staff tooling: the `contact-support` console script. Never shipped to Lambda."""
