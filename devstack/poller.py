@@ -9,12 +9,20 @@ after the queue's visibility timeout and reach the DLQ after `maxReceiveCount` r
 
 from __future__ import annotations
 
+import logging
 import os
+import random
 import signal
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
-from chalicelib.logs import get_logger
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.logs import log
+
+MAX_BACKOFF_SECONDS = 10.0
 
 
 def lambda_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
@@ -72,22 +80,68 @@ class LocalPoller:
         return len(accepted), len(failed)
 
 
+class Backoff:
+    """Exponential back-off with full jitter: 0.25 s, 0.5 s, 1 s ... up to MAX_BACKOFF_SECONDS; reset on success."""
+
+    def __init__(self, first: float = 0.25, cap: float = MAX_BACKOFF_SECONDS, jitter: Callable[[float], float] = lambda d: random.uniform(d / 2, d)) -> None:
+        self._first, self._cap, self._jitter = first, cap, jitter
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        self.failures += 1
+        return self._jitter(min(self._cap, self._first * 2 ** (self.failures - 1)))
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+def poll_forever(
+    connect: Callable[[], LocalPoller],
+    stopping: Callable[[], bool],
+    sleep: Callable[[float], None] = time.sleep,
+    backoff: Backoff | None = None,
+) -> None:
+    """Poll until `stopping()`; an SQS error or timeout (or a handler that raises) waits and tries again.
+
+    Like Lambda's event source: messages of a failed poll are not deleted, so they come back after the
+    visibility timeout and reach the DLQ after maxReceiveCount receives.
+    """
+    backoff = backoff or Backoff()
+    poller: LocalPoller | None = None
+    while not stopping():
+        try:
+            poller = poller or connect()
+            accepted, failed = poller.poll_once()
+        except (BotoCoreError, ClientError) as exc:
+            delay = backoff.next_delay()
+            log(logging.WARNING, "local_poller_sqs_error", error=type(exc).__name__, failures=backoff.failures, retry_in_s=round(delay, 2))
+            sleep(delay)
+            continue
+        except Exception as exc:  # noqa: BLE001  (Lambda too treats a raising handler as a failed batch and goes on)
+            delay = backoff.next_delay()
+            log(logging.ERROR, "local_poller_handler_failed", error=type(exc).__name__, failures=backoff.failures, retry_in_s=round(delay, 2))
+            sleep(delay)
+            continue
+        backoff.reset()
+        if accepted or failed:
+            log(logging.INFO, "local_poller_batch", accepted=accepted, failed=failed)
+
+
 def main() -> int:
     import app
     from chalicelib.aws import client
 
-    logger = get_logger()
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    poller = LocalPoller(client("sqs"), os.environ["SUPPORT_QUEUE_URL"], app.support_ingest)
+    stopping: list[int] = []
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, lambda signum, _frame: stopping.append(signum))
+
+    def sleep(seconds: float) -> None:  # wakes up for a stop signal
+        deadline = time.monotonic() + seconds
+        while not stopping and time.monotonic() < deadline:
+            time.sleep(min(0.1, seconds))
+
     print("local poller: feeding support-contact-requests to support_ingest", flush=True)
-    try:
-        while not stopping:
-            accepted, failed = poller.poll_once()
-            if accepted or failed:
-                logger.info("local poller: %d accepted, %d failed (retried after the visibility timeout)", accepted, failed)
-    except KeyboardInterrupt:
-        pass
+    poll_forever(lambda: LocalPoller(client("sqs"), os.environ["SUPPORT_QUEUE_URL"], app.support_ingest), lambda: bool(stopping), sleep)
     return 0
 
 

@@ -3,11 +3,12 @@
     python -m devstack                                  (what `make run` does)
     python -m devstack token --role seller --seller demo-chat   (`make token`)
 
-Ctrl-C stops everything it started.
+Ctrl-C, SIGTERM and SIGHUP stop everything it started; its children also die with it if it is SIGKILLed.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -16,9 +17,14 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from chalicelib.models import ChannelSettingsInput, SellerSettings
@@ -136,15 +142,90 @@ def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen[byt
     raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+STOP_GRACE_SECONDS = 3.0  # SIGTERM first, SIGKILL after this: the whole stop stays well under 5 s
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+@cache
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, loaded before any fork (None where there is none, e.g. macOS)."""
+    try:
+        return getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+    except OSError:
+        return None
+
+
+def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+    """preexec_fn for a child: SIGTERM it when the supervisor dies, even by SIGKILL; default signal handling."""
+    prctl = _prctl()
+
+    def in_child() -> None:
+        for signum in STOP_SIGNALS:  # a shell's background job starts with SIGINT ignored; children must not
+            signal.signal(signum, signal.SIG_DFL)
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent_pid:  # the supervisor died before prctl took effect
+            os._exit(1)
+
+    return in_child
+
+
+def spawn(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    """A child in a process group of its own (Ctrl-C reaches only us; we stop children in order) that dies with us."""
+    return subprocess.Popen(argv, start_new_session=True, preexec_fn=_die_with_parent(os.getpid()), **kwargs)
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]], grace: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM each child's whole process group (grandchildren too), SIGKILL what is left after `grace` seconds."""
+    for process in processes:
+        _signal_group(process, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+    for process in processes:
+        _signal_group(process, signal.SIGKILL)  # whatever the group still holds, even if the leader has exited
+        process.wait()
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is already gone
+
+
+def _ready_or_stopped(process: subprocess.Popen[bytes], ready: Callable[[], None]) -> subprocess.Popen[bytes]:
+    """Wait until `process` serves; if it never does (or we are interrupted meanwhile), leave nothing running."""
+    try:
+        ready()
+    except BaseException:
+        stop_processes([process])
+        raise
+    return process
+
+
+def port_in_use(port: int) -> bool:
+    """True if a server already listens on 127.0.0.1:`port` (bound as moto and chalice local bind it)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
 def start_moto(port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
+    process = spawn(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        start_new_session=True,  # Ctrl-C reaches only us; we stop the children in order (moto last)
     )
-    wait_for_http(f"http://127.0.0.1:{port}/moto-api/", process=process)
-    return process
+    return _ready_or_stopped(process, lambda: wait_for_http(f"http://127.0.0.1:{port}/moto-api/", process=process))
 
 
 def local_client(service: str, endpoint: str) -> Any:
@@ -176,7 +257,7 @@ def provision(endpoint: str, visibility_timeout: int = 30) -> dict[str, str]:
 def start_api(port: int, env: dict[str, str], quiet: bool = False) -> subprocess.Popen[bytes]:
     """chalice local on 127.0.0.1:`port`; quiet drops its per-request lines (fuzzing, load)."""
     output = subprocess.DEVNULL if quiet else None
-    process = subprocess.Popen(
+    process = spawn(
         [
             str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local",
             "--host", "127.0.0.1", "--port", str(port), "--no-autoreload",
@@ -185,20 +266,13 @@ def start_api(port: int, env: dict[str, str], quiet: bool = False) -> subprocess
         env={**os.environ, **env},
         stdout=output,
         stderr=output,
-        start_new_session=True,
     )
-    wait_for_http(f"http://127.0.0.1:{port}/v1/health", process=process)
-    return process
+    return _ready_or_stopped(process, lambda: wait_for_http(f"http://127.0.0.1:{port}/v1/health", process=process))
 
 
 def start_poller(env: dict[str, str]) -> subprocess.Popen[bytes]:
     """Runs the support_ingest handler on the local queue, as Lambda's event source would."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "devstack.poller"],
-        cwd=PROJECT_DIR,
-        env={**os.environ, **local_stage_env(), **env},
-        start_new_session=True,
-    )
+    return spawn([sys.executable, "-m", "devstack.poller"], cwd=PROJECT_DIR, env={**os.environ, **local_stage_env(), **env})
 
 
 class QueueDrainer(threading.Thread):
@@ -273,30 +347,101 @@ Support CLI on this stack:  make support ARGS="recent"   (or "stats", "dlq", "dl
     )
 
 
-def run() -> int:
-    moto_port = int(os.environ.get("MOTO_PORT", "5000"))
-    api_port = int(os.environ.get("API_PORT", "8000"))
-    children: list[subprocess.Popen[bytes]] = []
-    try:
-        children.append(start_moto(moto_port))
-        env = provision(f"http://127.0.0.1:{moto_port}")
-        children.append(start_api(api_port, env))
-        children.append(start_poller(env))
-        print_banner(f"http://127.0.0.1:{api_port}", env)
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        for child in reversed(children):
-            child.send_signal(signal.SIGINT)
+class StopRequested(Exception):
+    """A stop signal arrived; unwinds the supervisor to its clean-up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise StopRequested(signum)
+
+
+MAX_RESTARTS = 3  # per child; a child that keeps dying is a bug to read about, not to hide
+
+
+@dataclass
+class Child:
+    """One supervised process and how to start it again."""
+
+    name: str
+    start: Callable[[], subprocess.Popen[bytes]]
+    restartable: bool
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+
+
+def supervise(children: list[Child], poll_seconds: float = 0.2, backoff_seconds: float = 0.5) -> int:
+    """Keep started `children` up until a stop signal (raised as an exception); returns the exit status.
+
+    A restartable child that exits is started again after a short back-off, at most MAX_RESTARTS times;
+    then (or when a child that cannot be restarted exits) the caller stops everything and exits with 1.
+    """
+    while True:
+        time.sleep(poll_seconds)
         for child in children:
-            try:
-                child.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        print("stopped moto server, chalice local and the local poller", flush=True)
+            code = child.process.poll() if child.process is not None else None
+            if code is None:
+                continue
+            _signal_group(child.process, signal.SIGKILL)  # anything it left behind in its group
+            child.process = None
+            if not child.restartable or child.restarts >= MAX_RESTARTS:
+                why = "cannot be restarted" if not child.restartable else f"exited {child.restarts + 1} times"
+                _say(f"error: {child.name} exited with status {code} and {why}; stopping everything")
+                return 1
+            child.restarts += 1
+            _say(f"{child.name} exited with status {code}; restarting it ({child.restarts}/{MAX_RESTARTS})")
+            time.sleep(backoff_seconds * 2 ** (child.restarts - 1))
+            child.process = child.start()
+
+
+def _say(line: str) -> None:
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except OSError:
+        pass  # the terminal is gone (SIGHUP); stopping matters more than saying so
+
+
+def run() -> int:
+    ports = {"MOTO_PORT": int(os.environ.get("MOTO_PORT", "5000")), "API_PORT": int(os.environ.get("API_PORT", "8000"))}
+    for variable, port in ports.items():
+        if port_in_use(port):
+            _say(f"error: port {port} on 127.0.0.1 is already in use; choose another one with {variable}=<port> make run")
+            return 2
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _raise_stop)
+    moto_port, api_port = ports["MOTO_PORT"], ports["API_PORT"]
+    env: dict[str, str] = {}
+    children = [
+        # moto holds every table and queue in memory: restarted, it would come back empty
+        Child("moto server", lambda: start_moto(moto_port), restartable=False),
+        Child("chalice local", lambda: start_api(api_port, env), restartable=True),
+        Child("local poller", lambda: start_poller(env), restartable=True),
+    ]
+    status = 1
+    try:
+        for child in children:
+            child.process = child.start()
+            if child is children[0]:
+                env.update(provision(f"http://127.0.0.1:{moto_port}"))
+        print_banner(f"http://127.0.0.1:{api_port}", env)
+        status = supervise(children)
+    except StopRequested as stop:
+        _say(f"\n{stop}: stopping")
+        status = 0
+    except KeyboardInterrupt:  # SIGINT before our handler was installed
+        status = 0
+    except RuntimeError as exc:  # a child never came up
+        _say(f"error: {exc}")
+        status = 1
+    finally:
+        for signum in STOP_SIGNALS:  # a second signal must not interrupt the clean-up
+            signal.signal(signum, signal.SIG_IGN)
+        stop_processes([c.process for c in reversed(children) if c.process is not None])
+        _say("stopped moto server, chalice local and the local poller")
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:

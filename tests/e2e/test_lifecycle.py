@@ -1,0 +1,204 @@
+"""`make run`'s life cycle: every stop signal, a SIGKILLed supervisor, a busy port, a child that keeps dying.
+
+Each test starts the real stack (make run, or the Python supervisor alone) in a session of its own, as a
+terminal or a process manager would, and checks what a developer would notice: nothing left running, both
+ports free again, within 5 s.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from devstack.stack import MAX_RESTARTS, PROJECT_DIR, free_port, port_in_use, wait_for_http
+
+pytestmark = pytest.mark.e2e
+STOP_BUDGET_SECONDS = 5.0
+STOP_TIMES: dict[str, float] = {}
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def descendants(root: int) -> set[int]:
+    pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    found: set[int] = set()
+    frontier = {root}
+    while frontier:
+        frontier = {pid for pid in pids if parent_of(pid) in frontier} - found
+        found |= frontier
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+@dataclass
+class Started:
+    process: subprocess.Popen[bytes]
+    moto_port: int
+    api_port: int
+    log: Path
+
+    def children(self) -> set[int]:
+        return descendants(self.process.pid)
+
+    def poller_pid(self) -> int | None:
+        return next((pid for pid in self.children() if "devstack.poller" in cmdline(pid) and running(pid)), None)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def launch(how: str, tmp_path: Path, moto_port: int | None = None, api_port: int | None = None) -> Started:
+    moto_port, api_port = moto_port or free_port(), api_port or free_port()
+    argv = ["make", "-s", "run"] if how == "make" else [sys.executable, "-m", "devstack", "run"]
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            argv, cwd=PROJECT_DIR, env={**os.environ, "MOTO_PORT": str(moto_port), "API_PORT": str(api_port)},
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group, as a terminal gives `make run`; signals then reach it as they would there
+        )
+    return Started(process, moto_port, api_port, log)
+
+
+def wait_until_serving(started: Started) -> set[int]:
+    """Until the API answers and the poller runs; returns every process of the stack."""
+    wait_for_http(f"http://127.0.0.1:{started.api_port}/v1/health", timeout=60, process=started.process)
+    deadline = time.monotonic() + 30
+    while started.poller_pid() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert started.poller_pid() is not None, started.output()
+    return {started.process.pid, *started.children()}
+
+
+def seconds_until_all_gone(started: Started, pids: set[int], budget: float) -> float:
+    """Time until none of `pids` runs and both ports are free again (fails the test past `budget`)."""
+    began = time.monotonic()
+    while time.monotonic() - began < budget:
+        started.process.poll()  # reap our own child, so it does not count as running
+        left = {pid for pid in pids if running(pid)}
+        busy = [port for port in (started.moto_port, started.api_port) if port_in_use(port)]
+        if not left and not busy:
+            return time.monotonic() - began
+        time.sleep(0.05)
+    left = {pid: cmdline(pid) for pid in pids if running(pid)}
+    busy = [port for port in (started.moto_port, started.api_port) if port_in_use(port)]
+    for pid in left:  # do not leak into the rest of the suite
+        os.kill(pid, signal.SIGKILL)
+    raise AssertionError(f"after {budget} s still running: {left}; ports still bound: {busy}\n{started.output()}")
+
+
+@pytest.fixture
+def cleanup() -> Iterator[list[Started]]:
+    """Whatever a failed test leaves behind is killed."""
+    started: list[Started] = []
+    yield started
+    for one in started:
+        for pid in {one.process.pid, *one.children()}:
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)
+        one.process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+@pytest.mark.parametrize("target", ["make run's group", "the supervisor alone"])
+def test_a_stop_signal_stops_every_child_and_frees_both_ports(
+    signum: signal.Signals, target: str, tmp_path: Path, cleanup: list[Started]
+) -> None:
+    started = launch("make" if target == "make run's group" else "python", tmp_path)
+    cleanup.append(started)
+    pids = wait_until_serving(started)
+    assert len(pids) >= 4 if target == "make run's group" else len(pids) == 4  # (make,) supervisor, moto, chalice, poller
+
+    if target == "make run's group":
+        os.killpg(started.process.pid, signum)
+    else:
+        started.process.send_signal(signum)
+    took = seconds_until_all_gone(started, pids, STOP_BUDGET_SECONDS)
+    STOP_TIMES[f"{signum.name} to {target}"] = took
+    print(f"\n{signum.name} to {target}: everything stopped and both ports free after {took:.2f} s")
+    if target == "the supervisor alone":
+        assert started.process.returncode == 0
+        assert "stopped moto server, chalice local and the local poller" in started.output()
+
+
+def test_children_die_with_a_sigkilled_supervisor(tmp_path: Path, cleanup: list[Started]) -> None:
+    started = launch("python", tmp_path)
+    cleanup.append(started)
+    pids = wait_until_serving(started)
+    started.process.kill()  # no handler runs: only the children's parent-death signal can stop them
+    took = seconds_until_all_gone(started, pids, STOP_BUDGET_SECONDS)
+    STOP_TIMES["SIGKILL to the supervisor"] = took
+    print(f"\nSIGKILL to the supervisor: every child gone and both ports free after {took:.2f} s")
+
+
+@pytest.mark.parametrize("variable", ["MOTO_PORT", "API_PORT"])
+def test_a_busy_port_is_one_clear_line_and_status_2_with_nothing_started(
+    variable: str, tmp_path: Path, cleanup: list[Started]
+) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        busy = squatter.getsockname()[1]
+        ports = {"moto_port": busy} if variable == "MOTO_PORT" else {"api_port": busy}
+        started = launch("python", tmp_path, **ports)
+        cleanup.append(started)
+        assert started.process.wait(timeout=60) == 2
+        lines = started.output().strip().splitlines()
+        assert len(lines) == 1 and f"port {busy}" in lines[0] and f"{variable}=" in lines[0], lines
+        assert started.children() == set()
+        other = started.api_port if variable == "MOTO_PORT" else started.moto_port
+        assert not port_in_use(other)
+
+
+def test_a_dying_child_is_restarted_a_few_times_then_everything_stops(tmp_path: Path, cleanup: list[Started]) -> None:
+    started = launch("python", tmp_path)
+    cleanup.append(started)
+    pids = wait_until_serving(started)
+    for attempt in range(1, MAX_RESTARTS + 1):
+        dying = started.poller_pid()
+        assert dying is not None
+        os.kill(dying, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while started.poller_pid() in (None, dying) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert started.poller_pid() not in (None, dying), started.output()
+        assert f"local poller exited with status -9; restarting it ({attempt}/{MAX_RESTARTS})" in started.output()
+        pids |= started.children()
+        wait_for_http(f"http://127.0.0.1:{started.api_port}/v1/health", timeout=5)  # the rest kept serving
+
+    final = started.poller_pid()
+    assert final is not None
+    os.kill(final, signal.SIGKILL)
+    assert started.process.wait(timeout=30) == 1
+    seconds_until_all_gone(started, pids, STOP_BUDGET_SECONDS)
+    assert "local poller exited with status -9 and exited 4 times; stopping everything" in started.output()
