@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# checkov pins boto3==1.35.49, which conflicts with requirements-dev.txt: it gets a venv of its own.
+CHECKOV_VENV ?= .venv-checkov
 STAGE ?=
 ROLE ?= buyer
 SELLER ?=
@@ -23,8 +25,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 run: install  ## moto server + demo sellers + chalice local on 127.0.0.1 (MOTO_PORT, API_PORT)
 	$(PY) -m devstack run
 
-test: install  ## the whole suite: unit, integration (moto), end-to-end (HTTP against the local stack)
+test: install checkov-install  ## the whole suite: unit, integration (moto), end-to-end (HTTP against the local stack), deploy (cfn-lint, checkov)
 	$(PY) -m pytest
+
+.PHONY: checkov-install
+checkov-install: $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
 
 token: install  ## make token ROLE=seller SELLER=demo-chat
 	@$(PY) -m devstack token --role $(ROLE) $(if $(SELLER),--seller $(SELLER))
@@ -38,9 +48,9 @@ contract: install  ## regenerate docs/schemas/*.json and docs/openapi.json from 
 	$(PY) -m chalicelib.contract
 
 .PHONY: support
-support: install  ## support CLI against the running local stack: make support ARGS="recent --seller demo-none"
+support: install  ## the contact-support script against the running local stack: make support ARGS="recent --seller demo-none"
 	@AWS_ENDPOINT_URL=http://127.0.0.1:$${MOTO_PORT:-5000} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
-	  $(PY) -m support_cli $(ARGS)
+	  $(VENV)/bin/contact-support $(ARGS)
 
 .PHONY: package deploy
 package: check-stage install  ## make package STAGE=prod -> out/sam.json + out/deployment.zip (no credentials needed)
@@ -65,6 +75,7 @@ fuzz: install  ## schemathesis against the served OpenAPI on the local stack, as
 	$(PY) fuzz/run.py
 
 .PHONY: lint
-lint: install  ## ruff + mypy --strict on app.py and chalicelib/
+lint: install  ## ruff + mypy --strict on app.py and chalicelib/; bandit on what ships (app.py, chalicelib/)
 	$(PY) -m ruff check .
 	$(PY) -m mypy chalicelib app.py
+	$(PY) -m bandit --quiet --recursive app.py chalicelib

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,7 +62,9 @@ def roles(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_every_role_is_its_policy_file_and_data_actions_name_this_stacks_resources(template: dict[str, Any]) -> None:
     expected = {"ApiHandlerRole": "api_handler", "JwtAuthRole": "jwt_auth", "SupportIngestRole": "support_ingest"}
-    assert set(roles(template)) == set(expected)
+    assert set(roles(template)) == {*expected, "ApiGatewayLogsRole"}
+    gateway_logs = roles(template)["ApiGatewayLogsRole"]["Properties"]  # API Gateway's own, AWS managed policy only
+    assert "Policies" not in gateway_logs and [p["Fn::Sub"].rsplit("/", 1)[1] for p in gateway_logs["ManagedPolicyArns"]] == ["AmazonAPIGatewayPushToCloudWatchLogs"]
     for role_name, policy_name in expected.items():
         [policy] = roles(template)[role_name]["Properties"]["Policies"]
         assert policy["PolicyDocument"] == json.loads((PROJECT_DIR / "policies" / f"{policy_name}.json").read_text())
@@ -139,3 +142,81 @@ def test_policy_coverage_check_catches_an_unlisted_call_and_an_unused_grant() ->
         "api_handler calls dynamodb:Scan, which policies/ does not allow"
     ]
     assert violations({"api_handler": set()}, allowed) == ["api_handler is allowed dynamodb:GetItem, which no test saw it use"]
+
+
+RUNTIME_MODULES = {"app.py", "chalicelib"}  # what the Lambdas import; everything else of ours stays on laptops
+
+
+def project_modules() -> set[str]:
+    """Top-level Python modules and packages of this repository (app.py, chalicelib, devstack, support_cli, tests...)."""
+    return {
+        path.name for path in PROJECT_DIR.iterdir()
+        if (path.suffix == ".py" and path.is_file()) or (path.is_dir() and not path.name.startswith(".") and any(path.rglob("*.py")))
+    }
+
+
+def test_deployment_zip_ships_only_runtime_project_modules(packaged: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(packaged / "deployment.zip") as archive:
+        names = archive.namelist()
+    tops = {name.split("/")[0] for name in names}
+    assert {"devstack", "support_cli", "tests", "infra"} <= project_modules()  # the check below can see tooling
+    assert tops & project_modules() == RUNTIME_MODULES
+    shipped = sorted(name for name in names if name.endswith(".py") and name.split("/")[0] in RUNTIME_MODULES)
+    print(f"\nproject modules in deployment.zip: {shipped}")
+    assert not [name for name in shipped if any(word in name for word in ("stack", "poller", "token", "support_cli", "cli"))]
+
+
+def checkov_results(template_path: Path) -> dict[str, Any]:
+    checkov = PROJECT_DIR / ".venv-checkov" / "bin" / "checkov"
+    assert checkov.exists(), "checkov has a venv of its own: run `make checkov-install` (make test does)"
+    result = subprocess.run(
+        [str(checkov), "-f", str(template_path), "--framework", "cloudformation", "--skip-download", "-o", "json"],
+        capture_output=True, text=True, check=False, env={"PATH": "/usr/bin:/bin", "HOME": str(template_path.parent)},
+    )
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+def test_checkov_passes_the_prod_template_and_every_skip_is_explained_in_the_readme(packaged: Path) -> None:
+    report = checkov_results(packaged / "sam.json")
+    failed = [(c["check_id"], c["resource"]) for c in report["results"]["failed_checks"]]
+    assert failed == []
+    assert report["summary"]["passed"] > 50
+    readme = (PROJECT_DIR / "README.md").read_text()
+    for check in report["results"]["skipped_checks"]:
+        assert len(check["suppress_comment"]) > 40, check  # a reason, not a shrug
+        resource = check["resource"].split(".")[-1]
+        assert re.search(rf"\| `{check['check_id']}` \|[^\n]*`{resource}`", readme), f"README lacks {check['check_id']} on {resource}"
+
+
+def test_observability_and_limits_are_wired(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    api = resources["RestAPI"]["Properties"]
+    assert api["TracingEnabled"] is True
+    log_format = json.loads(api["AccessLogSetting"]["Format"])
+    assert {"requestId", "sourceIp", "principal", "resourcePath", "status", "latencyMs", "integrationLatencyMs"} <= set(log_format)
+    assert api["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    assert resources["ApiAccessLogGroup"]["Properties"]["RetentionInDays"] == {"Ref": "AccessLogRetentionDays"}
+    assert all(s["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"} for s in api["MethodSettings"])
+    source = resources["SupportIngest"]["Properties"]["Events"]["SupportIngestSqsEventSource"]["Properties"]
+    assert source["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "SupportIngestMaxConcurrency"}}
+
+    alarms = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms.values())
+    watched = {(a["Namespace"], a["MetricName"], json.dumps(a["Dimensions"][0]["Value"])) for a in alarms.values()}
+    assert watched >= {
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", json.dumps({"Fn::GetAtt": ["SupportDeadLetterQueue", "QueueName"]})),
+        ("AWS/Lambda", "Errors", json.dumps({"Ref": "SupportIngest"})),
+        ("AWS/Lambda", "Errors", json.dumps({"Ref": "APIHandler"})),
+        ("AWS/Lambda", "Throttles", json.dumps({"Ref": "APIHandler"})),
+    }
+    assert alarms["DeadLettersAlarm"]["Threshold"] == 1
+    latency = alarms["ResolutionLatencyAlarm"]
+    assert latency["ExtendedStatistic"] == "p99" and latency["Threshold"] == {"Ref": "ResolutionLatencyP99ThresholdMs"}
+    assert {"Name": "Resource", "Value": "/v1/sellers/{seller_id}/contact-options"} in latency["Dimensions"]
+    assert {a["MetricName"] for a in alarms.values() if a["Namespace"] == "AWS/ApiGateway"} == {"5XXError", "Latency"}
+    assert template["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
+    parameters = template["Parameters"]
+    assert all("Default" in parameters[name] for name in parameters if name != "JwtPublicKey")
