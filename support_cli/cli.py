@@ -1,8 +1,9 @@
-"""Support CLI: recent contact requests, per-seller statistics, and the dead-letter queue.
+"""Support CLI: recent contact requests, per-seller statistics, a seller's change history, the dead-letter queue.
 
-    python -m support_cli recent [--seller ID] [--topic T] [--channel C] [--since DATE] [--jsonl]
-    python -m support_cli stats [--days 7] [--top 10] [--jsonl]
-    python -m support_cli dlq [--redrive] [--max N]
+    contact-support recent [--seller ID] [--topic T] [--channel C] [--since TIME] [--limit N] [--jsonl]
+    contact-support stats [--days 7] [--top 10] [--jsonl]
+    contact-support history --seller ID [--since TIME] [--limit N] [--jsonl]
+    contact-support dlq [--redrive] [--max N]
 
 Works against AWS (your usual credentials and region) or the local stack (AWS_ENDPOINT_URL).
 Never imported by the API.
@@ -16,7 +17,7 @@ import os
 import signal
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,10 +38,19 @@ def _query(table: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
 
 
 def _since(text: str | None, default_days: int = 7) -> datetime:
+    """--since as a UTC moment: stored keys and day buckets are UTC, so an offset is converted, not dropped."""
     if not text:
         return datetime.now(UTC) - timedelta(days=default_days)
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _at_least_one(text: str) -> int:
+    """argparse type for --limit/--max: 0 or less would mean "show nothing", which nobody asks for on purpose."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
@@ -56,6 +66,8 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 def recent_requests(table: str, seller: str | None, topic: str | None, channel: str | None, since: datetime, limit: int) -> list[dict[str, Any]]:
     """Newest first, at most `limit`, filtered as asked."""
+    if limit < 1:
+        return []
 
     def wanted(item: dict[str, Any]) -> bool:
         return (topic is None or item["topic"] == topic) and (channel is None or item["primary_channel"] == channel)
@@ -164,6 +176,75 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- history
+
+# Fields every stored change event carries: the rest is what changed, shown by the event type's summary.
+ENVELOPE_FIELDS = {"pk", "sk", "expires_at", "schema_version", "event_id", "occurred_at", "request_id", "seller_id", "type", "changed_by"}
+
+
+def _settings_changed(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "version": f"{item['old_version']} -> {item['new_version']}",
+        "changed": item.get("changed_channels", []),
+        "enabled_now": item.get("enabled_channels", []),
+    }
+
+
+def _generic_change(item: dict[str, Any]) -> dict[str, Any]:
+    """Any other change type (e.g. seller_restriction_changed): its own fields as key=value, versions if it has them."""
+    row: dict[str, Any] = {}
+    if "old_version" in item and "new_version" in item:
+        row["version"] = f"{item['old_version']} -> {item['new_version']}"
+    details = {k: v for k, v in item.items() if k not in ENVELOPE_FIELDS | {"old_version", "new_version"}}
+    row["changed"] = [f"{k}={json.dumps(v) if isinstance(v, dict | list) else v}" for k, v in sorted(details.items())]
+    return row
+
+
+# How each change type is summarised; a type without an entry is shown by _generic_change.
+CHANGE_SUMMARIES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"settings_changed": _settings_changed}
+HISTORY_COLUMNS = ["occurred_at", "type", "changed_by", "version", "changed", "enabled_now", "event_id"]
+
+
+def change_history(table: str, seller: str, since: datetime, limit: int) -> list[dict[str, Any]]:
+    """Every change event stored for `seller` since `since` (sk CHG#<occurred_at>#<event_id>), newest first."""
+    if limit < 1:
+        return []
+    items = _query(
+        table,
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :from AND :to",
+        ExpressionAttributeValues={
+            ":pk": {"S": f"SELLER#{seller}"}, ":from": {"S": f"CHG#{since.isoformat()}"}, ":to": {"S": "CHG#~"},
+        },
+        ScanIndexForward=False,
+    )
+    found = []
+    for item in items:
+        found.append(item)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def history_row(item: dict[str, Any]) -> dict[str, Any]:
+    summary = CHANGE_SUMMARIES.get(item.get("type", ""), _generic_change)
+    return {
+        "occurred_at": item["occurred_at"], "type": item.get("type", "?"), "changed_by": item.get("changed_by", ""),
+        "event_id": item.get("event_id", ""), **summary(item),
+    }
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    since = _since(args.since) if args.since else datetime(1970, 1, 1, tzinfo=UTC)
+    items = change_history(args.table, args.seller, since, args.limit)
+    if args.jsonl:
+        for item in items:  # the stored event as it was sent, without storage keys
+            print(json.dumps({k: v for k, v in item.items() if k not in {"pk", "sk", "expires_at"}}, default=str))
+    else:
+        print(_table([history_row(item) for item in items], HISTORY_COLUMNS) if items else f"no changes stored for seller {args.seller}")
+        print(f"\n{len(items)} change(s)", file=sys.stderr)
+    return 0
+
+
 # ---------------------------------------------------------------- dlq
 
 
@@ -192,6 +273,12 @@ def dead_letters(dlq_url: str, limit: int, hide_seconds: int = 30) -> list[dict[
         for message in batch:
             seen.setdefault(message["MessageId"], message)
     return list(seen.values())
+
+
+def _receives_before_listing(message: dict[str, Any]) -> int | str:
+    """SQS counts every receive, our listing's too: report the count as it was before we looked."""
+    count = message.get("Attributes", {}).get("ApproximateReceiveCount")
+    return int(count) - 1 if count is not None else "?"
 
 
 def release(dlq_url: str, messages: list[dict[str, Any]]) -> None:
@@ -240,12 +327,14 @@ def cmd_dlq(args: argparse.Namespace) -> int:
         {
             "message_id": m["MessageId"],
             "sent_at": datetime.fromtimestamp(int(m["Attributes"]["SentTimestamp"]) / 1000, UTC).isoformat(timespec="seconds"),
-            "receives": m["Attributes"].get("ApproximateReceiveCount", "?"),
+            "receives_before": _receives_before_listing(m),
             "why": why_failed(m["Body"]),
         }
         for m in messages
     ]
-    print(_table(rows, ["message_id", "sent_at", "receives", "why"]))
+    print(_table(rows, ["message_id", "sent_at", "receives_before", "why"]))
+    print("\nreceives_before: times the message was received before this listing (by the consumer, and by earlier listings);"
+          " this listing's own receive is not counted", file=sys.stderr)
     if not args.redrive:
         release(dlq_url, messages)
         print(f"\n{len(messages)} dead-lettered message(s); --redrive moves them back to the main queue", file=sys.stderr)
@@ -266,7 +355,7 @@ def _queue_url(name: str) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="python -m support_cli", description=__doc__.splitlines()[0])
+    root = argparse.ArgumentParser(prog="contact-support", description=__doc__.splitlines()[0])
     root.add_argument("--table", default=os.environ.get("SUPPORT_REQUESTS_TABLE_NAME", "support-requests"))
     commands = root.add_subparsers(dest="command", required=True)
 
@@ -274,8 +363,8 @@ def parser() -> argparse.ArgumentParser:
     recent.add_argument("--seller")
     recent.add_argument("--topic", choices=[t.value for t in Topic])
     recent.add_argument("--channel", choices=[c.value for c in Channel], help="primary channel")
-    recent.add_argument("--since", help="ISO date or time, UTC unless given (default: 7 days ago)")
-    recent.add_argument("--limit", type=int, default=20)
+    recent.add_argument("--since", help="ISO date or time; UTC unless it has an offset (default: 7 days ago)")
+    recent.add_argument("--limit", type=_at_least_one, default=20)
     recent.add_argument("--jsonl", action="store_true", help="one JSON object per line")
     recent.set_defaults(run=cmd_recent)
 
@@ -285,9 +374,16 @@ def parser() -> argparse.ArgumentParser:
     stats.add_argument("--jsonl", action="store_true")
     stats.set_defaults(run=cmd_stats)
 
+    history = commands.add_parser("history", help="a seller's stored changes (settings, ...), newest first")
+    history.add_argument("--seller", required=True)
+    history.add_argument("--since", help="ISO date or time; UTC unless it has an offset (default: everything stored)")
+    history.add_argument("--limit", type=_at_least_one, default=50)
+    history.add_argument("--jsonl", action="store_true", help="one stored event per line")
+    history.set_defaults(run=cmd_history)
+
     dlq = commands.add_parser("dlq", help="list dead-lettered messages and why they failed")
     dlq.add_argument("--redrive", action="store_true", help="move them back to the main queue")
-    dlq.add_argument("--max", type=int, default=1000)
+    dlq.add_argument("--max", type=_at_least_one, default=1000)
     dlq.add_argument("--dlq-url", default=os.environ.get("SUPPORT_DLQ_URL"))
     dlq.add_argument("--queue-url", default=os.environ.get("SUPPORT_QUEUE_URL"))
     dlq.set_defaults(run=cmd_dlq)
