@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from devstack.stack import PROJECT_DIR
-from tests.conftest import BUYER
+from tests.conftest import BUYER, seller_token
 from tests.e2e.conftest import Stack
 
 pytestmark = pytest.mark.e2e
@@ -72,3 +72,34 @@ def test_poison_message_reaches_the_dlq_and_redrive_brings_it_back(stack_with_po
     assert dead() == 0
     # still poison: the poller fails it again and SQS dead-letters it again, nothing is lost
     assert eventually(dead, lambda n: n == 1) == 1
+
+
+def make_support(stack: Stack, args: str) -> subprocess.CompletedProcess[str]:
+    """`make support ARGS=...` as the README shows it: the installed contact-support script against this stack."""
+    moto_port = stack.env["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]
+    return subprocess.run(
+        ["make", "-s", "support", f"ARGS={args}"], cwd=PROJECT_DIR, env={**os.environ, "MOTO_PORT": moto_port},
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def test_a_sellers_patch_shows_up_in_make_support_history(stack_with_poller: Stack) -> None:
+    stack = stack_with_poller
+    token = seller_token("demo-chat")
+    etag = requests.get(f"{stack.api}/v1/sellers/demo-chat/channels", headers=token, timeout=10).headers["ETag"]
+    changed = requests.patch(
+        f"{stack.api}/v1/sellers/demo-chat/channels", json={"email": {"enabled": False}},
+        headers={**token, "If-Match": etag}, timeout=10,
+    )
+    assert changed.status_code == 200
+    new_version = changed.json()["version"]
+
+    def history() -> list[dict[str, Any]]:
+        return [json.loads(line) for line in make_support(stack, "history --seller demo-chat --jsonl").stdout.splitlines()]
+
+    rows = eventually(history, lambda rows: any(r["new_version"] == new_version for r in rows))
+    [row] = [r for r in rows if r["new_version"] == new_version]
+    assert row["type"] == "settings_changed" and row["changed_channels"] == ["email"]
+    assert row["old_version"] == new_version - 1 and row["changed_by"] == "owner-of-demo-chat"
+    table = make_support(stack, "history --seller demo-chat")
+    assert table.returncode == 0 and f"{new_version - 1} -> {new_version}" in table.stdout
