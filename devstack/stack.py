@@ -382,10 +382,11 @@ def supervise(children: list[Child], poll_seconds: float = 0.2, backoff_seconds:
     while True:
         time.sleep(poll_seconds)
         for child in children:
-            code = child.process.poll() if child.process is not None else None
-            if code is None:
+            process = child.process
+            code = process.poll() if process is not None else None
+            if process is None or code is None:
                 continue
-            _signal_group(child.process, signal.SIGKILL)  # anything it left behind in its group
+            _signal_group(process, signal.SIGKILL)  # anything it left behind in its group
             child.process = None
             if not child.restartable or child.restarts >= MAX_RESTARTS:
                 why = "cannot be restarted" if not child.restartable else f"exited {child.restarts + 1} times"

@@ -30,9 +30,7 @@ def run_stack(with_poller: bool) -> Iterator[Stack]:
             processes.append(local_stack.start_poller(env))
         yield Stack(api=f"http://127.0.0.1:{port}", env=env)
     finally:
-        for process in reversed(processes):
-            process.terminate()
-            process.wait(timeout=10)
+        local_stack.stop_processes(list(reversed(processes)))
 
 
 @pytest.fixture(scope="session")
