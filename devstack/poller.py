@@ -112,14 +112,17 @@ def poll_forever(
         try:
             poller = poller or connect()
             accepted, failed = poller.poll_once()
-        except (BotoCoreError, ClientError) as exc:
+        # Lambda's event source too goes on after a failed poll or a handler that raised (the batch is retried)
+        except Exception as exc:  # noqa: BLE001
+            if stopping():  # moto went down with us: nothing to retry
+                break
             delay = backoff.next_delay()
-            log(logging.WARNING, "local_poller_sqs_error", error=type(exc).__name__, failures=backoff.failures, retry_in_s=round(delay, 2))
-            sleep(delay)
-            continue
-        except Exception as exc:  # noqa: BLE001  (Lambda too treats a raising handler as a failed batch and goes on)
-            delay = backoff.next_delay()
-            log(logging.ERROR, "local_poller_handler_failed", error=type(exc).__name__, failures=backoff.failures, retry_in_s=round(delay, 2))
+            aws_error = isinstance(exc, BotoCoreError | ClientError)
+            log(
+                logging.WARNING if aws_error else logging.ERROR,
+                "local_poller_sqs_error" if aws_error else "local_poller_handler_failed",
+                error=type(exc).__name__, failures=backoff.failures, retry_in_s=round(delay, 2),
+            )
             sleep(delay)
             continue
         backoff.reset()
