@@ -19,6 +19,7 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from pydantic import ValidationError
@@ -217,12 +218,7 @@ def change_history(table: str, seller: str, since: datetime, limit: int) -> list
         },
         ScanIndexForward=False,
     )
-    found = []
-    for item in items:
-        found.append(item)
-        if len(found) >= limit:
-            break
-    return found
+    return list(islice(items, limit))  # lazily: stop reading DynamoDB once `limit` changes are found
 
 
 def history_row(item: dict[str, Any]) -> dict[str, Any]:
