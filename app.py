@@ -27,14 +27,14 @@ def current_request() -> Request:
 @cache
 def get_service() -> ContactService:
     """Built on first use, once per container: import stays cheap, tests can replace it."""
-    from chalicelib.aws import client
+    from chalicelib.aws import request_client
     from chalicelib.events import SqsEventPublisher
     from chalicelib.settings_store import DynamoSettingsStore
 
     config = get_config()
     return ContactService(
-        DynamoSettingsStore(client("dynamodb"), config.seller_table_name),
-        SqsEventPublisher(client("sqs"), config.support_queue_url),
+        DynamoSettingsStore(request_client("dynamodb"), config.seller_table_name),
+        SqsEventPublisher(request_client("sqs"), config.support_queue_url),
     )
 
 

@@ -54,7 +54,9 @@ def test_valid_duplicate_and_malformed_records_in_one_batch(api: Any, aws: dict[
     assert len(stored("demo-chat")) == 1  # the duplicate was stored once
     assert len(stored("demo-none")) == 1
     day = json.loads(good_chat)["occurred_at"][:10]
-    assert counters("demo-chat", day) == {"requests": 1, "topic_product_question": 1, "primary_chat": 1, "degraded": 0}
+    assert counters("demo-chat", day) == {
+        "requests": 1, "buyer_requests": 1, "topic_product_question": 1, "primary_chat": 1, "degraded": 0
+    }
     assert counters("demo-none", day)["no_channel"] == 1 and counters("demo-none", day)["no_channel_product_question"] == 1
 
 
