@@ -32,22 +32,34 @@ def client(service: str) -> Any:
     return _session().client(service, config=Config(**_PATIENT_CONFIG))
 
 
-@cache
-def request_client(service: str) -> Any:
-    """boto3 client for the API handler: each call fits half of AWS_CALL_BUDGET_SECONDS, attempts included.
+def resolution_client(service: str) -> Any:
+    """For a resolution's two calls (settings read, event send) and health: each gets half of the budget.
 
-    A resolution makes two calls (settings read, event send): with both endpoints hanging, the degraded answer
-    leaves after the whole budget (3 s by default), well inside the Lambda timeout. No botocore retries: one
-    back-off alone may sleep a second; the client retries a 503 after its Retry-After instead.
+    With both endpoints hanging, the degraded answer leaves after AWS_CALL_BUDGET_SECONDS (3 s by default),
+    well inside the Lambda timeout.
+    """
+    return request_client(service, get_config().aws_call_budget_seconds / 2)
+
+
+def settings_client() -> Any:
+    """For a seller's settings read and conditional write: a little more time, since a 503 there is not degraded."""
+    return request_client("dynamodb", get_config().settings_call_seconds)
+
+
+@cache
+def request_client(service: str, seconds_per_call: float) -> Any:
+    """A client whose every call ends within `seconds_per_call` (connect + read), with no botocore retries.
+
+    One retry's back-off alone may sleep a second; the client of our API retries a 503 after its Retry-After.
+    A timed-out conditional write may have succeeded: retrying it would only report a version conflict.
     """
     from botocore.config import Config
 
-    per_call = get_config().aws_call_budget_seconds / 2
     return _session().client(
         service,
         config=Config(
-            connect_timeout=per_call / 3,
-            read_timeout=per_call * 2 / 3,
+            connect_timeout=seconds_per_call / 4,
+            read_timeout=seconds_per_call * 3 / 4,
             retries={"mode": "standard", "total_max_attempts": 1},
         ),
     )

@@ -17,6 +17,7 @@ class Config:
     log_level: str
     aws_call_budget_seconds: float = 3.0  # settings read + event send on the API path, together
     jwt_max_lifetime_seconds: int = 24 * 3600
+    settings_call_seconds: float = 2.5  # each DynamoDB call of a settings read or write (GET/PUT/PATCH channels)
 
     @classmethod
     def from_env(cls) -> Config:
@@ -30,6 +31,7 @@ class Config:
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             aws_call_budget_seconds=_positive(env, "AWS_CALL_BUDGET_SECONDS", 3.0),
             jwt_max_lifetime_seconds=int(_positive(env, "JWT_MAX_LIFETIME_SECONDS", 24 * 3600)),
+            settings_call_seconds=_positive(env, "SETTINGS_CALL_SECONDS", 2.5),
         )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.aws import request_client
+from chalicelib.aws import resolution_client
 from chalicelib.config import Config
 from chalicelib.logs import log
 
@@ -15,11 +15,11 @@ from chalicelib.logs import log
 def check(config: Config) -> dict[str, Any]:
     checks = {
         "seller_table": _probe(
-            "seller_table", lambda: request_client("dynamodb").describe_table(TableName=config.seller_table_name)
+            "seller_table", lambda: resolution_client("dynamodb").describe_table(TableName=config.seller_table_name)
         ),
         "support_queue": _probe(
             "support_queue",
-            lambda: request_client("sqs").get_queue_attributes(
+            lambda: resolution_client("sqs").get_queue_attributes(
                 QueueUrl=config.support_queue_url, AttributeNames=["QueueArn"]
             ),
         ),

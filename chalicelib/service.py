@@ -54,8 +54,20 @@ def utc_now() -> datetime:
 
 
 class ContactService:
-    def __init__(self, store: SettingsStore, publisher: EventPublisher, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        store: SettingsStore,
+        publisher: EventPublisher,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        settings_store: SettingsStore | None = None,
+    ) -> None:
+        """`store` serves resolutions; `settings_store` (default: the same) a seller's reads and writes.
+
+        Two adapters so each path gets its own AWS time budget (chalicelib/aws.py).
+        """
         self._store = store
+        self._settings_store = settings_store or store
         self._publisher = publisher
         self._clock = clock
 
@@ -136,7 +148,7 @@ class ContactService:
         require_role(caller, Role.SELLER)
         require_own_settings(caller, seller_id)
         try:
-            current = self._store.get(seller_id)
+            current = self._settings_store.get(seller_id)
             current_version = current.version if current else 0
         except InvalidStoredSettings as exc:
             current, current_version = None, exc.version
@@ -161,7 +173,7 @@ class ContactService:
     def _read_for_change(self, seller_id: str) -> SellerSettings | None:
         """The stored settings; one that no longer validates is a 409 saying how to replace it."""
         try:
-            return self._store.get(seller_id)
+            return self._settings_store.get(seller_id)
         except InvalidStoredSettings as exc:
             raise Conflict(
                 "The stored settings are no longer valid; replace them with a full PUT.",
@@ -192,7 +204,7 @@ class ContactService:
             updated_by=caller.sub,
         )
         try:
-            self._store.put(new, current_version)
+            self._settings_store.put(new, current_version)
         except VersionConflict as exc:  # lost a race between our read and our write
             raise _conflict(exc.current_version) from None
         log(logging.INFO, "settings_changed", seller_id=seller_id, version=new.version, request_id=request_id)
