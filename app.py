@@ -27,14 +27,15 @@ def current_request() -> Request:
 @cache
 def get_service() -> ContactService:
     """Built on first use, once per container: import stays cheap, tests can replace it."""
-    from chalicelib.aws import client
+    from chalicelib.aws import resolution_client, settings_client
     from chalicelib.events import SqsEventPublisher
     from chalicelib.settings_store import DynamoSettingsStore
 
     config = get_config()
     return ContactService(
-        DynamoSettingsStore(client("dynamodb"), config.seller_table_name),
-        SqsEventPublisher(client("sqs"), config.support_queue_url),
+        DynamoSettingsStore(resolution_client("dynamodb"), config.seller_table_name),
+        SqsEventPublisher(resolution_client("sqs"), config.support_queue_url),
+        settings_store=DynamoSettingsStore(settings_client(), config.seller_table_name),
     )
 
 

@@ -6,6 +6,7 @@ authorizer Lambda needs it, the API handler's cold start does not pay for it.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pydantic import ValidationError
@@ -39,6 +40,7 @@ def verify_token(authorization: str, config: Config) -> Caller:
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(type(exc).__name__) from None
+    check_claims(claims, config.jwt_max_lifetime_seconds, time.time())
     try:
         caller = Caller(sub=claims["sub"], role=claims["role"], seller_id=claims.get("seller_id"))
     except ValidationError:
@@ -46,6 +48,22 @@ def verify_token(authorization: str, config: Config) -> Caller:
     if caller.role is Role.SELLER and not caller.seller_id:
         raise InvalidToken("seller token without seller_id")
     return caller
+
+
+def check_claims(claims: dict[str, Any], max_lifetime_seconds: int, now: float) -> None:
+    """What PyJWT leaves open: numeric dates must be JSON numbers, `sub` a non-empty string, lifetimes bounded.
+
+    PyJWT accepts "exp": "1800000000" and any far-future exp; a token that never expires is a stolen key forever.
+    """
+    for name in ("exp", "iat", "nbf"):
+        if name in claims and (isinstance(claims[name], bool) or not isinstance(claims[name], int | float)):
+            raise InvalidToken(f"{name} is not a number")
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub.strip():
+        raise InvalidToken("empty sub")
+    issued = claims.get("iat", now)
+    if claims["exp"] - min(issued, now) > max_lifetime_seconds + LEEWAY_SECONDS:
+        raise InvalidToken("lifetime over the maximum")
 
 
 def caller_context(caller: Caller) -> dict[str, str]:

@@ -15,6 +15,9 @@ class Config:
     jwt_secret: str | None
     jwt_public_key: str | None
     log_level: str
+    aws_call_budget_seconds: float = 3.0  # settings read + event send on the API path, together
+    jwt_max_lifetime_seconds: int = 24 * 3600
+    settings_call_seconds: float = 2.5  # each DynamoDB call of a settings read or write (GET/PUT/PATCH channels)
 
     @classmethod
     def from_env(cls) -> Config:
@@ -26,7 +29,21 @@ class Config:
             jwt_secret=env.get("JWT_SECRET") or None,
             jwt_public_key=env.get("JWT_PUBLIC_KEY") or None,
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            aws_call_budget_seconds=_positive(env, "AWS_CALL_BUDGET_SECONDS", 3.0),
+            jwt_max_lifetime_seconds=int(_positive(env, "JWT_MAX_LIFETIME_SECONDS", 24 * 3600)),
+            settings_call_seconds=_positive(env, "SETTINGS_CALL_SECONDS", 2.5),
         )
+
+
+def _positive(env: os._Environ[str], name: str, default: float) -> float:
+    """A positive number from `name`, or `default` when unset; a wrong value stops the cold start loudly."""
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    value = float(raw)
+    if not value > 0:
+        raise ValueError(f"{name} must be a positive number of seconds")
+    return value
 
 
 @cache

@@ -66,10 +66,17 @@ IF_MATCH = {
     "name": "If-Match",
     "in": "header",
     "required": False,
-    "description": 'The version last read, e.g. "3" (0 creates). Alternatively "version" in the body.',
-    "schema": {"type": "string", "pattern": r'^(W/)?("\d{1,9}"|\d{1,9})$'},
+    "description": 'The version last read, e.g. "3" (0 creates), compared strongly (a weak W/"3" never matches); '
+    "* means the settings exist. Alternatively \"version\" in the body.",
+    "schema": {"type": "string", "pattern": r'^(\*|(W/)?("[0-9]{1,9}"|[0-9]{1,9})( *, *(W/)?("[0-9]{1,9}"|[0-9]{1,9}))*)$'},
 }
-ETAG = {"ETag": {"description": "The settings version, quoted.", "schema": {"type": "string"}}}
+NO_STORE = {
+    "Cache-Control": {
+        "description": "private, no-store: the answer may carry a seller's e-mail or phone.",
+        "schema": {"type": "string"},
+    }
+}
+ETAG = {"ETag": {"description": "The settings version, quoted.", "schema": {"type": "string"}}, **NO_STORE}
 COMMON_ERRORS = {
     "400": _error("Malformed id, topic, body or header."),
     "401": _error("No bearer token (answered by the gateway).", "GatewayError"),
@@ -78,7 +85,10 @@ COMMON_ERRORS = {
 BODY_ERRORS = {"413": _error("Body over 64 KiB."), "415": _error("Body is not JSON.")}
 WRITE_ERRORS = {
     "404": _error("No settings to change yet."),
-    "409": _error("Version conflict; details.current_version."),
+    "409": _error(
+        "version_conflict: If-Match does not match; stored_settings_invalid: the stored item no longer validates "
+        "(a full PUT with its version replaces it). details.current_version."
+    ),
     "428": _error("Neither If-Match nor version given."),
     "503": _error("DynamoDB unavailable; retry."),
 }
@@ -125,7 +135,7 @@ def openapi() -> dict[str, Any]:
         "required": ["status", "checks"],
         "properties": {
             "status": {"enum": ["ok", "degraded"]},
-            "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+            "checks": {"type": "object", "additionalProperties": {"enum": ["ok", "unavailable"]}},
         },
     }
     topic = {"name": "topic", "in": "query", "required": False, "schema": {"enum": [t.value for t in Topic], "default": "other"}}
@@ -149,7 +159,7 @@ def openapi() -> dict[str, Any]:
                     "summary": "Ranked contact options for one seller (buyer, support).",
                     "security": bearer,
                     "parameters": [SELLER_ID, topic],
-                    "responses": {"200": _ok("ContactOptions"), **COMMON_ERRORS},
+                    "responses": {"200": _ok("ContactOptions", headers=NO_STORE), **COMMON_ERRORS},
                 }
             },
             "/v1/contact-options/batch": {
@@ -158,7 +168,7 @@ def openapi() -> dict[str, Any]:
                     "summary": "Contact options for up to 100 sellers of one order (buyer, support).",
                     "security": bearer,
                     "requestBody": _body("BatchRequest"),
-                    "responses": {"200": _ok("BatchResponse"), **COMMON_ERRORS, **BODY_ERRORS},
+                    "responses": {"200": _ok("BatchResponse", headers=NO_STORE), **COMMON_ERRORS, **BODY_ERRORS},
                 }
             },
             "/v1/sellers/{seller_id}/channels": {
@@ -171,6 +181,7 @@ def openapi() -> dict[str, Any]:
                         "200": _ok("SellerSettings", headers=ETAG),
                         **COMMON_ERRORS,
                         "404": _error("No settings yet."),
+                        "409": _error("stored_settings_invalid: replace them with a full PUT; details.current_version."),
                         "503": _error("DynamoDB unavailable; retry."),
                     },
                 },

@@ -60,6 +60,14 @@ class StoreUnavailable(Exception):
     """DynamoDB could not answer (after botocore's retries)."""
 
 
+class InvalidStoredSettings(StoreUnavailable):
+    """The stored item no longer validates (edited by hand, or an older shape): its seller can replace it."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(f"stored settings (version {version}) do not validate")
+        self.version = version
+
+
 class VersionConflict(Exception):
     """A conditional write lost: someone else wrote first."""
 

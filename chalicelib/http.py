@@ -25,22 +25,29 @@ from chalicelib.errors import (
     invalid,
 )
 from chalicelib.logs import log
-from chalicelib.models import SELLER_ID_PATTERN, Caller, Topic
+from chalicelib.models import SELLER_ID_PATTERN, Caller, Topic, VersionPrecondition
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY_BYTES = 64 * 1024
 JSON_CONTENT_TYPES = ["application/json", "application/merge-patch+json"]
 
+# Every pattern is applied with fullmatch: `$` alone also matches before a trailing newline.
 _SELLER_ID = re.compile(SELLER_ID_PATTERN)
-_IF_MATCH = re.compile(r'^(?:W/)?(?:"(\d{1,9})"|(\d{1,9}))$')
+_ENTITY_TAG = re.compile(r'(W/)?"([^"]*)"|([0-9]{1,9})')  # RFC 9110 entity-tag; a bare number is accepted too
+_VERSION = re.compile(r"[0-9]{1,9}")
+# Answers that may carry a seller's e-mail or phone: never stored by a shared cache, nor kept by the client.
+NO_STORE = {"Cache-Control": "private, no-store"}
 
-# Chalice answers some requests itself ({"Code": ..., "Message": ...}); give them our shape.
-_CHALICE_ERROR_CODES = {
-    "BadRequestError": "bad_request",
-    "MethodNotAllowedError": "method_not_allowed",
-    "UnsupportedMediaType": "unsupported_media_type",
-    "NotFoundError": "not_found",
-    "InternalServerError": "internal_error",
+# Chalice answers some requests itself ({"Code": ..., "Message": ...}); give them our shape and our words.
+_CHALICE_ERRORS = {
+    "BadRequestError": ("bad_request", "The request is not valid."),
+    "MethodNotAllowedError": ("method_not_allowed", "This method is not allowed on this resource."),
+    "UnsupportedMediaType": (
+        "unsupported_media_type",
+        "Send the body as application/json (or application/merge-patch+json for PATCH).",
+    ),
+    "NotFoundError": ("not_found", "There is no such resource."),
+    "InternalServerError": ("internal_error", "Something went wrong on our side."),
 }
 
 
@@ -66,9 +73,8 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
 def reshape_chalice_error(response: Response) -> Response:
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body and "error" not in body:
-        code = _CHALICE_ERROR_CODES.get(body["Code"], "bad_request")
-        message = "Something went wrong on our side." if response.status_code >= 500 else body.get("Message", "")
-        response.body = error_body(code, message)
+        default = _CHALICE_ERRORS["InternalServerError" if response.status_code >= 500 else "BadRequestError"]
+        response.body = error_body(*_CHALICE_ERRORS.get(body["Code"], default))
     return response
 
 
@@ -84,7 +90,7 @@ def current_caller(request: Request) -> Caller:
 
 
 def seller_id_param(value: str) -> str:
-    if not _SELLER_ID.match(value):
+    if not _SELLER_ID.fullmatch(value):
         raise BadRequest(
             "seller_id must be 1-64 characters: letters, digits, '_' or '-', starting with a letter or digit.",
             {"field": "seller_id"},
@@ -110,43 +116,80 @@ def json_body(request: Request) -> Any:
         raise PayloadTooLarge(f"The body is over {MAX_BODY_BYTES} bytes.", {"max_bytes": MAX_BODY_BYTES})
     if not raw.strip():
         raise BadRequest("A JSON body is required.", code="missing_body")
+    # Our words in details, never the parser's (they name Python internals such as recursion limits).
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
-        raise BadRequest("The body is not valid JSON.", {"reason": str(exc)[:200]}, code="malformed_json") from None
+        return json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        details: dict[str, Any] = {"reason": "nested too deeply"}
+    except UnicodeDecodeError:
+        details = {"reason": "not UTF-8 text"}
+    except json.JSONDecodeError as exc:
+        details = {"reason": "not valid JSON", "line": exc.lineno, "column": exc.colno}
+    except ValueError:  # NaN/Infinity, or an integer with thousands of digits
+        details = {"reason": "a number that JSON does not allow or that is too long"}
+    raise BadRequest("The body is not valid JSON.", details, code="malformed_json")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(name)
 
 
 def parse_body(request: Request, model: type[M]) -> M:
+    """The body as `model`, strictly: JSON's own types only ("yes", 1 or "3" are not booleans or numbers)."""
+    raw = request.raw_body or b""
+    json_body(request)  # size, presence and syntax, with our error texts
     try:
-        return model.model_validate(json_body(request))
+        return model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
+        if any(error["type"] == "json_invalid" for error in exc.errors()):  # e.g. deeper than pydantic parses
+            raise BadRequest("The body is not valid JSON.", {"reason": "nested too deeply"}, code="malformed_json") from None
         raise invalid(exc) from None
 
 
-def expected_version(request: Request, body_version: int | None) -> int:
-    """The version the client last read: If-Match header or `version` in the body (they must agree)."""
+def expected_version(request: Request, body_version: int | None) -> VersionPrecondition:
+    """What the client expects of the stored version: If-Match header or `version` in the body (they must agree)."""
     header = request.headers.get("if-match")
-    header_version = None
-    if header is not None:
-        match = _IF_MATCH.match(header.strip())
+    if header is None:
+        if body_version is None:
+            raise PreconditionRequired(
+                'Send If-Match: "<version>" (0 to create) so a concurrent change is never overwritten.',
+                {"header": "If-Match"},
+            )
+        return VersionPrecondition.exactly(body_version)
+    precondition = parse_if_match(header)
+    if body_version is not None and precondition != VersionPrecondition.exactly(body_version):
+        raise BadRequest("If-Match and body version disagree.", {"version": body_version})
+    return precondition
+
+
+def parse_if_match(header: str) -> VersionPrecondition:
+    """`*`, or a list of entity tags; only strong tags holding a version can match (RFC 9110 strong comparison)."""
+    value = header.strip(" \t")
+    if value == "*":
+        return VersionPrecondition(any_existing=True)
+    versions = set()
+    for element in value.split(","):
+        match = _ENTITY_TAG.fullmatch(element.strip(" \t"))
         if not match:
-            raise BadRequest('If-Match must be a settings version, e.g. "3".', {"header": "If-Match"}, code="invalid_if_match")
-        header_version = int(match[1] or match[2])
-    if header_version is not None and body_version is not None and header_version != body_version:
-        raise BadRequest("If-Match and body version disagree.", {"if_match": header_version, "version": body_version})
-    version = header_version if header_version is not None else body_version
-    if version is None:
-        raise PreconditionRequired(
-            'Send If-Match: "<version>" (0 to create) so a concurrent change is never overwritten.',
-            {"header": "If-Match"},
-        )
-    return version
+            raise BadRequest(
+                'If-Match must be a settings version, e.g. "3", or *.', {"header": "If-Match"}, code="invalid_if_match"
+            )
+        weak, tag, bare = match.groups()
+        if bare is not None:
+            versions.add(int(bare))
+        elif not _VERSION.fullmatch(tag):
+            raise BadRequest(
+                'If-Match must be a settings version, e.g. "3", or *.', {"header": "If-Match"}, code="invalid_if_match"
+            )
+        elif not weak:
+            versions.add(int(tag))
+    return VersionPrecondition(versions=frozenset(versions))
 
 
 def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
         body=model.model_dump_json(),
         status_code=status,
-        headers={"Content-Type": "application/json", **(headers or {})},
+        headers={"Content-Type": "application/json", **NO_STORE, **(headers or {})},
     )
 

@@ -12,9 +12,11 @@ counted once or not at all. Table layout (support-requests):
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -22,7 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from chalicelib.attributes import to_attributes
 from chalicelib.logs import log
-from chalicelib.models import Channel, ContactRequestEvent, SettingsChangedEvent, SupportEvent
+from chalicelib.models import Channel, ContactRequestEvent, Role, SettingsChangedEvent, SupportEvent
 
 REQUEST_TTL = timedelta(days=90)
 COUNTER_TTL = timedelta(days=400)
@@ -34,9 +36,19 @@ def parse_event(body: str) -> ContactRequestEvent | SettingsChangedEvent:
     return _event_adapter.validate_json(body)
 
 
+def from_support(event: ContactRequestEvent) -> bool:
+    """A support agent's own lookup, not buyer demand (older events without a role count as buyers)."""
+    return event.caller_role is Role.SUPPORT
+
+
 def offered_no_channel(event: ContactRequestEvent) -> bool:
-    """The seller left the buyer nothing but support (and not because DynamoDB was down)."""
-    return not event.degraded and event.offered == [Channel.SUPPORT]
+    """A seller with stored settings left the buyer nothing but support (and not because DynamoDB was down)."""
+    return event.seller_exists is True and not event.degraded and event.offered == [Channel.SUPPORT]
+
+
+def unknown_seller(event: ContactRequestEvent) -> bool:
+    """The seller id has no stored settings: made up, mistyped, or a seller who never set anything up."""
+    return event.seller_exists is False
 
 
 @dataclass(frozen=True)
@@ -73,7 +85,10 @@ class SupportRequestStore:
     def _writes(self, event: ContactRequestEvent | SettingsChangedEvent, expires_at: int) -> list[dict[str, Any]]:
         """The event itself under its seller (every field, so additive v1 fields are kept too), and counters."""
         stamp = f"{event.occurred_at.isoformat()}#{event.event_id}"
-        record = {"pk": f"SELLER#{event.seller_id}", **event.model_dump(mode="json"), "expires_at": expires_at}
+        # Every field, including ones added within v1 after this code (floats as Decimal, as DynamoDB needs);
+        # our keys last, so an event field can never overwrite them.
+        fields = json.loads(event.model_dump_json(), parse_float=Decimal)
+        record = {**fields, "pk": f"SELLER#{event.seller_id}", "expires_at": expires_at}
         if isinstance(event, SettingsChangedEvent):
             record["sk"] = f"CHG#{stamp}"
             return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}]
@@ -86,9 +101,15 @@ class SupportRequestStore:
             f"primary_{event.primary_channel.value}": 1,
             "degraded": int(event.degraded),
         }
-        if offered_no_channel(event):
-            counters["no_channel"] = 1
-            counters[f"no_channel_{event.topic.value}"] = 1
+        if from_support(event):
+            counters["support_lookups"] = 1
+        else:
+            counters["buyer_requests"] = 1
+            if offered_no_channel(event):
+                counters["no_channel"] = 1
+                counters[f"no_channel_{event.topic.value}"] = 1
+        if unknown_seller(event):
+            counters["unknown_seller"] = 1
         counter_update = {
             "Update": {
                 "TableName": self._table,
@@ -125,7 +146,8 @@ def ingest_batch(records: list[Record], store: SupportRequestStore) -> dict[str,
             continue
         try:
             stored = store.ingest(event)
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, BotoCoreError, TypeError, ValueError, ArithmeticError) as exc:
+            # ValueError/ArithmeticError: an added field DynamoDB cannot hold (e.g. a number over 38 digits)
             log(logging.ERROR, "support_event_store_failed", message_id=record.message_id, event_id=event.event_id, error=type(exc).__name__)
             failures.append(record.message_id)
             continue

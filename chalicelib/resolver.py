@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlencode
 
+from chalicelib.hours import is_open, next_opening
 from chalicelib.models import (
     PLATFORM_TOPICS,
     SELLER_CHANNELS,
-    WEEKDAYS,
     Channel,
     ContactOption,
     ExcludedChannel,
-    OpeningHours,
     Owner,
     Reason,
     SellerSettings,
     Topic,
-    zone,
 )
 
 
@@ -98,23 +96,3 @@ def _support(seller_id: str, topic: Topic, reason: Reason) -> ContactOption:
         reason=reason,
         contact=f"app://support?{query}",
     )
-
-
-def is_open(hours: OpeningHours, now: datetime) -> bool:
-    local = now.astimezone(zone(hours.timezone))
-    clock = local.time().replace(tzinfo=None)
-    return any(start <= clock and (end is None or clock < end) for start, end in hours.ranges_on(WEEKDAYS[local.weekday()]))
-
-
-def next_opening(hours: OpeningHours, now: datetime) -> datetime | None:
-    """The next moment after `now` at which a range starts, in UTC; None if no day has hours."""
-    tz = zone(hours.timezone)
-    local_now = now.astimezone(tz)
-    for days_ahead in range(8):  # today, the next six days, and today's weekday again
-        day = (local_now + timedelta(days=days_ahead)).date()
-        for start, _end in hours.ranges_on(WEEKDAYS[day.weekday()]):
-            # Build wall-clock time in the zone, then normalise: a start inside a DST gap moves forward.
-            opening = datetime.combine(day, start, tzinfo=tz).astimezone(UTC)
-            if opening > now:
-                return opening
-    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -9,7 +10,15 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from chalicelib.errors import Conflict, Forbidden, NotFound, StoreUnavailable, VersionConflict, invalid
+from chalicelib.errors import (
+    Conflict,
+    Forbidden,
+    InvalidStoredSettings,
+    NotFound,
+    StoreUnavailable,
+    VersionConflict,
+    invalid,
+)
 from chalicelib.logs import log
 from chalicelib.models import (
     SELLER_CHANNELS,
@@ -25,6 +34,7 @@ from chalicelib.models import (
     SellerSettings,
     SettingsChangedEvent,
     Topic,
+    VersionPrecondition,
 )
 from chalicelib.resolver import resolve
 
@@ -44,8 +54,20 @@ def utc_now() -> datetime:
 
 
 class ContactService:
-    def __init__(self, store: SettingsStore, publisher: EventPublisher, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        store: SettingsStore,
+        publisher: EventPublisher,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        settings_store: SettingsStore | None = None,
+    ) -> None:
+        """`store` serves resolutions; `settings_store` (default: the same) a seller's reads and writes.
+
+        Two adapters so each path gets its own AWS time budget (chalicelib/aws.py).
+        """
         self._store = store
+        self._settings_store = settings_store or store
         self._publisher = publisher
         self._clock = clock
 
@@ -59,7 +81,7 @@ class ContactService:
             log(logging.WARNING, "settings_unavailable", seller_id=seller_id, request_id=request_id, error=str(exc)[:200])
             settings, unavailable = None, True
         result = self._resolve(seller_id, settings, unavailable, topic, request_id)
-        self._publisher.publish([contact_event(result, caller)])
+        self._publisher.publish([contact_event(result, caller, seller_exists(settings, unavailable))])
         return result
 
     def resolve_batch(self, request: BatchRequest, caller: Caller, request_id: str) -> BatchResponse:
@@ -70,13 +92,28 @@ class ContactService:
         results = [
             self._resolve(sid, found.get(sid), sid in unavailable, request.topic, request_id) for sid in request.seller_ids
         ]
-        self._publisher.publish([contact_event(result, caller) for result in results])
+        self._publisher.publish(
+            [
+                contact_event(result, caller, seller_exists(found.get(result.seller_id), result.seller_id in unavailable))
+                for result in results
+            ]
+        )
         return BatchResponse(topic=request.topic, results=results, request_id=request_id, resolved_at=self._clock())
 
     def _resolve(
         self, seller_id: str, settings: SellerSettings | None, unavailable: bool, topic: Topic, request_id: str
     ) -> ContactOptions:
         now = self._clock()
+        try:
+            return self._options(seller_id, settings, unavailable, topic, request_id, now)
+        except Exception as exc:  # noqa: BLE001 - one seller's stored data never fails the answer or the batch
+            log(logging.ERROR, "settings_unresolvable", seller_id=seller_id, request_id=request_id, error=type(exc).__name__)
+            return self._options(seller_id, None, True, topic, request_id, now)
+
+    @staticmethod
+    def _options(
+        seller_id: str, settings: SellerSettings | None, unavailable: bool, topic: Topic, request_id: str, now: datetime
+    ) -> ContactOptions:
         resolution = resolve(seller_id, settings, topic, now, settings_unavailable=unavailable)
         return ContactOptions(
             seller_id=seller_id,
@@ -94,47 +131,71 @@ class ContactService:
     def get_settings(self, seller_id: str, caller: Caller) -> SellerSettings:
         require_role(caller, Role.SELLER, Role.SUPPORT)
         require_own_settings(caller, seller_id)
-        settings = self._store.get(seller_id)
+        settings = self._read_for_change(seller_id)
         if settings is None:
             raise _settings_not_found(seller_id)
         return settings
 
     def replace_settings(
-        self, seller_id: str, channels: ChannelSettings, expected_version: int, caller: Caller, request_id: str
+        self,
+        seller_id: str,
+        channels: ChannelSettings,
+        expected: VersionPrecondition,
+        caller: Caller,
+        request_id: str,
     ) -> SellerSettings:
+        """Full replacement; also repairs a stored item that no longer validates (given its current version)."""
         require_role(caller, Role.SELLER)
         require_own_settings(caller, seller_id)
-        current = self._store.get(seller_id)
-        return self._write(seller_id, current, channels, expected_version, caller, request_id)
+        try:
+            current = self._settings_store.get(seller_id)
+            current_version = current.version if current else 0
+        except InvalidStoredSettings as exc:
+            current, current_version = None, exc.version
+        return self._write(seller_id, current, current_version, channels, expected, caller, request_id)
 
     def patch_settings(
-        self, seller_id: str, patch: dict[str, Any], expected_version: int, caller: Caller, request_id: str
+        self, seller_id: str, patch: dict[str, Any], expected: VersionPrecondition, caller: Caller, request_id: str
     ) -> SellerSettings:
         """Apply a JSON merge patch (RFC 7386: objects merge, null removes) to the current settings."""
         require_role(caller, Role.SELLER)
         require_own_settings(caller, seller_id)
-        current = self._store.get(seller_id)
+        current = self._read_for_change(seller_id)
         if current is None:
             raise _settings_not_found(seller_id)
         merged = merge_patch(channels_of(current).model_dump(mode="json", exclude_none=True), patch)
         try:
-            channels = ChannelSettingsInput.model_validate(merged)
+            channels = ChannelSettingsInput.model_validate_json(json.dumps(merged), strict=True)
         except ValidationError as exc:
             raise invalid(exc, "The settings after this change are not valid.") from None
-        return self._write(seller_id, current, channels, expected_version, caller, request_id)
+        return self._write(seller_id, current, current.version, channels, expected, caller, request_id)
+
+    def _read_for_change(self, seller_id: str) -> SellerSettings | None:
+        """The stored settings; one that no longer validates is a 409 saying how to replace it."""
+        try:
+            return self._settings_store.get(seller_id)
+        except InvalidStoredSettings as exc:
+            raise Conflict(
+                "The stored settings are no longer valid; replace them with a full PUT.",
+                {"current_version": exc.version, "hint": f'PUT the whole settings with If-Match: "{exc.version}"'},
+                code="stored_settings_invalid",
+            ) from None
 
     def _write(
         self,
         seller_id: str,
         current: SellerSettings | None,
+        current_version: int,
         channels: ChannelSettings,
-        expected_version: int,
+        expected: VersionPrecondition,
         caller: Caller,
         request_id: str,
     ) -> SellerSettings:
-        current_version = current.version if current else 0
-        if expected_version != current_version:
+        if not expected.matches(current_version):
             raise _conflict(current_version)
+        wanted = channels.model_dump(mode="json", include={"chat", "email", "phone"})
+        if current is not None and channels_of(current).model_dump(mode="json") == wanted:
+            return current  # nothing changes: same version, no event
         new = SellerSettings(
             seller_id=seller_id,
             **channels.model_dump(include={"chat", "email", "phone"}),
@@ -143,11 +204,11 @@ class ContactService:
             updated_by=caller.sub,
         )
         try:
-            self._store.put(new, expected_version)
+            self._settings_store.put(new, current_version)
         except VersionConflict as exc:  # lost a race between our read and our write
             raise _conflict(exc.current_version) from None
         log(logging.INFO, "settings_changed", seller_id=seller_id, version=new.version, request_id=request_id)
-        self._publisher.publish([settings_event(current, new, caller, request_id)])
+        self._publisher.publish([settings_event(current, current_version, new, caller, request_id)])
         return new
 
 
@@ -199,7 +260,12 @@ def enabled_channels(settings: SellerSettings | None) -> list[Channel]:
     return [channel for channel in SELLER_CHANNELS if getattr(settings, channel.value).enabled]
 
 
-def contact_event(result: ContactOptions, caller: Caller) -> ContactRequestEvent:
+def seller_exists(settings: SellerSettings | None, unavailable: bool) -> bool | None:
+    """Whether the seller has stored settings; None when the store could not say."""
+    return None if unavailable else settings is not None
+
+
+def contact_event(result: ContactOptions, caller: Caller, exists: bool | None) -> ContactRequestEvent:
     return ContactRequestEvent(
         occurred_at=result.resolved_at,
         request_id=result.request_id,
@@ -209,10 +275,14 @@ def contact_event(result: ContactOptions, caller: Caller) -> ContactRequestEvent
         primary_channel=result.primary.channel,
         offered=[option.channel for option in result.options],
         degraded=result.degraded,
+        caller_role=caller.role,
+        seller_exists=exists if not result.degraded else None,
     )
 
 
-def settings_event(old: SellerSettings | None, new: SellerSettings, caller: Caller, request_id: str) -> SettingsChangedEvent:
+def settings_event(
+    old: SellerSettings | None, old_version: int, new: SellerSettings, caller: Caller, request_id: str
+) -> SettingsChangedEvent:
     changed = [
         channel
         for channel in SELLER_CHANNELS
@@ -223,7 +293,7 @@ def settings_event(old: SellerSettings | None, new: SellerSettings, caller: Call
         request_id=request_id,
         seller_id=new.seller_id,
         changed_by=caller.sub,
-        old_version=old.version if old else 0,
+        old_version=old_version,
         new_version=new.version,
         changed_channels=changed,
         enabled_channels=enabled_channels(new),

@@ -11,7 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from chalicelib.attributes import from_attributes, to_attributes
-from chalicelib.errors import StoreUnavailable, VersionConflict
+from chalicelib.errors import InvalidStoredSettings, StoreUnavailable, VersionConflict
 from chalicelib.logs import log
 from chalicelib.models import SellerSettings
 
@@ -44,7 +44,7 @@ class DynamoSettingsStore:
             return None
         settings = _parse(item)
         if settings is None:
-            raise StoreUnavailable("stored settings do not validate")
+            raise InvalidStoredSettings(_stored_version(item))
         return settings
 
     def get_many(self, seller_ids: Iterable[str]) -> tuple[dict[str, SellerSettings], set[str]]:
@@ -104,13 +104,21 @@ class DynamoSettingsStore:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise StoreUnavailable(str(exc)) from exc
             old = exc.response.get("Item")
-            raise VersionConflict(int(old["version"]["N"]) if old else 0) from None
+            raise VersionConflict(_stored_version(old) if old else 0) from None
         except BotoCoreError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
 
 def _key(seller_id: str) -> dict[str, Any]:
     return {"seller_id": {"S": seller_id}}
+
+
+def _stored_version(item: dict[str, Any]) -> int:
+    """The version of an item that does not validate, so its seller can replace it (0 if unreadable)."""
+    try:
+        return max(int(item["version"]["N"]), 0)
+    except (KeyError, TypeError, ValueError):
+        return 0
 
 
 def _parse(item: dict[str, Any]) -> SellerSettings | None:

@@ -133,16 +133,21 @@ def daily_counters(table: str, days: int) -> Iterator[tuple[str, dict[str, Any]]
 
 
 def statistics(table: str, days: int, top: int) -> dict[str, Any]:
+    """Buyer demand apart from support's own lookups; sellers without channels apart from unknown seller ids."""
     per_channel: Counter[str] = Counter()
     no_channel: Counter[str] = Counter()
     no_channel_detail: dict[str, Counter[str]] = defaultdict(Counter)
-    total = 0
+    unknown: Counter[str] = Counter()
+    total = support_lookups = 0
     for day, item in daily_counters(table, days):
         total += item.get("requests", 0)
+        support_lookups += item.get("support_lookups", 0)
         for channel in Channel:
             per_channel[channel.value] += item.get(f"primary_{channel.value}", 0)
+        seller = item["seller_id"]
+        if item.get("unknown_seller"):
+            unknown[seller] += item["unknown_seller"]
         if item.get("no_channel"):
-            seller = item["seller_id"]
             no_channel[seller] += item["no_channel"]
             no_channel_detail[seller][f"day {day}"] += item["no_channel"]
             for topic in Topic:
@@ -151,11 +156,14 @@ def statistics(table: str, days: int, top: int) -> dict[str, Any]:
     return {
         "days": days,
         "requests": total,
+        "buyer_requests": total - support_lookups,  # events from before roles were recorded count as buyers
+        "support_lookups": support_lookups,
         "requests_per_primary_channel": dict(per_channel),
         "top_sellers_without_channels": [
             {"seller_id": seller, "sent_to_support": count, "by_topic_and_day": dict(no_channel_detail[seller])}
             for seller, count in no_channel.most_common(top)
         ],
+        "top_unknown_sellers": [{"seller_id": seller, "requests": count} for seller, count in unknown.most_common(top)],
     }
 
 
@@ -164,7 +172,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.jsonl:
         print(json.dumps(result))
         return 0
-    print(f"last {result['days']} day(s): {result['requests']} contact request(s)\n")
+    print(
+        f"last {result['days']} day(s): {result['requests']} contact request(s): "
+        f"{result['buyer_requests']} from buyers, {result['support_lookups']} support lookup(s)\n"
+    )
     channels = [{"primary_channel": c, "requests": n} for c, n in sorted(result["requests_per_primary_channel"].items())]
     print(_table(channels, ["primary_channel", "requests"]))
     print("\nsellers whose buyers were sent to platform support because the seller offers no channel:")
@@ -174,6 +185,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
         for r in result["top_sellers_without_channels"]
     ]
     print(_table(rows, ["seller_id", "sent_to_support", "by_topic_and_day"]) if rows else "none")
+    print("\nseller ids asked for that have no settings (unknown, mistyped, or never set up):")
+    unknown = result["top_unknown_sellers"]
+    print(_table(unknown, ["seller_id", "requests"]) if unknown else "none")
     return 0
 
 

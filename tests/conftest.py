@@ -40,10 +40,11 @@ def seller_token(seller_id: str) -> dict[str, str]:
 
 def reset_caches() -> None:
     import app
-    from chalicelib.aws import client
+    from chalicelib.aws import client, request_client
     from chalicelib.config import get_config
 
     client.cache_clear()
+    request_client.cache_clear()
     get_config.cache_clear()
     app.get_service.cache_clear()
     app.get_ingest_store.cache_clear()

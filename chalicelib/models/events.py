@@ -2,27 +2,50 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
-from chalicelib.models.common import Channel, SellerId, Topic
+from chalicelib.models.common import Channel, Role, SellerId, Topic
 
 
 def new_event_id() -> str:
     return str(uuid.uuid4())
 
 
+# A full RFC 3339 timestamp with its offset: a date alone, a naive time or epoch seconds would put the event
+# into the wrong day bucket.
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})")
+
+
+def _timestamp_with_offset(value: Any) -> Any:
+    if isinstance(value, str) and not _TIMESTAMP.fullmatch(value):
+        raise ValueError("expected an RFC 3339 timestamp with offset, e.g. 2026-11-26T13:01:20Z")
+    if not isinstance(value, str | datetime):
+        raise ValueError("expected an RFC 3339 timestamp string")
+    return value
+
+
+# Stored and bucketed in UTC, whatever offset the producer wrote.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_with_offset)]
+
+
+def _in_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
 class EventV1(BaseModel):
     """What every support event carries. Schema v1: additive changes only (docs/events.md)."""
 
-    model_config = ConfigDict(extra="ignore", json_schema_serialization_defaults_required=True, defer_build=True)
+    # extra="allow": a field added within v1 by a newer producer is kept (and stored by the ingest), not dropped.
+    model_config = ConfigDict(extra="allow", json_schema_serialization_defaults_required=True, defer_build=True)
 
     schema_version: Literal[1] = 1
     event_id: str = Field(default_factory=new_event_id, description="De-duplication key: SQS delivers at least once.")
-    occurred_at: datetime
+    occurred_at: Annotated[Timestamp, AfterValidator(_in_utc)]
     request_id: str
     seller_id: SellerId
 
@@ -38,6 +61,13 @@ class ContactRequestEvent(EventV1):
     primary_channel: Channel
     offered: list[Channel]
     degraded: bool
+    caller_role: Role | None = Field(
+        default=None, description="Who asked: buyer demand or a support lookup. Added within v1; absent in older events."
+    )
+    seller_exists: bool | None = Field(
+        default=None,
+        description="Whether the seller has stored settings; null when degraded (unknown). Added within v1.",
+    )
 
 
 class SettingsChangedEvent(EventV1):

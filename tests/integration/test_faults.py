@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from chalicelib.aws import client
+from chalicelib.aws import client, resolution_client, settings_client
 from chalicelib.errors import VersionConflict
 from chalicelib.events import SqsEventPublisher
 from chalicelib.models import ContactRequestEvent, Topic
@@ -29,7 +29,9 @@ def inject(service: str, operation: str, fault: str) -> None:
             raise ReadTimeoutError(endpoint_url="http://127.0.0.1")
         return FakeHttpResponse(400), {"Error": {"Code": fault, "Message": "injected"}}
 
-    client(service).meta.events.register(f"before-call.{service}.{operation}", fail)
+    clients = [resolution_client(service)] + ([settings_client()] if service == "dynamodb" else [])
+    for api_client in clients:  # the resolution path's and the settings path's
+        api_client.meta.events.register(f"before-call.{service}.{operation}", fail)
 
 
 def post_batch(api: Any, seller_ids: list[str]) -> Any:

@@ -54,7 +54,9 @@ def test_valid_duplicate_and_malformed_records_in_one_batch(api: Any, aws: dict[
     assert len(stored("demo-chat")) == 1  # the duplicate was stored once
     assert len(stored("demo-none")) == 1
     day = json.loads(good_chat)["occurred_at"][:10]
-    assert counters("demo-chat", day) == {"requests": 1, "topic_product_question": 1, "primary_chat": 1, "degraded": 0}
+    assert counters("demo-chat", day) == {
+        "requests": 1, "buyer_requests": 1, "topic_product_question": 1, "primary_chat": 1, "degraded": 0
+    }
     assert counters("demo-none", day)["no_channel"] == 1 and counters("demo-none", day)["no_channel_product_question"] == 1
 
 
@@ -126,3 +128,30 @@ def test_local_poller_deletes_accepted_records_and_leaves_failed_ones(api: Any, 
 
     time.sleep(1.1)  # the queue's visibility timeout in tests: the failed record comes back, the accepted one does not
     assert [m["body"] for m in drain_queue(aws["queue_url"])] == ["{poison"]
+
+
+def test_fields_added_within_v1_are_stored_and_cannot_overwrite_keys(api: Any, aws: dict[str, str]) -> None:
+    [event] = [json.loads(b) for b in resolved_events(api, aws, "demo-chat")]
+    newer = {**event, "answer_ids": ["a1", "a2"], "score": 0.75, "locale": {"lang": "de"}, "pk": "EVIL", "sk": "EVIL"}
+    assert api.lambda_.invoke("support_ingest", sqs_event(api, [json.dumps(newer)])).payload == {"batchItemFailures": []}
+    [item] = stored("demo-chat")
+    assert item["answer_ids"] == {"L": [{"S": "a1"}, {"S": "a2"}]} and item["score"] == {"N": "0.75"}
+    assert item["locale"] == {"M": {"lang": {"S": "de"}}}
+    assert item["pk"] == {"S": "SELLER#demo-chat"} and item["sk"]["S"].startswith("REQ#")
+
+
+@pytest.mark.parametrize("occurred_at", ["2026-11-26", "2026-11-26T13:01:20", 1764162080])
+def test_naive_date_only_and_epoch_timestamps_are_refused(api: Any, aws: dict[str, str], occurred_at: Any) -> None:
+    [event] = [json.loads(b) for b in resolved_events(api, aws, "demo-chat")]
+    bad = json.dumps({**event, "occurred_at": occurred_at})
+    assert api.lambda_.invoke("support_ingest", sqs_event(api, [bad])).payload == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    assert stored("demo-chat") == []
+
+
+def test_offset_timestamps_are_bucketed_by_their_utc_day(api: Any, aws: dict[str, str]) -> None:
+    [event] = [json.loads(b) for b in resolved_events(api, aws, "demo-chat")]
+    shifted = json.dumps({**event, "occurred_at": "2026-11-27T01:30:00+02:00"})
+    assert api.lambda_.invoke("support_ingest", sqs_event(api, [shifted])).payload == {"batchItemFailures": []}
+    assert counters("demo-chat", "2026-11-26")["requests"] == 1
+    [item] = stored("demo-chat")
+    assert item["occurred_at"] == {"S": "2026-11-26T23:30:00Z"}

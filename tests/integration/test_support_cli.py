@@ -7,14 +7,14 @@ from typing import Any
 
 from chalicelib.aws import client
 from support_cli import cli as support_cli
-from tests.conftest import BUYER, drain_queue
+from tests.conftest import BUYER, SUPPORT, drain_queue
 from tests.integration.test_ingest import sqs_event
 from tests.policy_coverage import acting_as
 
 
-def ingest_resolutions(api: Any, aws: dict[str, str], *calls: tuple[str, str]) -> None:
+def ingest_resolutions(api: Any, aws: dict[str, str], *calls: tuple[str, str], headers: dict[str, str] = BUYER) -> None:
     for seller_id, topic in calls:
-        api.http.get(f"/v1/sellers/{seller_id}/contact-options?topic={topic}", headers=BUYER)
+        api.http.get(f"/v1/sellers/{seller_id}/contact-options?topic={topic}", headers=headers)
     bodies = [json.dumps(m["body"]) for m in drain_queue(aws["queue_url"])]
     assert api.lambda_.invoke("support_ingest", sqs_event(api, bodies)).payload == {"batchItemFailures": []}
 
@@ -44,17 +44,27 @@ def test_recent_filters_and_prints_newest_first(api: Any, aws: dict[str, str], c
     assert "no requests match" in out
 
 
-def test_stats_rank_sellers_without_channels(api: Any, aws: dict[str, str], capsys: Any) -> None:
+def test_stats_separate_buyer_demand_support_lookups_no_channel_and_unknown_sellers(
+    api: Any, aws: dict[str, str], capsys: Any
+) -> None:
     ingest_resolutions(api, aws, ("demo-none", "other"), ("demo-none", "payment"), ("ghost", "other"), ("demo-chat", "other"))
+    ingest_resolutions(api, aws, ("demo-none", "other"), ("demo-chat", "other"), headers=SUPPORT)  # support's own lookups
+    api.http.post(  # a batch with a made-up id
+        "/v1/contact-options/batch", headers={**BUYER, "Content-Type": "application/json"},
+        body=json.dumps({"seller_ids": ["demo-chat", "made-up-1"]}).encode(),
+    )
+    ingest_resolutions(api, aws)
     code, out, _ = run_cli(capsys, "stats", "--jsonl")
     stats = json.loads(out)
-    assert code == 0 and stats["requests"] == 4
-    assert stats["requests_per_primary_channel"]["chat"] == 1 and stats["requests_per_primary_channel"]["support"] == 3
+    assert code == 0 and stats["requests"] == 8
+    assert (stats["buyer_requests"], stats["support_lookups"]) == (6, 2)
+    assert stats["requests_per_primary_channel"]["chat"] == 3 and stats["requests_per_primary_channel"]["support"] == 5
     top = stats["top_sellers_without_channels"]
-    assert [(r["seller_id"], r["sent_to_support"]) for r in top] == [("demo-none", 2), ("ghost", 1)]
+    assert [(r["seller_id"], r["sent_to_support"]) for r in top] == [("demo-none", 2)]  # buyers only, known sellers only
     assert top[0]["by_topic_and_day"]["payment"] == 1
+    assert sorted((r["seller_id"], r["requests"]) for r in stats["top_unknown_sellers"]) == [("ghost", 1), ("made-up-1", 1)]
     _, out, _ = run_cli(capsys, "stats")
-    assert "demo-none" in out and "4 contact request(s)" in out
+    assert "demo-none" in out and "8 contact request(s)" in out and "2 support lookup(s)" in out and "made-up-1" in out
 
 
 def test_dlq_lists_why_and_redrive_moves_everything_back(aws: dict[str, str], capsys: Any) -> None:

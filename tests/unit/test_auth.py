@@ -84,3 +84,31 @@ def test_tokens_missing_required_claims_are_refused(token_claims: dict[str, obje
 def test_no_key_configured_refuses_everything() -> None:
     with pytest.raises(InvalidToken):
         verify_token(f"Bearer {jwt.encode(claims(), SECRET, algorithm='HS256')}", config())
+
+
+@pytest.mark.parametrize(
+    "token_claims",
+    [
+        claims(sub=""),
+        claims(sub="   "),
+        claims(sub=7),
+        claims(exp=10**30),
+        claims(exp=str(int(time.time()) + 60)),
+        claims(exp=True),
+        claims(iat=int(time.time()) - 3 * 24 * 3600, exp=int(time.time()) + 60),  # 3-day token, still valid now
+        claims(exp=int(time.time()) + 25 * 3600),
+    ],
+)
+def test_empty_subjects_lax_dates_and_overlong_lifetimes_are_refused(token_claims: dict[str, object]) -> None:
+    with pytest.raises(InvalidToken):
+        verify_token(f"Bearer {jwt.encode(token_claims, SECRET, algorithm='HS256')}", config(secret=SECRET))
+
+
+def test_maximum_lifetime_is_configurable() -> None:
+    import dataclasses
+
+    long_lived = claims(iat=int(time.time()), exp=int(time.time()) + 20 * 3600)
+    token = f"Bearer {jwt.encode(long_lived, SECRET, algorithm='HS256')}"
+    assert verify_token(token, config(secret=SECRET)).sub == "u1"  # default: 24 h
+    with pytest.raises(InvalidToken):
+        verify_token(token, dataclasses.replace(config(secret=SECRET), jwt_max_lifetime_seconds=3600))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -143,3 +144,96 @@ print(response["statusCode"], sorted({"jwt", "cryptography", "email_validator", 
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "200 []"
+
+
+# ---------------------------------------------------------------- issue 10: whole strings, zones, strict types
+
+
+@pytest.mark.parametrize(
+    "timezone",
+    ["Europe", "America/Indiana", "America/Indiana/", "localtime", "Factory", "posixrules", "posix/Europe/Berlin",
+     "right/UTC", "Europe/Berlin\n", " UTC", "x" * 256, "Europe/" + "a" * 300, "", "zone.tab", "tzdata.zi"],
+)
+def test_only_zones_the_bundled_tzdata_lists_are_accepted(timezone: str) -> None:
+    hours = {"timezone": timezone, "weekly": {"mon": ["09:00-18:00"]}}
+    with pytest.raises(ValidationError) as exc:
+        ChannelSettingsInput.model_validate({"phone": {"enabled": True, "number": "+74951234567", "hours": hours}})
+    assert "phone.hours.timezone" in error_fields(exc)
+
+
+@pytest.mark.parametrize("timezone", ["UTC", "Europe/Berlin", "America/Indiana/Knox", "Australia/Lord_Howe", "EST5EDT"])
+def test_real_zones_are_accepted(timezone: str) -> None:
+    hours = {"timezone": timezone, "weekly": {"mon": ["09:00-18:00"]}}
+    channels = ChannelSettingsInput.model_validate({"phone": {"enabled": True, "number": "+74951234567", "hours": hours}})
+    assert channels.phone.hours is not None and channels.phone.hours.timezone == timezone
+
+
+def test_known_zones_are_the_bundled_tzdata_list_not_the_hosts_files() -> None:
+    from importlib.resources import files
+
+    from chalicelib.models import known_zones
+
+    listed = set(files("tzdata").joinpath("zones").read_text().split())
+    assert known_zones() == listed - {"Factory"} and "localtime" not in known_zones()
+
+
+@pytest.mark.parametrize("time_range", ["09:00-18:00\n", "09:00-18:00 ", "\n09:00-18:00", "\u06609:00-18:00", "09:00-18:00\x00"])
+def test_time_ranges_must_be_the_whole_string(time_range: str) -> None:
+    hours = {"timezone": "UTC", "weekly": {"mon": [time_range]}}
+    with pytest.raises(ValidationError):
+        ChannelSettingsInput.model_validate({"phone": {"enabled": True, "number": "+74951234567", "hours": hours}})
+    with pytest.raises(ValidationError):  # the stored model refuses it too: it parses ranges into typed values
+        SellerSettings.model_validate({"seller_id": "s", "version": 1, "updated_at": "2026-11-26T00:00:00Z",
+                                       "updated_by": "u", "phone": {"enabled": True, "number": "+1", "hours": hours}})
+
+
+def test_time_ranges_are_parsed_once_and_stored_as_written() -> None:
+    from chalicelib.models import ClockRange
+
+    hours = {"timezone": "UTC", "weekly": {"mon": ["13:00-24:00", "09:00-12:30"]}}
+    channels = ChannelSettingsInput.model_validate({"phone": {"enabled": True, "number": "+74951234567", "hours": hours}})
+    assert channels.phone.hours is not None
+    assert channels.phone.hours.weekly["mon"] == [ClockRange(780, 1440), ClockRange(540, 750)]  # type: ignore[index]
+    assert channels.model_dump(mode="json")["phone"]["hours"]["weekly"]["mon"] == ["13:00-24:00", "09:00-12:30"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"chat": {"enabled": "yes"}},
+        {"chat": {"enabled": 1}},
+        {"chat": {"enabled": "true"}},
+        {"chat": {"enabled": True}, "version": "3"},
+        {"chat": {"enabled": True}, "version": True},
+        {"chat": {"enabled": True}, "version": 3.0},
+    ],
+)
+def test_input_models_are_strict(body: dict[str, Any]) -> None:
+    import json
+
+    from chalicelib.models import ChannelSettingsUpdate
+
+    with pytest.raises(ValidationError):
+        ChannelSettingsUpdate.model_validate_json(json.dumps(body), strict=True)
+
+
+def test_phone_extension_is_kept_in_rfc3966_form() -> None:
+    channels = ChannelSettingsInput.model_validate({"phone": {"enabled": True, "number": "+7 495 123-45-67 ext. 9"}})
+    assert channels.phone.number == "+74951234567;ext=9"
+
+
+@pytest.mark.parametrize("occurred_at", ["2026-11-26", "2026-11-26T13:01:20", 1764162080, "1764162080", "yesterday"])
+def test_events_refuse_naive_date_only_and_epoch_timestamps(occurred_at: Any) -> None:
+    from chalicelib.ingest import parse_event
+
+    event = {"type": "contact_request", "schema_version": 1, "event_id": "e1", "occurred_at": occurred_at,
+             "request_id": "r", "buyer_id": "b", "seller_id": "s", "topic": "other", "primary_channel": "support",
+             "offered": ["support"], "degraded": False}
+    import json
+
+    with pytest.raises(ValidationError):
+        parse_event(json.dumps(event))
+    event["occurred_at"] = "2026-11-26T01:30:00+02:00"
+    parsed = parse_event(json.dumps({**event, "added_later": {"x": 1.5}}))
+    assert parsed.occurred_at == datetime(2026, 11, 25, 23, 30, tzinfo=UTC)  # bucketed by its UTC day
+    assert parsed.model_dump()["added_later"] == {"x": 1.5}  # a field added within v1 is kept

@@ -77,7 +77,7 @@ def test_opening_in_a_dst_gap_moves_forward_and_uses_the_new_offset() -> None:
     before = datetime(2026, 3, 29, 0, 0, tzinfo=UTC)  # Sunday 01:00 CET, clocks jump 02:00 -> 03:00
     opening = next_opening(hours, before)  # type: ignore[arg-type]
     assert opening is not None and opening > before
-    assert opening == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)  # 02:30 does not exist; 03:30 CEST
+    assert opening == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # 02:30 does not exist; open as the clocks jump to 03:00
 
 
 def test_phone_without_hours_is_always_available() -> None:
