@@ -171,19 +171,19 @@ def parse_if_match(header: str) -> VersionPrecondition:
     for element in value.split(","):
         match = _ENTITY_TAG.fullmatch(element.strip(" \t"))
         if not match:
-            raise BadRequest(
-                'If-Match must be a settings version, e.g. "3", or *.', {"header": "If-Match"}, code="invalid_if_match"
-            )
+            raise _invalid_if_match()
         weak, tag, bare = match.groups()
         if bare is not None:
             versions.add(int(bare))
         elif not _VERSION.fullmatch(tag):
-            raise BadRequest(
-                'If-Match must be a settings version, e.g. "3", or *.', {"header": "If-Match"}, code="invalid_if_match"
-            )
+            raise _invalid_if_match()
         elif not weak:
             versions.add(int(tag))
     return VersionPrecondition(versions=frozenset(versions))
+
+
+def _invalid_if_match() -> BadRequest:
+    return BadRequest('If-Match must be a settings version, e.g. "3", or *.', {"header": "If-Match"}, code="invalid_if_match")
 
 
 def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -80,7 +80,10 @@ WEEKDAYS = tuple(Weekday)  # index == datetime.weekday()
 # defer_build: a model's validator is built on first use, so a cold start only pays for the models
 # the request at hand needs (a resolution never touches the settings-input or batch models).
 class Strict(BaseModel):
-    """Base for input models: unknown fields are a client mistake worth reporting."""
+    """Base for input models: unknown fields are a client mistake worth reporting.
+
+    Request bodies are parsed from JSON with strict=True (http.parse_body): "yes", 1 or "3" are not booleans or numbers.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 

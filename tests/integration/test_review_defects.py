@@ -10,7 +10,7 @@ import pytest
 from chalicelib.aws import client
 from chalicelib.settings_store import to_item
 from tests.conftest import BUYER, SUPPORT, bearer, drain_queue, seller_token
-from tests.integration.test_api import JSON, assert_error, body, get, send
+from tests.integration.test_api import assert_error, body, get, send
 
 POISON_HOURS = {"timezone": "UTC", "weekly": {"mon": ["09:00-18:00\n"]}}
 PHONE = {"enabled": True, "number": "+49 30 1234567"}
@@ -263,7 +263,3 @@ def test_health_says_ok_or_unavailable_and_names_no_exception(api: Any, aws: dic
     assert response.status_code == 503
     assert body(response) == {"status": "degraded", "checks": {"seller_table": "ok", "support_queue": "unavailable"}}
     assert "Error" not in response.body.decode() and "Exception" not in response.body.decode()
-
-
-def test_json_header_constant_is_shared() -> None:
-    assert JSON == {"Content-Type": "application/json"}
