@@ -15,6 +15,9 @@ class Config:
     jwt_secret: str | None
     jwt_public_key: str | None
     log_level: str
+    answers_table_name: str = "answers"
+    feedback_key: str | None = None  # HMAC key for feedback tokens; None: resolutions carry no token
+    support_reply_target_hours: int = 24  # platform support's reply target, shown as expected_reply
 
     @classmethod
     def from_env(cls) -> Config:
@@ -26,6 +29,9 @@ class Config:
             jwt_secret=env.get("JWT_SECRET") or None,
             jwt_public_key=env.get("JWT_PUBLIC_KEY") or None,
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            answers_table_name=env.get("ANSWERS_TABLE_NAME", "answers"),
+            feedback_key=env.get("FEEDBACK_KEY") or None,
+            support_reply_target_hours=int(env.get("SUPPORT_REPLY_TARGET_HOURS", "24")),
         )
 
 

@@ -118,3 +118,8 @@ def next_opening(hours: OpeningHours, now: datetime) -> datetime | None:
             if opening > now:
                 return opening
     return None
+
+
+def primary_option(options: list[ContactOption]) -> ContactOption:
+    """The first option the buyer can use now: a closed phone is never primary while anything else is open."""
+    return next((option for option in options if option.available_now), options[0])

@@ -9,10 +9,15 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from chalicelib import feedback
+from chalicelib.cache import TtlCache
 from chalicelib.errors import Conflict, Forbidden, NotFound, StoreUnavailable, VersionConflict, invalid
+from chalicelib.i18n import localize_excluded, localize_options
 from chalicelib.logs import log
 from chalicelib.models import (
+    PLATFORM_OWNER,
     SELLER_CHANNELS,
+    Answer,
     BatchRequest,
     BatchResponse,
     Caller,
@@ -20,13 +25,21 @@ from chalicelib.models import (
     ChannelSettings,
     ChannelSettingsInput,
     ContactOptions,
+    ContactOutcomeEvent,
     ContactRequestEvent,
+    Locale,
     Role,
     SellerSettings,
     SettingsChangedEvent,
+    SuggestedAnswer,
     Topic,
 )
-from chalicelib.resolver import resolve
+from chalicelib.models.answers import DEFAULT_LOCALE
+from chalicelib.resolver import primary_option, resolve
+from chalicelib.suggestions import AnswerSet, suggest
+
+ANSWERS_CACHE_SECONDS = 60.0  # a changed answer reaches every container's resolutions within a minute
+ANSWERS_CACHE_ENTRIES = 4096  # (owner, topic) pairs per container
 
 
 class SettingsStore(Protocol):
@@ -36,7 +49,11 @@ class SettingsStore(Protocol):
 
 
 class EventPublisher(Protocol):
-    def publish(self, events: Sequence[ContactRequestEvent | SettingsChangedEvent]) -> int: ...
+    def publish(self, events: Sequence[ContactRequestEvent | SettingsChangedEvent | ContactOutcomeEvent]) -> int: ...
+
+
+class PublishedAnswers(Protocol):
+    def published(self, owner: str, topic: Topic) -> list[Answer]: ...
 
 
 def utc_now() -> datetime:
@@ -44,14 +61,38 @@ def utc_now() -> datetime:
 
 
 class ContactService:
-    def __init__(self, store: SettingsStore, publisher: EventPublisher, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        store: SettingsStore,
+        publisher: EventPublisher,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        answers: PublishedAnswers | None = None,
+        feedback_key: str | None = None,
+        support_reply_target_hours: int = 24,
+    ) -> None:
         self._store = store
         self._publisher = publisher
         self._clock = clock
+        self._answers = answers
+        self._answers_cache: TtlCache[tuple[str, Topic], AnswerSet] = TtlCache(
+            self._load_answers, ANSWERS_CACHE_SECONDS, max_entries=ANSWERS_CACHE_ENTRIES, on_error=_log_answers_error
+        )
+        self._feedback_key = feedback_key
+        self._support_target_hours = support_reply_target_hours
 
     # ------------------------------------------------------------ buyers and support
 
-    def resolve_one(self, seller_id: str, topic: Topic, caller: Caller, request_id: str) -> ContactOptions:
+    def resolve_one(
+        self,
+        seller_id: str,
+        topic: Topic,
+        caller: Caller,
+        request_id: str,
+        *,
+        locale: Locale = DEFAULT_LOCALE,
+        question: str | None = None,
+    ) -> ContactOptions:
         require_role(caller, Role.BUYER, Role.SUPPORT)
         try:
             settings, unavailable = self._store.get(seller_id), False
@@ -59,16 +100,23 @@ class ContactService:
             log(logging.WARNING, "settings_unavailable", seller_id=seller_id, request_id=request_id, error=str(exc)[:200])
             settings, unavailable = None, True
         result = self._resolve(seller_id, settings, unavailable, topic, request_id)
+        result = self._self_service(result, settings, caller, locale, question)
         self._publisher.publish([contact_event(result, caller)])
         return result
 
-    def resolve_batch(self, request: BatchRequest, caller: Caller, request_id: str) -> BatchResponse:
+    def resolve_batch(
+        self, request: BatchRequest, caller: Caller, request_id: str, *, locale: Locale = DEFAULT_LOCALE
+    ) -> BatchResponse:
         require_role(caller, Role.BUYER, Role.SUPPORT)
         found, unavailable = self._store.get_many(request.seller_ids)
         if unavailable:
             log(logging.WARNING, "settings_unavailable", sellers=len(unavailable), request_id=request_id)
         results = [
-            self._resolve(sid, found.get(sid), sid in unavailable, request.topic, request_id) for sid in request.seller_ids
+            self._self_service(
+                self._resolve(sid, found.get(sid), sid in unavailable, request.topic, request_id),
+                found.get(sid), caller, locale, request.question,
+            )
+            for sid in request.seller_ids
         ]
         self._publisher.publish([contact_event(result, caller) for result in results])
         return BatchResponse(topic=request.topic, results=results, request_id=request_id, resolved_at=self._clock())
@@ -83,11 +131,47 @@ class ContactService:
             topic=topic,
             options=resolution.options,
             excluded=resolution.excluded,
-            primary=resolution.options[0],
+            primary=primary_option(resolution.options),
             degraded=unavailable,
             request_id=request_id,
             resolved_at=now,
         )
+
+    # ------------------------------------------------------------ self-service: answers, language, feedback
+
+    def _self_service(
+        self, result: ContactOptions, settings: SellerSettings | None, caller: Caller, locale: Locale, question: str | None
+    ) -> ContactOptions:
+        """Add what the buyer sees beyond the ranking: answers first, texts in their language, a feedback token."""
+        options = localize_options(result.options, settings, locale, result.resolved_at, self._support_target_hours)
+        token = None
+        if self._feedback_key:
+            token = feedback.issue(
+                self._feedback_key, result.request_id, caller.sub, result.seller_id, result.topic,
+                int(result.resolved_at.timestamp()),
+            )
+        return result.model_copy(
+            update={
+                "answers": self._suggest(result.seller_id, result.topic, locale, question),
+                "options": options,
+                "excluded": localize_excluded(result.excluded, locale),
+                "primary": primary_option(options),
+                "feedback_token": token,
+            }
+        )
+
+    def _suggest(self, seller_id: str, topic: Topic, locale: Locale, question: str | None) -> list[SuggestedAnswer]:
+        if self._answers is None:
+            return []
+        try:
+            sets = [self._answers_cache.get((owner, topic)).value for owner in (seller_id, PLATFORM_OWNER)]
+        except StoreUnavailable:  # answers are a help, never a reason to fail the resolution
+            return []
+        return suggest(sets, locale, question)
+
+    def _load_answers(self, key: tuple[str, Topic]) -> AnswerSet:
+        assert self._answers is not None
+        return AnswerSet(tuple(self._answers.published(*key)))
 
     # ------------------------------------------------------------ sellers
 
@@ -149,6 +233,10 @@ class ContactService:
         log(logging.INFO, "settings_changed", seller_id=seller_id, version=new.version, request_id=request_id)
         self._publisher.publish([settings_event(current, new, caller, request_id)])
         return new
+
+
+def _log_answers_error(key: tuple[str, Topic], exc: Exception) -> None:
+    log(logging.WARNING, "answers_unavailable", owner=key[0], topic=key[1].value, error=type(exc).__name__)
 
 
 def require_role(caller: Caller, *roles: Role) -> None:
