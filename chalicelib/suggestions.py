@@ -44,7 +44,10 @@ def suggest(sets: Sequence[AnswerSet], locale: Locale, question: str | None) -> 
         ranked = [(sets[set_number].answers[number], score) for set_number, number, score in hits]
     else:
         ranked = [(answer, 0.0) for answer_set in sets for answer in _by_specificity(answer_set.answers)]
-    # The buyer's language first; an answer only in the other language may fill the list.
+    # The buyer's language first; an answer only in the other language may fill the list (not the translation of
+    # one already listed).
+    listed = {answer.translation_key for answer, _ in ranked if answer.locale == locale and answer.translation_key}
+    ranked = [pair for pair in ranked if pair[0].locale == locale or pair[0].translation_key not in listed or not pair[0].translation_key]
     ranked.sort(key=lambda pair: pair[0].locale != locale)  # stable: keeps the relevance order within each language
     return [_suggestion(answer, score) for answer, score in ranked[:MAX_SUGGESTED_ANSWERS]]
 

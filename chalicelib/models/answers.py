@@ -70,6 +70,9 @@ class AnswerFields(Strict):
     body: Body = Field(description="Plain text or Markdown subset (**bold**, *italic*, `- ` lists, links); no HTML; at most 8 KiB.")
     keywords: Annotated[list[Keyword], Field(default_factory=list, max_length=30)]
     status: AnswerStatus = AnswerStatus.PUBLISHED
+    translation_key: AnswerId | None = Field(
+        default=None, description="Answers saying the same in ru and en share it: a buyer sees only the one in their language."
+    )
 
 
 class AnswerInput(AnswerFields):
