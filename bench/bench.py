@@ -390,9 +390,97 @@ def load(env: dict[str, str], clients: int, seconds: float) -> None:
     }
 
 
+# ---------------------------------------------------------------- answers before channels
+
+
+def with_query(event: dict[str, Any], **params: str) -> dict[str, Any]:
+    query = {**event["queryStringParameters"], **params}
+    return {**event, "queryStringParameters": query, "multiValueQueryStringParameters": {k: [v] for k, v in query.items()}}
+
+
+def answers_resolution(env: dict[str, str], runs: int) -> None:
+    """Warm resolution with answers (cached), without and with a question, against the bare handler."""
+    import app
+
+    question_event = with_query(SINGLE_EVENT, q="какой размер выбрать, платье маломерит")
+
+    def without_q() -> None:
+        response = app.app(SINGLE_EVENT, LambdaContext())
+        assert response["statusCode"] == 200 and '"answers":[{' in response["body"], response
+
+    def with_q() -> None:
+        response = app.app(question_event, LambdaContext())
+        assert response["statusCode"] == 200 and "demo-chat-sizes-ru" in response["body"], response
+
+    bare = make_bare_handler(env)
+    for _ in range(20):
+        without_q()
+        with_q()
+        bare()
+    times = interleaved(runs, lambda: purge(env), app=without_q, with_q=with_q, bare=bare)
+    result = app_vs_bare("answers a. warm resolution with answers, no q (vs bare)", {"app": times["app"], "bare": times["bare"]}, 1.10)
+    with_q_summary = summary(times["with_q"])
+    with_q_ratio = with_q_summary["median_ms"] / result["bare"]["median_ms"]
+    table(
+        "answers b. warm resolution with answers and q (BM25 + stemming over the cached set)",
+        ["handler", "median ms", "p95 ms", "ratio to bare"],
+        [["app, q", with_q_summary["median_ms"], with_q_summary["p95_ms"], with_q_ratio]],
+    )
+    RESULTS["answers_warm"] = {**result, "with_q": with_q_summary, "with_q_median_ratio": with_q_ratio}
+    purge(env)
+
+
+def answers_search_scale(total: int = 10_000) -> None:
+    """Search time per question with the demo corpus scaled to `total` answers in one set (no topic filter)."""
+    from chalicelib.models import Locale
+    from chalicelib.suggestions import AnswerSet, suggest
+    from devstack.answers_eval import EVAL_SET
+
+    corpus = local_stack.demo_answers()
+    scaled = tuple(
+        corpus[n % len(corpus)].model_copy(
+            update={"id": f"{corpus[n % len(corpus)].id}-{n}", "keywords": [*corpus[n % len(corpus)].keywords, f"sku{n}"]}
+        )
+        for n in range(total)
+    )
+    answer_set = AnswerSet(scaled)
+    start = time.perf_counter()
+    answer_set.search_index()
+    build = time.perf_counter() - start
+    cases = [json.loads(line) for line in EVAL_SET.read_text().splitlines() if line.strip()]
+    samples = []
+    for _ in range(3):
+        for case in cases:
+            start = time.perf_counter()
+            suggest([AnswerSet(()), answer_set], Locale(case["locale"]), case["question"])
+            samples.append(time.perf_counter() - start)
+    per_question = summary(samples)
+    table(
+        f"answers c. search per question, corpus scaled to {total} answers (one set; index built once per cache entry)",
+        ["what", "median ms", "p95 ms", "n"],
+        [["search + rank + top 3", per_question["median_ms"], per_question["p95_ms"], per_question["n"]],
+         ["index build (once per cache fill)", build * 1000, build * 1000, 1]],
+    )
+    RESULTS["answers_search_10k"] = {"answers": total, "per_question": per_question, "index_build_ms": build * 1000}
+
+
+def snowball_import_cost(runs: int) -> None:
+    """What a question adds to a cold start: importing snowballstemmer and building the ru/en stemmers."""
+    code = "import time; t=time.perf_counter(); import chalicelib.search as s; s.terms('посылка delivery'); print(time.perf_counter()-t)"
+    samples = [
+        float(subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, check=True).stdout)
+        for _ in range(runs)
+    ]
+    result = summary(samples)
+    table("answers d. first question in a fresh process: import search + snowballstemmer, stem", ["median ms", "p95 ms", "n"],
+          [[result["median_ms"], result["p95_ms"], result["n"]]])
+    RESULTS["answers_search_import"] = result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run, noisier)")
+    parser.add_argument("--answers", action="store_true", help="only the answers sections")
     args = parser.parse_args()
     runs = 60 if args.quick else 300
     moto = local_stack.start_moto(local_stack.free_port())
@@ -402,15 +490,22 @@ def main() -> int:
         print(textwrap.dedent(f"""
             Contact Resolver benchmark: {runs} interleaved rounds per comparison, moto server on {env['AWS_ENDPOINT_URL']}.
             Ratios compare two things measured side by side in this run; absolute figures vary by machine."""))
-        warm_single(env, runs)
-        batch(env, max(20, runs // 10))
-        cold_start(env, 5 if args.quick else 15)
-        deployment_size(3 if args.quick else 7)
-        load(env, clients=8, seconds=5 if args.quick else 15)
+        if not args.answers:
+            warm_single(env, runs)
+            batch(env, max(20, runs // 10))
+            cold_start(env, 5 if args.quick else 15)
+            deployment_size(3 if args.quick else 7)
+            load(env, clients=8, seconds=5 if args.quick else 15)
+        answers_resolution(env, runs)
+        answers_search_scale()
+        snowball_import_cost(5 if args.quick else 15)
     finally:
         moto.terminate()
         moto.wait(timeout=10)
-    (PROJECT_DIR / "bench" / "results.json").write_text(json.dumps(RESULTS, indent=2, default=str) + "\n")
+    results_file = PROJECT_DIR / "bench" / "results.json"
+    if args.answers and results_file.exists():  # keep the other sections' figures of the last full run
+        RESULTS.update({k: v for k, v in json.loads(results_file.read_text()).items() if k not in RESULTS})
+    results_file.write_text(json.dumps(RESULTS, indent=2, default=str) + "\n")
     print(f"\nwrote {Path('bench') / 'results.json'}")
     return 0
 

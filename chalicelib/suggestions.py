@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from chalicelib.models import Answer, Locale, SuggestedAnswer
@@ -64,6 +65,7 @@ def _suggestion(answer: Answer, score: float) -> SuggestedAnswer:
     )
 
 
+@lru_cache(maxsize=4096)  # the same few answers are shown again and again: strip their Markdown once
 def snippet(body: str) -> str:
     """The body's start as plain text, cut at a word boundary."""
     text = _SPACE.sub(" ", _MARKDOWN.sub("", _LINK.sub(r"\1", body))).strip()
