@@ -40,16 +40,14 @@ def current_request() -> Request:
 @cache
 def get_service() -> ContactService:
     """Built on first use, once per container: import stays cheap, tests can replace it."""
-    from chalicelib.answers_store import DynamoAnswersStore
     from chalicelib.aws import client
-    from chalicelib.events import SqsEventPublisher
     from chalicelib.settings_store import DynamoSettingsStore
 
     config = get_config()
     return ContactService(
         DynamoSettingsStore(client("dynamodb"), config.seller_table_name),
-        SqsEventPublisher(client("sqs"), config.support_queue_url),
-        answers=DynamoAnswersStore(client("dynamodb"), config.answers_table_name),
+        support_publisher(),
+        answers=answers_store(),
         feedback_key=config.feedback_key,
         support_reply_target_hours=config.support_reply_target_hours,
     )
@@ -59,16 +57,22 @@ def get_service() -> ContactService:
 def get_answers_service() -> AnswersService:
     """Answer management and outcomes: imported only by those routes."""
     from chalicelib.answers_service import AnswersService
-    from chalicelib.answers_store import DynamoAnswersStore
+
+    return AnswersService(answers_store(), support_publisher(), get_config().feedback_key)
+
+
+def support_publisher() -> Any:
     from chalicelib.aws import client
     from chalicelib.events import SqsEventPublisher
 
-    config = get_config()
-    return AnswersService(
-        DynamoAnswersStore(client("dynamodb"), config.answers_table_name),
-        SqsEventPublisher(client("sqs"), config.support_queue_url),
-        config.feedback_key,
-    )
+    return SqsEventPublisher(client("sqs"), get_config().support_queue_url)
+
+
+def answers_store() -> Any:
+    from chalicelib.answers_store import DynamoAnswersStore
+    from chalicelib.aws import client
+
+    return DynamoAnswersStore(client("dynamodb"), get_config().answers_table_name)
 
 
 @app.authorizer(ttl_seconds=60)

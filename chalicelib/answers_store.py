@@ -93,21 +93,15 @@ class DynamoAnswersStore:
 
     def put(self, answer: Answer, expected_version: int) -> None:
         """Write `answer` only if the stored version is still `expected_version` (0: no item yet)."""
-        try:
-            self._db.put_item(
-                TableName=self._table, Item=to_item(answer), ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **_version_condition(expected_version),
-            )
-        except ClientError as exc:
-            raise _write_error(exc) from None
-        except BotoCoreError as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        self._conditional(self._db.put_item, expected_version, Item=to_item(answer))
 
     def delete(self, answer_id: str, expected_version: int) -> None:
+        self._conditional(self._db.delete_item, expected_version, Key=_key(answer_id))
+
+    def _conditional(self, write: Any, expected_version: int, **params: Any) -> None:
         try:
-            self._db.delete_item(
-                TableName=self._table, Key=_key(answer_id), ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **_version_condition(expected_version),
+            write(
+                TableName=self._table, ReturnValuesOnConditionCheckFailure="ALL_OLD", **_version_condition(expected_version), **params
             )
         except ClientError as exc:
             raise _write_error(exc) from None

@@ -99,24 +99,12 @@ def create_resources(dynamodb: Any, sqs: Any, visibility_timeout: int = 30) -> d
 
 
 def create_answers_table(dynamodb: Any) -> None:
-    """Key `answer_id`; index `by-owner` (owner, status_locale): see chalicelib/answers_store.py."""
+    """Key and index exactly as infra/resources.json defines them, so the local table cannot drift from AWS's."""
+    properties = json.loads((PROJECT_DIR / "infra" / "resources.json").read_text())["Resources"]["AnswersTable"]["Properties"]
     dynamodb.create_table(
         TableName=ANSWERS_TABLE,
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"} for name in ("answer_id", "owner", "status_locale")
-        ],
-        KeySchema=[{"AttributeName": "answer_id", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by-owner",
-                "KeySchema": [
-                    {"AttributeName": "owner", "KeyType": "HASH"},
-                    {"AttributeName": "status_locale", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
         BillingMode="PAY_PER_REQUEST",
+        **{key: properties[key] for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")},
     )
 
 
