@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -40,6 +43,7 @@ from chalicelib.suggestions import AnswerSet, suggest
 
 ANSWERS_CACHE_SECONDS = 60.0  # a changed answer reaches every container's resolutions within a minute
 ANSWERS_CACHE_ENTRIES = 4096  # (owner, topic) pairs per container
+ANSWERS_PREFETCH_THREADS = 10
 
 
 class SettingsStore(Protocol):
@@ -111,10 +115,11 @@ class ContactService:
         found, unavailable = self._store.get_many(request.seller_ids)
         if unavailable:
             log(logging.WARNING, "settings_unavailable", sellers=len(unavailable), request_id=request_id)
+        self._prefetch_answers([*request.seller_ids, PLATFORM_OWNER], request.topic)
         results = [
             self._self_service(
                 self._resolve(sid, found.get(sid), sid in unavailable, request.topic, request_id),
-                found.get(sid), caller, locale, request.question,
+                found.get(sid), caller, locale, request.question, prefetched=True,
             )
             for sid in request.seller_ids
         ]
@@ -140,7 +145,14 @@ class ContactService:
     # ------------------------------------------------------------ self-service: answers, language, feedback
 
     def _self_service(
-        self, result: ContactOptions, settings: SellerSettings | None, caller: Caller, locale: Locale, question: str | None
+        self,
+        result: ContactOptions,
+        settings: SellerSettings | None,
+        caller: Caller,
+        locale: Locale,
+        question: str | None,
+        *,
+        prefetched: bool = False,
     ) -> ContactOptions:
         """Add what the buyer sees beyond the ranking: answers first, texts in their language, a feedback token."""
         options = localize_options(result.options, settings, locale, result.resolved_at, self._support_target_hours)
@@ -152,7 +164,7 @@ class ContactService:
             )
         return result.model_copy(
             update={
-                "answers": self._suggest(result.seller_id, result.topic, locale, question),
+                "answers": self._suggest(result.seller_id, result.topic, locale, question, prefetched),
                 "options": options,
                 "excluded": localize_excluded(result.excluded, locale),
                 "primary": primary_option(options),
@@ -160,14 +172,32 @@ class ContactService:
             }
         )
 
-    def _suggest(self, seller_id: str, topic: Topic, locale: Locale, question: str | None) -> list[SuggestedAnswer]:
+    def _suggest(
+        self, seller_id: str, topic: Topic, locale: Locale, question: str | None, prefetched: bool
+    ) -> list[SuggestedAnswer]:
         if self._answers is None:
             return []
+        keys = [(seller_id, topic), (PLATFORM_OWNER, topic)]
+        if prefetched:  # a batch loaded what it could at once; what failed is left out, not loaded one by one
+            sets = [answer_set for key in keys if (answer_set := self._answers_cache.peek(key)) is not None]
+            return suggest(sets, locale, question)
         try:
-            sets = [self._answers_cache.get((owner, topic)).value for owner in (seller_id, PLATFORM_OWNER)]
+            sets = [self._answers_cache.get(key).value for key in keys]
         except StoreUnavailable:  # answers are a help, never a reason to fail the resolution
             return []
         return suggest(sets, locale, question)
+
+    def _prefetch_answers(self, owners: list[str], topic: Topic) -> None:
+        """Load the answer sets a batch lacks concurrently (a cold batch of 100 sellers: 101 Queries in parallel)."""
+        if self._answers is None:
+            return
+        missing = [(owner, topic) for owner in owners if self._answers_cache.peek((owner, topic)) is None]
+        futures = {key: _answers_pool().submit(contextvars.copy_context().run, self._load_answers, key) for key in missing}
+        for key, future in futures.items():
+            try:
+                self._answers_cache.put(key, future.result())
+            except StoreUnavailable as exc:
+                _log_answers_error(key, exc)
 
     def _load_answers(self, key: tuple[str, Topic]) -> AnswerSet:
         assert self._answers is not None
@@ -233,6 +263,12 @@ class ContactService:
         log(logging.INFO, "settings_changed", seller_id=seller_id, version=new.version, request_id=request_id)
         self._publisher.publish([settings_event(current, new, caller, request_id)])
         return new
+
+
+@cache
+def _answers_pool() -> ThreadPoolExecutor:
+    """Created on the first cold batch and kept for the container's life (boto3 clients are thread-safe)."""
+    return ThreadPoolExecutor(max_workers=ANSWERS_PREFETCH_THREADS, thread_name_prefix="answers-load")
 
 
 def _log_answers_error(key: tuple[str, Topic], exc: Exception) -> None:

@@ -316,3 +316,45 @@ def test_the_stemmer_and_search_are_imported_only_when_a_question_is_asked(query
     code = HANDLER_CALL.replace("QUERY", query)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == expected
+
+
+def test_a_cold_batch_loads_its_answer_sets_concurrently_and_leaves_out_what_failed() -> None:
+    import threading
+    import time
+
+    from chalicelib.errors import StoreUnavailable
+    from chalicelib.models import BatchRequest, Caller, Role
+    from chalicelib.service import ContactService
+
+    seller_answer = answer("own", "Своё", owner="s3")
+    calls: list[str] = []
+    lock = threading.Lock()
+
+    class SlowAnswers:
+        def published(self, owner: str, topic: Topic) -> list[Answer]:
+            with lock:
+                calls.append(owner)
+            time.sleep(0.05)
+            if owner == "s7":
+                raise StoreUnavailable("throttled")
+            return [seller_answer] if owner == "s3" else []
+
+    class Settings:
+        def get_many(self, seller_ids: list[str]) -> tuple[dict[str, SellerSettings], set[str]]:
+            return {}, set()
+
+    class Publisher:
+        def publish(self, events: list[object]) -> int:
+            return len(events)
+
+    service = ContactService(Settings(), Publisher(), lambda: NOW, answers=SlowAnswers())  # type: ignore[arg-type]
+    request = BatchRequest(seller_ids=[f"s{n}" for n in range(20)], topic=Topic.DELIVERY)
+    start = time.perf_counter()
+    results = service.resolve_batch(request, Caller(sub="b", role=Role.BUYER), "r").results
+    elapsed = time.perf_counter() - start
+    assert sorted(calls) == sorted([f"s{n}" for n in range(20)] + ["platform"])  # each set loaded once
+    assert elapsed < 0.6, elapsed  # one after another: 21 x 50 ms = 1.05 s
+    assert [a.id for a in results[3].answers] == ["own"] and results[7].answers == []
+    calls.clear()
+    service.resolve_batch(request, Caller(sub="b", role=Role.BUYER), "r")
+    assert calls == ["s7"]  # warm: only the set that failed is tried again
