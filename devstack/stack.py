@@ -300,6 +300,8 @@ Contact Resolver is running on {api}   (moto: {env['AWS_ENDPOINT_URL']}, Ctrl-C 
   curl -s -H "Authorization: Bearer $BUYER" '{api}/v1/sellers/demo-chat/contact-options?topic=product_question'
   curl -s -H "Authorization: Bearer $BUYER" -H 'Content-Type: application/json' \\
        -X POST {api}/v1/contact-options/batch -d '{{"seller_ids": ["demo-chat", "demo-email", "demo-phone", "demo-none"], "topic": "delivery"}}'
+  curl -s -G -H "Authorization: Bearer $BUYER" -H 'Accept-Language: ru' --data-urlencode 'q=где моя посылка' \\
+       '{api}/v1/sellers/demo-none/contact-options?topic=delivery'
   curl -s -H "Authorization: Bearer $SELLER" {api}/v1/sellers/demo-chat/channels
   curl -s -H "Authorization: Bearer $SELLER" -H 'Content-Type: application/json' -H 'If-Match: "1"' \\
        -X PATCH {api}/v1/sellers/demo-chat/channels -d '{{"chat": {{"enabled": false}}}}'
