@@ -5,10 +5,9 @@ from __future__ import annotations
 import contextvars
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
@@ -40,6 +39,9 @@ from chalicelib.models import (
 from chalicelib.models.answers import DEFAULT_LOCALE
 from chalicelib.resolver import primary_option, resolve
 from chalicelib.suggestions import AnswerSet, suggest
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 ANSWERS_CACHE_SECONDS = 60.0  # a changed answer reaches every container's resolutions within a minute
 ANSWERS_CACHE_ENTRIES = 4096  # (owner, topic) pairs per container
@@ -268,6 +270,8 @@ class ContactService:
 @cache
 def _answers_pool() -> ThreadPoolExecutor:
     """Created on the first cold batch and kept for the container's life (boto3 clients are thread-safe)."""
+    from concurrent.futures import ThreadPoolExecutor  # only batches need threads: not on a single resolution's cold path
+
     return ThreadPoolExecutor(max_workers=ANSWERS_PREFETCH_THREADS, thread_name_prefix="answers-load")
 
 
