@@ -399,35 +399,91 @@ def with_query(event: dict[str, Any], **params: str) -> dict[str, Any]:
 
 
 def answers_resolution(env: dict[str, str], runs: int) -> None:
-    """Warm resolution with answers (cached), without and with a question, against the bare handler."""
+    """Warm resolution with answers (cached), without and with a question, against the bare handler, and against
+    the same app with answers, texts and feedback tokens switched off (what they add, measured in the same run)."""
     import app
+    from chalicelib.aws import client
+    from chalicelib.config import get_config
+    from chalicelib.service import ContactService
+    from chalicelib.settings_store import DynamoSettingsStore
 
+    with_answers = app.get_service()
+    plain = ContactService(DynamoSettingsStore(client("dynamodb"), get_config().seller_table_name), app.support_publisher())
     question_event = with_query(SINGLE_EVENT, q="какой размер выбрать, платье маломерит")
 
-    def without_q() -> None:
-        response = app.app(SINGLE_EVENT, LambdaContext())
-        assert response["statusCode"] == 200 and '"answers":[{' in response["body"], response
+    def run(service: ContactService, event: dict[str, Any], expect: str) -> None:
+        app.get_service = lambda: service  # type: ignore[method-assign]
+        response = app.app(event, LambdaContext())
+        assert response["statusCode"] == 200 and expect in response["body"], response
 
-    def with_q() -> None:
-        response = app.app(question_event, LambdaContext())
-        assert response["statusCode"] == 200 and "demo-chat-sizes-ru" in response["body"], response
-
-    bare = make_bare_handler(env)
+    candidates = {
+        "app": lambda: run(with_answers, SINGLE_EVENT, '"answers":[{'),
+        "with_q": lambda: run(with_answers, question_event, "demo-chat-sizes-ru"),
+        "no_answers": lambda: run(plain, SINGLE_EVENT, '"answers":[]'),
+        "bare": make_bare_handler(env),
+    }
     for _ in range(20):
-        without_q()
-        with_q()
-        bare()
-    times = interleaved(runs, lambda: purge(env), app=without_q, with_q=with_q, bare=bare)
+        for candidate in candidates.values():
+            candidate()
+    times = interleaved(runs, lambda: purge(env), **candidates)
     result = app_vs_bare("answers a. warm resolution with answers, no q (vs bare)", {"app": times["app"], "bare": times["bare"]}, 1.10)
-    with_q_summary = summary(times["with_q"])
-    with_q_ratio = with_q_summary["median_ms"] / result["bare"]["median_ms"]
-    table(
-        "answers b. warm resolution with answers and q (BM25 + stemming over the cached set)",
-        ["handler", "median ms", "p95 ms", "ratio to bare"],
-        [["app, q", with_q_summary["median_ms"], with_q_summary["p95_ms"], with_q_ratio]],
-    )
-    RESULTS["answers_warm"] = {**result, "with_q": with_q_summary, "with_q_median_ratio": with_q_ratio}
+    bare_median = result["bare"]["median_ms"]
+    rows = []
+    for name, label in (("with_q", "app with answers and q"), ("no_answers", "app, answers/texts/token off")):
+        figures = summary(times[name])
+        result[name] = {**figures, "median_ratio_to_bare": figures["median_ms"] / bare_median}
+        rows.append([label, figures["median_ms"], figures["p95_ms"], figures["median_ms"] / bare_median])
+    result["answers_cost_ms"] = result["app"]["median_ms"] - result["no_answers"]["median_ms"]
+    rows.append(["what answers add (median, app - app off)", result["answers_cost_ms"], "", ""])
+    table("answers b. the same run: with q, and without the answers step", ["handler", "median ms", "p95 ms", "ratio to bare"], rows)
+    RESULTS["answers_warm"] = result
+    app.get_service = lambda: with_answers  # type: ignore[method-assign]
     purge(env)
+
+
+def answers_service_cost(rounds: int = 2000) -> None:
+    """What answers, texts and the token add per resolution in the service alone (no AWS, no HTTP): CPU time only,
+    so it is stable on a busy machine where the end-to-end ratios above are not."""
+    from datetime import UTC, datetime
+
+    from chalicelib.models import Caller, ChannelSettingsInput, Role, SellerSettings, Topic
+    from chalicelib.service import ContactService
+
+    corpus = local_stack.demo_answers()
+    settings = SellerSettings(
+        seller_id="demo-chat", **ChannelSettingsInput.model_validate(local_stack.DEMO_SELLERS["demo-chat"]).model_dump(),
+        version=1, updated_at=datetime.now(UTC), updated_by="bench",
+    )
+
+    class Store:
+        def get(self, seller_id: str) -> SellerSettings:
+            return settings
+
+    class Publisher:
+        def publish(self, events: Any) -> int:
+            return len(events)
+
+    class Answers:
+        def published(self, owner: str, topic: Topic) -> list[Any]:
+            return [a for a in corpus if a.owner == owner and topic in a.topics]
+
+    caller = Caller(sub="bench", role=Role.BUYER)
+    plain = ContactService(Store(), Publisher())  # type: ignore[arg-type]
+    full = ContactService(Store(), Publisher(), answers=Answers(), feedback_key="k" * 32)  # type: ignore[arg-type]
+    candidates = {
+        "off": lambda: plain.resolve_one("demo-chat", Topic.PRODUCT_QUESTION, caller, "r").model_dump_json(),
+        "on": lambda: full.resolve_one("demo-chat", Topic.PRODUCT_QUESTION, caller, "r").model_dump_json(),
+        "on_q": lambda: full.resolve_one("demo-chat", Topic.PRODUCT_QUESTION, caller, "r", question="какой размер выбрать").model_dump_json(),
+    }
+    times = interleaved(rounds, lambda: None, **candidates)
+    medians = {name: statistics.median(samples) * 1e6 for name, samples in times.items()}
+    table(
+        "answers e. service alone, per resolution (fakes for DynamoDB/SQS; microseconds)",
+        ["what", "median us"],
+        [["answers, texts, token off", medians["off"]], ["on, no q", medians["on"]], ["on, with q", medians["on_q"]],
+         ["added, no q", medians["on"] - medians["off"]], ["added, with q", medians["on_q"] - medians["off"]]],
+    )
+    RESULTS["answers_service_us"] = medians
 
 
 def answers_search_scale(total: int = 10_000) -> None:
@@ -497,6 +553,7 @@ def main() -> int:
             deployment_size(3 if args.quick else 7)
             load(env, clients=8, seconds=5 if args.quick else 15)
         answers_resolution(env, runs)
+        answers_service_cost()
         answers_search_scale()
         snowball_import_cost(5 if args.quick else 15)
     finally:
