@@ -1,7 +1,8 @@
 """Which answers a resolution shows before the channels: at most 3, in the buyer's language first.
 
-Pure. With a question, answers are ranked by `chalicelib.search` (imported only then); without one, the
-seller's own auto-answers come before the platform's, the more specific (fewer topics) and newer first.
+Pure. With a question, answers are ranked by `chalicelib.search` (imported only then) and only answers sharing
+a word with it are shown; without one (or with only stop words), the seller's own auto-answers come before the
+platform's, the more specific (fewer topics) and newer first.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ class AnswerSet:
 def suggest(sets: Sequence[AnswerSet], locale: Locale, question: str | None) -> list[SuggestedAnswer]:
     """Up to 3 answers out of `sets` (the seller's set first, then the platform's)."""
     if question and question.strip():
-        from chalicelib.search import search
+        from chalicelib.search import search, terms
 
+        if not terms(question):  # only stop words or punctuation: as good as no question
+            return suggest(sets, locale, None)
         hits = search(question, [answer_set.search_index() for answer_set in sets])
         ranked = [(sets[set_number].answers[number], score) for set_number, number, score in hits]
     else:

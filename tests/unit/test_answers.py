@@ -105,6 +105,12 @@ def test_without_a_question_the_sellers_answers_come_first_then_the_most_specifi
     assert all(s.score == 0 for s in result) and result[0].link == "app://answers/sizes"
 
 
+def test_a_question_of_stop_words_counts_as_no_question_and_an_unrelated_one_shows_nothing() -> None:
+    sets = [AnswerSet((answer("a", "Где посылка"), answer("b", "Оплата картой")))]
+    assert [s.id for s in suggest(sets, Locale.RU, "а как?")] == [s.id for s in suggest(sets, Locale.RU, None)] == ["a", "b"]
+    assert suggest(sets, Locale.RU, "погода в москве") == []
+
+
 def test_snippet_is_plain_text_cut_at_a_word() -> None:
     body = "**Важно:** откройте [Заказы](app://orders) и `нажмите` кнопку.\n- пункт " + "слово " * 60
     text = snippet(body)
