@@ -329,3 +329,16 @@ def test_an_expired_token_is_refused(api: Any, services_at: Callable[[datetime],
     assert outcome(api, result["request_id"], report).status_code == 202  # still valid the same day
     services_at(datetime.now(UTC) + timedelta(hours=25))
     assert_error(outcome(api, result["request_id"], report), 403, "invalid_feedback_token")
+
+
+def test_a_seller_declares_reply_times_and_buyers_see_them(api: Any) -> None:
+    email = seller_token("demo-email")
+    patch = {"email": {"reply_within_hours": 2}}
+    changed = send(api, "PATCH", "/v1/sellers/demo-email/channels", patch, {**email, "If-Match": '"1"'})
+    assert changed.status_code == 200 and body(changed)["email"]["reply_within_hours"] == 2
+    for hours in (0, 169, "soon"):
+        refused = send(api, "PATCH", "/v1/sellers/demo-email/channels", {"email": {"reply_within_hours": hours}}, {**email, "If-Match": '"2"'})
+        assert_error(refused, 400, "validation_error")
+    options = body(resolve(api, "demo-email", "product_question", lang="en"))["options"]
+    assert options[0]["expected_reply"] == {"hours": 2, "text": "The seller usually replies within 2 hours", "source": "seller_declared"}
+    assert options[1]["channel"] == "support" and options[1]["expected_reply"]["source"] == "platform_target"
