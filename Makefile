@@ -56,15 +56,22 @@ support: install  ## the contact-support script against the running local stack:
 package: check-stage install  ## make package STAGE=prod -> out/sam.json + out/deployment.zip (no credentials needed)
 	$(PY) infra/package.py --stage $(STAGE) --out out/$(STAGE)
 
-# make deploy STAGE=dev BUCKET=<artefact bucket> JWT_PUBLIC_KEY_FILE=<idp public key .pem> [DEPLOY_PARAMS="Name=value ..."]  (AWS CLI v2)
+# make deploy STAGE=dev BUCKET=<artefact bucket> JWT_PUBLIC_KEY_FILE=<idp public key .pem> FEEDBACK_KEY_FILE=<secret file>
+#   [DEPLOY_PARAMS="Name=value ..."]  (AWS CLI v2)
 deploy: package
 	@test -n "$(BUCKET)" || { echo "set BUCKET=<S3 bucket for the deployment package>" >&2; exit 2; }
 	@test -f "$(JWT_PUBLIC_KEY_FILE)" || { echo "set JWT_PUBLIC_KEY_FILE=<PEM public key of the token issuer>" >&2; exit 2; }
+	@test -f "$(FEEDBACK_KEY_FILE)" || { echo "set FEEDBACK_KEY_FILE=<file holding the feedback-token HMAC key, >= 32 characters>" >&2; exit 2; }
 	aws cloudformation package --template-file out/$(STAGE)/sam.json --s3-bucket $(BUCKET) \
 	  --output-template-file out/$(STAGE)/packaged.json --use-json
 	aws cloudformation deploy --template-file out/$(STAGE)/packaged.json --stack-name contact-resolver-$(STAGE) \
-	  --capabilities CAPABILITY_IAM --parameter-overrides "JwtPublicKey=$$(cat $(JWT_PUBLIC_KEY_FILE))" $(DEPLOY_PARAMS)
+	  --capabilities CAPABILITY_IAM \
+	  --parameter-overrides "JwtPublicKey=$$(cat $(JWT_PUBLIC_KEY_FILE))" "FeedbackKey=$$(cat $(FEEDBACK_KEY_FILE))" $(DEPLOY_PARAMS)
 	aws cloudformation describe-stacks --stack-name contact-resolver-$(STAGE) --query 'Stacks[0].Outputs' --output table
+
+.PHONY: eval
+eval: install  ## answer search quality: top-1 / top-3 hit rates of tests/data/answers_eval.jsonl on the demo corpus
+	$(PY) -m devstack.answers_eval
 
 .PHONY: bench
 bench: install  ## side-by-side benchmark on one local moto server -> bench/results.json (BENCH_ARGS=--quick for a smoke run)

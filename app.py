@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import cache
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from chalice.app import AuthResponse, Chalice, Request, Response
 
@@ -12,8 +12,21 @@ from chalicelib import http
 from chalicelib.auth import InvalidToken, caller_context, deny_policy, verify_token
 from chalicelib.config import get_config
 from chalicelib.logs import get_logger, log
-from chalicelib.models import BatchRequest, ChannelSettingsPatch, ChannelSettingsUpdate, SellerSettings
+from chalicelib.models import (
+    Answer,
+    AnswerInput,
+    AnswerList,
+    AnswerUpdate,
+    BatchRequest,
+    ChannelSettingsPatch,
+    ChannelSettingsUpdate,
+    OutcomeRequest,
+    SellerSettings,
+)
 from chalicelib.service import ContactService
+
+if TYPE_CHECKING:
+    from chalicelib.answers_service import AnswersService
 
 app = Chalice(app_name="contact-resolver")
 get_logger(get_config().log_level)
@@ -28,15 +41,39 @@ def current_request() -> Request:
 def get_service() -> ContactService:
     """Built on first use, once per container: import stays cheap, tests can replace it."""
     from chalicelib.aws import resolution_client, settings_client
-    from chalicelib.events import SqsEventPublisher
     from chalicelib.settings_store import DynamoSettingsStore
 
     config = get_config()
     return ContactService(
         DynamoSettingsStore(resolution_client("dynamodb"), config.seller_table_name),
-        SqsEventPublisher(resolution_client("sqs"), config.support_queue_url),
+        support_publisher(),
         settings_store=DynamoSettingsStore(settings_client(), config.seller_table_name),
+        answers=answers_store(),
+        feedback_key=config.feedback_key,
+        support_reply_target_hours=config.support_reply_target_hours,
     )
+
+
+@cache
+def get_answers_service() -> AnswersService:
+    """Answer management and outcomes: imported only by those routes."""
+    from chalicelib.answers_service import AnswersService
+
+    return AnswersService(answers_store(), support_publisher(), get_config().feedback_key)
+
+
+def support_publisher() -> Any:
+    from chalicelib.aws import resolution_client
+    from chalicelib.events import SqsEventPublisher
+
+    return SqsEventPublisher(resolution_client("sqs"), get_config().support_queue_url)
+
+
+def answers_store() -> Any:
+    from chalicelib.answers_store import DynamoAnswersStore
+    from chalicelib.aws import resolution_client
+
+    return DynamoAnswersStore(resolution_client("dynamodb"), get_config().answers_table_name)
 
 
 @app.authorizer(ttl_seconds=60)
@@ -59,10 +96,12 @@ def json_error_shape(event: Any, get_response: Any) -> Response:
 @http.json_errors
 def contact_options(seller_id: str) -> Response:
     request = current_request()
+    locale = http.language(request)
     result = get_service().resolve_one(
-        http.seller_id_param(seller_id), http.topic_param(request), http.current_caller(request), http.request_id(request)
+        http.seller_id_param(seller_id), http.topic_param(request), http.current_caller(request), http.request_id(request),
+        locale=locale, question=http.question_param(request),
     )
-    return http.json_response(result)
+    return http.json_response(result, headers=http.language_headers(locale))
 
 
 @app.route("/v1/contact-options/batch", methods=["POST"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
@@ -71,7 +110,74 @@ def contact_options_batch() -> Response:
     request = current_request()
     caller = http.current_caller(request)
     batch = http.parse_body(request, BatchRequest)
-    return http.json_response(get_service().resolve_batch(batch, caller, http.request_id(request)))
+    locale = http.language(request)
+    result = get_service().resolve_batch(batch, caller, http.request_id(request), locale=locale)
+    return http.json_response(result, headers=http.language_headers(locale))
+
+
+@app.route(
+    "/v1/contact-requests/{request_id}/outcome", methods=["POST"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES
+)
+@http.json_errors
+def contact_outcome(request_id: str) -> Response:
+    request = current_request()
+    caller = http.current_caller(request)
+    report = http.parse_body(request, OutcomeRequest)
+    accepted = get_answers_service().record_outcome(http.request_id_param(request_id), report, caller)
+    return http.json_response(accepted, status=202)
+
+
+@app.route("/v1/answers", methods=["GET"], authorizer=jwt_auth)
+@http.json_errors
+def list_answers() -> Response:
+    request = current_request()
+    owner, topic, locale = http.answer_filters(request)
+    items = get_answers_service().list(owner, topic, locale, http.current_caller(request))
+    return http.json_response(AnswerList(items=items))
+
+
+@app.route("/v1/answers", methods=["POST"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
+@http.json_errors
+def create_answer() -> Response:
+    request = current_request()
+    caller = http.current_caller(request)
+    answer = get_answers_service().create(http.parse_body(request, AnswerInput), caller)
+    return answer_response(answer, status=201, location=True)
+
+
+@app.route("/v1/answers/{answer_id}", methods=["GET"], authorizer=jwt_auth)
+@http.json_errors
+def get_answer(answer_id: str) -> Response:
+    request = current_request()
+    return answer_response(get_answers_service().get(http.answer_id_param(answer_id), http.current_caller(request)))
+
+
+@app.route("/v1/answers/{answer_id}", methods=["PUT"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
+@http.json_errors
+def put_answer(answer_id: str) -> Response:
+    request = current_request()
+    caller = http.current_caller(request)
+    update = http.parse_body(request, AnswerUpdate)
+    answer = get_answers_service().replace(
+        http.answer_id_param(answer_id), update, http.expected_version(request, update.version), caller
+    )
+    return answer_response(answer)
+
+
+@app.route("/v1/answers/{answer_id}", methods=["DELETE"], authorizer=jwt_auth)
+@http.json_errors
+def delete_answer(answer_id: str) -> Response:
+    request = current_request()
+    caller = http.current_caller(request)
+    get_answers_service().delete(http.answer_id_param(answer_id), http.optional_if_match(request), caller)
+    return Response(body="", status_code=204)
+
+
+def answer_response(answer: Answer, status: int = 200, location: bool = False) -> Response:
+    headers = {"ETag": f'"{answer.version}"'}
+    if location:
+        headers["Location"] = f"/v1/answers/{answer.id}"
+    return http.json_response(answer, status=status, headers=headers)
 
 
 @app.route("/v1/sellers/{seller_id}/channels", methods=["GET"], authorizer=jwt_auth)

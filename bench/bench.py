@@ -390,9 +390,153 @@ def load(env: dict[str, str], clients: int, seconds: float) -> None:
     }
 
 
+# ---------------------------------------------------------------- answers before channels
+
+
+def with_query(event: dict[str, Any], **params: str) -> dict[str, Any]:
+    query = {**event["queryStringParameters"], **params}
+    return {**event, "queryStringParameters": query, "multiValueQueryStringParameters": {k: [v] for k, v in query.items()}}
+
+
+def answers_resolution(env: dict[str, str], runs: int) -> None:
+    """Warm resolution with answers (cached), without and with a question, against the bare handler, and against
+    the same app with answers, texts and feedback tokens switched off (what they add, measured in the same run)."""
+    import app
+    from chalicelib.aws import client
+    from chalicelib.config import get_config
+    from chalicelib.service import ContactService
+    from chalicelib.settings_store import DynamoSettingsStore
+
+    with_answers = app.get_service()
+    plain = ContactService(DynamoSettingsStore(client("dynamodb"), get_config().seller_table_name), app.support_publisher())
+    question_event = with_query(SINGLE_EVENT, q="какой размер выбрать, платье маломерит")
+
+    def run(service: ContactService, event: dict[str, Any], expect: str) -> None:
+        app.get_service = lambda: service  # type: ignore[method-assign]
+        response = app.app(event, LambdaContext())
+        assert response["statusCode"] == 200 and expect in response["body"], response
+
+    candidates = {
+        "app": lambda: run(with_answers, SINGLE_EVENT, '"answers":[{'),
+        "with_q": lambda: run(with_answers, question_event, "demo-chat-sizes-ru"),
+        "no_answers": lambda: run(plain, SINGLE_EVENT, '"answers":[]'),
+        "bare": make_bare_handler(env),
+    }
+    for _ in range(20):
+        for candidate in candidates.values():
+            candidate()
+    times = interleaved(runs, lambda: purge(env), **candidates)
+    result = app_vs_bare("answers a. warm resolution with answers, no q (vs bare)", {"app": times["app"], "bare": times["bare"]}, 1.10)
+    bare_median = result["bare"]["median_ms"]
+    rows = []
+    for name, label in (("with_q", "app with answers and q"), ("no_answers", "app, answers/texts/token off")):
+        figures = summary(times[name])
+        result[name] = {**figures, "median_ratio_to_bare": figures["median_ms"] / bare_median}
+        rows.append([label, figures["median_ms"], figures["p95_ms"], figures["median_ms"] / bare_median])
+    result["answers_cost_ms"] = result["app"]["median_ms"] - result["no_answers"]["median_ms"]
+    rows.append(["what answers add (median, app - app off)", result["answers_cost_ms"], "", ""])
+    table("answers b. the same run: with q, and without the answers step", ["handler", "median ms", "p95 ms", "ratio to bare"], rows)
+    RESULTS["answers_warm"] = result
+    app.get_service = lambda: with_answers  # type: ignore[method-assign]
+    purge(env)
+
+
+def answers_service_cost(rounds: int = 2000) -> None:
+    """What answers, texts and the token add per resolution in the service alone (no AWS, no HTTP): CPU time only,
+    so it is stable on a busy machine where the end-to-end ratios above are not."""
+    from datetime import UTC, datetime
+
+    from chalicelib.models import Caller, ChannelSettingsInput, Role, SellerSettings, Topic
+    from chalicelib.service import ContactService
+
+    corpus = local_stack.demo_answers()
+    settings = SellerSettings(
+        seller_id="demo-chat", **ChannelSettingsInput.model_validate(local_stack.DEMO_SELLERS["demo-chat"]).model_dump(),
+        version=1, updated_at=datetime.now(UTC), updated_by="bench",
+    )
+
+    class Store:
+        def get(self, seller_id: str) -> SellerSettings:
+            return settings
+
+    class Publisher:
+        def publish(self, events: Any) -> int:
+            return len(events)
+
+    class Answers:
+        def published(self, owner: str, topic: Topic) -> list[Any]:
+            return [a for a in corpus if a.owner == owner and topic in a.topics]
+
+    caller = Caller(sub="bench", role=Role.BUYER)
+    plain = ContactService(Store(), Publisher())  # type: ignore[arg-type]
+    full = ContactService(Store(), Publisher(), answers=Answers(), feedback_key="k" * 32)  # type: ignore[arg-type]
+    candidates = {
+        "off": lambda: plain.resolve_one("demo-chat", Topic.PRODUCT_QUESTION, caller, "r").model_dump_json(),
+        "on": lambda: full.resolve_one("demo-chat", Topic.PRODUCT_QUESTION, caller, "r").model_dump_json(),
+        "on_q": lambda: full.resolve_one("demo-chat", Topic.PRODUCT_QUESTION, caller, "r", question="какой размер выбрать").model_dump_json(),
+    }
+    times = interleaved(rounds, lambda: None, **candidates)
+    medians = {name: statistics.median(samples) * 1e6 for name, samples in times.items()}
+    table(
+        "answers e. service alone, per resolution (fakes for DynamoDB/SQS; microseconds)",
+        ["what", "median us"],
+        [["answers, texts, token off", medians["off"]], ["on, no q", medians["on"]], ["on, with q", medians["on_q"]],
+         ["added, no q", medians["on"] - medians["off"]], ["added, with q", medians["on_q"] - medians["off"]]],
+    )
+    RESULTS["answers_service_us"] = medians
+
+
+def answers_search_scale(total: int = 10_000) -> None:
+    """Search time per question with the demo corpus scaled to `total` answers in one set (no topic filter)."""
+    from chalicelib.models import Locale
+    from chalicelib.suggestions import AnswerSet, suggest
+    from devstack.answers_eval import EVAL_SET
+
+    corpus = local_stack.demo_answers()
+    scaled = tuple(
+        corpus[n % len(corpus)].model_copy(
+            update={"id": f"{corpus[n % len(corpus)].id}-{n}", "keywords": [*corpus[n % len(corpus)].keywords, f"sku{n}"]}
+        )
+        for n in range(total)
+    )
+    answer_set = AnswerSet(scaled)
+    start = time.perf_counter()
+    answer_set.search_index()
+    build = time.perf_counter() - start
+    cases = [json.loads(line) for line in EVAL_SET.read_text().splitlines() if line.strip()]
+    samples = []
+    for _ in range(3):
+        for case in cases:
+            start = time.perf_counter()
+            suggest([AnswerSet(()), answer_set], Locale(case["locale"]), case["question"])
+            samples.append(time.perf_counter() - start)
+    per_question = summary(samples)
+    table(
+        f"answers c. search per question, corpus scaled to {total} answers (one set; index built once per cache entry)",
+        ["what", "median ms", "p95 ms", "n"],
+        [["search + rank + top 3", per_question["median_ms"], per_question["p95_ms"], per_question["n"]],
+         ["index build (once per cache fill)", build * 1000, build * 1000, 1]],
+    )
+    RESULTS["answers_search_10k"] = {"answers": total, "per_question": per_question, "index_build_ms": build * 1000}
+
+
+def snowball_import_cost(runs: int) -> None:
+    """What a question adds to a cold start: importing snowballstemmer and building the ru/en stemmers."""
+    code = "import time; t=time.perf_counter(); import chalicelib.search as s; s.terms('посылка delivery'); print(time.perf_counter()-t)"
+    samples = [
+        float(subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, check=True).stdout)
+        for _ in range(runs)
+    ]
+    result = summary(samples)
+    table("answers d. first question in a fresh process: import search + snowballstemmer, stem", ["median ms", "p95 ms", "n"],
+          [[result["median_ms"], result["p95_ms"], result["n"]]])
+    RESULTS["answers_search_import"] = result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run, noisier)")
+    parser.add_argument("--answers", action="store_true", help="only the answers sections")
     args = parser.parse_args()
     runs = 60 if args.quick else 300
     moto = local_stack.start_moto(local_stack.free_port())
@@ -402,15 +546,23 @@ def main() -> int:
         print(textwrap.dedent(f"""
             Contact Resolver benchmark: {runs} interleaved rounds per comparison, moto server on {env['AWS_ENDPOINT_URL']}.
             Ratios compare two things measured side by side in this run; absolute figures vary by machine."""))
-        warm_single(env, runs)
-        batch(env, max(20, runs // 10))
-        cold_start(env, 5 if args.quick else 15)
-        deployment_size(3 if args.quick else 7)
-        load(env, clients=8, seconds=5 if args.quick else 15)
+        if not args.answers:
+            warm_single(env, runs)
+            batch(env, max(20, runs // 10))
+            cold_start(env, 5 if args.quick else 15)
+            deployment_size(3 if args.quick else 7)
+            load(env, clients=8, seconds=5 if args.quick else 15)
+        answers_resolution(env, runs)
+        answers_service_cost()
+        answers_search_scale()
+        snowball_import_cost(5 if args.quick else 15)
     finally:
         moto.terminate()
         moto.wait(timeout=10)
-    (PROJECT_DIR / "bench" / "results.json").write_text(json.dumps(RESULTS, indent=2, default=str) + "\n")
+    results_file = PROJECT_DIR / "bench" / "results.json"
+    if args.answers and results_file.exists():  # keep the other sections' figures of the last full run
+        RESULTS.update({k: v for k, v in json.loads(results_file.read_text()).items() if k not in RESULTS})
+    results_file.write_text(json.dumps(RESULTS, indent=2, default=str) + "\n")
     print(f"\nwrote {Path('bench') / 'results.json'}")
     return 0
 

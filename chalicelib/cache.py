@@ -76,6 +76,15 @@ class TtlCache(Generic[K, V]):
             self.put(key, value, now)
             return Cached(value)
 
+    def peek(self, key: K) -> V | None:
+        """The cached value if it is still fresh, else None; never loads (lets a caller load many keys at once)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or self._clock() - entry.fetched_at >= self._ttl:
+                return None
+            self._entries.move_to_end(key)
+            return entry.value
+
     def put(self, key: K, value: V, now: float | None = None) -> None:
         """Store a value this container just wrote: it takes effect here at once."""
         with self._lock:

@@ -18,6 +18,9 @@ class Config:
     aws_call_budget_seconds: float = 3.0  # settings read + event send on the API path, together
     jwt_max_lifetime_seconds: int = 24 * 3600
     settings_call_seconds: float = 2.5  # each DynamoDB call of a settings read or write (GET/PUT/PATCH channels)
+    answers_table_name: str = "answers"
+    feedback_key: str | None = None  # HMAC key for feedback tokens; None: resolutions carry no token
+    support_reply_target_hours: int = 24  # platform support's reply target, shown as expected_reply
 
     @classmethod
     def from_env(cls) -> Config:
@@ -32,6 +35,9 @@ class Config:
             aws_call_budget_seconds=_positive(env, "AWS_CALL_BUDGET_SECONDS", 3.0),
             jwt_max_lifetime_seconds=int(_positive(env, "JWT_MAX_LIFETIME_SECONDS", 24 * 3600)),
             settings_call_seconds=_positive(env, "SETTINGS_CALL_SECONDS", 2.5),
+            answers_table_name=env.get("ANSWERS_TABLE_NAME", "answers"),
+            feedback_key=env.get("FEEDBACK_KEY") or None,
+            support_reply_target_hours=int(env.get("SUPPORT_REPLY_TARGET_HOURS", "24")),
         )
 
 

@@ -16,22 +16,32 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.models import (
     SELLER_ID_PATTERN,
+    Answer,
+    AnswerInput,
+    AnswerList,
+    AnswerUpdate,
     BatchRequest,
     BatchResponse,
     ChannelSettingsPatch,
     ChannelSettingsUpdate,
     ContactOptions,
+    ContactOutcomeEvent,
     ContactRequestEvent,
+    Locale,
+    OutcomeAccepted,
+    OutcomeRequest,
     SellerSettings,
     SettingsChangedEvent,
     Topic,
 )
+from chalicelib.models.answers import ANSWER_ID_PATTERN
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 API_VERSION = "1.0.0"
 EVENT_SCHEMAS: dict[str, type[BaseModel]] = {
     "contact-request.v1.json": ContactRequestEvent,
     "settings-changed.v1.json": SettingsChangedEvent,
+    "contact-outcome.v1.json": ContactOutcomeEvent,
 }
 
 
@@ -103,6 +113,12 @@ def openapi() -> dict[str, Any]:
             (SellerSettings, "serialization"),
             (ChannelSettingsUpdate, "validation"),
             (ChannelSettingsPatch, "validation"),
+            (Answer, "serialization"),
+            (AnswerList, "serialization"),
+            (AnswerInput, "validation"),
+            (AnswerUpdate, "validation"),
+            (OutcomeRequest, "validation"),
+            (OutcomeAccepted, "serialization"),
         ],
         ref_template="#/components/schemas/{model}",
     )
@@ -139,6 +155,31 @@ def openapi() -> dict[str, Any]:
         },
     }
     topic = {"name": "topic", "in": "query", "required": False, "schema": {"enum": [t.value for t in Topic], "default": "other"}}
+    locales = [locale.value for locale in Locale]
+    language = [
+        {"name": "lang", "in": "query", "required": False, "description": "Wins over Accept-Language.", "schema": {"enum": locales}},
+        {
+            "name": "Accept-Language", "in": "header", "required": False,
+            "description": "ru or en, q-values honoured; default ru.", "schema": {"type": "string"},
+        },
+    ]
+    question = {
+        "name": "q", "in": "query", "required": False, "description": "The buyer's own question: ranks the answers.",
+        "schema": {"type": "string", "maxLength": 500},
+    }
+    language_headers = {
+        "Content-Language": {"description": "ru or en: the language of labels, hints and messages.", "schema": {"enum": locales}},
+        "Vary": {"description": "Accept-Language", "schema": {"type": "string"}},
+    }
+    answer_id = {"name": "answer_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": ANSWER_ID_PATTERN}}
+    answer_etag = {"ETag": {"description": "The answer's version, quoted.", "schema": {"type": "string"}}}
+    answer_filters = [
+        {"name": "owner", "in": "query", "required": False, "description": "platform (default) or a seller id.",
+         "schema": {"type": "string", "pattern": SELLER_ID_PATTERN}},
+        {"name": "topic", "in": "query", "required": False, "schema": {"enum": [t.value for t in Topic]}},
+        {"name": "locale", "in": "query", "required": False, "schema": {"enum": locales}},
+    ]
+    answer_not_found = {"404": _error("No such answer (or a draft the caller may not see).")}
     bearer: list[dict[str, list[str]]] = [{"bearerAuth": []}]
     return {
         "openapi": "3.1.0",
@@ -158,17 +199,86 @@ def openapi() -> dict[str, Any]:
                     "operationId": "getContactOptions",
                     "summary": "Ranked contact options for one seller (buyer, support).",
                     "security": bearer,
-                    "parameters": [SELLER_ID, topic],
-                    "responses": {"200": _ok("ContactOptions", headers=NO_STORE), **COMMON_ERRORS},
+                    "parameters": [SELLER_ID, topic, question, *language],
+                    "responses": {"200": _ok("ContactOptions", headers={**NO_STORE, **language_headers}), **COMMON_ERRORS},
                 }
+            },
+            "/v1/contact-requests/{request_id}/outcome": {
+                "post": {
+                    "operationId": "postContactOutcome",
+                    "summary": "Did an answer help, or which channel did the buyer choose (the buyer who got the result).",
+                    "security": bearer,
+                    "parameters": [
+                        {"name": "request_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": r"^[A-Za-z0-9-]{1,64}$"}}
+                    ],
+                    "requestBody": _body("OutcomeRequest"),
+                    "responses": {
+                        "202": _ok("OutcomeAccepted", "Accepted; the same outcome again is counted once."),
+                        **COMMON_ERRORS,
+                        **BODY_ERRORS,
+                        "503": _error("Feedback is not configured."),
+                    },
+                }
+            },
+            "/v1/answers": {
+                "get": {
+                    "operationId": "listAnswers",
+                    "summary": "An owner's answers: published ones for everybody, drafts too for their author and support.",
+                    "security": bearer,
+                    "parameters": answer_filters,
+                    "responses": {"200": _ok("AnswerList"), **COMMON_ERRORS, "503": _error("DynamoDB unavailable; retry.")},
+                },
+                "post": {
+                    "operationId": "createAnswer",
+                    "summary": "Create an answer (support: platform answers; a seller: their own auto-answers).",
+                    "security": bearer,
+                    "requestBody": _body("AnswerInput"),
+                    "responses": {
+                        "201": _ok("Answer", "Created", headers={**answer_etag, "Location": {"schema": {"type": "string"}}}),
+                        **COMMON_ERRORS,
+                        **BODY_ERRORS,
+                        "503": _error("DynamoDB unavailable; retry."),
+                    },
+                },
+            },
+            "/v1/answers/{answer_id}": {
+                "get": {
+                    "operationId": "getAnswer",
+                    "summary": "One answer (drafts only for their author and support).",
+                    "security": bearer,
+                    "parameters": [answer_id],
+                    "responses": {"200": _ok("Answer", headers=answer_etag), **COMMON_ERRORS, **answer_not_found},
+                },
+                "put": {
+                    "operationId": "replaceAnswer",
+                    "summary": "Replace an answer (its author), with If-Match.",
+                    "security": bearer,
+                    "parameters": [answer_id, IF_MATCH],
+                    "requestBody": _body("AnswerUpdate"),
+                    "responses": {
+                        "200": _ok("Answer", headers=answer_etag), **COMMON_ERRORS, **BODY_ERRORS, **WRITE_ERRORS, **answer_not_found,
+                    },
+                },
+                "delete": {
+                    "operationId": "deleteAnswer",
+                    "summary": "Delete an answer (its author); If-Match optional.",
+                    "security": bearer,
+                    "parameters": [answer_id, IF_MATCH],
+                    "responses": {
+                        "204": {"description": "Deleted."}, **COMMON_ERRORS, **answer_not_found,
+                        "409": _error("Version conflict; details.current_version."),
+                        "503": _error("DynamoDB unavailable; retry."),
+                    },
+                },
             },
             "/v1/contact-options/batch": {
                 "post": {
                     "operationId": "getContactOptionsBatch",
                     "summary": "Contact options for up to 100 sellers of one order (buyer, support).",
                     "security": bearer,
+                    "parameters": language,
                     "requestBody": _body("BatchRequest"),
-                    "responses": {"200": _ok("BatchResponse", headers=NO_STORE), **COMMON_ERRORS, **BODY_ERRORS},
+                    "responses": {"200": _ok("BatchResponse", headers={**NO_STORE, **language_headers}), **COMMON_ERRORS, **BODY_ERRORS},
                 }
             },
             "/v1/sellers/{seller_id}/channels": {

@@ -13,13 +13,13 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.logs import log
-from chalicelib.models import ContactRequestEvent, SettingsChangedEvent
+from chalicelib.models import ContactOutcomeEvent, ContactRequestEvent, SettingsChangedEvent
 
 SEND_BATCH_LIMIT = 10  # SQS SendMessageBatch maximum
 FAILED_ENTRY_RETRIES = 2
 PARALLEL_SENDS = 10  # a 100-seller batch sends its 10 SendMessageBatch calls at once, not one after another
 
-Event = ContactRequestEvent | SettingsChangedEvent
+Event = ContactRequestEvent | SettingsChangedEvent | ContactOutcomeEvent
 
 
 def message_body(event: Event) -> str:
@@ -35,6 +35,9 @@ def message_attributes(event: Event) -> dict[str, Any]:
     if isinstance(event, ContactRequestEvent):
         attributes["topic"] = {"DataType": "String", "StringValue": event.topic.value}
         attributes["primary_channel"] = {"DataType": "String", "StringValue": event.primary_channel.value}
+    if isinstance(event, ContactOutcomeEvent):
+        attributes["topic"] = {"DataType": "String", "StringValue": event.topic.value}
+        attributes["outcome"] = {"DataType": "String", "StringValue": event.outcome}
     return attributes
 
 

@@ -25,7 +25,8 @@ from chalicelib.errors import (
     invalid,
 )
 from chalicelib.logs import log
-from chalicelib.models import SELLER_ID_PATTERN, Caller, Topic, VersionPrecondition
+from chalicelib.models import PLATFORM_OWNER, SELLER_ID_PATTERN, Caller, Locale, Topic, VersionPrecondition
+from chalicelib.models.answers import ANSWER_ID_PATTERN, DEFAULT_LOCALE, MAX_QUESTION_CHARS
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY_BYTES = 64 * 1024
@@ -193,3 +194,98 @@ def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] |
         headers={"Content-Type": "application/json", **NO_STORE, **(headers or {})},
     )
 
+
+
+# ---------------------------------------------------------------- language, question, answers, outcomes
+
+_ANSWER_ID = re.compile(ANSWER_ID_PATTERN)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+MAX_ACCEPT_LANGUAGE_ITEMS = 20
+
+
+def language(request: Request) -> Locale:
+    """`?lang=` if given, else the best of ru/en in Accept-Language (q-values honoured), else ru."""
+    query: Mapping[str, str] = request.query_params or {}
+    if "lang" in query:
+        try:
+            return Locale(query["lang"].lower())
+        except ValueError:
+            raise BadRequest(
+                "Unknown language.", {"field": "lang", "allowed": [locale.value for locale in Locale]}, code="invalid_lang"
+            ) from None
+    return preferred_locale(request.headers.get("accept-language", ""))
+
+
+def preferred_locale(header: str) -> Locale:
+    best, best_q = DEFAULT_LOCALE, 0.0
+    for item in header.split(",")[:MAX_ACCEPT_LANGUAGE_ITEMS]:
+        tag, *params = (part.strip() for part in item.split(";"))
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = -1.0  # a malformed weight: ignore this item
+        primary = tag.lower().split("-")[0]
+        candidate = DEFAULT_LOCALE if primary == "*" else next((loc for loc in Locale if loc.value == primary), None)
+        if candidate is not None and 0 < weight <= 1 and weight > best_q:
+            best, best_q = candidate, weight
+    return best
+
+
+def language_headers(locale: Locale) -> dict[str, str]:
+    """The texts depend on Accept-Language: caches must key on it."""
+    return {"Content-Language": locale.value, "Vary": "Accept-Language"}
+
+
+def question_param(request: Request) -> str | None:
+    query: Mapping[str, str] = request.query_params or {}
+    question = query.get("q")
+    if question is not None and len(question) > MAX_QUESTION_CHARS:
+        raise BadRequest(
+            f"q is limited to {MAX_QUESTION_CHARS} characters.", {"field": "q", "max_length": MAX_QUESTION_CHARS},
+            code="validation_error",
+        )
+    return question or None
+
+
+def answer_id_param(value: str) -> str:
+    if not _ANSWER_ID.fullmatch(value):
+        raise BadRequest(
+            "answer_id must be 1-64 characters: lower-case letters, digits or '-'.", {"field": "answer_id"},
+            code="invalid_answer_id",
+        )
+    return value
+
+
+def request_id_param(value: str) -> str:
+    if not _REQUEST_ID.fullmatch(value):
+        raise BadRequest("request_id must be 1-64 letters, digits or '-'.", {"field": "request_id"}, code="invalid_request_id")
+    return value
+
+
+def answer_filters(request: Request) -> tuple[str, Topic | None, Locale | None]:
+    """GET /v1/answers?owner=&topic=&locale= (owner defaults to platform)."""
+    query: Mapping[str, str] = request.query_params or {}
+    owner = query.get("owner", PLATFORM_OWNER)
+    if not _SELLER_ID.fullmatch(owner):
+        raise BadRequest("owner must be 'platform' or a seller id.", {"field": "owner"}, code="invalid_owner")
+    topic = topic_param(request) if "topic" in query else None
+    locale = None
+    if "locale" in query:
+        try:
+            locale = Locale(query["locale"])
+        except ValueError:
+            raise BadRequest(
+                "Unknown locale.", {"field": "locale", "allowed": [loc.value for loc in Locale]}, code="invalid_locale"
+            ) from None
+    return owner, topic, locale
+
+
+def optional_if_match(request: Request) -> VersionPrecondition | None:
+    """If-Match for DELETE: optional; when sent it must be the current version."""
+    if request.headers.get("if-match") is None:
+        return None
+    return expected_version(request, None)

@@ -8,6 +8,9 @@ counted once or not at all. Table layout (support-requests):
     SELLER#<seller_id>     REQ#<occurred_at>#<id>      a contact request (GSI by-day: DAY#<date>, <occurred_at>#<id>)
     SELLER#<seller_id>     CHG#<occurred_at>#<id>      a settings change
     STATS#<date>           SELLER#<seller_id>          per-seller-per-day counters
+    SELLER#<seller_id>     OUT#<occurred_at>#<id>      a contact outcome (did an answer help, which channel)
+    OUTCOMES#<date>        TOPIC#<topic>               outcome counters per topic and day (answered, ...)
+    OUTCOMES#<date>        ANSWER#<answer_id>          per-answer counters (answered, not_answered, reasons)
 """
 
 from __future__ import annotations
@@ -24,14 +27,15 @@ from pydantic import TypeAdapter, ValidationError
 
 from chalicelib.attributes import to_attributes
 from chalicelib.logs import log
-from chalicelib.models import Channel, ContactRequestEvent, Role, SettingsChangedEvent, SupportEvent
+from chalicelib.models import Channel, ContactOutcomeEvent, ContactRequestEvent, Role, SettingsChangedEvent, SupportEvent
 
 REQUEST_TTL = timedelta(days=90)
 COUNTER_TTL = timedelta(days=400)
-_event_adapter: TypeAdapter[ContactRequestEvent | SettingsChangedEvent] = TypeAdapter(SupportEvent)
+AnyEvent = ContactRequestEvent | SettingsChangedEvent | ContactOutcomeEvent
+_event_adapter: TypeAdapter[AnyEvent] = TypeAdapter(SupportEvent)
 
 
-def parse_event(body: str) -> ContactRequestEvent | SettingsChangedEvent:
+def parse_event(body: str) -> AnyEvent:
     """Raises ValidationError for malformed JSON, an unknown schema_version/type or a missing field."""
     return _event_adapter.validate_json(body)
 
@@ -62,7 +66,7 @@ class SupportRequestStore:
         self._db = dynamodb
         self._table = table_name
 
-    def ingest(self, event: ContactRequestEvent | SettingsChangedEvent) -> bool:
+    def ingest(self, event: AnyEvent) -> bool:
         """Store `event` once; False if it was already stored (SQS delivers at least once)."""
         expires_at = _expiry(event.occurred_at, REQUEST_TTL)
         marker = {
@@ -82,7 +86,7 @@ class SupportRequestStore:
             raise
         return True
 
-    def _writes(self, event: ContactRequestEvent | SettingsChangedEvent, expires_at: int) -> list[dict[str, Any]]:
+    def _writes(self, event: AnyEvent, expires_at: int) -> list[dict[str, Any]]:
         """The event itself under its seller (every field, so additive v1 fields are kept too), and counters."""
         stamp = f"{event.occurred_at.isoformat()}#{event.event_id}"
         # Every field, including ones added within v1 after this code (floats as Decimal, as DynamoDB needs);
@@ -92,6 +96,9 @@ class SupportRequestStore:
         if isinstance(event, SettingsChangedEvent):
             record["sk"] = f"CHG#{stamp}"
             return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}]
+        if isinstance(event, ContactOutcomeEvent):
+            record["sk"] = f"OUT#{stamp}"
+            return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}, *self._outcome_counters(event)]
 
         day = event.occurred_at.date().isoformat()
         record.update(sk=f"REQ#{stamp}", gsi1pk=f"DAY#{day}", gsi1sk=stamp)
@@ -127,6 +134,38 @@ class SupportRequestStore:
             }
         }
         return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}, counter_update]
+
+
+    def _outcome_counters(self, event: ContactOutcomeEvent) -> list[dict[str, Any]]:
+        """Per topic and day: how each resolution ended; per answer and day: answered / not answered (and why)."""
+        day = event.occurred_at.date().isoformat()
+        updates = [self._count(f"OUTCOMES#{day}", f"TOPIC#{event.topic.value}", {event.outcome: 1}, event, topic=event.topic.value)]
+        if event.answer_id and event.outcome != "channel_chosen":
+            counters = {event.outcome: 1, **({f"reason_{event.reason}": 1} if event.reason else {})}
+            updates.append(self._count(f"OUTCOMES#{day}", f"ANSWER#{event.answer_id}", counters, event, answer_id=event.answer_id))
+        return updates
+
+    def _count(self, pk: str, sk: str, counters: dict[str, int], event: ContactOutcomeEvent, **labels: str) -> dict[str, Any]:
+        sets = ", ".join(f"#l{i} = :l{i}" for i in range(len(labels)))
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": to_attributes({"pk": pk, "sk": sk}),
+                "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counters)))
+                + f" SET {sets}, expires_at = if_not_exists(expires_at, :expires)",
+                "ExpressionAttributeNames": {
+                    **{f"#c{i}": name for i, name in enumerate(counters)},
+                    **{f"#l{i}": name for i, name in enumerate(labels)},
+                },
+                "ExpressionAttributeValues": to_attributes(
+                    {
+                        **{f":c{i}": value for i, value in enumerate(counters.values())},
+                        **{f":l{i}": value for i, value in enumerate(labels.values())},
+                        ":expires": _expiry(event.occurred_at, COUNTER_TTL),
+                    }
+                ),
+            }
+        }
 
 
 def _expiry(occurred_at: datetime, ttl: timedelta) -> int:

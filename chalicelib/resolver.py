@@ -96,3 +96,8 @@ def _support(seller_id: str, topic: Topic, reason: Reason) -> ContactOption:
         reason=reason,
         contact=f"app://support?{query}",
     )
+
+
+def primary_option(options: list[ContactOption]) -> ContactOption:
+    """The first option the buyer can use now: a closed phone is never primary while anything else is open."""
+    return next((option for option in options if option.available_now), options[0])

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from functools import cache
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
+from chalicelib import feedback
+from chalicelib.cache import TtlCache
 from chalicelib.errors import (
     Conflict,
     Forbidden,
@@ -19,9 +23,12 @@ from chalicelib.errors import (
     VersionConflict,
     invalid,
 )
+from chalicelib.i18n import localize_excluded, localize_options
 from chalicelib.logs import log
 from chalicelib.models import (
+    PLATFORM_OWNER,
     SELLER_CHANNELS,
+    Answer,
     BatchRequest,
     BatchResponse,
     Caller,
@@ -29,14 +36,26 @@ from chalicelib.models import (
     ChannelSettings,
     ChannelSettingsInput,
     ContactOptions,
+    ContactOutcomeEvent,
     ContactRequestEvent,
+    Locale,
     Role,
     SellerSettings,
     SettingsChangedEvent,
+    SuggestedAnswer,
     Topic,
     VersionPrecondition,
 )
-from chalicelib.resolver import resolve
+from chalicelib.models.answers import DEFAULT_LOCALE
+from chalicelib.resolver import primary_option, resolve
+from chalicelib.suggestions import AnswerSet, suggest
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+ANSWERS_CACHE_SECONDS = 60.0  # a changed answer reaches every container's resolutions within a minute
+ANSWERS_CACHE_ENTRIES = 4096  # (owner, topic) pairs per container
+ANSWERS_PREFETCH_THREADS = 10
 
 
 class SettingsStore(Protocol):
@@ -46,7 +65,11 @@ class SettingsStore(Protocol):
 
 
 class EventPublisher(Protocol):
-    def publish(self, events: Sequence[ContactRequestEvent | SettingsChangedEvent]) -> int: ...
+    def publish(self, events: Sequence[ContactRequestEvent | SettingsChangedEvent | ContactOutcomeEvent]) -> int: ...
+
+
+class PublishedAnswers(Protocol):
+    def published(self, owner: str, topic: Topic) -> list[Answer]: ...
 
 
 def utc_now() -> datetime:
@@ -61,6 +84,9 @@ class ContactService:
         clock: Callable[[], datetime] = utc_now,
         *,
         settings_store: SettingsStore | None = None,
+        answers: PublishedAnswers | None = None,
+        feedback_key: str | None = None,
+        support_reply_target_hours: int = 24,
     ) -> None:
         """`store` serves resolutions; `settings_store` (default: the same) a seller's reads and writes.
 
@@ -70,10 +96,25 @@ class ContactService:
         self._settings_store = settings_store or store
         self._publisher = publisher
         self._clock = clock
+        self._answers = answers
+        self._answers_cache: TtlCache[tuple[str, Topic], AnswerSet] = TtlCache(
+            self._load_answers, ANSWERS_CACHE_SECONDS, max_entries=ANSWERS_CACHE_ENTRIES, on_error=_log_answers_error
+        )
+        self._feedback_key = feedback_key
+        self._support_target_hours = support_reply_target_hours
 
     # ------------------------------------------------------------ buyers and support
 
-    def resolve_one(self, seller_id: str, topic: Topic, caller: Caller, request_id: str) -> ContactOptions:
+    def resolve_one(
+        self,
+        seller_id: str,
+        topic: Topic,
+        caller: Caller,
+        request_id: str,
+        *,
+        locale: Locale = DEFAULT_LOCALE,
+        question: str | None = None,
+    ) -> ContactOptions:
         require_role(caller, Role.BUYER, Role.SUPPORT)
         try:
             settings, unavailable = self._store.get(seller_id), False
@@ -81,16 +122,24 @@ class ContactService:
             log(logging.WARNING, "settings_unavailable", seller_id=seller_id, request_id=request_id, error=str(exc)[:200])
             settings, unavailable = None, True
         result = self._resolve(seller_id, settings, unavailable, topic, request_id)
+        result = self._self_service(result, settings, caller, locale, question)
         self._publisher.publish([contact_event(result, caller, seller_exists(settings, unavailable))])
         return result
 
-    def resolve_batch(self, request: BatchRequest, caller: Caller, request_id: str) -> BatchResponse:
+    def resolve_batch(
+        self, request: BatchRequest, caller: Caller, request_id: str, *, locale: Locale = DEFAULT_LOCALE
+    ) -> BatchResponse:
         require_role(caller, Role.BUYER, Role.SUPPORT)
         found, unavailable = self._store.get_many(request.seller_ids)
         if unavailable:
             log(logging.WARNING, "settings_unavailable", sellers=len(unavailable), request_id=request_id)
+        self._prefetch_answers([*request.seller_ids, PLATFORM_OWNER], request.topic)
         results = [
-            self._resolve(sid, found.get(sid), sid in unavailable, request.topic, request_id) for sid in request.seller_ids
+            self._self_service(
+                self._resolve(sid, found.get(sid), sid in unavailable, request.topic, request_id),
+                found.get(sid), caller, locale, request.question, prefetched=True,
+            )
+            for sid in request.seller_ids
         ]
         self._publisher.publish(
             [
@@ -120,11 +169,74 @@ class ContactService:
             topic=topic,
             options=resolution.options,
             excluded=resolution.excluded,
-            primary=resolution.options[0],
+            primary=primary_option(resolution.options),
             degraded=unavailable,
             request_id=request_id,
             resolved_at=now,
         )
+
+    # ------------------------------------------------------------ self-service: answers, language, feedback
+
+    def _self_service(
+        self,
+        result: ContactOptions,
+        settings: SellerSettings | None,
+        caller: Caller,
+        locale: Locale,
+        question: str | None,
+        *,
+        prefetched: bool = False,
+    ) -> ContactOptions:
+        """Add what the buyer sees beyond the ranking: answers first, texts in their language, a feedback token."""
+        options = localize_options(result.options, settings, locale, result.resolved_at, self._support_target_hours)
+        token = None
+        if self._feedback_key:
+            token = feedback.issue(
+                self._feedback_key, result.request_id, caller.sub, result.seller_id, result.topic,
+                int(result.resolved_at.timestamp()),
+            )
+        return result.model_copy(
+            update={
+                # Degraded: DynamoDB did not answer the settings read; answers come from the cache only, so the
+                # answer still leaves within the AWS time budget.
+                "answers": self._suggest(result.seller_id, result.topic, locale, question, prefetched or result.degraded),
+                "options": options,
+                "excluded": localize_excluded(result.excluded, locale),
+                "primary": primary_option(options),
+                "feedback_token": token,
+            }
+        )
+
+    def _suggest(
+        self, seller_id: str, topic: Topic, locale: Locale, question: str | None, prefetched: bool
+    ) -> list[SuggestedAnswer]:
+        if self._answers is None:
+            return []
+        keys = [(seller_id, topic), (PLATFORM_OWNER, topic)]
+        if prefetched:  # a batch loaded what it could at once; what failed is left out, not loaded one by one
+            sets = [answer_set for key in keys if (answer_set := self._answers_cache.peek(key)) is not None]
+            return suggest(sets, locale, question)
+        try:
+            sets = [self._answers_cache.get(key).value for key in keys]
+        except StoreUnavailable:  # answers are a help, never a reason to fail the resolution
+            return []
+        return suggest(sets, locale, question)
+
+    def _prefetch_answers(self, owners: list[str], topic: Topic) -> None:
+        """Load the answer sets a batch lacks concurrently (a cold batch of 100 sellers: 101 Queries in parallel)."""
+        if self._answers is None:
+            return
+        missing = [(owner, topic) for owner in owners if self._answers_cache.peek((owner, topic)) is None]
+        futures = {key: _answers_pool().submit(contextvars.copy_context().run, self._load_answers, key) for key in missing}
+        for key, future in futures.items():
+            try:
+                self._answers_cache.put(key, future.result())
+            except StoreUnavailable as exc:
+                _log_answers_error(key, exc)
+
+    def _load_answers(self, key: tuple[str, Topic]) -> AnswerSet:
+        assert self._answers is not None
+        return AnswerSet(tuple(self._answers.published(*key)))
 
     # ------------------------------------------------------------ sellers
 
@@ -210,6 +322,18 @@ class ContactService:
         log(logging.INFO, "settings_changed", seller_id=seller_id, version=new.version, request_id=request_id)
         self._publisher.publish([settings_event(current, current_version, new, caller, request_id)])
         return new
+
+
+@cache
+def _answers_pool() -> ThreadPoolExecutor:
+    """Created on the first cold batch and kept for the container's life (boto3 clients are thread-safe)."""
+    from concurrent.futures import ThreadPoolExecutor  # only batches need threads: not on a single resolution's cold path
+
+    return ThreadPoolExecutor(max_workers=ANSWERS_PREFETCH_THREADS, thread_name_prefix="answers-load")
+
+
+def _log_answers_error(key: tuple[str, Topic], exc: Exception) -> None:
+    log(logging.WARNING, "answers_unavailable", owner=key[0], topic=key[1].value, error=type(exc).__name__)
 
 
 def require_role(caller: Caller, *roles: Role) -> None:

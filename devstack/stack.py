@@ -32,6 +32,8 @@ from chalicelib.models import ChannelSettingsInput, SellerSettings
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SELLER_TABLE = "seller-channels"
 SUPPORT_REQUESTS_TABLE = "support-requests"
+ANSWERS_TABLE = "answers"
+DEMO_ANSWERS = Path(__file__).resolve().parent / "answers_demo.json"
 SUPPORT_QUEUE = "support-contact-requests"
 SUPPORT_DLQ = "support-contact-requests-dlq"
 MAX_RECEIVE_COUNT = 3  # same as infra/resources.json
@@ -44,7 +46,10 @@ LOCAL_AWS_ENV = {
 }
 
 DEMO_SELLERS: dict[str, dict[str, Any]] = {
-    "demo-chat": {"chat": {"enabled": True}, "email": {"enabled": True, "address": "demo-chat@example.com"}},
+    "demo-chat": {
+        "chat": {"enabled": True, "reply_within_hours": 4},
+        "email": {"enabled": True, "address": "demo-chat@example.com", "reply_within_hours": 24},
+    },
     "demo-email": {"email": {"enabled": True, "address": "demo-email@example.com"}},
     "demo-phone": {
         "phone": {
@@ -86,6 +91,7 @@ def create_resources(dynamodb: Any, sqs: Any, visibility_timeout: int = 30) -> d
         ],
         BillingMode="PAY_PER_REQUEST",
     )
+    create_answers_table(dynamodb)
     dlq_url = sqs.create_queue(QueueName=SUPPORT_DLQ, Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     queue_url = sqs.create_queue(
@@ -96,6 +102,37 @@ def create_resources(dynamodb: Any, sqs: Any, visibility_timeout: int = 30) -> d
         },
     )["QueueUrl"]
     return {"queue_url": queue_url, "dlq_url": dlq_url}
+
+
+def create_answers_table(dynamodb: Any) -> None:
+    """Key and index exactly as infra/resources.json defines them, so the local table cannot drift from AWS's."""
+    properties = json.loads((PROJECT_DIR / "infra" / "resources.json").read_text())["Resources"]["AnswersTable"]["Properties"]
+    dynamodb.create_table(
+        TableName=ANSWERS_TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        **{key: properties[key] for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")},
+    )
+
+
+def demo_answers() -> list[Any]:
+    """The committed demo corpus (platform FAQ and demo sellers' auto-answers, ru and en) as Answer models."""
+    from chalicelib.models import Answer
+
+    now = datetime.now(UTC)
+    return [
+        Answer.model_validate({**entry, "version": 1, "updated_at": now, "updated_by": "demo-seed"})
+        for entry in json.loads(DEMO_ANSWERS.read_text())
+    ]
+
+
+def seed_demo_answers(dynamodb: Any) -> None:
+    """BatchWriteItem, 25 at a time: seeding is laptop tooling, not something a Lambda does."""
+    from chalicelib.answers_store import to_item
+
+    answers = demo_answers()
+    for start in range(0, len(answers), 25):
+        chunk = answers[start : start + 25]
+        dynamodb.batch_write_item(RequestItems={ANSWERS_TABLE: [{"PutRequest": {"Item": to_item(a)}} for a in chunk]})
 
 
 def seed_demo_sellers(store: Any) -> None:
@@ -246,6 +283,7 @@ def provision(endpoint: str, visibility_timeout: int = 30) -> dict[str, str]:
     dynamodb = local_client("dynamodb", endpoint)
     urls = create_resources(dynamodb, local_client("sqs", endpoint), visibility_timeout)
     seed_demo_sellers(DynamoSettingsStore(dynamodb, SELLER_TABLE))
+    seed_demo_answers(dynamodb)
     return {
         **LOCAL_AWS_ENV,
         "AWS_ENDPOINT_URL": endpoint,
@@ -336,6 +374,8 @@ Contact Resolver is running on {api}   (moto: {env['AWS_ENDPOINT_URL']}, Ctrl-C 
   curl -s -H "Authorization: Bearer $BUYER" '{api}/v1/sellers/demo-chat/contact-options?topic=product_question'
   curl -s -H "Authorization: Bearer $BUYER" -H 'Content-Type: application/json' \\
        -X POST {api}/v1/contact-options/batch -d '{{"seller_ids": ["demo-chat", "demo-email", "demo-phone", "demo-none"], "topic": "delivery"}}'
+  curl -s -G -H "Authorization: Bearer $BUYER" -H 'Accept-Language: ru' --data-urlencode 'q=где моя посылка' \\
+       '{api}/v1/sellers/demo-none/contact-options?topic=delivery'
   curl -s -H "Authorization: Bearer $SELLER" {api}/v1/sellers/demo-chat/channels
   curl -s -H "Authorization: Bearer $SELLER" -H 'Content-Type: application/json' -H 'If-Match: "1"' \\
        -X PATCH {api}/v1/sellers/demo-chat/channels -d '{{"chat": {{"enabled": false}}}}'

@@ -169,6 +169,7 @@ def statistics(table: str, days: int, top: int) -> dict[str, Any]:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     result = statistics(args.table, args.days, args.top)
+    result.update(outcome_statistics(args.table, args.days, args.top))
     if args.jsonl:
         print(json.dumps(result))
         return 0
@@ -188,6 +189,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     print("\nseller ids asked for that have no settings (unknown, mistyped, or never set up):")
     unknown = result["top_unknown_sellers"]
     print(_table(unknown, ["seller_id", "requests"]) if unknown else "none")
+    print_outcome_statistics(result)
     return 0
 
 
@@ -253,6 +255,57 @@ def cmd_history(args: argparse.Namespace) -> int:
         print(_table([history_row(item) for item in items], HISTORY_COLUMNS) if items else f"no changes stored for seller {args.seller}")
         print(f"\n{len(items)} change(s)", file=sys.stderr)
     return 0
+
+
+# ---------------------------------------------------------------- stats: answers and deflection
+
+
+def outcome_statistics(table: str, days: int, top: int) -> dict[str, Any]:
+    """Deflection per topic and the answers buyers most often marked as not answering their question.
+
+    deflection_rate = answered / (answered + channel_chosen): of the buyers who reported how it ended, the share
+    an answer helped. None while no outcome was reported for the topic.
+    """
+    per_topic: dict[str, Counter[str]] = defaultdict(Counter)
+    per_answer: dict[str, Counter[str]] = defaultdict(Counter)
+    today = datetime.now(UTC).date()
+    for n in range(days):
+        day = (today - timedelta(days=n)).isoformat()
+        for item in _query(table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": f"OUTCOMES#{day}"}}):
+            counts = {k: v for k, v in item.items() if isinstance(v, int) and k != "expires_at"}
+            if item["sk"].startswith("TOPIC#"):
+                per_topic[item["topic"]].update(counts)
+            elif item["sk"].startswith("ANSWER#"):
+                per_answer[item["answer_id"]].update(counts)
+    topics = []
+    for topic in sorted(per_topic):
+        counts = per_topic[topic]
+        concluded = counts["answered"] + counts["channel_chosen"]
+        topics.append({
+            "topic": topic, "answered": counts["answered"], "not_answered": counts["not_answered"],
+            "channel_chosen": counts["channel_chosen"],
+            "deflection_rate": round(counts["answered"] / concluded, 3) if concluded else None,
+        })
+    worst = sorted(per_answer.items(), key=lambda kv: (-kv[1]["not_answered"], kv[0]))
+    answers = [
+        {
+            "answer_id": answer_id, "not_answered": counts["not_answered"], "answered": counts["answered"],
+            "not_related": counts["reason_not_related"], "related_but_not_answered": counts["reason_related_but_not_answered"],
+        }
+        for answer_id, counts in worst[:top]
+        if counts["not_answered"]
+    ]
+    return {"deflection_per_topic": topics, "answers_most_not_answered": answers}
+
+
+def print_outcome_statistics(result: dict[str, Any]) -> None:
+    print("\nanswers before channels: deflection per topic (answered / (answered + channel chosen)):")
+    topics = [{**row, "deflection_rate": "-" if row["deflection_rate"] is None else f"{row['deflection_rate']:.0%}"}
+              for row in result["deflection_per_topic"]]
+    print(_table(topics, ["topic", "answered", "not_answered", "channel_chosen", "deflection_rate"]) if topics else "no outcomes reported")
+    print("\nanswers most often marked as not answering the question:")
+    columns = ["answer_id", "not_answered", "not_related", "related_but_not_answered", "answered"]
+    print(_table(result["answers_most_not_answered"], columns) if result["answers_most_not_answered"] else "none")
 
 
 # ---------------------------------------------------------------- dlq

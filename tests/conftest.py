@@ -48,6 +48,7 @@ def reset_caches() -> None:
     get_config.cache_clear()
     app.get_service.cache_clear()
     app.get_ingest_store.cache_clear()
+    app.get_answers_service.cache_clear()
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
     from chalicelib.aws import client
     from chalicelib.settings_store import DynamoSettingsStore
-    from devstack.stack import create_resources, seed_demo_sellers
+    from devstack.stack import create_resources, seed_demo_answers, seed_demo_sellers
 
     for name, value in local_stage_env().items():  # what the local stage sets, also outside a request
         monkeypatch.setenv(name, value)
@@ -65,6 +66,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         reset_caches()
         urls = create_resources(client("dynamodb"), client("sqs"), visibility_timeout=1)
         seed_demo_sellers(DynamoSettingsStore(client("dynamodb"), "seller-channels"))
+        seed_demo_answers(client("dynamodb"))
         monkeypatch.setenv("SUPPORT_QUEUE_URL", urls["queue_url"])
         monkeypatch.setenv("SUPPORT_DLQ_URL", urls["dlq_url"])
         reset_caches()

@@ -1,5 +1,17 @@
 """Pydantic models: the contract at every edge (HTTP, DynamoDB, SQS). One module per concept."""
 
+from chalicelib.models.answers import (
+    PLATFORM_OWNER,
+    Answer,
+    AnswerInput,
+    AnswerList,
+    AnswerStatus,
+    AnswerUpdate,
+    Locale,
+    OutcomeAccepted,
+    OutcomeRequest,
+    SuggestedAnswer,
+)
 from chalicelib.models.common import (
     MAX_BATCH_SELLERS,
     PLATFORM_TOPICS,
@@ -17,8 +29,22 @@ from chalicelib.models.common import (
     Topic,
     Weekday,
 )
-from chalicelib.models.events import ContactRequestEvent, EventV1, SettingsChangedEvent, SupportEvent, new_event_id
-from chalicelib.models.resolution import BatchRequest, BatchResponse, ContactOption, ContactOptions, ExcludedChannel
+from chalicelib.models.events import (
+    ContactOutcomeEvent,
+    ContactRequestEvent,
+    EventV1,
+    SettingsChangedEvent,
+    SupportEvent,
+    new_event_id,
+)
+from chalicelib.models.resolution import (
+    BatchRequest,
+    BatchResponse,
+    ContactOption,
+    ContactOptions,
+    ExcludedChannel,
+    ExpectedReply,
+)
 from chalicelib.models.settings import (
     ChannelSettings,
     ChannelSettingsInput,
@@ -41,10 +67,16 @@ from chalicelib.models.settings import (
 
 __all__ = [
     "MAX_BATCH_SELLERS",
+    "PLATFORM_OWNER",
     "PLATFORM_TOPICS",
     "SELLER_CHANNELS",
     "SELLER_ID_PATTERN",
     "WEEKDAYS",
+    "Answer",
+    "AnswerInput",
+    "AnswerList",
+    "AnswerStatus",
+    "AnswerUpdate",
     "BatchRequest",
     "BatchResponse",
     "Caller",
@@ -57,14 +89,19 @@ __all__ = [
     "ClockRange",
     "ContactOption",
     "ContactOptions",
+    "ContactOutcomeEvent",
     "ContactRequestEvent",
     "EmailInput",
     "EmailSettings",
     "EventV1",
     "ExcludedChannel",
+    "ExpectedReply",
     "ExpectedVersion",
+    "Locale",
     "OpeningHours",
     "OpeningHoursInput",
+    "OutcomeAccepted",
+    "OutcomeRequest",
     "Outgoing",
     "Owner",
     "PhoneInput",
@@ -75,6 +112,7 @@ __all__ = [
     "SellerSettings",
     "SettingsChangedEvent",
     "Strict",
+    "SuggestedAnswer",
     "SupportEvent",
     "TimeRange",
     "Topic",

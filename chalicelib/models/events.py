@@ -83,4 +83,21 @@ class SettingsChangedEvent(EventV1):
     enabled_channels: list[Channel]
 
 
-SupportEvent = Annotated[ContactRequestEvent | SettingsChangedEvent, Field(discriminator="type")]
+class ContactOutcomeEvent(EventV1):
+    """What a buyer did after a resolution: an answer helped, none did, or they chose a channel.
+
+    `event_id` is derived from the feedback token and the outcome, so the same outcome sent twice is one event.
+    """
+
+    model_config = ConfigDict(title="ContactOutcomeEventV1")
+
+    type: Literal["contact_outcome"] = "contact_outcome"
+    buyer_id: str
+    topic: Topic
+    outcome: Literal["answered", "not_answered", "channel_chosen"]
+    answer_id: str | None = None
+    channel: Channel | None = None
+    reason: Literal["not_related", "related_but_not_answered"] | None = None
+
+
+SupportEvent = Annotated[ContactRequestEvent | SettingsChangedEvent | ContactOutcomeEvent, Field(discriminator="type")]

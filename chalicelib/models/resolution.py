@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
+from chalicelib.models.answers import MAX_QUESTION_CHARS, MAX_SUGGESTED_ANSWERS, SuggestedAnswer
 from chalicelib.models.common import MAX_BATCH_SELLERS, Channel, Outgoing, Owner, Reason, SellerId, Strict, Topic
+
+
+class ExpectedReply(Outgoing):
+    """How soon a written message is usually answered."""
+
+    hours: int
+    text: str = Field(description="Localized, e.g. \"Usually replies within 4 hours\".")
+    source: Literal["seller_declared", "platform_target"]
 
 
 class ContactOption(Outgoing):
@@ -17,11 +26,15 @@ class ContactOption(Outgoing):
     next_available_at: datetime | None = None
     reason: Reason
     contact: str = Field(description="E-mail address, E.164 number, or app deep link.")
+    label: str = Field(default="", description="Localized button text, e.g. \"Message the seller\".")
+    hint: str | None = Field(default=None, description="Localized note, e.g. when a closed phone opens (its local time).")
+    expected_reply: ExpectedReply | None = None
 
 
 class ExcludedChannel(Outgoing):
     channel: Channel
     reason: Reason
+    message: str = Field(default="", description="Localized: why the channel is not offered.")
 
 
 class ContactOptions(Outgoing):
@@ -29,12 +42,18 @@ class ContactOptions(Outgoing):
 
     seller_id: SellerId
     topic: Topic
+    answers: list[SuggestedAnswer] = Field(
+        default=[], max_length=MAX_SUGGESTED_ANSWERS, description="Shown before the channels: up to 3 answers."
+    )
     options: list[ContactOption]
     excluded: list[ExcludedChannel]
     primary: ContactOption
     degraded: bool
     request_id: str
     resolved_at: datetime
+    feedback_token: str | None = Field(
+        default=None, description="Send back with POST /v1/contact-requests/{request_id}/outcome; null if not configured."
+    )
 
 
 class BatchRequest(Strict):
@@ -42,6 +61,9 @@ class BatchRequest(Strict):
         list[SellerId], Field(min_length=1, max_length=MAX_BATCH_SELLERS, json_schema_extra={"uniqueItems": True})
     ]
     topic: Topic = Topic.OTHER
+    question: Annotated[str, StringConstraints(max_length=MAX_QUESTION_CHARS)] | None = Field(
+        default=None, description="The buyer's own question: ranks the answers."
+    )
 
     @field_validator("seller_ids")
     @classmethod

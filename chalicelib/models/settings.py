@@ -96,13 +96,19 @@ class OpeningHoursInput(OpeningHours):
     timezone: Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_zone)]
 
 
+# How soon the seller usually answers a written message: shown to buyers as expected_reply.
+ReplyWithinHours = Annotated[int | None, Field(ge=1, le=168, description="Usual reply time in hours (1-168).")]
+
+
 class ChatSettings(Strict):
     enabled: bool = False
+    reply_within_hours: ReplyWithinHours = None
 
 
 class EmailSettings(Strict):
     enabled: bool = False
     address: str | None = Field(default=None, max_length=320)
+    reply_within_hours: ReplyWithinHours = None
 
     @model_validator(mode="after")
     def _address_when_enabled(self) -> EmailSettings:

@@ -83,3 +83,14 @@ def test_concurrent_callers_share_one_refresh() -> None:
     for thread in threads:
         thread.join()
     assert calls == ["k"]
+
+
+def test_peek_returns_only_fresh_values_and_never_loads() -> None:
+    clock = Clock()
+    loads: list[str] = []
+    cache: TtlCache[str, str] = TtlCache(lambda key: loads.append(key) or key.upper(), ttl_seconds=10, clock=clock)
+    assert cache.peek("a") is None and loads == []
+    cache.put("a", "A")
+    assert cache.peek("a") == "A"
+    clock.now += 10
+    assert cache.peek("a") is None and loads == []

@@ -1,0 +1,166 @@
+"""Use cases around answers: authors manage them, buyers read them and report whether they helped."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from chalicelib import feedback
+from chalicelib.errors import ApiError, Conflict, Forbidden, NotFound, VersionConflict
+from chalicelib.logs import log
+from chalicelib.models import (
+    PLATFORM_OWNER,
+    Answer,
+    AnswerInput,
+    AnswerStatus,
+    Caller,
+    ContactOutcomeEvent,
+    Locale,
+    OutcomeAccepted,
+    OutcomeRequest,
+    Role,
+    Topic,
+    VersionPrecondition,
+)
+from chalicelib.models.answers import AnswerFields
+from chalicelib.service import EventPublisher, require_role, utc_now
+
+
+class AnswersStore(Protocol):
+    def get(self, answer_id: str) -> Answer | None: ...
+    def find(
+        self, owner: str, *, status: AnswerStatus | None = None, locale: Locale | None = None, topic: Topic | None = None
+    ) -> list[Answer]: ...
+    def put(self, answer: Answer, expected_version: int) -> None: ...
+    def delete(self, answer_id: str, expected_version: int) -> None: ...
+
+
+class FeedbackUnavailable(ApiError):
+    status, code = 503, "feedback_unavailable"
+
+
+class AnswersService:
+    def __init__(
+        self,
+        store: AnswersStore,
+        publisher: EventPublisher,
+        feedback_key: str | None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._feedback_key = feedback_key
+        self._clock = clock
+
+    # ------------------------------------------------------------ authors: support (platform), sellers (their own)
+
+    def create(self, fields: AnswerInput, caller: Caller) -> Answer:
+        require_author(caller, fields.owner)
+        answer = self._stamped(str(uuid.uuid4()), fields, 1, caller)
+        self._store.put(answer, 0)
+        log(logging.INFO, "answer_created", answer_id=answer.id, owner=answer.owner)
+        return answer
+
+    def replace(self, answer_id: str, fields: AnswerFields, expected: VersionPrecondition, caller: Caller) -> Answer:
+        current = self._readable(answer_id, caller)
+        require_author(caller, current.owner)
+        require_author(caller, fields.owner)
+        if not expected.matches(current.version):
+            raise _conflict(current.version)
+        answer = self._stamped(answer_id, fields, current.version + 1, caller)
+        try:
+            self._store.put(answer, current.version)
+        except VersionConflict as exc:
+            raise _conflict(exc.current_version) from None
+        log(logging.INFO, "answer_replaced", answer_id=answer_id, version=answer.version)
+        return answer
+
+    def delete(self, answer_id: str, expected: VersionPrecondition | None, caller: Caller) -> None:
+        current = self._readable(answer_id, caller)
+        require_author(caller, current.owner)
+        if expected is not None and not expected.matches(current.version):
+            raise _conflict(current.version)
+        try:
+            self._store.delete(answer_id, current.version)
+        except VersionConflict as exc:
+            raise _conflict(exc.current_version) from None
+        log(logging.INFO, "answer_deleted", answer_id=answer_id)
+
+    def _stamped(self, answer_id: str, fields: AnswerFields, version: int, caller: Caller) -> Answer:
+        return Answer(
+            id=answer_id,
+            **fields.model_dump(include=set(AnswerFields.model_fields)),
+            version=version,
+            updated_at=self._clock(),
+            updated_by=caller.sub,
+        )
+
+    # ------------------------------------------------------------ readers
+
+    def get(self, answer_id: str, caller: Caller) -> Answer:
+        return self._readable(answer_id, caller)
+
+    def list(self, owner: str, topic: Topic | None, locale: Locale | None, caller: Caller) -> list[Answer]:
+        """Buyers and other sellers see published answers; the author (and support) sees drafts too."""
+        status = None if may_see_drafts(caller, owner) else AnswerStatus.PUBLISHED
+        return self._store.find(owner, status=status, locale=locale, topic=topic)
+
+    def _readable(self, answer_id: str, caller: Caller) -> Answer:
+        answer = self._store.get(answer_id)
+        if answer is None or (answer.status is not AnswerStatus.PUBLISHED and not may_see_drafts(caller, answer.owner)):
+            raise NotFound(f"No answer {answer_id}.", {"answer_id": answer_id}, code="answer_not_found")
+        return answer
+
+    # ------------------------------------------------------------ did it help?
+
+    def record_outcome(self, request_id: str, report: OutcomeRequest, caller: Caller) -> OutcomeAccepted:
+        """Check the feedback token (no state) and send one contact_outcome event; a repeat has the same event id."""
+        require_role(caller, Role.BUYER)
+        if not self._feedback_key:
+            raise FeedbackUnavailable("Feedback is not configured on this stage.")
+        now = self._clock()
+        try:
+            claims = feedback.verify(
+                self._feedback_key, report.token, request_id, caller.sub, report.seller_id, int(now.timestamp())
+            )
+        except feedback.TokenRejected as exc:
+            log(logging.WARNING, "feedback_token_rejected", request_id=request_id, seller_id=report.seller_id, reason=str(exc))
+            raise Forbidden(
+                "This feedback token is not valid for this buyer, request and seller, or it has expired.",
+                None, code="invalid_feedback_token",
+            ) from None
+        event = ContactOutcomeEvent(
+            event_id=feedback.outcome_event_id(report.token, report.outcome, report.answer_id, report.channel),
+            occurred_at=now,
+            request_id=request_id,
+            seller_id=report.seller_id,
+            buyer_id=caller.sub,
+            topic=claims.topic,
+            outcome=report.outcome,
+            answer_id=report.answer_id,
+            channel=report.channel,
+            reason=report.reason,
+        )
+        self._publisher.publish([event])
+        log(logging.INFO, "contact_outcome", request_id=request_id, seller_id=report.seller_id, outcome=report.outcome)
+        return OutcomeAccepted(event_id=event.event_id)
+
+
+def may_see_drafts(caller: Caller, owner: str) -> bool:
+    return caller.role is Role.SUPPORT or (caller.role is Role.SELLER and caller.seller_id == owner)
+
+
+def require_author(caller: Caller, owner: str) -> None:
+    """Support writes the platform's answers; a seller writes only their own auto-answers."""
+    require_role(caller, Role.SUPPORT, Role.SELLER)
+    allowed = owner == PLATFORM_OWNER if caller.role is Role.SUPPORT else owner == caller.seller_id
+    if not allowed:
+        who = "platform answers" if caller.role is Role.SUPPORT else "answers whose owner is your seller id"
+        raise Forbidden(f"You can manage only {who}.", {"owner": owner}, code="not_your_answer")
+
+
+def _conflict(current_version: int) -> Conflict:
+    return Conflict("The answer changed since you read it; reload and retry.", {"current_version": current_version})

@@ -1,0 +1,135 @@
+"""DynamoDB adapter for answers.
+
+Table `answers`: partition key `answer_id` (GET/PUT/DELETE by id). Global secondary index `by-owner`:
+partition key `owner`, sort key `status_locale` (`published#ru`, `draft#en`, ...). So
+
+    published answers of owner X in locale L for topic T   one Query: owner = X AND status_locale = published#L,
+                                                           filter contains(topics, T)
+    published answers of owner X in both locales           one Query: begins_with(status_locale, published#)
+    everything owner X has (management list)               one Query: owner = X
+
+An answer has several topics, and DynamoDB cannot index a list, so the topic is a filter on the (small) set of one
+owner's published answers in one status, not a key; the resolution caches the result per owner and topic.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
+
+from chalicelib.attributes import from_attributes, to_attributes
+from chalicelib.errors import StoreUnavailable, VersionConflict
+from chalicelib.logs import log
+from chalicelib.models import Answer, AnswerStatus, Locale, Topic
+
+OWNER_INDEX = "by-owner"
+
+
+def to_item(answer: Answer) -> dict[str, Any]:
+    document = answer.model_dump(mode="json")
+    return to_attributes(
+        {**document, "answer_id": answer.id, "status_locale": f"{answer.status.value}#{answer.locale.value}"}
+    )
+
+
+class DynamoAnswersStore:
+    def __init__(self, dynamodb: Any, table_name: str) -> None:
+        self._db = dynamodb
+        self._table = table_name
+
+    def get(self, answer_id: str) -> Answer | None:
+        try:
+            response = self._db.get_item(TableName=self._table, Key=_key(answer_id), ConsistentRead=True)
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        item = response.get("Item")
+        return _parse(item) if item else None
+
+    def find(
+        self, owner: str, *, status: AnswerStatus | None = None, locale: Locale | None = None, topic: Topic | None = None
+    ) -> list[Answer]:
+        """One owner's answers, narrowed by status, locale and topic: one Query (paginated)."""
+        key = "#owner = :owner"
+        values: dict[str, Any] = {":owner": owner}
+        if status is not None and locale is not None:
+            key += " AND status_locale = :scope"
+            values[":scope"] = f"{status.value}#{locale.value}"
+        elif status is not None:
+            key += " AND begins_with(status_locale, :scope)"
+            values[":scope"] = f"{status.value}#"
+        query: dict[str, Any] = {"KeyConditionExpression": key, "ExpressionAttributeNames": {"#owner": "owner"}}
+        filters = []
+        if topic is not None:
+            filters.append("contains(topics, :topic)")
+            values[":topic"] = topic.value
+        if locale is not None and status is None:
+            filters.append("#locale = :locale")
+            values[":locale"] = locale.value
+            query["ExpressionAttributeNames"]["#locale"] = "locale"
+        if filters:
+            query["FilterExpression"] = " AND ".join(filters)
+        try:
+            found = [answer for item in self._query(query, values) if (answer := _parse(item)) is not None]
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return sorted(found, key=lambda answer: answer.id)
+
+    def published(self, owner: str, topic: Topic) -> list[Answer]:
+        """What a resolution may show for `owner` and `topic`, both locales (the buyer's first, the other may fill)."""
+        return self.find(owner, status=AnswerStatus.PUBLISHED, topic=topic)
+
+    def _query(self, query: dict[str, Any], values: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        request = {"TableName": self._table, "IndexName": OWNER_INDEX, **query, "ExpressionAttributeValues": to_attributes(values)}
+        while True:
+            response = self._db.query(**request)
+            yield from response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def put(self, answer: Answer, expected_version: int) -> None:
+        """Write `answer` only if the stored version is still `expected_version` (0: no item yet)."""
+        self._conditional(self._db.put_item, expected_version, Item=to_item(answer))
+
+    def delete(self, answer_id: str, expected_version: int) -> None:
+        self._conditional(self._db.delete_item, expected_version, Key=_key(answer_id))
+
+    def _conditional(self, write: Any, expected_version: int, **params: Any) -> None:
+        try:
+            write(
+                TableName=self._table, ReturnValuesOnConditionCheckFailure="ALL_OLD", **_version_condition(expected_version), **params
+            )
+        except ClientError as exc:
+            raise _write_error(exc) from None
+        except BotoCoreError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+
+def _key(answer_id: str) -> dict[str, Any]:
+    return {"answer_id": {"S": answer_id}}
+
+
+def _version_condition(expected_version: int) -> dict[str, Any]:
+    if expected_version == 0:
+        return {"ConditionExpression": "attribute_not_exists(answer_id)"}
+    return {"ConditionExpression": "version = :expected", "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}}}
+
+
+def _write_error(exc: ClientError) -> Exception:
+    if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        return StoreUnavailable(str(exc))
+    old = exc.response.get("Item")
+    return VersionConflict(int(old["version"]["N"]) if old else 0)
+
+
+def _parse(item: dict[str, Any]) -> Answer | None:
+    """None for a hand-edited item that no longer validates: it is left out (and logged), never a 500."""
+    try:
+        return Answer.model_validate(from_attributes(item))
+    except ValidationError as exc:
+        log(logging.ERROR, "answer_item_invalid", answer_id=item.get("answer_id", {}).get("S"), errors=exc.error_count())
+        return None

@@ -1,0 +1,133 @@
+"""The one message catalogue (ru, en) and the step that puts its texts on a resolution.
+
+The resolver stays language-free (channels and reason codes); this step adds `label`, `hint`,
+`expected_reply` and excluded `message`s for the buyer's language. Every Channel and every Reason must
+have both languages (a test iterates the enums); a code missing at runtime falls back to the code itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from chalicelib.hours import zone
+from chalicelib.models import (
+    Channel,
+    ContactOption,
+    ExcludedChannel,
+    ExpectedReply,
+    Locale,
+    Reason,
+    SellerSettings,
+)
+
+LABELS: dict[Channel, dict[Locale, str]] = {
+    Channel.CHAT: {Locale.RU: "Написать продавцу", Locale.EN: "Message the seller"},
+    Channel.EMAIL: {Locale.RU: "Написать продавцу на e-mail", Locale.EN: "E-mail the seller"},
+    Channel.PHONE: {Locale.RU: "Позвонить продавцу", Locale.EN: "Call the seller"},
+    Channel.SUPPORT: {Locale.RU: "Написать в поддержку", Locale.EN: "Contact support"},
+}
+
+REASON_MESSAGES: dict[Reason, dict[Locale, str]] = {
+    Reason.CHAT_ENABLED: {Locale.RU: "Продавец отвечает в чате", Locale.EN: "The seller answers in the in-app chat"},
+    Reason.CHAT_DISABLED: {Locale.RU: "Продавец не принимает сообщения в чате", Locale.EN: "The seller does not take chat messages"},
+    Reason.EMAIL_ENABLED: {Locale.RU: "Продавец отвечает по e-mail", Locale.EN: "The seller answers by e-mail"},
+    Reason.EMAIL_DISABLED: {Locale.RU: "Продавец не указал e-mail", Locale.EN: "The seller offers no e-mail"},
+    Reason.PHONE_WITHIN_HOURS: {Locale.RU: "Телефон продавца сейчас работает", Locale.EN: "The seller's phone is open now"},
+    Reason.PHONE_NO_HOURS_SET: {Locale.RU: "Телефон продавца работает круглосуточно", Locale.EN: "The seller's phone is open around the clock"},
+    Reason.PHONE_OUTSIDE_HOURS: {Locale.RU: "Телефон продавца сейчас не работает", Locale.EN: "The seller's phone is closed now"},
+    Reason.PHONE_DISABLED: {Locale.RU: "Продавец не принимает звонки", Locale.EN: "The seller takes no calls"},
+    Reason.PLATFORM_TOPIC: {
+        Locale.RU: "Доставкой, возвратами и оплатой занимается поддержка площадки",
+        Locale.EN: "Delivery, refunds and payments are handled by platform support",
+    },
+    Reason.LAST_RESORT: {Locale.RU: "Поддержка поможет, если продавец не ответит", Locale.EN: "Support helps if the seller does not answer"},
+    Reason.SELLER_HAS_NO_CHANNELS: {
+        Locale.RU: "Продавец не указал способов связи, поможет поддержка",
+        Locale.EN: "The seller offers no channel; support will help",
+    },
+    Reason.SELLER_SETTINGS_MISSING: {
+        Locale.RU: "Продавец ещё не настроил способы связи",
+        Locale.EN: "The seller has not set up contact channels yet",
+    },
+    Reason.SETTINGS_UNAVAILABLE: {
+        Locale.RU: "Способы связи продавца сейчас недоступны, попробуйте позже",
+        Locale.EN: "The seller's channels are unavailable right now; try again later",
+    },
+}
+
+# Support options explain themselves (why support, why first); a seller's open channel needs no hint.
+HINT_REASONS = frozenset(
+    {Reason.PLATFORM_TOPIC, Reason.SELLER_HAS_NO_CHANNELS, Reason.SELLER_SETTINGS_MISSING, Reason.SETTINGS_UNAVAILABLE}
+)
+
+TEXTS: dict[str, dict[Locale, str]] = {
+    "opens_at": {Locale.RU: "Откроется {day} в {time} ({zone})", Locale.EN: "Opens {day} at {time} ({zone} time)"},
+    "today": {Locale.RU: "сегодня", Locale.EN: "today"},
+    "tomorrow": {Locale.RU: "завтра", Locale.EN: "tomorrow"},
+    "seller_declared": {Locale.RU: "Продавец обычно отвечает в течение {hours} ч", Locale.EN: "The seller usually replies within {hours} {unit}"},
+    "platform_target": {Locale.RU: "Поддержка отвечает в течение {hours} ч", Locale.EN: "Support replies within {hours} {unit}"},
+}
+
+WEEKDAY_NAMES: dict[Locale, tuple[str, ...]] = {
+    Locale.RU: ("в понедельник", "во вторник", "в среду", "в четверг", "в пятницу", "в субботу", "в воскресенье"),
+    Locale.EN: ("on Monday", "on Tuesday", "on Wednesday", "on Thursday", "on Friday", "on Saturday", "on Sunday"),
+}
+
+
+def label(channel: Channel, locale: Locale) -> str:
+    return LABELS.get(channel, {}).get(locale, channel.value)
+
+
+def reason_message(reason: Reason, locale: Locale) -> str:
+    return REASON_MESSAGES.get(reason, {}).get(locale, reason.value)
+
+
+def opens_hint(opening: datetime, timezone: str, now: datetime, locale: Locale) -> str:
+    """When a closed phone opens, in the phone's own time zone: "Opens tomorrow at 09:00 (Europe/Moscow time)"."""
+    tz = zone(timezone)
+    local_opening, local_now = opening.astimezone(tz), now.astimezone(tz)
+    if local_opening.date() == local_now.date():
+        day = TEXTS["today"][locale]
+    elif local_opening.date() == (local_now + timedelta(days=1)).date():
+        day = TEXTS["tomorrow"][locale]
+    else:
+        day = WEEKDAY_NAMES[locale][local_opening.weekday()]
+    return TEXTS["opens_at"][locale].format(day=day, time=f"{local_opening:%H:%M}", zone=timezone)
+
+
+def expected_reply(hours: int, source: Literal["seller_declared", "platform_target"], locale: Locale) -> ExpectedReply:
+    unit = "hour" if hours == 1 else "hours"
+    return ExpectedReply(hours=hours, text=TEXTS[source][locale].format(hours=hours, unit=unit), source=source)
+
+
+def localize_options(
+    options: list[ContactOption], settings: SellerSettings | None, locale: Locale, now: datetime, support_target_hours: int
+) -> list[ContactOption]:
+    return [_localize(option, settings, locale, now, support_target_hours) for option in options]
+
+
+def localize_excluded(excluded: list[ExcludedChannel], locale: Locale) -> list[ExcludedChannel]:
+    return [item.model_copy(update={"message": reason_message(item.reason, locale)}) for item in excluded]
+
+
+def _localize(
+    option: ContactOption, settings: SellerSettings | None, locale: Locale, now: datetime, support_target_hours: int
+) -> ContactOption:
+    hint = None
+    if option.reason in HINT_REASONS:
+        hint = reason_message(option.reason, locale)
+    elif option.reason is Reason.PHONE_OUTSIDE_HOURS:
+        hours = settings.phone.hours if settings else None
+        if option.next_available_at is not None and hours is not None:
+            hint = opens_hint(option.next_available_at, hours.timezone, now, locale)
+        else:
+            hint = reason_message(option.reason, locale)
+    reply = None
+    if option.channel is Channel.SUPPORT:
+        reply = expected_reply(support_target_hours, "platform_target", locale)
+    elif settings is not None and option.channel in (Channel.CHAT, Channel.EMAIL):
+        declared = getattr(settings, option.channel.value).reply_within_hours
+        if declared is not None:
+            reply = expected_reply(declared, "seller_declared", locale)
+    return option.model_copy(update={"label": label(option.channel, locale), "hint": hint, "expected_reply": reply})

@@ -1,0 +1,145 @@
+"""Self-service answers: the platform's FAQ and sellers' auto-answers, as stored, written and suggested."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
+
+from chalicelib.models.common import SELLER_ID_PATTERN, Channel, Outgoing, SellerId, Strict, Topic
+from chalicelib.models.settings import ExpectedVersion
+
+PLATFORM_OWNER = "platform"
+ANSWER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+AnswerId = Annotated[str, StringConstraints(pattern=ANSWER_ID_PATTERN)]
+# `platform` or a seller id: the seller-id pattern already admits the word "platform".
+AnswerOwner = Annotated[str, StringConstraints(pattern=SELLER_ID_PATTERN)]
+MAX_BODY_BYTES = 8 * 1024
+MAX_QUESTION_CHARS = 500
+MAX_SUGGESTED_ANSWERS = 3
+
+# Bodies are plain text plus a small Markdown subset (**bold**, *italic*, `- ` lists, [text](https://...) links).
+# No HTML at all: the app renders bodies natively and a tag would be either shown raw or an injection.
+_HTML = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>|&[A-Za-z]+;|&#\d+;")
+_LINK = re.compile(r"\]\(\s*([^)\s]*)")
+
+
+class Locale(StrEnum):
+    RU = "ru"
+    EN = "en"
+
+
+DEFAULT_LOCALE = Locale.RU
+
+
+class AnswerStatus(StrEnum):
+    PUBLISHED = "published"
+    DRAFT = "draft"
+
+
+def _no_html(value: str) -> str:
+    if _HTML.search(value):
+        raise ValueError("HTML is not allowed; use plain text or the Markdown subset (**bold**, *italic*, - lists, [links](https://...))")
+    for target in _LINK.findall(value):
+        if not target.startswith(("https://", "app://")):
+            raise ValueError("links must point to https:// or app:// addresses")
+    return value
+
+
+def _body_size(value: str) -> str:
+    if len(value.encode()) > MAX_BODY_BYTES:
+        raise ValueError(f"the body is over {MAX_BODY_BYTES} bytes (UTF-8)")
+    return value
+
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_html)]
+Body = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_body_size), AfterValidator(_no_html)]
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), AfterValidator(_no_html)]
+
+
+class AnswerFields(Strict):
+    """What an author writes: the same for create (POST) and replace (PUT)."""
+
+    owner: AnswerOwner = Field(description="`platform`, or the seller id whose auto-answer this is.")
+    topics: Annotated[list[Topic], Field(min_length=1, max_length=len(Topic))]
+    locale: Locale
+    title: Title
+    body: Body = Field(description="Plain text or Markdown subset (**bold**, *italic*, `- ` lists, links); no HTML; at most 8 KiB.")
+    keywords: Annotated[list[Keyword], Field(default_factory=list, max_length=30)]
+    status: AnswerStatus = AnswerStatus.PUBLISHED
+    translation_key: AnswerId | None = Field(
+        default=None, description="Answers saying the same in ru and en share it: a buyer sees only the one in their language."
+    )
+
+
+class AnswerInput(AnswerFields):
+    """POST body."""
+
+
+class AnswerUpdate(AnswerFields):
+    """PUT body: the whole answer again, with If-Match (or `version`)."""
+
+    version: ExpectedVersion = None
+
+
+class Answer(AnswerFields):
+    """One stored answer (a DynamoDB item), as read and sent."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_serialization_defaults_required=True)  # frozen, deferred: Strict
+
+    id: AnswerId
+    version: int = Field(ge=1)
+    updated_at: datetime
+    updated_by: str
+
+    @property
+    def is_platform(self) -> bool:
+        return self.owner == PLATFORM_OWNER
+
+
+class AnswerList(Outgoing):
+    items: list[Answer]
+
+
+class SuggestedAnswer(Outgoing):
+    """An answer shown before the channels."""
+
+    id: str
+    owner: str
+    title: str
+    snippet: str = Field(description="The start of the body (Markdown removed), at most 200 characters.")
+    score: float = Field(description="Relevance to the question (BM25); 0 when no question was asked.")
+    link: str = Field(description="App deep link that opens the whole answer.")
+
+
+Outcome = Literal["answered", "not_answered", "channel_chosen"]
+NotAnsweredReason = Literal["not_related", "related_but_not_answered"]
+
+
+class OutcomeRequest(Strict):
+    """What the app reports after showing a resolution: did an answer help, or which channel was chosen."""
+
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(description="`feedback_token` of that result.")
+    seller_id: SellerId
+    outcome: Outcome
+    answer_id: AnswerId | None = None
+    channel: Channel | None = None
+    reason: NotAnsweredReason | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OutcomeRequest:
+        if self.outcome == "answered" and self.answer_id is None:
+            raise ValueError("outcome 'answered' needs the answer_id that answered it")
+        if self.outcome == "channel_chosen" and self.channel is None:
+            raise ValueError("outcome 'channel_chosen' needs the channel")
+        if self.reason is not None and self.outcome != "not_answered":
+            raise ValueError("reason is only for outcome 'not_answered'")
+        return self
+
+
+class OutcomeAccepted(Outgoing):
+    accepted: bool = True
+    event_id: str = Field(description="The same outcome sent again gets the same id and is counted once.")

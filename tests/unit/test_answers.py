@@ -1,0 +1,366 @@
+"""Answers before channels, without AWS: search, suggestions, catalogue, language, feedback tokens, primary."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from chalicelib import feedback
+from chalicelib.http import preferred_locale
+from chalicelib.i18n import LABELS, REASON_MESSAGES, localize_options
+from chalicelib.models import (
+    Answer,
+    AnswerInput,
+    Channel,
+    ContactOption,
+    Locale,
+    OutcomeRequest,
+    Owner,
+    Reason,
+    SellerSettings,
+    Topic,
+)
+from chalicelib.resolver import primary_option, resolve
+from chalicelib.search import Document, Index, search, terms
+from chalicelib.suggestions import AnswerSet, snippet, suggest
+from devstack.answers_eval import evaluate
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def answer(answer_id: str, title: str, *, owner: str = "platform", locale: str = "ru", body: str = "Текст.",
+           keywords: list[str] | None = None, topics: list[str] | None = None, updated_at: datetime = NOW) -> Answer:
+    return Answer(
+        id=answer_id, owner=owner, topics=topics or ["delivery"], locale=locale, title=title, body=body,
+        keywords=keywords or [], version=1, updated_at=updated_at, updated_by="author",
+    )
+
+
+# ---------------------------------------------------------------- stemming and ranking
+
+
+@pytest.mark.parametrize(
+    ("question", "document"),
+    [
+        ("посылку", "Посылка задерживается"),
+        ("посылки", "Где моя посылка"),
+        ("возвратом денег", "Возврат денег за товар"),
+        ("deliveries", "Delivery times"),
+        ("refunded", "Refund status"),
+    ],
+)
+def test_different_word_forms_share_a_stem(question: str, document: str) -> None:
+    assert set(terms(question)) & set(terms(document))
+
+
+def test_stop_words_and_case_do_not_count() -> None:
+    assert terms("Где МОЯ посылка?") == terms("посылка")
+    assert terms("where is my parcel") == terms("Parcel")
+    assert terms("ёлка") == terms("елка")
+
+
+def test_bm25_prefers_the_document_about_the_question() -> None:
+    index = Index.build([
+        Document("Способы оплаты", ["карта"], "Оплатить можно картой."),
+        Document("Посылка задерживается", ["опаздывает"], "Если посылка опаздывает, подождите."),
+        Document("Возврат", [], "Вернуть товар можно за 14 дней, посылку отправьте обратно."),
+    ])
+    ranked = search("моя посылка опаздывает", [index])
+    assert [doc for _, doc, _ in ranked] == [1, 2]
+    assert ranked[0][2] > ranked[1][2] > 0
+    assert search("как дела", [index]) == []  # nothing in common: no answer rather than a random one
+
+
+def test_split_indexes_score_like_one_corpus() -> None:
+    """A seller's few answers and the platform's FAQ are scored on one scale (statistics add up)."""
+    docs = [Document(f"title {i}", ["parcel"] if i % 3 == 0 else [], f"body about delivery number {i}") for i in range(9)]
+    whole = search("parcel delivery", [Index.build(docs)])
+    split = search("parcel delivery", [Index.build(docs[:2]), Index.build(docs[2:])])
+    flat = sorted((doc if part == 0 else doc + 2, round(score, 9)) for part, doc, score in split)
+    assert flat == sorted((doc, round(score, 9)) for _, doc, score in whole)
+
+
+def test_suggestions_prefer_the_buyers_language_and_the_other_may_fill() -> None:
+    ru = answer("track-ru", "Где посылка", keywords=["отследить"])
+    en = answer("track-en", "Where is my parcel", locale="en", keywords=["track"])
+    en2 = answer("late-en", "Parcel is late", locale="en")
+    sets = [AnswerSet((ru, en, en2))]
+    assert suggest(sets, Locale.RU, None)[0].id == "track-ru"
+    assert [s.id for s in suggest(sets, Locale.EN, None)][:2] == ["track-en", "late-en"]
+    # Asked in English with a Russian interface: only English answers match, and they fill the list.
+    assert sorted(s.id for s in suggest(sets, Locale.RU, "where is my parcel")) == ["late-en", "track-en"]
+
+
+def test_without_a_question_the_sellers_answers_come_first_then_the_most_specific() -> None:
+    seller = answer("sizes", "Размеры", owner="demo-chat")
+    broad = answer("broad", "Общее", topics=["delivery", "payment", "other"], updated_at=NOW + timedelta(days=1))
+    narrow = answer("narrow", "Частное")
+    newer = answer("newer", "Новое", updated_at=NOW + timedelta(days=2))
+    result = suggest([AnswerSet((seller,)), AnswerSet((broad, narrow, newer))], Locale.RU, None)
+    assert [s.id for s in result] == ["sizes", "newer", "narrow"]
+    assert all(s.score == 0 for s in result) and result[0].link == "app://answers/sizes"
+
+
+def test_a_question_of_stop_words_counts_as_no_question_and_an_unrelated_one_shows_nothing() -> None:
+    sets = [AnswerSet((answer("a", "Где посылка"), answer("b", "Оплата картой")))]
+    assert [s.id for s in suggest(sets, Locale.RU, "а как?")] == [s.id for s in suggest(sets, Locale.RU, None)] == ["a", "b"]
+    assert suggest(sets, Locale.RU, "погода в москве") == []
+
+
+def test_snippet_is_plain_text_cut_at_a_word() -> None:
+    body = "**Важно:** откройте [Заказы](app://orders) и `нажмите` кнопку.\n- пункт " + "слово " * 60
+    text = snippet(body)
+    assert text.startswith("Важно: откройте Заказы и нажмите кнопку. пункт")
+    assert len(text) <= 200 and text.endswith("…") and "*" not in text and "](" not in text
+
+
+def test_eval_set_hit_rates_stay_above_the_floor() -> None:
+    """make eval reached top-1 93 %, top-3 97 % on 72 questions; a ranking change that loses ground fails here."""
+    result = evaluate()
+    assert result.questions >= 60
+    assert {locale: counts[0] for locale, counts in result.by_locale.items()} == {"ru": 36, "en": 36}
+    assert result.top3_rate >= 0.93, result.misses
+    assert result.top1_rate >= 0.88
+
+
+# ---------------------------------------------------------------- answers as written
+
+
+def answer_input(**changes: object) -> AnswerInput:
+    fields = {"owner": "platform", "topics": ["delivery"], "locale": "ru", "title": "Сроки", "body": "Текст"}
+    return AnswerInput.model_validate({**fields, **changes})
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"body": "Нажмите <b>сюда</b>"},
+        {"body": "<script>alert(1)</script>"},
+        {"title": "<img src=x onerror=alert(1)>"},
+        {"body": "&lt;b&gt;"},
+        {"body": "[ссылка](javascript:alert(1))"},
+        {"body": "я" * 4097},  # 8194 bytes in UTF-8
+        {"title": "t" * 201},
+        {"topics": []},
+        {"locale": "de"},
+        {"owner": "платформа"},
+        {"keywords": ["k"] * 31},
+        {"status": "archived"},
+        {"id": "chosen-by-client"},
+    ],
+)
+def test_answers_refuse_html_oversize_and_unknown_values(changes: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        answer_input(**changes)
+
+
+def test_markdown_subset_and_safe_links_are_fine() -> None:
+    body = "**Срок**: *3 дня*.\n- пункт\n[Заказы](app://orders) и [правила](https://example.com/rules) 2 < 3"
+    assert answer_input(body=body).body == body
+
+
+# ---------------------------------------------------------------- catalogue and language
+
+
+def test_every_channel_and_every_reason_has_both_languages() -> None:
+    for channel in Channel:
+        assert all(LABELS[channel].get(locale) for locale in Locale), channel
+    for reason in Reason:
+        assert all(REASON_MESSAGES[reason].get(locale) for locale in Locale), reason
+    assert LABELS[Channel.CHAT] == {Locale.RU: "Написать продавцу", Locale.EN: "Message the seller"}
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("", Locale.RU),
+        ("en", Locale.EN),
+        ("en-GB,en;q=0.9", Locale.EN),
+        ("de-DE, en;q=0.5, ru;q=0.8", Locale.RU),
+        ("ru;q=0.2, en;q=0.7", Locale.EN),
+        ("en;q=0, fr", Locale.RU),  # q=0: not acceptable
+        ("fr, *;q=0.1", Locale.RU),
+        ("en;q=banana", Locale.RU),
+        ("EN-us", Locale.EN),
+    ],
+)
+def test_accept_language_honours_q_values(header: str, expected: Locale) -> None:
+    assert preferred_locale(header) is expected
+
+
+def settings(**channels: object) -> SellerSettings:
+    return SellerSettings.model_validate({"seller_id": "s1", "version": 1, "updated_at": NOW, "updated_by": "x", **channels})
+
+
+def test_labels_hints_and_expected_reply_times_are_localized() -> None:
+    seller = settings(
+        chat={"enabled": True, "reply_within_hours": 4},
+        email={"enabled": True, "address": "a@example.com"},
+        phone={"enabled": True, "number": "+74951234567",
+               "hours": {"timezone": "Europe/Moscow", "weekly": {"mon": ["09:00-18:00"]}}},
+    )
+    friday_night = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)  # 23:00 in Moscow
+    options = resolve("s1", seller, Topic.PRODUCT_QUESTION, friday_night).options
+    en = {o.channel: o for o in localize_options(options, seller, Locale.EN, friday_night, 24)}
+    ru = {o.channel: o for o in localize_options(options, seller, Locale.RU, friday_night, 24)}
+    assert en[Channel.CHAT].label == "Message the seller" and ru[Channel.CHAT].label == "Написать продавцу"
+    assert en[Channel.CHAT].expected_reply is not None
+    assert en[Channel.CHAT].expected_reply.model_dump() == {
+        "hours": 4, "text": "The seller usually replies within 4 hours", "source": "seller_declared",
+    }
+    assert en[Channel.EMAIL].expected_reply is None  # nothing declared
+    assert en[Channel.SUPPORT].expected_reply is not None and en[Channel.SUPPORT].expected_reply.source == "platform_target"
+    assert en[Channel.PHONE].hint == "Opens on Monday at 09:00 (Europe/Moscow time)"
+    assert ru[Channel.PHONE].hint == "Откроется в понедельник в 09:00 (Europe/Moscow)"
+
+
+# ---------------------------------------------------------------- primary
+
+
+def test_a_closed_phone_is_never_primary_while_support_is_open() -> None:
+    """demo-phone at night: phone first in the list, but the buyer can only use support now."""
+    phone_only = settings(phone={"enabled": True, "number": "+74951234567",
+                                 "hours": {"timezone": "Europe/Moscow", "weekly": {"mon": ["09:00-18:00"]}}})
+    options = resolve("s1", phone_only, Topic.PRODUCT_QUESTION, datetime(2026, 11, 27, 22, 0, tzinfo=UTC)).options
+    assert [o.channel for o in options] == [Channel.PHONE, Channel.SUPPORT] and not options[0].available_now
+    assert primary_option(options).channel is Channel.SUPPORT
+
+
+def test_primary_falls_back_to_the_first_option_when_nothing_is_open() -> None:
+    closed = ContactOption(channel=Channel.PHONE, owner=Owner.SELLER, available_now=False, reason=Reason.PHONE_OUTSIDE_HOURS, contact="+1")
+    assert primary_option([closed]) is closed
+
+
+# ---------------------------------------------------------------- feedback tokens
+
+KEY = "k" * 32
+NOW_EPOCH = int(NOW.timestamp())
+
+
+def test_a_feedback_token_verifies_only_for_its_buyer_request_and_seller() -> None:
+    token = feedback.issue(KEY, "req-1", "buyer-1", "demo-chat", Topic.DELIVERY, NOW_EPOCH)
+    assert feedback.verify(KEY, token, "req-1", "buyer-1", "demo-chat", NOW_EPOCH).topic is Topic.DELIVERY
+    for request_id, buyer, seller, key in [
+        ("req-2", "buyer-1", "demo-chat", KEY),
+        ("req-1", "buyer-2", "demo-chat", KEY),
+        ("req-1", "buyer-1", "demo-none", KEY),
+        ("req-1", "buyer-1", "demo-chat", "x" * 32),
+    ]:
+        with pytest.raises(feedback.TokenRejected, match="signature"):
+            feedback.verify(key, token, request_id, buyer, seller, NOW_EPOCH)
+
+
+def test_a_feedback_token_expires_and_cannot_be_altered() -> None:
+    token = feedback.issue(KEY, "req-1", "buyer-1", "demo-chat", Topic.DELIVERY, NOW_EPOCH)
+    with pytest.raises(feedback.TokenRejected, match="expired"):
+        feedback.verify(KEY, token, "req-1", "buyer-1", "demo-chat", NOW_EPOCH + feedback.TOKEN_TTL_SECONDS + 1)
+    version, topic, expiry, mac = token.split(".")
+    for forged in (f"{version}.payment.{expiry}.{mac}", f"{version}.{topic}.{int(expiry) + 999}.{mac}", "garbage", f"{token}x"):
+        with pytest.raises(feedback.TokenRejected):
+            feedback.verify(KEY, forged, "req-1", "buyer-1", "demo-chat", NOW_EPOCH)
+
+
+def test_the_same_outcome_gets_the_same_event_id() -> None:
+    same = feedback.outcome_event_id("t", "answered", "a1", None)
+    assert same == feedback.outcome_event_id("t", "answered", "a1", None)
+    assert same != feedback.outcome_event_id("t", "answered", "a2", None)
+    assert same != feedback.outcome_event_id("t2", "answered", "a1", None)
+    assert same != feedback.outcome_event_id("t", "channel_chosen", None, "chat")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"outcome": "answered"},  # which answer?
+        {"outcome": "channel_chosen"},  # which channel?
+        {"outcome": "answered", "answer_id": "a1", "reason": "not_related"},
+        {"outcome": "maybe"},
+        {"outcome": "not_answered", "reason": "boring"},
+    ],
+)
+def test_outcome_reports_must_be_consistent(body: dict[str, str]) -> None:
+    with pytest.raises(ValidationError):
+        OutcomeRequest.model_validate({"token": "t", "seller_id": "demo-chat", **body})
+
+
+# ---------------------------------------------------------------- cold path
+
+
+HANDLER_CALL = """
+import json, sys
+import app
+from chalicelib.service import ContactService
+class Store:
+    def get(self, seller_id): return None
+class Publisher:
+    def publish(self, events): return len(events)
+class Answers:
+    def published(self, owner, topic): return []
+app.get_service = lambda: ContactService(Store(), Publisher(), answers=Answers(), feedback_key="k" * 32)
+path = "/v1/sellers/s1/contact-options"
+event = {
+    "resource": "/v1/sellers/{seller_id}/contact-options", "path": path, "httpMethod": "GET",
+    "headers": {}, "multiValueQueryStringParameters": QUERY, "pathParameters": {"seller_id": "s1"}, "stageVariables": {},
+    "requestContext": {"resourcePath": "/v1/sellers/{seller_id}/contact-options", "httpMethod": "GET", "requestId": "r1",
+                       "path": path, "authorizer": {"principalId": "buyer-1", "role": "buyer", "seller_id": ""}},
+    "body": None, "isBase64Encoded": False,
+}
+response = app.app(event, None)
+print(response["statusCode"], sorted({"snowballstemmer", "chalicelib.search"} & set(sys.modules)))
+"""
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("None", "200 []"), ('{"q": ["где моя посылка"]}', "200 ['chalicelib.search', 'snowballstemmer']")],
+)
+def test_the_stemmer_and_search_are_imported_only_when_a_question_is_asked(query: str, expected: str) -> None:
+    code = HANDLER_CALL.replace("QUERY", query)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == expected
+
+
+def test_a_cold_batch_loads_its_answer_sets_concurrently_and_leaves_out_what_failed() -> None:
+    import threading
+    import time
+
+    from chalicelib.errors import StoreUnavailable
+    from chalicelib.models import BatchRequest, Caller, Role
+    from chalicelib.service import ContactService
+
+    seller_answer = answer("own", "Своё", owner="s3")
+    calls: list[str] = []
+    lock = threading.Lock()
+
+    class SlowAnswers:
+        def published(self, owner: str, topic: Topic) -> list[Answer]:
+            with lock:
+                calls.append(owner)
+            time.sleep(0.05)
+            if owner == "s7":
+                raise StoreUnavailable("throttled")
+            return [seller_answer] if owner == "s3" else []
+
+    class Settings:
+        def get_many(self, seller_ids: list[str]) -> tuple[dict[str, SellerSettings], set[str]]:
+            return {}, set()
+
+    class Publisher:
+        def publish(self, events: list[object]) -> int:
+            return len(events)
+
+    service = ContactService(Settings(), Publisher(), lambda: NOW, answers=SlowAnswers())  # type: ignore[arg-type]
+    request = BatchRequest(seller_ids=[f"s{n}" for n in range(20)], topic=Topic.DELIVERY)
+    start = time.perf_counter()
+    results = service.resolve_batch(request, Caller(sub="b", role=Role.BUYER), "r").results
+    elapsed = time.perf_counter() - start
+    assert sorted(calls) == sorted([f"s{n}" for n in range(20)] + ["platform"])  # each set loaded once
+    assert elapsed < 0.6, elapsed  # one after another: 21 x 50 ms = 1.05 s
+    assert [a.id for a in results[3].answers] == ["own"] and results[7].answers == []
+    calls.clear()
+    service.resolve_batch(request, Caller(sub="b", role=Role.BUYER), "r")
+    assert calls == ["s7"]  # warm: only the set that failed is tried again
