@@ -201,3 +201,14 @@ def test_send_batch_that_fails_whole_is_logged_at_once_not_resent(capsys: Any) -
     assert len(calls) == 2  # one per chunk of 10
     lines = [line for line in log_lines(capsys.readouterr().out) if line["msg"] == "support_event_undelivered"]
     assert len(lines) == 12 and {line["error"] for line in lines} == {"EndpointConnectionError"}
+
+
+def test_a_degraded_resolution_does_not_wait_on_the_answers_table(api: Any, aws: dict[str, str]) -> None:
+    """DynamoDB that failed the settings read is not asked for answers too: each call could take its whole time budget."""
+    inject("dynamodb", "GetItem", "timeout")
+    queries: list[str] = []
+    resolution_client("dynamodb").meta.events.register("before-call.dynamodb.Query", lambda **_kwargs: queries.append("Query"))
+    result = json.loads(api.http.get("/v1/sellers/demo-chat/contact-options?q=delivery", headers=BUYER).body)
+    assert result["degraded"] is True and result["answers"] == []
+    assert queries == []
+    assert [o["channel"] for o in result["options"]] == ["support"]
