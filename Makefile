@@ -26,7 +26,7 @@ run: install  ## moto server + demo sellers + chalice local on 127.0.0.1 (MOTO_P
 test: install  ## the whole suite: unit, integration (moto), end-to-end (HTTP against the local stack)
 	$(PY) -m pytest
 
-token: install  ## make token ROLE=seller SELLER=demo-chat
+token: install  ## make token ROLE=seller SELLER=demo-chat (ROLE: buyer, seller, support, admin)
 	@$(PY) -m devstack token --role $(ROLE) $(if $(SELLER),--seller $(SELLER))
 
 check-stage:  # chalice silently falls back to defaults for an unknown stage: refuse a missing or unknown one here

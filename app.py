@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import cache
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from chalice.app import AuthResponse, Chalice, Request, Response
 
@@ -12,8 +12,19 @@ from chalicelib import http
 from chalicelib.auth import InvalidToken, caller_context, deny_policy, verify_token
 from chalicelib.config import get_config
 from chalicelib.logs import get_logger, log
-from chalicelib.models import BatchRequest, ChannelSettingsPatch, ChannelSettingsUpdate, SellerSettings
+from chalicelib.models import (
+    BatchRequest,
+    ChannelSettingsPatch,
+    ChannelSettingsUpdate,
+    PlatformPolicy,
+    PolicyUpdate,
+    RestrictionInput,
+    SellerSettings,
+)
 from chalicelib.service import ContactService
+
+if TYPE_CHECKING:
+    from chalicelib.policy_service import CachedPolicy, PolicyService
 
 app = Chalice(app_name="contact-resolver")
 get_logger(get_config().log_level)
@@ -35,6 +46,37 @@ def get_service() -> ContactService:
     return ContactService(
         DynamoSettingsStore(client("dynamodb"), config.seller_table_name),
         SqsEventPublisher(client("sqs"), config.support_queue_url),
+        policy=get_cached_policy(),
+    )
+
+
+@cache
+def get_cached_policy() -> CachedPolicy:
+    """The container's one policy cache: resolutions read it, a policy PUT here refreshes it at once."""
+    from chalicelib.aws import client
+    from chalicelib.policy_service import CachedPolicy
+    from chalicelib.policy_store import DynamoPolicyStore
+
+    config = get_config()
+    return CachedPolicy(DynamoPolicyStore(client("dynamodb"), config.policy_table_name), config.policy_ttl_seconds)
+
+
+@cache
+def get_policy_service() -> PolicyService:
+    from chalicelib.aws import client
+    from chalicelib.events import SqsEventPublisher
+    from chalicelib.policy_service import PolicyService
+    from chalicelib.policy_store import DynamoPolicyStore
+    from chalicelib.service import utc_now
+    from chalicelib.settings_store import DynamoSettingsStore
+
+    config = get_config()
+    return PolicyService(
+        DynamoPolicyStore(client("dynamodb"), config.policy_table_name),
+        DynamoSettingsStore(client("dynamodb"), config.seller_table_name),
+        SqsEventPublisher(client("sqs"), config.support_queue_url),
+        get_cached_policy(),
+        utc_now,
     )
 
 
@@ -58,10 +100,11 @@ def json_error_shape(event: Any, get_response: Any) -> Response:
 @http.json_errors
 def contact_options(seller_id: str) -> Response:
     request = current_request()
-    result = get_service().resolve_one(
-        http.seller_id_param(seller_id), http.topic_param(request), http.current_caller(request), http.request_id(request)
-    )
-    return http.json_response(result)
+    seller_id, topic, caller = http.seller_id_param(seller_id), http.topic_param(request), http.current_caller(request)
+    explain, buyer_id = http.explain_params(request)
+    if explain:
+        return http.json_response(get_service().explain_one(seller_id, topic, caller, http.request_id(request), buyer_id))
+    return http.json_response(get_service().resolve_one(seller_id, topic, caller, http.request_id(request)))
 
 
 @app.route("/v1/contact-options/batch", methods=["POST"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
@@ -115,6 +158,52 @@ def patch_channels(seller_id: str) -> Response:
 
 def settings_response(settings: SellerSettings) -> Response:
     return http.json_response(settings, headers={"ETag": f'"{settings.version}"'})
+
+
+@app.route("/v1/platform/policy", methods=["GET"], authorizer=jwt_auth)
+@http.json_errors
+def get_policy() -> Response:
+    return policy_response(get_policy_service().get_policy(http.current_caller(current_request())))
+
+
+@app.route("/v1/platform/policy", methods=["PUT"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
+@http.json_errors
+def put_policy() -> Response:
+    request = current_request()
+    caller = http.current_caller(request)
+    update = http.parse_body(request, PolicyUpdate)
+    expected = http.expected_version(request, update.version)
+    return policy_response(get_policy_service().put_policy(update, expected, caller, http.request_id(request)))
+
+
+def policy_response(policy: PlatformPolicy) -> Response:
+    return http.json_response(policy, headers={"ETag": f'"{policy.version}"'})
+
+
+@app.route("/v1/sellers/{seller_id}/restriction", methods=["GET"], authorizer=jwt_auth)
+@http.json_errors
+def get_restriction(seller_id: str) -> Response:
+    caller = http.current_caller(current_request())
+    return http.json_response(get_policy_service().get_restriction(http.seller_id_param(seller_id), caller))
+
+
+@app.route("/v1/sellers/{seller_id}/restriction", methods=["PUT"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
+@http.json_errors
+def put_restriction(seller_id: str) -> Response:
+    request = current_request()
+    caller = http.current_caller(request)
+    restriction = http.parse_body(request, RestrictionInput)
+    result = get_policy_service().restrict(http.seller_id_param(seller_id), restriction, caller, http.request_id(request))
+    return http.json_response(result)
+
+
+@app.route("/v1/sellers/{seller_id}/restriction", methods=["DELETE"], authorizer=jwt_auth)
+@http.json_errors
+def delete_restriction(seller_id: str) -> Response:
+    request = current_request()
+    caller = http.current_caller(request)
+    get_policy_service().lift_restriction(http.seller_id_param(seller_id), caller, http.request_id(request))
+    return Response("", status_code=204)
 
 
 @cache

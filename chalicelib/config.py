@@ -15,6 +15,8 @@ class Config:
     jwt_secret: str | None
     jwt_public_key: str | None
     log_level: str
+    policy_table_name: str = "platform-policy"
+    policy_ttl_seconds: float = 30.0
 
     @classmethod
     def from_env(cls) -> Config:
@@ -26,6 +28,8 @@ class Config:
             jwt_secret=env.get("JWT_SECRET") or None,
             jwt_public_key=env.get("JWT_PUBLIC_KEY") or None,
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            policy_table_name=env.get("POLICY_TABLE_NAME", "platform-policy"),
+            policy_ttl_seconds=float(env.get("POLICY_TTL_SECONDS", "30")),
         )
 
 

@@ -22,6 +22,13 @@ from chalicelib.models import (
     ChannelSettingsUpdate,
     ContactOptions,
     ContactRequestEvent,
+    ExplainedContactOptions,
+    PlatformPolicy,
+    PolicyChangedEvent,
+    PolicyUpdate,
+    RestrictionInput,
+    SellerRestriction,
+    SellerRestrictionChangedEvent,
     SellerSettings,
     SettingsChangedEvent,
     Topic,
@@ -32,6 +39,9 @@ API_VERSION = "1.0.0"
 EVENT_SCHEMAS: dict[str, type[BaseModel]] = {
     "contact-request.v1.json": ContactRequestEvent,
     "settings-changed.v1.json": SettingsChangedEvent,
+    "policy-changed.v1.json": PolicyChangedEvent,
+    "seller-restriction-changed.v1.json": SellerRestrictionChangedEvent,
+    "platform-policy.v1.json": PlatformPolicy,
 }
 
 
@@ -69,6 +79,21 @@ IF_MATCH = {
     "description": 'The version last read, e.g. "3" (0 creates). Alternatively "version" in the body.',
     "schema": {"type": "string", "pattern": r'^(W/)?("\d{1,9}"|\d{1,9})$'},
 }
+EXPLAIN = {
+    "name": "explain",
+    "in": "query",
+    "required": False,
+    "description": "true: list every precedence layer's verdict (support only; 403 wrong_role otherwise).",
+    "schema": {"enum": ["true", "false"], "default": "false"},
+}
+BUYER_ID = {
+    "name": "buyer_id",
+    "in": "query",
+    "required": False,
+    "description": "With explain=true: whose rollout buckets to use (default: the caller).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+POLICY_ETAG = {"ETag": {"description": "The policy version, quoted.", "schema": {"type": "string"}}}
 ETAG = {"ETag": {"description": "The settings version, quoted.", "schema": {"type": "string"}}}
 COMMON_ERRORS = {
     "400": _error("Malformed id, topic, body or header."),
@@ -93,6 +118,11 @@ def openapi() -> dict[str, Any]:
             (SellerSettings, "serialization"),
             (ChannelSettingsUpdate, "validation"),
             (ChannelSettingsPatch, "validation"),
+            (ExplainedContactOptions, "serialization"),
+            (PlatformPolicy, "serialization"),
+            (PolicyUpdate, "validation"),
+            (SellerRestriction, "serialization"),
+            (RestrictionInput, "validation"),
         ],
         ref_template="#/components/schemas/{model}",
     )
@@ -148,9 +178,89 @@ def openapi() -> dict[str, Any]:
                     "operationId": "getContactOptions",
                     "summary": "Ranked contact options for one seller (buyer, support).",
                     "security": bearer,
-                    "parameters": [SELLER_ID, topic],
-                    "responses": {"200": _ok("ContactOptions"), **COMMON_ERRORS},
+                    "parameters": [SELLER_ID, topic, EXPLAIN, BUYER_ID],
+                    "responses": {
+                        "200": {
+                            "description": "OK; with explain=true (support only) also every layer's verdict.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "anyOf": [
+                                            {"$ref": "#/components/schemas/ContactOptions"},
+                                            {"$ref": "#/components/schemas/ExplainedContactOptions"},
+                                        ]
+                                    }
+                                }
+                            },
+                        },
+                        **COMMON_ERRORS,
+                    },
                 }
+            },
+            "/v1/platform/policy": {
+                "get": {
+                    "operationId": "getPlatformPolicy",
+                    "summary": "The platform contact policy; version 0 is the built-in default (admin, support).",
+                    "security": bearer,
+                    "responses": {
+                        "200": _ok("PlatformPolicy", headers=POLICY_ETAG),
+                        **COMMON_ERRORS,
+                        "503": _error("Policy store unavailable; retry."),
+                    },
+                },
+                "put": {
+                    "operationId": "replacePlatformPolicy",
+                    "summary": "Replace the platform contact policy (admin).",
+                    "security": bearer,
+                    "parameters": [IF_MATCH],
+                    "requestBody": _body("PolicyUpdate"),
+                    "responses": {
+                        "200": _ok("PlatformPolicy", headers=POLICY_ETAG),
+                        **COMMON_ERRORS,
+                        **BODY_ERRORS,
+                        "409": _error("Version conflict; details.current_version."),
+                        "428": _error("Neither If-Match nor version given."),
+                        "503": _error("Policy store unavailable; retry."),
+                    },
+                },
+            },
+            "/v1/sellers/{seller_id}/restriction": {
+                "get": {
+                    "operationId": "getSellerRestriction",
+                    "summary": "The platform's restriction on a seller (admin, support).",
+                    "security": bearer,
+                    "parameters": [SELLER_ID],
+                    "responses": {
+                        "200": _ok("SellerRestriction"),
+                        **COMMON_ERRORS,
+                        "404": _error("The seller is not restricted."),
+                        "503": _error("DynamoDB unavailable; retry."),
+                    },
+                },
+                "put": {
+                    "operationId": "restrictSeller",
+                    "summary": "Restrict a seller to platform support only (admin).",
+                    "security": bearer,
+                    "parameters": [SELLER_ID],
+                    "requestBody": _body("RestrictionInput"),
+                    "responses": {
+                        "200": _ok("SellerRestriction"),
+                        **COMMON_ERRORS,
+                        **BODY_ERRORS,
+                        "503": _error("DynamoDB unavailable; retry."),
+                    },
+                },
+                "delete": {
+                    "operationId": "liftSellerRestriction",
+                    "summary": "Lift a seller's restriction; idempotent (admin).",
+                    "security": bearer,
+                    "parameters": [SELLER_ID],
+                    "responses": {
+                        "204": {"description": "Lifted, or there was none."},
+                        **COMMON_ERRORS,
+                        "503": _error("DynamoDB unavailable; retry."),
+                    },
+                },
             },
             "/v1/contact-options/batch": {
                 "post": {

@@ -6,7 +6,8 @@ counted once or not at all. Table layout (support-requests):
     pk                     sk                          what
     EVENT#<event_id>       EVENT                       de-duplication marker
     SELLER#<seller_id>     REQ#<occurred_at>#<id>      a contact request (GSI by-day: DAY#<date>, <occurred_at>#<id>)
-    SELLER#<seller_id>     CHG#<occurred_at>#<id>      a settings change
+    SELLER#<seller_id>     CHG#<occurred_at>#<id>      a settings change or a seller restriction change (`type` says which)
+    POLICY                 CHG#<occurred_at>#<id>      a platform policy change
     STATS#<date>           SELLER#<seller_id>          per-seller-per-day counters
 """
 
@@ -22,14 +23,22 @@ from pydantic import TypeAdapter, ValidationError
 
 from chalicelib.attributes import to_attributes
 from chalicelib.logs import log
-from chalicelib.models import Channel, ContactRequestEvent, SettingsChangedEvent, SupportEvent
+from chalicelib.models import (
+    AnyEvent,
+    Channel,
+    ContactRequestEvent,
+    PolicyChangedEvent,
+    SellerRestrictionChangedEvent,
+    SettingsChangedEvent,
+    SupportEvent,
+)
 
 REQUEST_TTL = timedelta(days=90)
 COUNTER_TTL = timedelta(days=400)
-_event_adapter: TypeAdapter[ContactRequestEvent | SettingsChangedEvent] = TypeAdapter(SupportEvent)
+_event_adapter: TypeAdapter[AnyEvent] = TypeAdapter(SupportEvent)
 
 
-def parse_event(body: str) -> ContactRequestEvent | SettingsChangedEvent:
+def parse_event(body: str) -> AnyEvent:
     """Raises ValidationError for malformed JSON, an unknown schema_version/type or a missing field."""
     return _event_adapter.validate_json(body)
 
@@ -50,7 +59,7 @@ class SupportRequestStore:
         self._db = dynamodb
         self._table = table_name
 
-    def ingest(self, event: ContactRequestEvent | SettingsChangedEvent) -> bool:
+    def ingest(self, event: AnyEvent) -> bool:
         """Store `event` once; False if it was already stored (SQS delivers at least once)."""
         expires_at = _expiry(event.occurred_at, REQUEST_TTL)
         marker = {
@@ -70,11 +79,14 @@ class SupportRequestStore:
             raise
         return True
 
-    def _writes(self, event: ContactRequestEvent | SettingsChangedEvent, expires_at: int) -> list[dict[str, Any]]:
+    def _writes(self, event: AnyEvent, expires_at: int) -> list[dict[str, Any]]:
         """The event itself under its seller (every field, so additive v1 fields are kept too), and counters."""
         stamp = f"{event.occurred_at.isoformat()}#{event.event_id}"
+        if isinstance(event, PolicyChangedEvent):  # the platform's audit trail: no expiry (a few items a year)
+            record = {"pk": "POLICY", "sk": f"CHG#{stamp}", **event.model_dump(mode="json")}
+            return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}]
         record = {"pk": f"SELLER#{event.seller_id}", **event.model_dump(mode="json"), "expires_at": expires_at}
-        if isinstance(event, SettingsChangedEvent):
+        if isinstance(event, SettingsChangedEvent | SellerRestrictionChangedEvent):
             record["sk"] = f"CHG#{stamp}"
             return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}]
 
@@ -129,5 +141,5 @@ def ingest_batch(records: list[Record], store: SupportRequestStore) -> dict[str,
             log(logging.ERROR, "support_event_store_failed", message_id=record.message_id, event_id=event.event_id, error=type(exc).__name__)
             failures.append(record.message_id)
             continue
-        log(logging.INFO, "support_event_stored" if stored else "support_event_duplicate", event_id=event.event_id, seller_id=event.seller_id)
+        log(logging.INFO, "support_event_stored" if stored else "support_event_duplicate", event_id=event.event_id, seller_id=getattr(event, "seller_id", None))
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}

@@ -12,7 +12,9 @@ from pydantic import ValidationError
 from chalicelib.errors import Conflict, Forbidden, NotFound, StoreUnavailable, VersionConflict, invalid
 from chalicelib.logs import log
 from chalicelib.models import (
+    DEFAULT_POLICY,
     SELLER_CHANNELS,
+    AnyEvent,
     BatchRequest,
     BatchResponse,
     Caller,
@@ -21,12 +23,16 @@ from chalicelib.models import (
     ChannelSettingsInput,
     ContactOptions,
     ContactRequestEvent,
+    ExplainedContactOptions,
+    Explanation,
+    PlatformPolicy,
     Role,
     SellerSettings,
     SettingsChangedEvent,
     Topic,
 )
-from chalicelib.resolver import resolve
+from chalicelib.policy import PlatformVerdict, decide
+from chalicelib.resolver import explain_seller_layers, resolve
 
 
 class SettingsStore(Protocol):
@@ -36,7 +42,20 @@ class SettingsStore(Protocol):
 
 
 class EventPublisher(Protocol):
-    def publish(self, events: Sequence[ContactRequestEvent | SettingsChangedEvent]) -> int: ...
+    def publish(self, events: Sequence[AnyEvent]) -> int: ...
+
+
+class PolicySource(Protocol):
+    def current(self) -> tuple[PlatformPolicy, bool]:
+        """(policy, degraded): degraded when it could not be read and the built-in default stands in."""
+        ...
+
+
+class BuiltInPolicy:
+    """The policy source when none is wired: the built-in default, never degraded."""
+
+    def current(self) -> tuple[PlatformPolicy, bool]:
+        return DEFAULT_POLICY, False
 
 
 def utc_now() -> datetime:
@@ -44,47 +63,88 @@ def utc_now() -> datetime:
 
 
 class ContactService:
-    def __init__(self, store: SettingsStore, publisher: EventPublisher, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        store: SettingsStore,
+        publisher: EventPublisher,
+        clock: Callable[[], datetime] = utc_now,
+        policy: PolicySource | None = None,
+    ) -> None:
         self._store = store
         self._publisher = publisher
         self._clock = clock
+        self._policy = policy or BuiltInPolicy()
 
     # ------------------------------------------------------------ buyers and support
 
     def resolve_one(self, seller_id: str, topic: Topic, caller: Caller, request_id: str) -> ContactOptions:
         require_role(caller, Role.BUYER, Role.SUPPORT)
-        try:
-            settings, unavailable = self._store.get(seller_id), False
-        except StoreUnavailable as exc:
-            log(logging.WARNING, "settings_unavailable", seller_id=seller_id, request_id=request_id, error=str(exc)[:200])
-            settings, unavailable = None, True
-        result = self._resolve(seller_id, settings, unavailable, topic, request_id)
+        settings, unavailable = self._read_one(seller_id, request_id)
+        policy, policy_degraded = self._policy.current()
+        result = self._resolve(seller_id, settings, unavailable, topic, request_id, policy, policy_degraded, caller.sub)
         self._publisher.publish([contact_event(result, caller)])
         return result
+
+    def explain_one(
+        self, seller_id: str, topic: Topic, caller: Caller, request_id: str, buyer_id: str | None
+    ) -> ExplainedContactOptions:
+        """What `buyer_id` (default: the caller) would be offered, with every layer's verdict. Support only; no event."""
+        require_role(caller, Role.SUPPORT)
+        buyer = buyer_id or caller.sub
+        settings, unavailable = self._read_one(seller_id, request_id)
+        policy, policy_degraded = self._policy.current()
+        restriction = settings.restriction if settings else None
+        verdict = decide(policy, topic, seller_id, buyer, restriction, explain=True)
+        result = self._resolve(seller_id, settings, unavailable, topic, request_id, policy, policy_degraded, buyer, verdict)
+        now = result.resolved_at
+        layers = [*verdict.layers, *explain_seller_layers(seller_id, settings, unavailable, verdict, now)]
+        explanation = Explanation(policy_version=policy.version, buyer_id=buyer, layers=layers)
+        return ExplainedContactOptions(**dict(result), explanation=explanation)
 
     def resolve_batch(self, request: BatchRequest, caller: Caller, request_id: str) -> BatchResponse:
         require_role(caller, Role.BUYER, Role.SUPPORT)
         found, unavailable = self._store.get_many(request.seller_ids)
         if unavailable:
             log(logging.WARNING, "settings_unavailable", sellers=len(unavailable), request_id=request_id)
+        policy, policy_degraded = self._policy.current()
         results = [
-            self._resolve(sid, found.get(sid), sid in unavailable, request.topic, request_id) for sid in request.seller_ids
+            self._resolve(sid, found.get(sid), sid in unavailable, request.topic, request_id, policy, policy_degraded, caller.sub)
+            for sid in request.seller_ids
         ]
         self._publisher.publish([contact_event(result, caller) for result in results])
         return BatchResponse(topic=request.topic, results=results, request_id=request_id, resolved_at=self._clock())
 
+    def _read_one(self, seller_id: str, request_id: str) -> tuple[SellerSettings | None, bool]:
+        try:
+            return self._store.get(seller_id), False
+        except StoreUnavailable as exc:
+            log(logging.WARNING, "settings_unavailable", seller_id=seller_id, request_id=request_id, error=str(exc)[:200])
+            return None, True
+
     def _resolve(
-        self, seller_id: str, settings: SellerSettings | None, unavailable: bool, topic: Topic, request_id: str
+        self,
+        seller_id: str,
+        settings: SellerSettings | None,
+        unavailable: bool,
+        topic: Topic,
+        request_id: str,
+        policy: PlatformPolicy,
+        policy_degraded: bool,
+        buyer_id: str,
+        verdict: PlatformVerdict | None = None,
     ) -> ContactOptions:
         now = self._clock()
-        resolution = resolve(seller_id, settings, topic, now, settings_unavailable=unavailable)
+        if verdict is None:
+            verdict = decide(policy, topic, seller_id, buyer_id, settings.restriction if settings else None)
+        resolution = resolve(seller_id, settings, topic, now, settings_unavailable=unavailable, platform=verdict)
         return ContactOptions(
             seller_id=seller_id,
             topic=topic,
             options=resolution.options,
             excluded=resolution.excluded,
             primary=resolution.options[0],
-            degraded=unavailable,
+            degraded=unavailable or policy_degraded,
+            policy_version=policy.version,
             request_id=request_id,
             resolved_at=now,
         )
@@ -209,6 +269,7 @@ def contact_event(result: ContactOptions, caller: Caller) -> ContactRequestEvent
         primary_channel=result.primary.channel,
         offered=[option.channel for option in result.options],
         degraded=result.degraded,
+        policy_version=result.policy_version,
     )
 
 

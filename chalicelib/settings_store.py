@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from chalicelib.attributes import from_attributes, to_attributes
 from chalicelib.errors import StoreUnavailable, VersionConflict
 from chalicelib.logs import log
-from chalicelib.models import SellerSettings
+from chalicelib.models import SellerRestriction, SellerSettings
 
 BATCH_GET_LIMIT = 100  # DynamoDB's BatchGetItem maximum
 UNPROCESSED_RETRIES = 4
@@ -42,6 +42,8 @@ class DynamoSettingsStore:
         item = response.get("Item")
         if not item:
             return None
+        if "version" not in item:
+            return None  # only a restriction: the seller never stored settings
         settings = _parse(item)
         if settings is None:
             raise StoreUnavailable("stored settings do not validate")
@@ -62,6 +64,8 @@ class DynamoSettingsStore:
                 continue
             unavailable.update(unprocessed)
             for item in items:
+                if "version" not in item:
+                    continue  # only a restriction: the seller never stored settings
                 settings = _parse(item)
                 if settings is None:
                     unavailable.add(item["seller_id"]["S"])
@@ -85,28 +89,88 @@ class DynamoSettingsStore:
         return items, left
 
     def put(self, settings: SellerSettings, expected_version: int) -> None:
-        """Write `settings` only if the stored version is still `expected_version` (0: no item yet)."""
+        """Write `settings` only if the stored version is still `expected_version` (0: no settings yet).
+
+        An update of the seller's own attributes, not a put of the item: a restriction the platform set on
+        the same item (see set_restriction) survives every seller write, even one racing with it.
+        """
         if expected_version == 0:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(seller_id)"}
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(version)"}
+            values: dict[str, Any] = {}
         else:
-            condition = {
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
-            }
+            condition = {"ConditionExpression": "version = :expected"}
+            values = {":expected": {"N": str(expected_version)}}
+        attributes = to_item(settings)
+        del attributes["seller_id"]
+        names = {f"#a{i}": name for i, name in enumerate(attributes)}
         try:
-            self._db.put_item(
+            self._db.update_item(
                 TableName=self._table,
-                Item=to_item(settings),
+                Key=_key(settings.seller_id),
+                UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(attributes))),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={**{f":a{i}": value for i, value in enumerate(attributes.values())}, **values},
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 **condition,
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise StoreUnavailable(str(exc)) from exc
-            old = exc.response.get("Item")
-            raise VersionConflict(int(old["version"]["N"]) if old else 0) from None
+            old = exc.response.get("Item") or {}
+            raise VersionConflict(int(old["version"]["N"]) if "version" in old else 0) from None
         except BotoCoreError as exc:
             raise StoreUnavailable(str(exc)) from exc
+
+    # ------------------------------------------------------------ the platform's restriction, on the same item
+
+    def get_restriction(self, seller_id: str) -> SellerRestriction | None:
+        item = self._call("get_item", Key=_key(seller_id), ConsistentRead=True, ProjectionExpression="restriction")
+        return _restriction(item.get("Item"))
+
+    def set_restriction(self, seller_id: str, restriction: SellerRestriction) -> SellerRestriction | None:
+        """Store `restriction` (creating the item if the seller has no settings yet); returns the one it replaced."""
+        response = self._call(
+            "update_item",
+            Key=_key(seller_id),
+            UpdateExpression="SET restriction = :restriction",
+            ExpressionAttributeValues=to_attributes({":restriction": restriction.model_dump(mode="json")}),
+            ReturnValues="UPDATED_OLD",
+        )
+        return _restriction(response.get("Attributes"))
+
+    def lift_restriction(self, seller_id: str) -> SellerRestriction | None:
+        """Remove the restriction; returns it, or None if there was none (then nothing is written)."""
+        try:
+            response = self._db.update_item(
+                TableName=self._table,
+                Key=_key(seller_id),
+                UpdateExpression="REMOVE restriction",
+                ConditionExpression="attribute_exists(restriction)",
+                ReturnValues="UPDATED_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise StoreUnavailable(str(exc)) from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return _restriction(response.get("Attributes"))
+
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response: dict[str, Any] = getattr(self._db, operation)(TableName=self._table, **kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return response
+
+
+def _restriction(item: dict[str, Any] | None) -> SellerRestriction | None:
+    if not item or "restriction" not in item:
+        return None
+    try:
+        return SellerRestriction.model_validate(from_attributes(item)["restriction"])
+    except ValidationError as exc:
+        raise StoreUnavailable("stored restriction does not validate") from exc
 
 
 def _key(seller_id: str) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from chalicelib.models import ChannelSettingsInput, SellerSettings
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SELLER_TABLE = "seller-channels"
 SUPPORT_REQUESTS_TABLE = "support-requests"
+POLICY_TABLE = "platform-policy"
 SUPPORT_QUEUE = "support-contact-requests"
 SUPPORT_DLQ = "support-contact-requests-dlq"
 MAX_RECEIVE_COUNT = 3  # same as infra/resources.json
@@ -80,6 +81,12 @@ def create_resources(dynamodb: Any, sqs: Any, visibility_timeout: int = 30) -> d
         ],
         BillingMode="PAY_PER_REQUEST",
     )
+    dynamodb.create_table(
+        TableName=POLICY_TABLE,
+        AttributeDefinitions=[{"AttributeName": "policy_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "policy_id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
     dlq_url = sqs.create_queue(QueueName=SUPPORT_DLQ, Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     queue_url = sqs.create_queue(
@@ -103,6 +110,15 @@ def seed_demo_sellers(store: Any) -> None:
             updated_by="demo-seed",
         )
         store.put(settings, expected_version=0)
+
+
+def store_default_policy(dynamodb: Any) -> None:
+    """Version 1 of the platform policy: the built-in default, stored, as an admin would start from."""
+    from chalicelib.models import DEFAULT_POLICY
+    from chalicelib.policy_store import DynamoPolicyStore
+
+    policy = DEFAULT_POLICY.model_copy(update={"version": 1, "updated_at": datetime.now(UTC), "updated_by": "demo-seed"})
+    DynamoPolicyStore(dynamodb, POLICY_TABLE).put(policy, expected_version=0)
 
 
 def local_stage_env() -> dict[str, str]:
@@ -165,6 +181,7 @@ def provision(endpoint: str, visibility_timeout: int = 30) -> dict[str, str]:
     dynamodb = local_client("dynamodb", endpoint)
     urls = create_resources(dynamodb, local_client("sqs", endpoint), visibility_timeout)
     seed_demo_sellers(DynamoSettingsStore(dynamodb, SELLER_TABLE))
+    store_default_policy(dynamodb)
     return {
         **LOCAL_AWS_ENV,
         "AWS_ENDPOINT_URL": endpoint,
@@ -306,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="moto server + demo sellers + chalice local (the default)")
     token = commands.add_parser("token", help="print a demo token signed with the local stage's key")
-    token.add_argument("--role", choices=["buyer", "seller", "support"], default="buyer")
+    token.add_argument("--role", choices=["buyer", "seller", "support", "admin"], default="buyer")
     token.add_argument("--seller", help="seller_id, required for --role seller")
     token.add_argument("--sub", help="subject (user id); default demo-<role>")
     token.add_argument("--ttl", type=int, default=12 * 3600, help="seconds until it expires (default 12 h)")

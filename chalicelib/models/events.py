@@ -15,7 +15,7 @@ def new_event_id() -> str:
     return str(uuid.uuid4())
 
 
-class EventV1(BaseModel):
+class EventBase(BaseModel):
     """What every support event carries. Schema v1: additive changes only (docs/events.md)."""
 
     model_config = ConfigDict(extra="ignore", json_schema_serialization_defaults_required=True, defer_build=True)
@@ -24,6 +24,11 @@ class EventV1(BaseModel):
     event_id: str = Field(default_factory=new_event_id, description="De-duplication key: SQS delivers at least once.")
     occurred_at: datetime
     request_id: str
+
+
+class EventV1(EventBase):
+    """An event about one seller."""
+
     seller_id: SellerId
 
 
@@ -38,6 +43,7 @@ class ContactRequestEvent(EventV1):
     primary_channel: Channel
     offered: list[Channel]
     degraded: bool
+    policy_version: int | None = Field(default=None, description="Added in v1: the platform policy version applied.")
 
 
 class SettingsChangedEvent(EventV1):
@@ -53,4 +59,29 @@ class SettingsChangedEvent(EventV1):
     enabled_channels: list[Channel]
 
 
-SupportEvent = Annotated[ContactRequestEvent | SettingsChangedEvent, Field(discriminator="type")]
+class PolicyChangedEvent(EventBase):
+    """An admin replaced the platform contact policy."""
+
+    model_config = ConfigDict(title="PolicyChangedEventV1")
+
+    type: Literal["policy_changed"] = "policy_changed"
+    changed_by: str
+    old_version: int
+    new_version: int
+    changed: list[str] = Field(description="Dotted paths that differ, e.g. channels.chat.enabled, topics.delivery.")
+
+
+class SellerRestrictionChangedEvent(EventV1):
+    """An admin restricted a seller, changed the restriction, or lifted it."""
+
+    model_config = ConfigDict(title="SellerRestrictionChangedEventV1")
+
+    type: Literal["seller_restriction_changed"] = "seller_restriction_changed"
+    changed_by: str
+    old_mode: str | None = Field(description="The mode before; null: not restricted.")
+    new_mode: str | None = Field(description="The mode now; null: lifted.")
+    note: str
+
+
+AnyEvent = ContactRequestEvent | SettingsChangedEvent | PolicyChangedEvent | SellerRestrictionChangedEvent
+SupportEvent = Annotated[AnyEvent, Field(discriminator="type")]

@@ -33,6 +33,7 @@ class ContactOptions(Outgoing):
     excluded: list[ExcludedChannel]
     primary: ContactOption
     degraded: bool
+    policy_version: int = Field(description="The platform policy version applied; 0 is the built-in default.")
     request_id: str
     resolved_at: datetime
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from chalicelib.models.common import SellerId, Strict, Weekday
+from chalicelib.models.restriction import SellerRestriction
 
 _RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)$")
 
@@ -162,3 +163,5 @@ class SellerSettings(ChannelSettings):
     version: int = Field(ge=1)
     updated_at: datetime
     updated_by: str
+    # Set by the platform (admin routes), kept by the seller's own writes, never sent on the channels routes.
+    restriction: SellerRestriction | None = Field(default=None, exclude=True)

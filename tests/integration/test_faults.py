@@ -90,7 +90,7 @@ def test_sqs_batch_fault_logs_every_undelivered_event(api: Any, aws: dict[str, s
 
 
 def test_settings_write_fault_is_503_and_keeps_the_old_settings(api: Any) -> None:
-    inject("dynamodb", "PutItem", "ProvisionedThroughputExceededException")
+    inject("dynamodb", "UpdateItem", "ProvisionedThroughputExceededException")  # seller writes update their own attributes
     response = api.http.request(
         "PATCH", "/v1/sellers/demo-chat/channels",
         headers={**seller_token("demo-chat"), "Content-Type": "application/json", "If-Match": "1"},
