@@ -14,8 +14,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from chalicelib.errors import StoreUnavailable, VersionConflict
+from chalicelib.errors import StoreUnavailable
 from chalicelib.models import PlatformPolicy
+from chalicelib.settings_store import versioned_write
 
 POLICY_KEY = {"policy_id": {"S": "platform"}}
 
@@ -49,12 +50,5 @@ class DynamoPolicyStore:
                 "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
             }
         item = {**POLICY_KEY, "version": {"N": str(policy.version)}, "document": {"S": policy.model_dump_json()}}
-        try:
+        with versioned_write():
             self._db.put_item(TableName=self._table, Item=item, ReturnValuesOnConditionCheckFailure="ALL_OLD", **condition)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise StoreUnavailable(str(exc)) from exc
-            old = exc.response.get("Item") or {}
-            raise VersionConflict(int(old["version"]["N"]) if "version" in old else 0) from None
-        except BotoCoreError as exc:
-            raise StoreUnavailable(str(exc)) from exc

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -103,7 +104,7 @@ class DynamoSettingsStore:
         attributes = to_item(settings)
         del attributes["seller_id"]
         names = {f"#a{i}": name for i, name in enumerate(attributes)}
-        try:
+        with versioned_write():
             self._db.update_item(
                 TableName=self._table,
                 Key=_key(settings.seller_id),
@@ -113,13 +114,6 @@ class DynamoSettingsStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 **condition,
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise StoreUnavailable(str(exc)) from exc
-            old = exc.response.get("Item") or {}
-            raise VersionConflict(int(old["version"]["N"]) if "version" in old else 0) from None
-        except BotoCoreError as exc:
-            raise StoreUnavailable(str(exc)) from exc
 
     # ------------------------------------------------------------ the platform's restriction, on the same item
 
@@ -171,6 +165,20 @@ def _restriction(item: dict[str, Any] | None) -> SellerRestriction | None:
         return SellerRestriction.model_validate(from_attributes(item)["restriction"])
     except ValidationError as exc:
         raise StoreUnavailable("stored restriction does not validate") from exc
+
+
+@contextmanager
+def versioned_write() -> Iterator[None]:
+    """Around a write conditioned on `version` (ALL_OLD on failure): a lost race -> VersionConflict, else StoreUnavailable."""
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise StoreUnavailable(str(exc)) from exc
+        old = exc.response.get("Item") or {}
+        raise VersionConflict(int(old["version"]["N"]) if "version" in old else 0) from None
+    except BotoCoreError as exc:
+        raise StoreUnavailable(str(exc)) from exc
 
 
 def _key(seller_id: str) -> dict[str, Any]:

@@ -327,3 +327,14 @@ def test_a_put_takes_effect_at_once_in_the_writing_container_and_warm_resolution
     assert result["policy_version"] == 1 and excluded(result)["chat"] == "chat_disabled_by_platform"
     options(api, "demo-email")
     assert calls == ["seller-channels", "seller-channels"]  # one settings read each, no policy read
+
+
+def test_policy_store_lets_exactly_one_concurrent_writer_win(aws: dict[str, str]) -> None:
+    from chalicelib.errors import VersionConflict
+
+    store = DynamoPolicyStore(client("dynamodb"), "platform-policy")
+    store.put(stored_policy(1, chat=False), expected_version=0)
+    with pytest.raises(VersionConflict) as lost:
+        store.put(stored_policy(1, chat=True), expected_version=0)
+    assert lost.value.current_version == 1
+    assert store.get() == stored_policy(1, chat=False)
