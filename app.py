@@ -43,10 +43,9 @@ def get_service() -> ContactService:
     from chalicelib.settings_store import DynamoSettingsStore
 
     config = get_config()
+    store = DynamoSettingsStore(client("dynamodb"), config.seller_table_name, tally_table=config.support_requests_table_name)
     return ContactService(
-        DynamoSettingsStore(client("dynamodb"), config.seller_table_name),
-        SqsEventPublisher(client("sqs"), config.support_queue_url),
-        policy=get_cached_policy(),
+        store, SqsEventPublisher(client("sqs"), config.support_queue_url), policy=get_cached_policy(), reveals=store
     )
 
 
@@ -104,7 +103,8 @@ def contact_options(seller_id: str) -> Response:
     explain, buyer_id = http.explain_params(request)
     if explain:
         return http.json_response(get_service().explain_one(seller_id, topic, caller, http.request_id(request), buyer_id))
-    return http.json_response(get_service().resolve_one(seller_id, topic, caller, http.request_id(request)))
+    result, rate_limit = get_service().resolve_one_limited(seller_id, topic, caller, http.request_id(request))
+    return http.json_response(result, headers=rate_limit)
 
 
 @app.route("/v1/contact-options/batch", methods=["POST"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
@@ -113,7 +113,8 @@ def contact_options_batch() -> Response:
     request = current_request()
     caller = http.current_caller(request)
     batch = http.parse_body(request, BatchRequest)
-    return http.json_response(get_service().resolve_batch(batch, caller, http.request_id(request)))
+    result, rate_limit = get_service().resolve_batch_limited(batch, caller, http.request_id(request))
+    return http.json_response(result, headers=rate_limit)
 
 
 @app.route("/v1/sellers/{seller_id}/channels", methods=["GET"], authorizer=jwt_auth)

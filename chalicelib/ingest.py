@@ -9,6 +9,8 @@ counted once or not at all. Table layout (support-requests):
     SELLER#<seller_id>     CHG#<occurred_at>#<id>      a settings change or a seller restriction change (`type` says which)
     POLICY                 CHG#<occurred_at>#<id>      a platform policy change
     STATS#<date>           SELLER#<seller_id>          per-seller-per-day counters
+    REVEALS#<buyer_id>     DAY#<date>                  sellers whose e-mail/phone that buyer was shown that UTC day
+                                                       (string set `sellers`; the API reads it for the reveal limit)
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import TypeAdapter, ValidationError
 
 from chalicelib.attributes import to_attributes
+from chalicelib.limits import tally_key, utc_day, window_reset
 from chalicelib.logs import log
 from chalicelib.models import (
     AnyEvent,
@@ -35,6 +38,7 @@ from chalicelib.models import (
 
 REQUEST_TTL = timedelta(days=90)
 COUNTER_TTL = timedelta(days=400)
+TALLY_GRACE_SECONDS = 24 * 3600  # kept a day past its UTC day (late events, support lookups), then expired
 _event_adapter: TypeAdapter[AnyEvent] = TypeAdapter(SupportEvent)
 
 
@@ -117,7 +121,24 @@ class SupportRequestStore:
                 ),
             }
         }
-        return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}, counter_update]
+        writes = [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}, counter_update]
+        if event.revealed:
+            writes.append(self._tally_update(event))
+        return writes
+
+    def _tally_update(self, event: ContactRequestEvent) -> dict[str, Any]:
+        """Add the seller to the buyer's reveals of that UTC day: ADD on a string set counts a redelivery once."""
+        day = utc_day(event.occurred_at)
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": to_attributes(tally_key(event.buyer_id, day)),
+                "UpdateExpression": "ADD sellers :seller SET expires_at = if_not_exists(expires_at, :expires)",
+                "ExpressionAttributeValues": to_attributes(
+                    {":seller": {event.seller_id}, ":expires": int(window_reset(event.occurred_at).timestamp()) + TALLY_GRACE_SECONDS}
+                ),
+            }
+        }
 
 
 def _expiry(occurred_at: datetime, ttl: timedelta) -> int:

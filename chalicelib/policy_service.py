@@ -110,6 +110,7 @@ class PolicyService:
         new = PlatformPolicy(
             channels=document.channels,
             topics=document.topics,
+            limits=document.limits,
             version=current.version + 1,
             updated_at=self._clock(),
             updated_by=caller.sub,
@@ -190,7 +191,7 @@ class PolicyService:
 
 def changed_paths(old: PolicyDocument, new: PolicyDocument) -> list[str]:
     """Dotted paths of the leaves that differ: what the audit event says changed."""
-    return sorted(_diff(old.model_dump(mode="json", include={"channels", "topics"}), new.model_dump(mode="json", include={"channels", "topics"})))
+    return sorted(_diff(old.model_dump(mode="json", include={"channels", "topics", "limits"}), new.model_dump(mode="json", include={"channels", "topics", "limits"})))
 
 
 def _diff(old: object, new: object, prefix: str = "") -> list[str]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from chalicelib.errors import Conflict, Forbidden, NotFound, StoreUnavailable, VersionConflict, invalid
+from chalicelib.limits import Allowance, apply_limit, rate_limit_headers, revealed_channels, utc_day
 from chalicelib.logs import log
 from chalicelib.models import (
     DEFAULT_POLICY,
@@ -45,6 +46,12 @@ class EventPublisher(Protocol):
     def publish(self, events: Sequence[AnyEvent]) -> int: ...
 
 
+class RevealTally(Protocol):
+    def get_with_reveals(
+        self, seller_ids: Sequence[str], buyer_id: str, day: date
+    ) -> tuple[dict[str, SellerSettings], set[str], frozenset[str]]: ...
+
+
 class PolicySource(Protocol):
     def current(self) -> tuple[PlatformPolicy, bool]:
         """(policy, degraded): degraded when it could not be read and the built-in default stands in."""
@@ -69,21 +76,44 @@ class ContactService:
         publisher: EventPublisher,
         clock: Callable[[], datetime] = utc_now,
         policy: PolicySource | None = None,
+        reveals: RevealTally | None = None,
     ) -> None:
         self._store = store
         self._publisher = publisher
         self._clock = clock
         self._policy = policy or BuiltInPolicy()
+        self._reveals = reveals  # None: no reveal limit (the store cannot read the tally)
 
     # ------------------------------------------------------------ buyers and support
 
     def resolve_one(self, seller_id: str, topic: Topic, caller: Caller, request_id: str) -> ContactOptions:
+        return self.resolve_one_limited(seller_id, topic, caller, request_id)[0]
+
+    def resolve_one_limited(
+        self, seller_id: str, topic: Topic, caller: Caller, request_id: str
+    ) -> tuple[ContactOptions, dict[str, str]]:
+        """The answer and its RateLimit headers (none when the caller is not limited)."""
         require_role(caller, Role.BUYER, Role.SUPPORT)
-        settings, unavailable = self._read_one(seller_id, request_id)
         policy, policy_degraded = self._policy.current()
-        result = self._resolve(seller_id, settings, unavailable, topic, request_id, policy, policy_degraded, caller.sub)
+        limit = self._limit_for(caller, policy)
+        if limit is None:
+            settings, unavailable = self._read_one(seller_id, request_id)
+            allowance = None
+        else:  # the same one BatchGetItem reads the settings and the buyer's tally
+            found, unavailable_ids, already = limit.get_with_reveals([seller_id], caller.sub, utc_day(self._clock()))
+            settings, unavailable = found.get(seller_id), seller_id in unavailable_ids
+            allowance = Allowance(policy.limits.contact_reveals_per_buyer_per_day, already)
+        result = self._resolve(
+            seller_id, settings, unavailable, topic, request_id, policy, policy_degraded, caller.sub, allowance=allowance
+        )
         self._publisher.publish([contact_event(result, caller)])
-        return result
+        return result, rate_limit_headers(allowance, result.resolved_at) if allowance else {}
+
+    def _limit_for(self, caller: Caller, policy: PlatformPolicy) -> RevealTally | None:
+        """The tally to read when this caller is limited: buyers only, and only with a limit set (0: none)."""
+        if caller.role is not Role.BUYER or policy.limits.contact_reveals_per_buyer_per_day == 0:
+            return None
+        return self._reveals
 
     def explain_one(
         self, seller_id: str, topic: Topic, caller: Caller, request_id: str, buyer_id: str | None
@@ -102,17 +132,34 @@ class ContactService:
         return ExplainedContactOptions(**dict(result), explanation=explanation)
 
     def resolve_batch(self, request: BatchRequest, caller: Caller, request_id: str) -> BatchResponse:
+        return self.resolve_batch_limited(request, caller, request_id)[0]
+
+    def resolve_batch_limited(
+        self, request: BatchRequest, caller: Caller, request_id: str
+    ) -> tuple[BatchResponse, dict[str, str]]:
+        """The answers in request order; the allowance is spent seller by seller in that order."""
         require_role(caller, Role.BUYER, Role.SUPPORT)
-        found, unavailable = self._store.get_many(request.seller_ids)
+        policy, policy_degraded = self._policy.current()
+        limit = self._limit_for(caller, policy)
+        allowance = None
+        if limit is None:
+            found, unavailable = self._store.get_many(request.seller_ids)
+        else:
+            found, unavailable, already = limit.get_with_reveals(request.seller_ids, caller.sub, utc_day(self._clock()))
+            allowance = Allowance(policy.limits.contact_reveals_per_buyer_per_day, already)
         if unavailable:
             log(logging.WARNING, "settings_unavailable", sellers=len(unavailable), request_id=request_id)
-        policy, policy_degraded = self._policy.current()
         results = [
-            self._resolve(sid, found.get(sid), sid in unavailable, request.topic, request_id, policy, policy_degraded, caller.sub)
+            self._resolve(
+                sid, found.get(sid), sid in unavailable, request.topic, request_id, policy, policy_degraded, caller.sub,
+                allowance=allowance,
+            )
             for sid in request.seller_ids
         ]
         self._publisher.publish([contact_event(result, caller) for result in results])
-        return BatchResponse(topic=request.topic, results=results, request_id=request_id, resolved_at=self._clock())
+        now = self._clock()
+        response = BatchResponse(topic=request.topic, results=results, request_id=request_id, resolved_at=now)
+        return response, rate_limit_headers(allowance, now) if allowance else {}
 
     def _read_one(self, seller_id: str, request_id: str) -> tuple[SellerSettings | None, bool]:
         try:
@@ -132,17 +179,19 @@ class ContactService:
         policy_degraded: bool,
         buyer_id: str,
         verdict: PlatformVerdict | None = None,
+        allowance: Allowance | None = None,
     ) -> ContactOptions:
         now = self._clock()
         if verdict is None:
             verdict = decide(policy, topic, seller_id, buyer_id, settings.restriction if settings else None)
         resolution = resolve(seller_id, settings, topic, now, settings_unavailable=unavailable, platform=verdict)
+        options = resolution.options if allowance is None else apply_limit(resolution.options, seller_id, allowance, now)
         return ContactOptions(
             seller_id=seller_id,
             topic=topic,
-            options=resolution.options,
+            options=options,
             excluded=resolution.excluded,
-            primary=resolution.options[0],
+            primary=options[0],
             degraded=unavailable or policy_degraded,
             policy_version=policy.version,
             request_id=request_id,
@@ -270,6 +319,7 @@ def contact_event(result: ContactOptions, caller: Caller) -> ContactRequestEvent
         offered=[option.channel for option in result.options],
         degraded=result.degraded,
         policy_version=result.policy_version,
+        revealed=revealed_channels(result.options),
     )
 
 

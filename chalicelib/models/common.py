@@ -63,6 +63,8 @@ class Reason(StrEnum):
     EMAIL_DISABLED_BY_PLATFORM = "email_disabled_by_platform"
     PHONE_DISABLED_BY_PLATFORM = "phone_disabled_by_platform"
     NOT_IN_ROLLOUT = "not_in_rollout"
+    # The per-buyer daily reveal limit (chalicelib/limits.py): e-mail/phone listed, value withheld.
+    CONTACT_LIMIT_REACHED = "contact_limit_reached"
 
 
 class Role(StrEnum):

@@ -44,6 +44,9 @@ class ContactRequestEvent(EventV1):
     offered: list[Channel]
     degraded: bool
     policy_version: int | None = Field(default=None, description="Added in v1: the platform policy version applied.")
+    revealed: list[Channel] | None = Field(
+        default=None, description="Added in v1: the seller channels (email, phone) whose contact value the buyer got."
+    )
 
 
 class SettingsChangedEvent(EventV1):

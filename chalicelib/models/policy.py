@@ -56,11 +56,18 @@ class TopicPolicies(Strict):
     payment: TopicMode = TopicMode.SUPPORT_FIRST
 
 
+class Limits(Strict):
+    contact_reveals_per_buyer_per_day: int = Field(
+        default=30, ge=0, le=100_000, description="Distinct sellers whose e-mail/phone a buyer is shown per UTC day; 0: no limit."
+    )
+
+
 class PolicyDocument(Strict):
-    """What an admin sets: channel switches with their pilot exceptions, and topic routing."""
+    """What an admin sets: channel switches with their pilot exceptions, topic routing, and limits."""
 
     channels: ChannelPolicies = ChannelPolicies()
     topics: TopicPolicies = TopicPolicies()
+    limits: Limits = Limits()
 
 
 class PolicyUpdate(PolicyDocument):

@@ -16,7 +16,12 @@ class ContactOption(Outgoing):
     available_now: bool
     next_available_at: datetime | None = None
     reason: Reason
-    contact: str = Field(description="E-mail address, E.164 number, or app deep link.")
+    contact: str | None = Field(
+        description="E-mail address, E.164 number, or app deep link; null when the daily reveal limit withholds it."
+    )
+    available_again_at: datetime | None = Field(
+        default=None, description="With contact_limit_reached: when the buyer's daily allowance resets (UTC)."
+    )
 
 
 class ExcludedChannel(Outgoing):

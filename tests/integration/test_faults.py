@@ -40,6 +40,7 @@ def post_batch(api: Any, seller_ids: list[str]) -> Any:
 @pytest.mark.parametrize("fault", ["ProvisionedThroughputExceededException", "timeout", "InternalServerError"])
 def test_dynamodb_fault_degrades_to_support_only(api: Any, aws: dict[str, str], fault: str) -> None:
     inject("dynamodb", "GetItem", fault)
+    inject("dynamodb", "BatchGetItem", fault)  # a limited buyer's single read also fetches the reveal tally
     response = api.http.get("/v1/sellers/demo-chat/contact-options", headers=BUYER)
     assert response.status_code == 200
     result = json.loads(response.body)

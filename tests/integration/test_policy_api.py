@@ -321,12 +321,17 @@ def test_cold_container_with_the_policy_unreadable_answers_with_the_default_mark
 def test_a_put_takes_effect_at_once_in_the_writing_container_and_warm_resolutions_make_no_policy_call(api: Any) -> None:
     options(api, "demo-chat")  # warms the cache (version 0)
     assert put_policy(api, CHAT_OFF).status_code == 200
-    calls: list[str] = []
-    client("dynamodb").meta.events.register("provide-client-params.dynamodb.GetItem", lambda params, **_: calls.append(params["TableName"]))
+    calls: list[tuple[str, list[str]]] = []
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        calls.append((model.name, sorted(params.get("RequestItems") or [params.get("TableName")])))
+
+    client("dynamodb").meta.events.register("provide-client-params.dynamodb", record)
     result = options(api, "demo-chat")
     assert result["policy_version"] == 1 and excluded(result)["chat"] == "chat_disabled_by_platform"
-    options(api, "demo-email")
-    assert calls == ["seller-channels", "seller-channels"]  # one settings read each, no policy read
+    options(api, "demo-email", headers=SUPPORT)
+    # One read each, no policy read: a buyer's settings and reveal tally in one BatchGetItem, support's a GetItem.
+    assert calls == [("BatchGetItem", ["seller-channels", "support-requests"]), ("GetItem", ["seller-channels"])]
 
 
 def test_policy_store_lets_exactly_one_concurrent_writer_win(aws: dict[str, str]) -> None:
