@@ -175,10 +175,12 @@ def app_vs_bare(title: str, samples: dict[str, list[float]], target: float) -> d
 
 
 # A stored non-default policy: every resolution goes through all three platform layers (chat is off
-# platform-wide, re-opened for demo-chat as a pilot and for 10 % of buyers; delivery is support-only).
+# platform-wide, re-opened for demo-chat as a pilot and for 10 % of buyers; delivery is support-only), and
+# the reveal limit is on: a buyer's settings read also fetches their tally (one BatchGetItem instead of a GetItem).
 BENCH_POLICY = {
     "channels": {"chat": {"enabled": False, "allow_sellers": ["demo-chat"], "rollout_percent": 10}},
     "topics": {"delivery": "support_only"},
+    "limits": {"contact_reveals_per_buyer_per_day": 30},
 }
 
 
@@ -226,9 +228,12 @@ def warm_single(env: dict[str, str], runs: int, policy_version: int) -> None:
         times,
         1.10,
     )
-    print(f"AWS calls per warm resolution (20 resolutions within the policy TTL): {per_resolution} (target: GetItem 1, SendMessage 1)")
+    reads = per_resolution.get("GetItem", 0) + per_resolution.get("BatchGetItem", 0)
+    unchanged = reads == 1 and per_resolution.get("SendMessage", 0) == 1 and len(per_resolution) == 2
+    print(f"AWS calls per warm resolution (20 resolutions within the policy TTL): {per_resolution} "
+          f"(target: one read, one send, as without policy and limit: {'met' if unchanged else 'NOT met'})")
     RESULTS["warm_single"]["aws_calls_per_resolution"] = per_resolution
-    RESULTS["warm_single"]["aws_calls_unchanged"] = per_resolution == {"GetItem": 1.0, "SendMessage": 1.0}
+    RESULTS["warm_single"]["aws_calls_unchanged"] = unchanged
     RESULTS["warm_single"]["policy"] = {"version": policy_version, **BENCH_POLICY}
     purge(env)
 
@@ -262,7 +267,8 @@ def batch(env: dict[str, str], runs: int) -> None:
         times = interleaved(runs, lambda: purge(env), batch=one_batch, single=single, bare=make_bare_batch(env, seller_ids))
         batch_s, single_s, bare_s = summary(times["batch"]), summary(times["single"]), summary(times["bare"])
         sends = per_request.get("SendMessageBatch", 0) + per_request.get("SendMessage", 0)
-        calls_ok = per_request.get("BatchGetItem", 0) == math.ceil(size / 100) and sends == math.ceil(size / 10)
+        # +1: the buyer's reveal tally rides in the same BatchGetItem as the settings
+        calls_ok = per_request.get("BatchGetItem", 0) == math.ceil((size + 1) / 100) and sends == math.ceil(size / 10)
         ratio = batch_s["median_ms"] / single_s["median_ms"]
         to_bare = batch_s["median_ms"] / bare_s["median_ms"]
         rows.append([size, batch_s["median_ms"], batch_s["p95_ms"], ratio, bare_s["median_ms"], to_bare, per_request.get("BatchGetItem", 0), sends, "yes" if calls_ok else "NO"])
@@ -272,7 +278,7 @@ def batch(env: dict[str, str], runs: int) -> None:
         }
         purge(env)
     table(
-        "2. batch (target: ceil(N/100) BatchGetItem, ceil(N/10) sends; 50 sellers <= 2x one single)",
+        "2. batch (target: ceil((N+1)/100) BatchGetItem, ceil(N/10) sends; 50 sellers <= 2x one single)",
         ["sellers", "median ms", "p95 ms", "x single", "bare batch ms", "x bare batch", "BatchGetItem", "send calls", "calls on target"],
         rows,
     )
