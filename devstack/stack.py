@@ -267,6 +267,7 @@ def print_banner(api: str, env: dict[str, str]) -> None:
     buyer = mint_token(secret, "buyer", "demo-buyer", ttl_seconds=12 * 3600)
     support = mint_token(secret, "support", "demo-support", ttl_seconds=12 * 3600)
     seller = mint_token(secret, "seller", "demo-chat-owner", seller_id="demo-chat", ttl_seconds=12 * 3600)
+    admin = mint_token(secret, "admin", "demo-admin", ttl_seconds=12 * 3600)
     print(
         f"""
 Contact Resolver is running on {api}   (moto: {env['AWS_ENDPOINT_URL']}, Ctrl-C stops everything)
@@ -274,6 +275,7 @@ Contact Resolver is running on {api}   (moto: {env['AWS_ENDPOINT_URL']}, Ctrl-C 
   export BUYER='{buyer}'
   export SELLER='{seller}'
   export SUPPORT='{support}'
+  export ADMIN='{admin}'
 
   curl -s {api}/v1/health
   curl -s -H "Authorization: Bearer $BUYER" '{api}/v1/sellers/demo-chat/contact-options?topic=product_question'
@@ -282,7 +284,7 @@ Contact Resolver is running on {api}   (moto: {env['AWS_ENDPOINT_URL']}, Ctrl-C 
   curl -s -H "Authorization: Bearer $SELLER" {api}/v1/sellers/demo-chat/channels
   curl -s -H "Authorization: Bearer $SELLER" -H 'Content-Type: application/json' -H 'If-Match: "1"' \\
        -X PATCH {api}/v1/sellers/demo-chat/channels -d '{{"chat": {{"enabled": false}}}}'
-
+  curl -si -H "Authorization: Bearer $ADMIN" {api}/v1/platform/policy
 Demo sellers: {", ".join(DEMO_SELLERS)}. Support queue: {env['SUPPORT_QUEUE_URL']}
 Support CLI on this stack:  make support ARGS="recent"   (or "stats", "dlq", "dlq --redrive")
 """,
