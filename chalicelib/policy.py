@@ -89,23 +89,25 @@ def decide(
     blocked.update(topic_blocked)
 
     channel_blocked: dict[Channel, Reason] = {}
-    details = []
+    details = []  # only built for explain: the hot path skips the string work
     for channel in SELLER_CHANNELS:
         rule = policy.channels.of(channel)
         if rule.enabled:
-            details.append(f"{channel.value}: on")
+            if explain:
+                details.append(f"{channel.value}: on")
+            continue
+        if seller_id in rule.allow_sellers:
+            if explain:
+                details.append(f"{channel.value}: off platform-wide, on for this seller (allow_sellers)")
             continue
         bucket = rollout_bucket(channel, buyer_id)
-        rollout = f"buyer bucket {bucket / 100:.2f} % vs rollout {rule.rollout_percent:g} %"
-        if seller_id in rule.allow_sellers:
-            details.append(f"{channel.value}: off platform-wide, on for this seller (allow_sellers)")
-        elif bucket < round(rule.rollout_percent * ROLLOUT_BUCKETS / 100):
-            details.append(f"{channel.value}: off platform-wide, on for this buyer ({rollout})")
-        else:
-            reason = Reason.NOT_IN_ROLLOUT if rule.rollout_percent > 0 else DISABLED_BY_PLATFORM[channel]
-            details.append(f"{channel.value}: off platform-wide, seller not in allow_sellers, {rollout}")
-            if channel not in blocked:
-                channel_blocked[channel] = reason
+        in_share = bucket < round(rule.rollout_percent * ROLLOUT_BUCKETS / 100)
+        if not in_share and channel not in blocked:
+            channel_blocked[channel] = Reason.NOT_IN_ROLLOUT if rule.rollout_percent > 0 else DISABLED_BY_PLATFORM[channel]
+        if explain:
+            rollout = f"buyer bucket {bucket / 100:.2f} % vs rollout {rule.rollout_percent:g} %"
+            who = "on for this buyer" if in_share else "seller not in allow_sellers"
+            details.append(f"{channel.value}: off platform-wide, {who} ({rollout})")
     if explain:
         effect = "narrows" if channel_blocked else "none"
         layers.append(_verdict(PolicyLayer.PLATFORM_CHANNELS, effect, "; ".join(details), channel_blocked))

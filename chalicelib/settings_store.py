@@ -78,7 +78,7 @@ class DynamoSettingsStore:
         if self._tally_table is None:
             raise RuntimeError("no tally table configured")
         ids = list(seller_ids)
-        tally = {"Keys": [to_attributes(tally_key(buyer_id, day))], "ConsistentRead": True}
+        tally = {"Keys": [{name: {"S": value} for name, value in tally_key(buyer_id, day).items()}], "ConsistentRead": True}
         found: dict[str, SellerSettings] = {}
         unavailable: set[str] = set()
         first = ids[: BATCH_GET_LIMIT - 1]  # the tally key takes one of the first call's 100 slots
