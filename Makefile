@@ -36,7 +36,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	touch $@
 
-token: install  ## make token ROLE=seller SELLER=demo-chat
+token: install  ## make token ROLE=seller SELLER=demo-chat (ROLE: buyer, seller, support, admin)
 	@$(PY) -m devstack token --role $(ROLE) $(if $(SELLER),--seller $(SELLER))
 
 check-stage:  # chalice silently falls back to defaults for an unknown stage: refuse a missing or unknown one here

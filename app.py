@@ -21,12 +21,16 @@ from chalicelib.models import (
     ChannelSettingsPatch,
     ChannelSettingsUpdate,
     OutcomeRequest,
+    PlatformPolicy,
+    PolicyUpdate,
+    RestrictionInput,
     SellerSettings,
 )
 from chalicelib.service import ContactService
 
 if TYPE_CHECKING:
     from chalicelib.answers_service import AnswersService
+    from chalicelib.policy_service import CachedPolicy, PolicyService
 
 app = Chalice(app_name="contact-resolver")
 get_logger(get_config().log_level)
@@ -44,13 +48,48 @@ def get_service() -> ContactService:
     from chalicelib.settings_store import DynamoSettingsStore
 
     config = get_config()
+    # One store reads a resolution's settings and, in the same BatchGetItem, the buyer's reveal tally.
+    store = DynamoSettingsStore(
+        resolution_client("dynamodb"), config.seller_table_name, tally_table=config.support_requests_table_name
+    )
     return ContactService(
-        DynamoSettingsStore(resolution_client("dynamodb"), config.seller_table_name),
+        store,
         support_publisher(),
         settings_store=DynamoSettingsStore(settings_client(), config.seller_table_name),
+        policy=get_cached_policy(),
+        reveals=store,
         answers=answers_store(),
         feedback_key=config.feedback_key,
         support_reply_target_hours=config.support_reply_target_hours,
+    )
+
+
+@cache
+def get_cached_policy() -> CachedPolicy:
+    """The container's one policy cache: resolutions read it, a policy PUT here refreshes it at once."""
+    from chalicelib.aws import resolution_client
+    from chalicelib.policy_service import CachedPolicy
+    from chalicelib.policy_store import DynamoPolicyStore
+
+    config = get_config()
+    return CachedPolicy(DynamoPolicyStore(resolution_client("dynamodb"), config.policy_table_name), config.policy_ttl_seconds)
+
+
+@cache
+def get_policy_service() -> PolicyService:
+    from chalicelib.aws import settings_client
+    from chalicelib.policy_service import PolicyService
+    from chalicelib.policy_store import DynamoPolicyStore
+    from chalicelib.service import utc_now
+    from chalicelib.settings_store import DynamoSettingsStore
+
+    config = get_config()
+    return PolicyService(
+        DynamoPolicyStore(settings_client(), config.policy_table_name),
+        DynamoSettingsStore(settings_client(), config.seller_table_name),
+        support_publisher(),
+        get_cached_policy(),
+        utc_now,
     )
 
 
@@ -96,12 +135,15 @@ def json_error_shape(event: Any, get_response: Any) -> Response:
 @http.json_errors
 def contact_options(seller_id: str) -> Response:
     request = current_request()
+    seller_id, topic, caller = http.seller_id_param(seller_id), http.topic_param(request), http.current_caller(request)
+    explain, buyer_id = http.explain_params(request)
+    if explain:
+        return http.json_response(get_service().explain_one(seller_id, topic, caller, http.request_id(request), buyer_id))
     locale = http.language(request)
-    result = get_service().resolve_one(
-        http.seller_id_param(seller_id), http.topic_param(request), http.current_caller(request), http.request_id(request),
-        locale=locale, question=http.question_param(request),
+    result, rate_limit = get_service().resolve_one_limited(
+        seller_id, topic, caller, http.request_id(request), locale=locale, question=http.question_param(request)
     )
-    return http.json_response(result, headers=http.language_headers(locale))
+    return http.json_response(result, headers={**rate_limit, **http.language_headers(locale)})
 
 
 @app.route("/v1/contact-options/batch", methods=["POST"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
@@ -111,8 +153,8 @@ def contact_options_batch() -> Response:
     caller = http.current_caller(request)
     batch = http.parse_body(request, BatchRequest)
     locale = http.language(request)
-    result = get_service().resolve_batch(batch, caller, http.request_id(request), locale=locale)
-    return http.json_response(result, headers=http.language_headers(locale))
+    result, rate_limit = get_service().resolve_batch_limited(batch, caller, http.request_id(request), locale=locale)
+    return http.json_response(result, headers={**rate_limit, **http.language_headers(locale)})
 
 
 @app.route(
@@ -222,6 +264,52 @@ def patch_channels(seller_id: str) -> Response:
 
 def settings_response(settings: SellerSettings) -> Response:
     return http.json_response(settings, headers={"ETag": f'"{settings.version}"'})
+
+
+@app.route("/v1/platform/policy", methods=["GET"], authorizer=jwt_auth)
+@http.json_errors
+def get_policy() -> Response:
+    return policy_response(get_policy_service().get_policy(http.current_caller(current_request())))
+
+
+@app.route("/v1/platform/policy", methods=["PUT"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
+@http.json_errors
+def put_policy() -> Response:
+    request = current_request()
+    caller = http.current_caller(request)
+    update = http.parse_body(request, PolicyUpdate)
+    expected = http.expected_version(request, update.version)
+    return policy_response(get_policy_service().put_policy(update, expected, caller, http.request_id(request)))
+
+
+def policy_response(policy: PlatformPolicy) -> Response:
+    return http.json_response(policy, headers={"ETag": f'"{policy.version}"'})
+
+
+@app.route("/v1/sellers/{seller_id}/restriction", methods=["GET"], authorizer=jwt_auth)
+@http.json_errors
+def get_restriction(seller_id: str) -> Response:
+    caller = http.current_caller(current_request())
+    return http.json_response(get_policy_service().get_restriction(http.seller_id_param(seller_id), caller))
+
+
+@app.route("/v1/sellers/{seller_id}/restriction", methods=["PUT"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
+@http.json_errors
+def put_restriction(seller_id: str) -> Response:
+    request = current_request()
+    caller = http.current_caller(request)
+    restriction = http.parse_body(request, RestrictionInput)
+    result = get_policy_service().restrict(http.seller_id_param(seller_id), restriction, caller, http.request_id(request))
+    return http.json_response(result)
+
+
+@app.route("/v1/sellers/{seller_id}/restriction", methods=["DELETE"], authorizer=jwt_auth)
+@http.json_errors
+def delete_restriction(seller_id: str) -> Response:
+    request = current_request()
+    caller = http.current_caller(request)
+    get_policy_service().lift_restriction(http.seller_id_param(seller_id), caller, http.request_id(request))
+    return Response("", status_code=204)
 
 
 @cache

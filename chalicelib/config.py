@@ -21,6 +21,8 @@ class Config:
     answers_table_name: str = "answers"
     feedback_key: str | None = None  # HMAC key for feedback tokens; None: resolutions carry no token
     support_reply_target_hours: int = 24  # platform support's reply target, shown as expected_reply
+    policy_table_name: str = "platform-policy"
+    policy_ttl_seconds: float = 30.0
 
     @classmethod
     def from_env(cls) -> Config:
@@ -38,6 +40,8 @@ class Config:
             answers_table_name=env.get("ANSWERS_TABLE_NAME", "answers"),
             feedback_key=env.get("FEEDBACK_KEY") or None,
             support_reply_target_hours=int(env.get("SUPPORT_REPLY_TARGET_HOURS", "24")),
+            policy_table_name=env.get("POLICY_TABLE_NAME", "platform-policy"),
+            policy_ttl_seconds=float(env.get("POLICY_TTL_SECONDS", "30")),
         )
 
 

@@ -27,9 +27,16 @@ from chalicelib.models import (
     ContactOptions,
     ContactOutcomeEvent,
     ContactRequestEvent,
+    ExplainedContactOptions,
     Locale,
     OutcomeAccepted,
     OutcomeRequest,
+    PlatformPolicy,
+    PolicyChangedEvent,
+    PolicyUpdate,
+    RestrictionInput,
+    SellerRestriction,
+    SellerRestrictionChangedEvent,
     SellerSettings,
     SettingsChangedEvent,
     Topic,
@@ -42,6 +49,9 @@ EVENT_SCHEMAS: dict[str, type[BaseModel]] = {
     "contact-request.v1.json": ContactRequestEvent,
     "settings-changed.v1.json": SettingsChangedEvent,
     "contact-outcome.v1.json": ContactOutcomeEvent,
+    "policy-changed.v1.json": PolicyChangedEvent,
+    "seller-restriction-changed.v1.json": SellerRestrictionChangedEvent,
+    "platform-policy.v1.json": PlatformPolicy,
 }
 
 
@@ -87,6 +97,21 @@ NO_STORE = {
     }
 }
 ETAG = {"ETag": {"description": "The settings version, quoted.", "schema": {"type": "string"}}, **NO_STORE}
+EXPLAIN = {
+    "name": "explain",
+    "in": "query",
+    "required": False,
+    "description": "true: list every precedence layer's verdict (support only; 403 wrong_role otherwise).",
+    "schema": {"enum": ["true", "false"], "default": "false"},
+}
+BUYER_ID = {
+    "name": "buyer_id",
+    "in": "query",
+    "required": False,
+    "description": "With explain=true: whose rollout buckets to use (default: the caller).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+POLICY_ETAG = {"ETag": {"description": "The policy version, quoted.", "schema": {"type": "string"}}}
 COMMON_ERRORS = {
     "400": _error("Malformed id, topic, body or header."),
     "401": _error("No bearer token (answered by the gateway).", "GatewayError"),
@@ -119,6 +144,11 @@ def openapi() -> dict[str, Any]:
             (AnswerUpdate, "validation"),
             (OutcomeRequest, "validation"),
             (OutcomeAccepted, "serialization"),
+            (ExplainedContactOptions, "serialization"),
+            (PlatformPolicy, "serialization"),
+            (PolicyUpdate, "validation"),
+            (SellerRestriction, "serialization"),
+            (RestrictionInput, "validation"),
         ],
         ref_template="#/components/schemas/{model}",
     )
@@ -199,8 +229,24 @@ def openapi() -> dict[str, Any]:
                     "operationId": "getContactOptions",
                     "summary": "Ranked contact options for one seller (buyer, support).",
                     "security": bearer,
-                    "parameters": [SELLER_ID, topic, question, *language],
-                    "responses": {"200": _ok("ContactOptions", headers={**NO_STORE, **language_headers}), **COMMON_ERRORS},
+                    "parameters": [SELLER_ID, topic, question, *language, EXPLAIN, BUYER_ID],
+                    "responses": {
+                        "200": {
+                            "description": "OK; with explain=true (support only) also every layer's verdict.",
+                            "headers": {**NO_STORE, **language_headers},
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "anyOf": [
+                                            {"$ref": "#/components/schemas/ContactOptions"},
+                                            {"$ref": "#/components/schemas/ExplainedContactOptions"},
+                                        ]
+                                    }
+                                }
+                            },
+                        },
+                        **COMMON_ERRORS,
+                    },
                 }
             },
             "/v1/contact-requests/{request_id}/outcome": {
@@ -267,6 +313,71 @@ def openapi() -> dict[str, Any]:
                     "responses": {
                         "204": {"description": "Deleted."}, **COMMON_ERRORS, **answer_not_found,
                         "409": _error("Version conflict; details.current_version."),
+                        "503": _error("DynamoDB unavailable; retry."),
+                    },
+                },
+            },
+            "/v1/platform/policy": {
+                "get": {
+                    "operationId": "getPlatformPolicy",
+                    "summary": "The platform contact policy; version 0 is the built-in default (admin, support).",
+                    "security": bearer,
+                    "responses": {
+                        "200": _ok("PlatformPolicy", headers=POLICY_ETAG),
+                        **COMMON_ERRORS,
+                        "503": _error("Policy store unavailable; retry."),
+                    },
+                },
+                "put": {
+                    "operationId": "replacePlatformPolicy",
+                    "summary": "Replace the platform contact policy (admin).",
+                    "security": bearer,
+                    "parameters": [IF_MATCH],
+                    "requestBody": _body("PolicyUpdate"),
+                    "responses": {
+                        "200": _ok("PlatformPolicy", headers=POLICY_ETAG),
+                        **COMMON_ERRORS,
+                        **BODY_ERRORS,
+                        "409": _error("Version conflict; details.current_version."),
+                        "428": _error("Neither If-Match nor version given."),
+                        "503": _error("Policy store unavailable; retry."),
+                    },
+                },
+            },
+            "/v1/sellers/{seller_id}/restriction": {
+                "get": {
+                    "operationId": "getSellerRestriction",
+                    "summary": "The platform's restriction on a seller (admin, support).",
+                    "security": bearer,
+                    "parameters": [SELLER_ID],
+                    "responses": {
+                        "200": _ok("SellerRestriction"),
+                        **COMMON_ERRORS,
+                        "404": _error("The seller is not restricted."),
+                        "503": _error("DynamoDB unavailable; retry."),
+                    },
+                },
+                "put": {
+                    "operationId": "restrictSeller",
+                    "summary": "Restrict a seller to platform support only (admin).",
+                    "security": bearer,
+                    "parameters": [SELLER_ID],
+                    "requestBody": _body("RestrictionInput"),
+                    "responses": {
+                        "200": _ok("SellerRestriction"),
+                        **COMMON_ERRORS,
+                        **BODY_ERRORS,
+                        "503": _error("DynamoDB unavailable; retry."),
+                    },
+                },
+                "delete": {
+                    "operationId": "liftSellerRestriction",
+                    "summary": "Lift a seller's restriction; idempotent (admin).",
+                    "security": bearer,
+                    "parameters": [SELLER_ID],
+                    "responses": {
+                        "204": {"description": "Lifted, or there was none."},
+                        **COMMON_ERRORS,
                         "503": _error("DynamoDB unavailable; retry."),
                     },
                 },

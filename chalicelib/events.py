@@ -13,13 +13,13 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.logs import log
-from chalicelib.models import ContactOutcomeEvent, ContactRequestEvent, SettingsChangedEvent
+from chalicelib.models import AnyEvent, ContactOutcomeEvent, ContactRequestEvent
 
 SEND_BATCH_LIMIT = 10  # SQS SendMessageBatch maximum
 FAILED_ENTRY_RETRIES = 2
 PARALLEL_SENDS = 10  # a 100-seller batch sends its 10 SendMessageBatch calls at once, not one after another
 
-Event = ContactRequestEvent | SettingsChangedEvent | ContactOutcomeEvent
+Event = AnyEvent
 
 
 def message_body(event: Event) -> str:

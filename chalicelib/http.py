@@ -111,6 +111,20 @@ def topic_param(request: Request) -> Topic:
         ) from None
 
 
+def explain_params(request: Request) -> tuple[bool, str | None]:
+    """`?explain=true[&buyer_id=...]`: whether to explain, and for which buyer (None: the caller)."""
+    query: Mapping[str, str] = request.query_params or {}
+    explain = query.get("explain", "false")
+    if explain not in ("true", "false"):
+        raise BadRequest("explain must be true or false.", {"field": "explain"}, code="invalid_explain")
+    buyer_id = query.get("buyer_id")
+    if buyer_id is not None and not 1 <= len(buyer_id) <= 200:
+        raise BadRequest("buyer_id must be 1-200 characters.", {"field": "buyer_id"}, code="invalid_buyer_id")
+    if buyer_id is not None and explain != "true":
+        raise BadRequest("buyer_id is only meaningful with explain=true.", {"field": "buyer_id"}, code="invalid_buyer_id")
+    return explain == "true", buyer_id
+
+
 def json_body(request: Request) -> Any:
     raw = request.raw_body or b""
     if len(raw) > MAX_BODY_BYTES:

@@ -54,11 +54,47 @@ REASON_MESSAGES: dict[Reason, dict[Locale, str]] = {
         Locale.RU: "Способы связи продавца сейчас недоступны, попробуйте позже",
         Locale.EN: "The seller's channels are unavailable right now; try again later",
     },
+    Reason.SELLER_RESTRICTED: {
+        Locale.RU: "С этим продавцом можно связаться только через поддержку площадки",
+        Locale.EN: "This seller can be reached through platform support only",
+    },
+    Reason.TOPIC_SUPPORT_ONLY: {
+        Locale.RU: "По этой теме отвечает только поддержка площадки",
+        Locale.EN: "Platform support alone answers questions on this topic",
+    },
+    Reason.CHAT_DISABLED_BY_PLATFORM: {
+        Locale.RU: "Чат с продавцами на площадке сейчас отключён",
+        Locale.EN: "Chat with sellers is switched off on the platform for now",
+    },
+    Reason.EMAIL_DISABLED_BY_PLATFORM: {
+        Locale.RU: "Переписка с продавцами по e-mail на площадке сейчас отключена",
+        Locale.EN: "E-mail to sellers is switched off on the platform for now",
+    },
+    Reason.PHONE_DISABLED_BY_PLATFORM: {
+        Locale.RU: "Звонки продавцам на площадке сейчас отключены",
+        Locale.EN: "Calls to sellers are switched off on the platform for now",
+    },
+    Reason.NOT_IN_ROLLOUT: {
+        Locale.RU: "Этот способ связи пока доступен не всем покупателям",
+        Locale.EN: "This channel is not open to every buyer yet",
+    },
+    Reason.CONTACT_LIMIT_REACHED: {
+        Locale.RU: "На сегодня лимит показа контактов продавцов исчерпан; чат и поддержка доступны",
+        Locale.EN: "You have reached today's limit of seller contacts shown; chat and support remain open",
+    },
 }
 
 # Support options explain themselves (why support, why first); a seller's open channel needs no hint.
 HINT_REASONS = frozenset(
-    {Reason.PLATFORM_TOPIC, Reason.SELLER_HAS_NO_CHANNELS, Reason.SELLER_SETTINGS_MISSING, Reason.SETTINGS_UNAVAILABLE}
+    {
+        Reason.PLATFORM_TOPIC,
+        Reason.SELLER_HAS_NO_CHANNELS,
+        Reason.SELLER_SETTINGS_MISSING,
+        Reason.SETTINGS_UNAVAILABLE,
+        Reason.SELLER_RESTRICTED,
+        Reason.TOPIC_SUPPORT_ONLY,
+        Reason.CONTACT_LIMIT_REACHED,
+    }
 )
 
 TEXTS: dict[str, dict[Locale, str]] = {

@@ -6,11 +6,14 @@ counted once or not at all. Table layout (support-requests):
     pk                     sk                          what
     EVENT#<event_id>       EVENT                       de-duplication marker
     SELLER#<seller_id>     REQ#<occurred_at>#<id>      a contact request (GSI by-day: DAY#<date>, <occurred_at>#<id>)
-    SELLER#<seller_id>     CHG#<occurred_at>#<id>      a settings change
+    SELLER#<seller_id>     CHG#<occurred_at>#<id>      a settings change or a seller restriction change (`type` says which)
+    POLICY                 CHG#<occurred_at>#<id>      a platform policy change
     STATS#<date>           SELLER#<seller_id>          per-seller-per-day counters
     SELLER#<seller_id>     OUT#<occurred_at>#<id>      a contact outcome (did an answer help, which channel)
     OUTCOMES#<date>        TOPIC#<topic>               outcome counters per topic and day (answered, ...)
     OUTCOMES#<date>        ANSWER#<answer_id>          per-answer counters (answered, not_answered, reasons)
+    REVEALS#<buyer_id>     DAY#<date>                  sellers whose e-mail/phone that buyer was shown that UTC day
+                                                       (string set `sellers`; the API reads it for the reveal limit)
 """
 
 from __future__ import annotations
@@ -26,12 +29,23 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import TypeAdapter, ValidationError
 
 from chalicelib.attributes import to_attributes
+from chalicelib.limits import tally_key, utc_day, window_reset
 from chalicelib.logs import log
-from chalicelib.models import Channel, ContactOutcomeEvent, ContactRequestEvent, Role, SettingsChangedEvent, SupportEvent
+from chalicelib.models import (
+    AnyEvent,
+    Channel,
+    ContactOutcomeEvent,
+    ContactRequestEvent,
+    PolicyChangedEvent,
+    Role,
+    SellerRestrictionChangedEvent,
+    SettingsChangedEvent,
+    SupportEvent,
+)
 
 REQUEST_TTL = timedelta(days=90)
 COUNTER_TTL = timedelta(days=400)
-AnyEvent = ContactRequestEvent | SettingsChangedEvent | ContactOutcomeEvent
+TALLY_GRACE_SECONDS = 24 * 3600  # kept a day past its UTC day (late events, support lookups), then expired
 _event_adapter: TypeAdapter[AnyEvent] = TypeAdapter(SupportEvent)
 
 
@@ -92,8 +106,11 @@ class SupportRequestStore:
         # Every field, including ones added within v1 after this code (floats as Decimal, as DynamoDB needs);
         # our keys last, so an event field can never overwrite them.
         fields = json.loads(event.model_dump_json(), parse_float=Decimal)
+        if isinstance(event, PolicyChangedEvent):  # the platform's audit trail: no expiry (a few items a year)
+            record = {**fields, "pk": "POLICY", "sk": f"CHG#{stamp}"}
+            return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}]
         record = {**fields, "pk": f"SELLER#{event.seller_id}", "expires_at": expires_at}
-        if isinstance(event, SettingsChangedEvent):
+        if isinstance(event, SettingsChangedEvent | SellerRestrictionChangedEvent):
             record["sk"] = f"CHG#{stamp}"
             return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}]
         if isinstance(event, ContactOutcomeEvent):
@@ -133,8 +150,24 @@ class SupportRequestStore:
                 ),
             }
         }
-        return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}, counter_update]
+        writes = [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}, counter_update]
+        if event.revealed:
+            writes.append(self._tally_update(event))
+        return writes
 
+    def _tally_update(self, event: ContactRequestEvent) -> dict[str, Any]:
+        """Add the seller to the buyer's reveals of that UTC day: ADD on a string set counts a redelivery once."""
+        day = utc_day(event.occurred_at)
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": to_attributes(tally_key(event.buyer_id, day)),
+                "UpdateExpression": "ADD sellers :seller SET expires_at = if_not_exists(expires_at, :expires)",
+                "ExpressionAttributeValues": to_attributes(
+                    {":seller": {event.seller_id}, ":expires": int(window_reset(event.occurred_at).timestamp()) + TALLY_GRACE_SECONDS}
+                ),
+            }
+        }
 
     def _outcome_counters(self, event: ContactOutcomeEvent) -> list[dict[str, Any]]:
         """Per topic and day: how each resolution ended; per answer and day: answered / not answered (and why)."""
@@ -190,5 +223,5 @@ def ingest_batch(records: list[Record], store: SupportRequestStore) -> dict[str,
             log(logging.ERROR, "support_event_store_failed", message_id=record.message_id, event_id=event.event_id, error=type(exc).__name__)
             failures.append(record.message_id)
             continue
-        log(logging.INFO, "support_event_stored" if stored else "support_event_duplicate", event_id=event.event_id, seller_id=event.seller_id)
+        log(logging.INFO, "support_event_stored" if stored else "support_event_duplicate", event_id=event.event_id, seller_id=getattr(event, "seller_id", None))
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}

@@ -1,9 +1,10 @@
-"""Seller settings + topic + now -> ranked contact options. Pure: no I/O, no clock."""
+"""Seller settings + the platform's verdict + topic + now -> ranked contact options. Pure: no I/O, no clock."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 from urllib.parse import urlencode
 
 from chalicelib.hours import is_open, next_opening
@@ -13,11 +14,15 @@ from chalicelib.models import (
     Channel,
     ContactOption,
     ExcludedChannel,
+    LayerVerdict,
     Owner,
+    PolicyLayer,
     Reason,
     SellerSettings,
     Topic,
+    TopicMode,
 )
+from chalicelib.policy import PlatformVerdict
 
 
 @dataclass(frozen=True)
@@ -33,28 +38,65 @@ def resolve(
     now: datetime,
     *,
     settings_unavailable: bool = False,
+    platform: PlatformVerdict | None = None,
 ) -> Resolution:
-    """Rank the channels a buyer may use to reach `seller_id` about `topic` at `now` (aware)."""
-    if settings_unavailable or settings is None:
-        reason = Reason.SETTINGS_UNAVAILABLE if settings_unavailable else Reason.SELLER_SETTINGS_MISSING
+    """Rank the channels a buyer may use to reach `seller_id` about `topic` at `now` (aware).
+
+    `platform` is what the platform's layers decided (chalicelib/policy.py); None: the built-in default.
+    """
+    if platform is None:
+        platform = _default_verdict(topic)
+    if settings_unavailable:
+        reason = Reason.SETTINGS_UNAVAILABLE
         return Resolution(
             options=[_support(seller_id, topic, reason)],
             excluded=[ExcludedChannel(channel=channel, reason=reason) for channel in SELLER_CHANNELS],
         )
+    if settings is None:
+        seller_options: list[ContactOption] = []
+        seller_excluded = dict.fromkeys(SELLER_CHANNELS, Reason.SELLER_SETTINGS_MISSING)
+        nothing_offered = Reason.SELLER_SETTINGS_MISSING
+    else:
+        seller_options, seller_excluded = _seller_channels(seller_id, settings, now)
+        nothing_offered = Reason.SELLER_HAS_NO_CHANNELS
 
-    # Chat -> e-mail -> phone. A phone outside its hours stays listed, last of the seller's channels.
+    # The platform only narrows: a channel it blocks is left out, and its (higher) layer names the reason.
+    options = [option for option in seller_options if option.channel not in platform.blocked]
+    excluded = [
+        ExcludedChannel(channel=channel, reason=platform.blocked.get(channel) or seller_excluded[channel])
+        for channel in SELLER_CHANNELS
+        if channel in platform.blocked or channel in seller_excluded
+    ]
+    if platform.support_reason is not None:
+        return Resolution(options=[_support(seller_id, topic, platform.support_reason)], excluded=excluded)
+    if not seller_options:
+        return Resolution(options=[_support(seller_id, topic, nothing_offered)], excluded=excluded)
+    if platform.topic_mode is TopicMode.SUPPORT_FIRST:
+        return Resolution(options=[_support(seller_id, topic, Reason.PLATFORM_TOPIC), *options], excluded=excluded)
+    return Resolution(options=[*options, _support(seller_id, topic, Reason.LAST_RESORT)], excluded=excluded)
+
+
+def _default_verdict(topic: Topic) -> PlatformVerdict:
+    """The rules before the policy existed: nothing blocked, platform topics support first."""
+    return PlatformVerdict(topic_mode=TopicMode.SUPPORT_FIRST if topic in PLATFORM_TOPICS else TopicMode.SELLER_FIRST)
+
+
+def _seller_channels(
+    seller_id: str, settings: SellerSettings, now: datetime
+) -> tuple[list[ContactOption], dict[Channel, Reason]]:
+    """The seller's own layer and the phone's hours: chat -> e-mail -> phone; a closed phone stays listed, last."""
     seller_options: list[ContactOption] = []
-    excluded: list[ExcludedChannel] = []
+    excluded: dict[Channel, Reason] = {}
 
     if settings.chat.enabled:
         seller_options.append(_seller_option(Channel.CHAT, Reason.CHAT_ENABLED, f"app://chat/seller/{seller_id}"))
     else:
-        excluded.append(ExcludedChannel(channel=Channel.CHAT, reason=Reason.CHAT_DISABLED))
+        excluded[Channel.CHAT] = Reason.CHAT_DISABLED
 
     if settings.email.enabled and settings.email.address:
         seller_options.append(_seller_option(Channel.EMAIL, Reason.EMAIL_ENABLED, settings.email.address))
     else:
-        excluded.append(ExcludedChannel(channel=Channel.EMAIL, reason=Reason.EMAIL_DISABLED))
+        excluded[Channel.EMAIL] = Reason.EMAIL_DISABLED
 
     phone = settings.phone
     if phone.enabled and phone.number:
@@ -74,13 +116,39 @@ def resolve(
                 )
             )
     else:
-        excluded.append(ExcludedChannel(channel=Channel.PHONE, reason=Reason.PHONE_DISABLED))
+        excluded[Channel.PHONE] = Reason.PHONE_DISABLED
+    return seller_options, excluded
 
-    if not seller_options:
-        return Resolution(options=[_support(seller_id, topic, Reason.SELLER_HAS_NO_CHANNELS)], excluded=excluded)
-    if topic in PLATFORM_TOPICS:
-        return Resolution(options=[_support(seller_id, topic, Reason.PLATFORM_TOPIC), *seller_options], excluded=excluded)
-    return Resolution(options=[*seller_options, _support(seller_id, topic, Reason.LAST_RESORT)], excluded=excluded)
+
+def explain_seller_layers(
+    seller_id: str, settings: SellerSettings | None, unavailable: bool, platform: PlatformVerdict, now: datetime
+) -> list[LayerVerdict]:
+    """The verdicts of the two lowest layers, the seller's settings and the phone's hours, for ?explain=true."""
+    if unavailable or settings is None:
+        reason = Reason.SETTINGS_UNAVAILABLE if unavailable else Reason.SELLER_SETTINGS_MISSING
+        left = [ExcludedChannel(channel=c, reason=reason) for c in SELLER_CHANNELS if c not in platform.blocked]
+        detail = "DynamoDB could not answer" if unavailable else "the seller never stored settings"
+        return [
+            LayerVerdict(layer=PolicyLayer.SELLER_SETTINGS, effect="decides", detail=detail, excluded=left),
+            LayerVerdict(layer=PolicyLayer.OPENING_HOURS, effect="none", detail="no phone to check", excluded=[]),
+        ]
+    options, seller_excluded = _seller_channels(seller_id, settings, now)
+    left = [ExcludedChannel(channel=c, reason=r) for c, r in seller_excluded.items() if c not in platform.blocked]
+    enabled = ", ".join(option.channel.value for option in options) or "none"
+    effect: Literal["none", "narrows", "decides"] = "decides" if not options else "narrows" if left else "none"
+    phone = next((option for option in options if option.channel is Channel.PHONE), None)
+    if phone is None:
+        hours = "no phone offered by the seller"
+    elif Channel.PHONE in platform.blocked:
+        hours = "phone left out by a higher layer"
+    elif phone.available_now:
+        hours = f"phone open now ({phone.reason.value})"
+    else:
+        hours = f"phone listed but closed now; next opening {phone.next_available_at}"
+    return [
+        LayerVerdict(layer=PolicyLayer.SELLER_SETTINGS, effect=effect, detail=f"the seller offers: {enabled}", excluded=left),
+        LayerVerdict(layer=PolicyLayer.OPENING_HOURS, effect="none", detail=hours, excluded=[]),
+    ]
 
 
 def _seller_option(channel: Channel, reason: Reason, contact: str) -> ContactOption:

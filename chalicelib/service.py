@@ -6,7 +6,7 @@ import contextvars
 import json
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,11 +24,14 @@ from chalicelib.errors import (
     invalid,
 )
 from chalicelib.i18n import localize_excluded, localize_options
+from chalicelib.limits import Allowance, apply_limit, rate_limit_headers, revealed_channels, utc_day
 from chalicelib.logs import log
 from chalicelib.models import (
+    DEFAULT_POLICY,
     PLATFORM_OWNER,
     SELLER_CHANNELS,
     Answer,
+    AnyEvent,
     BatchRequest,
     BatchResponse,
     Caller,
@@ -36,9 +39,11 @@ from chalicelib.models import (
     ChannelSettings,
     ChannelSettingsInput,
     ContactOptions,
-    ContactOutcomeEvent,
     ContactRequestEvent,
+    ExplainedContactOptions,
+    Explanation,
     Locale,
+    PlatformPolicy,
     Role,
     SellerSettings,
     SettingsChangedEvent,
@@ -47,7 +52,8 @@ from chalicelib.models import (
     VersionPrecondition,
 )
 from chalicelib.models.answers import DEFAULT_LOCALE
-from chalicelib.resolver import primary_option, resolve
+from chalicelib.policy import PlatformVerdict, decide
+from chalicelib.resolver import explain_seller_layers, primary_option, resolve
 from chalicelib.suggestions import AnswerSet, suggest
 
 if TYPE_CHECKING:
@@ -65,11 +71,30 @@ class SettingsStore(Protocol):
 
 
 class EventPublisher(Protocol):
-    def publish(self, events: Sequence[ContactRequestEvent | SettingsChangedEvent | ContactOutcomeEvent]) -> int: ...
+    def publish(self, events: Sequence[AnyEvent]) -> int: ...
 
 
 class PublishedAnswers(Protocol):
     def published(self, owner: str, topic: Topic) -> list[Answer]: ...
+
+
+class RevealTally(Protocol):
+    def get_with_reveals(
+        self, seller_ids: Sequence[str], buyer_id: str, day: date
+    ) -> tuple[dict[str, SellerSettings], set[str], frozenset[str]]: ...
+
+
+class PolicySource(Protocol):
+    def current(self) -> tuple[PlatformPolicy, bool]:
+        """(policy, degraded): degraded when it could not be read and the built-in default stands in."""
+        ...
+
+
+class BuiltInPolicy:
+    """The policy source when none is wired: the built-in default, never degraded."""
+
+    def current(self) -> tuple[PlatformPolicy, bool]:
+        return DEFAULT_POLICY, False
 
 
 def utc_now() -> datetime:
@@ -84,6 +109,8 @@ class ContactService:
         clock: Callable[[], datetime] = utc_now,
         *,
         settings_store: SettingsStore | None = None,
+        policy: PolicySource | None = None,
+        reveals: RevealTally | None = None,
         answers: PublishedAnswers | None = None,
         feedback_key: str | None = None,
         support_reply_target_hours: int = 24,
@@ -96,6 +123,8 @@ class ContactService:
         self._settings_store = settings_store or store
         self._publisher = publisher
         self._clock = clock
+        self._policy = policy or BuiltInPolicy()
+        self._reveals = reveals  # None: no reveal limit (the store cannot read the tally)
         self._answers = answers
         self._answers_cache: TtlCache[tuple[str, Topic], AnswerSet] = TtlCache(
             self._load_answers, ANSWERS_CACHE_SECONDS, max_entries=ANSWERS_CACHE_ENTRIES, on_error=_log_answers_error
@@ -115,28 +144,85 @@ class ContactService:
         locale: Locale = DEFAULT_LOCALE,
         question: str | None = None,
     ) -> ContactOptions:
+        return self.resolve_one_limited(seller_id, topic, caller, request_id, locale=locale, question=question)[0]
+
+    def resolve_one_limited(
+        self,
+        seller_id: str,
+        topic: Topic,
+        caller: Caller,
+        request_id: str,
+        *,
+        locale: Locale = DEFAULT_LOCALE,
+        question: str | None = None,
+    ) -> tuple[ContactOptions, dict[str, str]]:
+        """The answer and its RateLimit headers (none when the caller is not limited)."""
         require_role(caller, Role.BUYER, Role.SUPPORT)
-        try:
-            settings, unavailable = self._store.get(seller_id), False
-        except StoreUnavailable as exc:
-            log(logging.WARNING, "settings_unavailable", seller_id=seller_id, request_id=request_id, error=str(exc)[:200])
-            settings, unavailable = None, True
-        result = self._resolve(seller_id, settings, unavailable, topic, request_id)
+        policy, policy_degraded = self._policy.current()
+        limit = self._limit_for(caller, policy)
+        if limit is None:
+            settings, unavailable = self._read_one(seller_id, request_id)
+            allowance = None
+        else:  # the same one BatchGetItem reads the settings and the buyer's tally
+            found, unavailable_ids, already = limit.get_with_reveals([seller_id], caller.sub, utc_day(self._clock()))
+            settings, unavailable = found.get(seller_id), seller_id in unavailable_ids
+            allowance = Allowance(policy.limits.contact_reveals_per_buyer_per_day, already)
+        result = self._resolve(
+            seller_id, settings, unavailable, topic, request_id, policy, policy_degraded, caller.sub, allowance=allowance
+        )
         result = self._self_service(result, settings, caller, locale, question)
         self._publisher.publish([contact_event(result, caller, seller_exists(settings, unavailable))])
-        return result
+        return result, rate_limit_headers(allowance, result.resolved_at) if allowance else {}
+
+    def _limit_for(self, caller: Caller, policy: PlatformPolicy) -> RevealTally | None:
+        """The tally to read when this caller is limited: buyers only, and only with a limit set (0: none)."""
+        if caller.role is not Role.BUYER or policy.limits.contact_reveals_per_buyer_per_day == 0:
+            return None
+        return self._reveals
+
+    def explain_one(
+        self, seller_id: str, topic: Topic, caller: Caller, request_id: str, buyer_id: str | None
+    ) -> ExplainedContactOptions:
+        """What `buyer_id` (default: the caller) would be offered, with every layer's verdict. Support only; no event."""
+        require_role(caller, Role.SUPPORT)
+        buyer = buyer_id or caller.sub
+        settings, unavailable = self._read_one(seller_id, request_id)
+        policy, policy_degraded = self._policy.current()
+        restriction = settings.restriction if settings else None
+        verdict = decide(policy, topic, seller_id, buyer, restriction, explain=True)
+        result = self._resolve(seller_id, settings, unavailable, topic, request_id, policy, policy_degraded, buyer, verdict)
+        now = result.resolved_at
+        layers = [*verdict.layers, *explain_seller_layers(seller_id, settings, unavailable, verdict, now)]
+        explanation = Explanation(policy_version=policy.version, buyer_id=buyer, layers=layers)
+        return ExplainedContactOptions(**dict(result), explanation=explanation)
 
     def resolve_batch(
         self, request: BatchRequest, caller: Caller, request_id: str, *, locale: Locale = DEFAULT_LOCALE
     ) -> BatchResponse:
+        return self.resolve_batch_limited(request, caller, request_id, locale=locale)[0]
+
+    def resolve_batch_limited(
+        self, request: BatchRequest, caller: Caller, request_id: str, *, locale: Locale = DEFAULT_LOCALE
+    ) -> tuple[BatchResponse, dict[str, str]]:
+        """The answers in request order; the allowance is spent seller by seller in that order."""
         require_role(caller, Role.BUYER, Role.SUPPORT)
-        found, unavailable = self._store.get_many(request.seller_ids)
+        policy, policy_degraded = self._policy.current()
+        limit = self._limit_for(caller, policy)
+        allowance = None
+        if limit is None:
+            found, unavailable = self._store.get_many(request.seller_ids)
+        else:
+            found, unavailable, already = limit.get_with_reveals(request.seller_ids, caller.sub, utc_day(self._clock()))
+            allowance = Allowance(policy.limits.contact_reveals_per_buyer_per_day, already)
         if unavailable:
             log(logging.WARNING, "settings_unavailable", sellers=len(unavailable), request_id=request_id)
         self._prefetch_answers([*request.seller_ids, PLATFORM_OWNER], request.topic)
         results = [
             self._self_service(
-                self._resolve(sid, found.get(sid), sid in unavailable, request.topic, request_id),
+                self._resolve(
+                    sid, found.get(sid), sid in unavailable, request.topic, request_id, policy, policy_degraded, caller.sub,
+                    allowance=allowance,
+                ),
                 found.get(sid), caller, locale, request.question, prefetched=True,
             )
             for sid in request.seller_ids
@@ -147,33 +233,37 @@ class ContactService:
                 for result in results
             ]
         )
-        return BatchResponse(topic=request.topic, results=results, request_id=request_id, resolved_at=self._clock())
+        now = self._clock()
+        response = BatchResponse(topic=request.topic, results=results, request_id=request_id, resolved_at=now)
+        return response, rate_limit_headers(allowance, now) if allowance else {}
+
+    def _read_one(self, seller_id: str, request_id: str) -> tuple[SellerSettings | None, bool]:
+        try:
+            return self._store.get(seller_id), False
+        except StoreUnavailable as exc:
+            log(logging.WARNING, "settings_unavailable", seller_id=seller_id, request_id=request_id, error=str(exc)[:200])
+            return None, True
 
     def _resolve(
-        self, seller_id: str, settings: SellerSettings | None, unavailable: bool, topic: Topic, request_id: str
+        self,
+        seller_id: str,
+        settings: SellerSettings | None,
+        unavailable: bool,
+        topic: Topic,
+        request_id: str,
+        policy: PlatformPolicy,
+        policy_degraded: bool,
+        buyer_id: str,
+        verdict: PlatformVerdict | None = None,
+        allowance: Allowance | None = None,
     ) -> ContactOptions:
         now = self._clock()
+        context = (topic, request_id, now, policy, policy_degraded, buyer_id)
         try:
-            return self._options(seller_id, settings, unavailable, topic, request_id, now)
+            return _options(seller_id, settings, unavailable, *context, verdict, allowance)
         except Exception as exc:  # noqa: BLE001 - one seller's stored data never fails the answer or the batch
             log(logging.ERROR, "settings_unresolvable", seller_id=seller_id, request_id=request_id, error=type(exc).__name__)
-            return self._options(seller_id, None, True, topic, request_id, now)
-
-    @staticmethod
-    def _options(
-        seller_id: str, settings: SellerSettings | None, unavailable: bool, topic: Topic, request_id: str, now: datetime
-    ) -> ContactOptions:
-        resolution = resolve(seller_id, settings, topic, now, settings_unavailable=unavailable)
-        return ContactOptions(
-            seller_id=seller_id,
-            topic=topic,
-            options=resolution.options,
-            excluded=resolution.excluded,
-            primary=primary_option(resolution.options),
-            degraded=unavailable,
-            request_id=request_id,
-            resolved_at=now,
-        )
+            return _options(seller_id, None, True, *context, None, allowance)
 
     # ------------------------------------------------------------ self-service: answers, language, feedback
 
@@ -336,6 +426,37 @@ def _log_answers_error(key: tuple[str, Topic], exc: Exception) -> None:
     log(logging.WARNING, "answers_unavailable", owner=key[0], topic=key[1].value, error=type(exc).__name__)
 
 
+def _options(
+    seller_id: str,
+    settings: SellerSettings | None,
+    unavailable: bool,
+    topic: Topic,
+    request_id: str,
+    now: datetime,
+    policy: PlatformPolicy,
+    policy_degraded: bool,
+    buyer_id: str,
+    verdict: PlatformVerdict | None,
+    allowance: Allowance | None,
+) -> ContactOptions:
+    """The platform's verdict, then the ranking, then the reveal limit: one seller's answer before localisation."""
+    if verdict is None:
+        verdict = decide(policy, topic, seller_id, buyer_id, settings.restriction if settings else None)
+    resolution = resolve(seller_id, settings, topic, now, settings_unavailable=unavailable, platform=verdict)
+    options = resolution.options if allowance is None else apply_limit(resolution.options, seller_id, allowance, now)
+    return ContactOptions(
+        seller_id=seller_id,
+        topic=topic,
+        options=options,
+        excluded=resolution.excluded,
+        primary=primary_option(options),
+        degraded=unavailable or policy_degraded,
+        policy_version=policy.version,
+        request_id=request_id,
+        resolved_at=now,
+    )
+
+
 def require_role(caller: Caller, *roles: Role) -> None:
     if caller.role not in roles:
         allowed = ", ".join(role.value for role in roles)
@@ -400,7 +521,9 @@ def contact_event(result: ContactOptions, caller: Caller, exists: bool | None) -
         offered=[option.channel for option in result.options],
         degraded=result.degraded,
         caller_role=caller.role,
-        seller_exists=exists if not result.degraded else None,
+        seller_exists=exists,
+        policy_version=result.policy_version,
+        revealed=revealed_channels(result.options),
     )
 
 

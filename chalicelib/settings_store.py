@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import date
+from functools import cache
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -12,11 +17,13 @@ from pydantic import ValidationError
 
 from chalicelib.attributes import from_attributes, to_attributes
 from chalicelib.errors import InvalidStoredSettings, StoreUnavailable, VersionConflict
+from chalicelib.limits import tally_key
 from chalicelib.logs import log
-from chalicelib.models import SellerSettings
+from chalicelib.models import SellerRestriction, SellerSettings
 
 BATCH_GET_LIMIT = 100  # DynamoDB's BatchGetItem maximum
 UNPROCESSED_RETRIES = 4
+PARALLEL_READS = 2  # a batch of 100 sellers plus the reveal tally is two BatchGetItem calls
 
 
 
@@ -29,10 +36,11 @@ def from_item(item: dict[str, Any]) -> SellerSettings:
 
 
 class DynamoSettingsStore:
-    def __init__(self, dynamodb: Any, table_name: str, sleep: Any = time.sleep) -> None:
+    def __init__(self, dynamodb: Any, table_name: str, sleep: Any = time.sleep, tally_table: str | None = None) -> None:
         self._db = dynamodb
         self._table = table_name
         self._sleep = sleep
+        self._tally_table = tally_table  # support-requests: where the ingest keeps each buyer's daily reveals
 
     def get(self, seller_id: str) -> SellerSettings | None:
         try:
@@ -42,6 +50,8 @@ class DynamoSettingsStore:
         item = response.get("Item")
         if not item:
             return None
+        if "version" not in item:
+            return None  # only a restriction: the seller never stored settings
         settings = _parse(item)
         if settings is None:
             raise InvalidStoredSettings(_stored_version(item))
@@ -54,59 +64,176 @@ class DynamoSettingsStore:
         unavailable: set[str] = set()
         for start in range(0, len(ids), BATCH_GET_LIMIT):
             chunk = ids[start : start + BATCH_GET_LIMIT]
-            try:
-                items, unprocessed = self._batch_get(chunk)
-            except (ClientError, BotoCoreError) as exc:
-                log(logging.WARNING, "settings_batch_get_failed", error=type(exc).__name__, sellers=len(chunk))
-                unavailable.update(chunk)
-                continue
-            unavailable.update(unprocessed)
-            for item in items:
-                settings = _parse(item)
-                if settings is None:
-                    unavailable.add(item["seller_id"]["S"])
-                else:
-                    found[settings.seller_id] = settings
+            self._read_chunk({self._table: {"Keys": [_key(sid) for sid in chunk], "ConsistentRead": True}}, chunk, found, unavailable)
         return found, unavailable
 
-    def _batch_get(self, seller_ids: list[str]) -> tuple[list[dict[str, Any]], set[str]]:
-        request: dict[str, Any] = {self._table: {"Keys": [_key(sid) for sid in seller_ids], "ConsistentRead": True}}
-        items: list[dict[str, Any]] = []
+    def get_with_reveals(
+        self, seller_ids: Iterable[str], buyer_id: str, day: date
+    ) -> tuple[dict[str, SellerSettings], set[str], frozenset[str]]:
+        """get_many plus the sellers revealed to `buyer_id` on `day`, read in the same BatchGetItem.
+
+        N sellers take ceil((N+1)/100) calls, issued in parallel. A tally DynamoDB cannot answer reads as empty
+        (the buyer is not blocked by our outage; the allowance still caps what one request reveals).
+        """
+        if self._tally_table is None:
+            raise RuntimeError("no tally table configured")
+        ids = list(seller_ids)
+        tally = {"Keys": [{name: {"S": value} for name, value in tally_key(buyer_id, day).items()}], "ConsistentRead": True}
+        found: dict[str, SellerSettings] = {}
+        unavailable: set[str] = set()
+        first = ids[: BATCH_GET_LIMIT - 1]  # the tally key takes one of the first call's 100 slots
+        chunks = [first, *(ids[start : start + BATCH_GET_LIMIT] for start in range(len(first), len(ids), BATCH_GET_LIMIT))]
+        requests = [{self._table: {"Keys": [_key(sid) for sid in chunk], "ConsistentRead": True}} for chunk in chunks]
+        requests[0][self._tally_table] = tally
+        if not first:
+            del requests[0][self._table]
+        if len(requests) == 1:
+            tally_items = [self._read_chunk(requests[0], chunks[0], found, unavailable)]
+        else:  # boto3 clients are thread-safe; each worker runs in a copy of our context (log fields go along)
+            futures = [
+                _reader_pool().submit(contextvars.copy_context().run, self._read_chunk, request, chunk, found, unavailable)
+                for request, chunk in zip(requests, chunks, strict=True)
+            ]
+            tally_items = [future.result() for future in futures]
+        sellers = next((item for item in tally_items if item is not None), {}).get("sellers", set())
+        return found, unavailable, frozenset(sellers)
+
+    def _read_chunk(
+        self, request: dict[str, Any], chunk: list[str], found: dict[str, SellerSettings], unavailable: set[str]
+    ) -> dict[str, Any] | None:
+        """Read one BatchGetItem's worth into `found`/`unavailable`; returns the tally item if asked for and present."""
+        try:
+            responses, unprocessed = self._batch_get(request)
+        except (ClientError, BotoCoreError) as exc:
+            log(logging.WARNING, "settings_batch_get_failed", error=type(exc).__name__, sellers=len(chunk))
+            unavailable.update(chunk)
+            return None
+        unavailable.update(key["seller_id"]["S"] for key in unprocessed.get(self._table, []))
+        for item in responses.get(self._table, []):
+            if "version" not in item:
+                continue  # only a restriction: the seller never stored settings
+            settings = _parse(item)
+            if settings is None:
+                unavailable.add(item["seller_id"]["S"])
+            else:
+                found[settings.seller_id] = settings
+        if self._tally_table is not None and unprocessed.get(self._tally_table):
+            log(logging.WARNING, "reveal_tally_unavailable")
+        tally = responses.get(self._tally_table or "", [])
+        return from_attributes(tally[0]) if tally else None
+
+    def _batch_get(self, request: dict[str, Any]) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+        """Items per table, and the keys per table still unprocessed after the retries."""
+        responses: dict[str, list[dict[str, Any]]] = {}
         for attempt in range(UNPROCESSED_RETRIES + 1):
             response = self._db.batch_get_item(RequestItems=request)
-            items.extend(response.get("Responses", {}).get(self._table, []))
+            for table, items in response.get("Responses", {}).items():
+                responses.setdefault(table, []).extend(items)
             request = response.get("UnprocessedKeys") or {}
             if not request:
-                return items, set()
+                return responses, {}
             if attempt < UNPROCESSED_RETRIES:
                 self._sleep(0.05 * 2**attempt)  # back off: unprocessed keys mean throttling
-        left = {key["seller_id"]["S"] for key in request[self._table]["Keys"]}
-        log(logging.WARNING, "settings_unprocessed_keys", sellers=len(left))
-        return items, left
+        left = {table: keys["Keys"] for table, keys in request.items()}
+        log(logging.WARNING, "settings_unprocessed_keys", sellers=len(left.get(self._table, [])))
+        return responses, left
 
     def put(self, settings: SellerSettings, expected_version: int) -> None:
-        """Write `settings` only if the stored version is still `expected_version` (0: no item yet)."""
+        """Write `settings` only if the stored version is still `expected_version` (0: no settings yet).
+
+        An update of the seller's own attributes, not a put of the item: a restriction the platform set on
+        the same item (see set_restriction) survives every seller write, even one racing with it.
+        """
         if expected_version == 0:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(seller_id)"}
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(version)"}
+            values: dict[str, Any] = {}
         else:
-            condition = {
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
-            }
-        try:
-            self._db.put_item(
+            condition = {"ConditionExpression": "version = :expected"}
+            values = {":expected": {"N": str(expected_version)}}
+        attributes = to_item(settings)
+        del attributes["seller_id"]
+        names = {f"#a{i}": name for i, name in enumerate(attributes)}
+        with versioned_write():
+            self._db.update_item(
                 TableName=self._table,
-                Item=to_item(settings),
+                Key=_key(settings.seller_id),
+                UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(attributes))),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={**{f":a{i}": value for i, value in enumerate(attributes.values())}, **values},
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 **condition,
             )
+
+    # ------------------------------------------------------------ the platform's restriction, on the same item
+
+    def get_restriction(self, seller_id: str) -> SellerRestriction | None:
+        item = self._call("get_item", Key=_key(seller_id), ConsistentRead=True, ProjectionExpression="restriction")
+        return _restriction(item.get("Item"))
+
+    def set_restriction(self, seller_id: str, restriction: SellerRestriction) -> SellerRestriction | None:
+        """Store `restriction` (creating the item if the seller has no settings yet); returns the one it replaced."""
+        response = self._call(
+            "update_item",
+            Key=_key(seller_id),
+            UpdateExpression="SET restriction = :restriction",
+            ExpressionAttributeValues=to_attributes({":restriction": restriction.model_dump(mode="json")}),
+            ReturnValues="UPDATED_OLD",
+        )
+        return _restriction(response.get("Attributes"))
+
+    def lift_restriction(self, seller_id: str) -> SellerRestriction | None:
+        """Remove the restriction; returns it, or None if there was none (then nothing is written)."""
+        try:
+            response = self._db.update_item(
+                TableName=self._table,
+                Key=_key(seller_id),
+                UpdateExpression="REMOVE restriction",
+                ConditionExpression="attribute_exists(restriction)",
+                ReturnValues="UPDATED_OLD",
+            )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise StoreUnavailable(str(exc)) from exc
-            old = exc.response.get("Item")
-            raise VersionConflict(_stored_version(old) if old else 0) from None
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise StoreUnavailable(str(exc)) from exc
         except BotoCoreError as exc:
             raise StoreUnavailable(str(exc)) from exc
+        return _restriction(response.get("Attributes"))
+
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response: dict[str, Any] = getattr(self._db, operation)(TableName=self._table, **kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return response
+
+
+def _restriction(item: dict[str, Any] | None) -> SellerRestriction | None:
+    if not item or "restriction" not in item:
+        return None
+    try:
+        return SellerRestriction.model_validate(from_attributes(item)["restriction"])
+    except ValidationError as exc:
+        raise StoreUnavailable("stored restriction does not validate") from exc
+
+
+@contextmanager
+def versioned_write() -> Iterator[None]:
+    """Around a write conditioned on `version` (ALL_OLD on failure): a lost race -> VersionConflict, else StoreUnavailable."""
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise StoreUnavailable(str(exc)) from exc
+        old = exc.response.get("Item")
+        raise VersionConflict(_stored_version(old) if old else 0) from None
+    except BotoCoreError as exc:
+        raise StoreUnavailable(str(exc)) from exc
+
+
+@cache
+def _reader_pool() -> ThreadPoolExecutor:
+    """Created on the first multi-call read and kept for the container's life."""
+    return ThreadPoolExecutor(max_workers=PARALLEL_READS, thread_name_prefix="ddb-read")
 
 
 def _key(seller_id: str) -> dict[str, Any]:

@@ -34,6 +34,7 @@ SELLER_TABLE = "seller-channels"
 SUPPORT_REQUESTS_TABLE = "support-requests"
 ANSWERS_TABLE = "answers"
 DEMO_ANSWERS = Path(__file__).resolve().parent / "answers_demo.json"
+POLICY_TABLE = "platform-policy"
 SUPPORT_QUEUE = "support-contact-requests"
 SUPPORT_DLQ = "support-contact-requests-dlq"
 MAX_RECEIVE_COUNT = 3  # same as infra/resources.json
@@ -92,6 +93,12 @@ def create_resources(dynamodb: Any, sqs: Any, visibility_timeout: int = 30) -> d
         BillingMode="PAY_PER_REQUEST",
     )
     create_answers_table(dynamodb)
+    dynamodb.create_table(
+        TableName=POLICY_TABLE,
+        AttributeDefinitions=[{"AttributeName": "policy_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "policy_id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
     dlq_url = sqs.create_queue(QueueName=SUPPORT_DLQ, Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     queue_url = sqs.create_queue(
@@ -146,6 +153,15 @@ def seed_demo_sellers(store: Any) -> None:
             updated_by="demo-seed",
         )
         store.put(settings, expected_version=0)
+
+
+def store_default_policy(dynamodb: Any) -> None:
+    """Version 1 of the platform policy: the built-in default, stored, as an admin would start from."""
+    from chalicelib.models import DEFAULT_POLICY
+    from chalicelib.policy_store import DynamoPolicyStore
+
+    policy = DEFAULT_POLICY.model_copy(update={"version": 1, "updated_at": datetime.now(UTC), "updated_by": "demo-seed"})
+    DynamoPolicyStore(dynamodb, POLICY_TABLE).put(policy, expected_version=0)
 
 
 def local_stage_env() -> dict[str, str]:
@@ -284,6 +300,7 @@ def provision(endpoint: str, visibility_timeout: int = 30) -> dict[str, str]:
     urls = create_resources(dynamodb, local_client("sqs", endpoint), visibility_timeout)
     seed_demo_sellers(DynamoSettingsStore(dynamodb, SELLER_TABLE))
     seed_demo_answers(dynamodb)
+    store_default_policy(dynamodb)
     return {
         **LOCAL_AWS_ENV,
         "AWS_ENDPOINT_URL": endpoint,
@@ -362,6 +379,7 @@ def print_banner(api: str, env: dict[str, str]) -> None:
     buyer = mint_token(secret, "buyer", "demo-buyer", ttl_seconds=12 * 3600)
     support = mint_token(secret, "support", "demo-support", ttl_seconds=12 * 3600)
     seller = mint_token(secret, "seller", "demo-chat-owner", seller_id="demo-chat", ttl_seconds=12 * 3600)
+    admin = mint_token(secret, "admin", "demo-admin", ttl_seconds=12 * 3600)
     print(
         f"""
 Contact Resolver is running on {api}   (moto: {env['AWS_ENDPOINT_URL']}, Ctrl-C stops everything)
@@ -369,6 +387,7 @@ Contact Resolver is running on {api}   (moto: {env['AWS_ENDPOINT_URL']}, Ctrl-C 
   export BUYER='{buyer}'
   export SELLER='{seller}'
   export SUPPORT='{support}'
+  export ADMIN='{admin}'
 
   curl -s {api}/v1/health
   curl -s -H "Authorization: Bearer $BUYER" '{api}/v1/sellers/demo-chat/contact-options?topic=product_question'
@@ -379,7 +398,7 @@ Contact Resolver is running on {api}   (moto: {env['AWS_ENDPOINT_URL']}, Ctrl-C 
   curl -s -H "Authorization: Bearer $SELLER" {api}/v1/sellers/demo-chat/channels
   curl -s -H "Authorization: Bearer $SELLER" -H 'Content-Type: application/json' -H 'If-Match: "1"' \\
        -X PATCH {api}/v1/sellers/demo-chat/channels -d '{{"chat": {{"enabled": false}}}}'
-
+  curl -si -H "Authorization: Bearer $ADMIN" {api}/v1/platform/policy
 Demo sellers: {", ".join(DEMO_SELLERS)}. Support queue: {env['SUPPORT_QUEUE_URL']}
 Support CLI on this stack:  make support ARGS="recent"   (or "stats", "dlq", "dlq --redrive")
 """,
@@ -492,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="moto server + demo sellers + chalice local (the default)")
     token = commands.add_parser("token", help="print a demo token signed with the local stage's key")
-    token.add_argument("--role", choices=["buyer", "seller", "support"], default="buyer")
+    token.add_argument("--role", choices=["buyer", "seller", "support", "admin"], default="buyer")
     token.add_argument("--seller", help="seller_id, required for --role seller")
     token.add_argument("--sub", help="subject (user id); default demo-<role>")
     token.add_argument("--ttl", type=int, default=12 * 3600, help="seconds until it expires (default 12 h)")

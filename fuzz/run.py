@@ -2,7 +2,7 @@
 
     python fuzz/run.py          (make fuzz; .ci/run runs it)
 
-Starts moto + chalice local on free loopback ports, then `st run` for a buyer, a seller and support.
+Starts moto + chalice local on free loopback ports, then `st run` for a buyer, a seller, support and an admin.
 Exit status 0 only if no run found a failure. Settings below are the committed, reproducible ones.
 """
 
@@ -24,6 +24,7 @@ ROLES = {
     "buyer": {"role": "buyer", "sub": "fuzz-buyer"},
     "seller": {"role": "seller", "sub": "fuzz-seller", "seller_id": "demo-chat"},
     "support": {"role": "support", "sub": "fuzz-support"},
+    "admin": {"role": "admin", "sub": "fuzz-admin"},  # the policy and restriction routes
 }
 
 

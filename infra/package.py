@@ -126,6 +126,24 @@ def precompile_api_path(zip_path: Path) -> int:
     return len(sources)
 
 
+# Vendored files no Lambda ever loads: type stubs, and pydantic's v1 compatibility package (we use v2 only).
+NEVER_LOADED = (".pyi",)
+NEVER_LOADED_DIRS = ("pydantic/v1/",)
+
+
+def prune(zip_path: Path) -> int:
+    """Rewrite the zip without files no Lambda loads; returns the bytes saved."""
+    before = zip_path.stat().st_size
+    pruned = zip_path.with_suffix(".pruned")
+    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(pruned, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename.endswith(NEVER_LOADED) or info.filename.startswith(NEVER_LOADED_DIRS):
+                continue
+            target.writestr(info, source.read(info))
+    pruned.replace(zip_path)
+    return before - zip_path.stat().st_size
+
+
 def package(stage: str, out: Path, precompile: bool = True) -> Path:
     if stage not in stages():
         raise SystemExit(f"unknown stage {stage!r}: .chalice/config.json has {', '.join(stages())}")
@@ -145,6 +163,7 @@ def package(stage: str, out: Path, precompile: bool = True) -> Path:
         out.mkdir(parents=True, exist_ok=True)
         for name in ("sam.json", "deployment.zip"):
             shutil.copy(build / name, out / name)
+    print(f"pruned {prune(out / 'deployment.zip') / 1e3:.0f} KB of type stubs and pydantic.v1")
     if precompile:
         print(f"precompiled {precompile_api_path(out / 'deployment.zip')} modules of the API handler's path")
     return out

@@ -47,6 +47,8 @@ def reset_caches() -> None:
     request_client.cache_clear()
     get_config.cache_clear()
     app.get_service.cache_clear()
+    app.get_cached_policy.cache_clear()
+    app.get_policy_service.cache_clear()
     app.get_ingest_store.cache_clear()
     app.get_answers_service.cache_clear()
 

@@ -37,7 +37,7 @@ def _in_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-class EventV1(BaseModel):
+class EventBase(BaseModel):
     """What every support event carries. Schema v1: additive changes only (docs/events.md)."""
 
     # extra="allow": a field added within v1 by a newer producer is kept (and stored by the ingest), not dropped.
@@ -47,6 +47,11 @@ class EventV1(BaseModel):
     event_id: str = Field(default_factory=new_event_id, description="De-duplication key: SQS delivers at least once.")
     occurred_at: Annotated[Timestamp, AfterValidator(_in_utc)]
     request_id: str
+
+
+class EventV1(EventBase):
+    """An event about one seller."""
+
     seller_id: SellerId
 
 
@@ -67,6 +72,10 @@ class ContactRequestEvent(EventV1):
     seller_exists: bool | None = Field(
         default=None,
         description="Whether the seller has stored settings; null when degraded (unknown). Added within v1.",
+    )
+    policy_version: int | None = Field(default=None, description="Added in v1: the platform policy version applied.")
+    revealed: list[Channel] | None = Field(
+        default=None, description="Added in v1: the seller channels (email, phone) whose contact value the buyer got."
     )
 
 
@@ -100,4 +109,29 @@ class ContactOutcomeEvent(EventV1):
     reason: Literal["not_related", "related_but_not_answered"] | None = None
 
 
-SupportEvent = Annotated[ContactRequestEvent | SettingsChangedEvent | ContactOutcomeEvent, Field(discriminator="type")]
+class PolicyChangedEvent(EventBase):
+    """An admin replaced the platform contact policy."""
+
+    model_config = ConfigDict(title="PolicyChangedEventV1")
+
+    type: Literal["policy_changed"] = "policy_changed"
+    changed_by: str
+    old_version: int
+    new_version: int
+    changed: list[str] = Field(description="Dotted paths that differ, e.g. channels.chat.enabled, topics.delivery.")
+
+
+class SellerRestrictionChangedEvent(EventV1):
+    """An admin restricted a seller, changed the restriction, or lifted it."""
+
+    model_config = ConfigDict(title="SellerRestrictionChangedEventV1")
+
+    type: Literal["seller_restriction_changed"] = "seller_restriction_changed"
+    changed_by: str
+    old_mode: str | None = Field(description="The mode before; null: not restricted.")
+    new_mode: str | None = Field(description="The mode now; null: lifted.")
+    note: str
+
+
+AnyEvent = ContactRequestEvent | SettingsChangedEvent | ContactOutcomeEvent | PolicyChangedEvent | SellerRestrictionChangedEvent
+SupportEvent = Annotated[AnyEvent, Field(discriminator="type")]

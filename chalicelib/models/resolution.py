@@ -25,7 +25,12 @@ class ContactOption(Outgoing):
     available_now: bool
     next_available_at: datetime | None = None
     reason: Reason
-    contact: str = Field(description="E-mail address, E.164 number, or app deep link.")
+    contact: str | None = Field(
+        description="E-mail address, E.164 number, or app deep link; null when the daily reveal limit withholds it."
+    )
+    available_again_at: datetime | None = Field(
+        default=None, description="With contact_limit_reached: when the buyer's daily allowance resets (UTC)."
+    )
     label: str = Field(default="", description="Localized button text, e.g. \"Message the seller\".")
     hint: str | None = Field(default=None, description="Localized note, e.g. when a closed phone opens (its local time).")
     expected_reply: ExpectedReply | None = None
@@ -49,6 +54,7 @@ class ContactOptions(Outgoing):
     excluded: list[ExcludedChannel]
     primary: ContactOption
     degraded: bool
+    policy_version: int = Field(description="The platform policy version applied; 0 is the built-in default.")
     request_id: str
     resolved_at: datetime
     feedback_token: str | None = Field(

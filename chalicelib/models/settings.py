@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from chalicelib.models.common import SellerId, Strict, Weekday
+from chalicelib.models.restriction import SellerRestriction
 
 # [0-9], not \d (which also matches other scripts' digits); fullmatch, so "09:00-18:00\n" is refused.
 TIME_RANGE_PATTERN = r"^([01][0-9]|2[0-3]):([0-5][0-9])-(?:([01][0-9]|2[0-3]):([0-5][0-9])|(24):(00))$"
@@ -228,3 +229,5 @@ class SellerSettings(ChannelSettings):
     version: int = Field(ge=1)
     updated_at: datetime
     updated_by: str
+    # Set by the platform (admin routes), kept by the seller's own writes, never sent on the channels routes.
+    restriction: SellerRestriction | None = Field(default=None, exclude=True)

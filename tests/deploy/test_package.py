@@ -16,7 +16,7 @@ from tests.policy_coverage import PROJECT_DIR, policy_actions, violations
 sys.path.insert(0, str(PROJECT_DIR / "infra"))
 import package as infra_package
 
-DATA_RESOURCES = {"SellerTable", "SupportRequestsTable", "AnswersTable", "SupportQueue", "SupportDeadLetterQueue"}
+DATA_RESOURCES = {"SellerTable", "PolicyTable", "SupportRequestsTable", "AnswersTable", "SupportQueue", "SupportDeadLetterQueue"}
 
 
 @pytest.fixture(scope="session")

@@ -236,7 +236,8 @@ def test_warm_resolutions_read_answers_from_the_cache(api: Any) -> None:
         resolve(api, "demo-chat", "delivery")
     finally:
         BaseClient._make_api_call = original  # type: ignore[method-assign]
-    assert "Query" not in calls and calls.count("GetItem") == 2
+    # One settings read each (a buyer's: settings and reveal tally in one BatchGetItem), no answers Query.
+    assert "Query" not in calls and calls.count("BatchGetItem") == 2
 
 
 def test_answers_unavailable_never_fail_the_resolution(api: Any) -> None:

@@ -42,6 +42,7 @@ def post_batch(api: Any, seller_ids: list[str]) -> Any:
 @pytest.mark.parametrize("fault", ["ProvisionedThroughputExceededException", "timeout", "InternalServerError"])
 def test_dynamodb_fault_degrades_to_support_only(api: Any, aws: dict[str, str], fault: str) -> None:
     inject("dynamodb", "GetItem", fault)
+    inject("dynamodb", "BatchGetItem", fault)  # a limited buyer's single read also fetches the reveal tally
     response = api.http.get("/v1/sellers/demo-chat/contact-options", headers=BUYER)
     assert response.status_code == 200
     result = json.loads(response.body)
@@ -92,7 +93,7 @@ def test_sqs_batch_fault_logs_every_undelivered_event(api: Any, aws: dict[str, s
 
 
 def test_settings_write_fault_is_503_and_keeps_the_old_settings(api: Any) -> None:
-    inject("dynamodb", "PutItem", "ProvisionedThroughputExceededException")
+    inject("dynamodb", "UpdateItem", "ProvisionedThroughputExceededException")  # seller writes update their own attributes
     response = api.http.request(
         "PATCH", "/v1/sellers/demo-chat/channels",
         headers={**seller_token("demo-chat"), "Content-Type": "application/json", "If-Match": "1"},
@@ -205,7 +206,7 @@ def test_send_batch_that_fails_whole_is_logged_at_once_not_resent(capsys: Any) -
 
 def test_a_degraded_resolution_does_not_wait_on_the_answers_table(api: Any, aws: dict[str, str]) -> None:
     """DynamoDB that failed the settings read is not asked for answers too: each call could take its whole time budget."""
-    inject("dynamodb", "GetItem", "timeout")
+    inject("dynamodb", "BatchGetItem", "timeout")  # a buyer's settings read (with the reveal tally)
     queries: list[str] = []
     resolution_client("dynamodb").meta.events.register("before-call.dynamodb.Query", lambda **_kwargs: queries.append("Query"))
     result = json.loads(api.http.get("/v1/sellers/demo-chat/contact-options?q=delivery", headers=BUYER).body)

@@ -1,0 +1,78 @@
+"""The per-buyer daily reveal limit: how many distinct sellers' e-mail or phone a buyer is shown per UTC day. Pure.
+
+The tally of sellers already revealed today is kept by the support ingest (from each contact event's
+`revealed`), so it trails the queue by seconds; within one request the allowance is exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from chalicelib.models import Channel, ContactOption, Reason
+
+REVEALING_CHANNELS = frozenset({Channel.EMAIL, Channel.PHONE})  # chat deep links and support are never withheld
+WINDOW_SECONDS = 24 * 3600
+
+
+def tally_key(buyer_id: str, day: date) -> dict[str, str]:
+    """Where the ingest keeps the sellers revealed to one buyer on one UTC day (support-requests table)."""
+    return {"pk": f"REVEALS#{buyer_id}", "sk": f"DAY#{day.isoformat()}"}
+
+
+def utc_day(now: datetime) -> date:
+    return now.astimezone(UTC).date()
+
+
+def window_reset(now: datetime) -> datetime:
+    """The next UTC midnight: when every buyer's allowance starts again."""
+    return datetime.combine(utc_day(now) + timedelta(days=1), time(0), tzinfo=UTC)
+
+
+@dataclass
+class Allowance:
+    """One buyer's allowance for one UTC day, spent seller by seller within a request."""
+
+    limit: int
+    already: frozenset[str]  # sellers revealed to this buyer earlier today (the ingest's tally)
+    revealed_now: set[str] = field(default_factory=set)
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - len(self.already | self.revealed_now))
+
+    def admit(self, seller_id: str) -> bool:
+        """May `seller_id`'s e-mail/phone be shown? A seller already shown today never counts twice."""
+        if seller_id in self.already or seller_id in self.revealed_now:
+            return True
+        if self.remaining == 0:
+            return False
+        self.revealed_now.add(seller_id)
+        return True
+
+
+def apply_limit(options: list[ContactOption], seller_id: str, allowance: Allowance, now: datetime) -> list[ContactOption]:
+    """The options with e-mail/phone values withheld once the allowance is spent (still listed, reason says why)."""
+    if not any(option.channel in REVEALING_CHANNELS for option in options) or allowance.admit(seller_id):
+        return options
+    reset = window_reset(now)
+    return [
+        option.model_copy(update={"contact": None, "reason": Reason.CONTACT_LIMIT_REACHED, "available_again_at": reset})
+        if option.channel in REVEALING_CHANNELS
+        else option
+        for option in options
+    ]
+
+
+def revealed_channels(options: list[ContactOption]) -> list[Channel]:
+    """The channels whose contact value the buyer got: what the contact event reports and the tally counts."""
+    return [option.channel for option in options if option.channel in REVEALING_CHANNELS and option.contact is not None]
+
+
+def rate_limit_headers(allowance: Allowance, now: datetime) -> dict[str, str]:
+    """RateLimit-Policy and RateLimit after the IETF httpapi draft (structured fields, one policy named "reveals")."""
+    reset_seconds = max(1, int((window_reset(now) - now).total_seconds()))
+    return {
+        "RateLimit-Policy": f'"reveals";q={allowance.limit};w={WINDOW_SECONDS}',
+        "RateLimit": f'"reveals";r={allowance.remaining};t={reset_seconds}',
+    }

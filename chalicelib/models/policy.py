@@ -1,0 +1,129 @@
+"""The platform's contact policy (one versioned document) and the restriction it can put on one seller."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, field_validator
+
+from chalicelib.models.common import Channel, Outgoing, SellerId, Strict
+from chalicelib.models.resolution import ContactOptions, ExcludedChannel
+from chalicelib.models.settings import ExpectedVersion
+
+MAX_ALLOW_SELLERS = 1000
+
+
+class TopicMode(StrEnum):
+    SELLER_FIRST = "seller_first"  # the seller's channels, support last
+    SUPPORT_FIRST = "support_first"  # support first, the seller's channels after it
+    SUPPORT_ONLY = "support_only"  # support alone: the seller's channels are not offered
+
+
+class ChannelPolicy(Strict):
+    """`enabled: false` switches the channel off for every seller, except the pilot sellers and the rollout share."""
+
+    enabled: bool = True
+    allow_sellers: Annotated[
+        list[SellerId],
+        Field(max_length=MAX_ALLOW_SELLERS, description="Sellers for whom a disabled channel stays on (a pilot)."),
+    ] = Field(default_factory=list)
+    rollout_percent: Annotated[
+        float,
+        Field(ge=0, le=100, description="Share of buyers (deterministic per buyer) for whom a disabled channel is on."),
+    ] = 0
+
+
+class ChannelPolicies(Strict):
+    chat: ChannelPolicy = ChannelPolicy()
+    email: ChannelPolicy = ChannelPolicy()
+    phone: ChannelPolicy = ChannelPolicy()
+
+    def of(self, channel: Channel) -> ChannelPolicy:
+        policy: ChannelPolicy = getattr(self, channel.value)
+        return policy
+
+
+class TopicPolicies(Strict):
+    """One mode per topic (every Topic is a field); the defaults are the rules before the policy existed."""
+
+    product_question: TopicMode = TopicMode.SELLER_FIRST
+    order_status: TopicMode = TopicMode.SELLER_FIRST
+    other: TopicMode = TopicMode.SELLER_FIRST
+    delivery: TopicMode = TopicMode.SUPPORT_FIRST
+    return_refund: TopicMode = TopicMode.SUPPORT_FIRST
+    payment: TopicMode = TopicMode.SUPPORT_FIRST
+
+
+class Limits(Strict):
+    contact_reveals_per_buyer_per_day: int = Field(
+        default=30, ge=0, le=100_000, description="Distinct sellers whose e-mail/phone a buyer is shown per UTC day; 0: no limit."
+    )
+
+
+class PolicyDocument(Strict):
+    """What an admin sets: channel switches with their pilot exceptions, topic routing, and limits."""
+
+    channels: ChannelPolicies = ChannelPolicies()
+    topics: TopicPolicies = TopicPolicies()
+    limits: Limits = Limits()
+
+
+class PolicyUpdate(PolicyDocument):
+    """PUT body. `updated_at`/`updated_by` are accepted (a GET's body can be sent back) and ignored."""
+
+    version: ExpectedVersion = None
+    updated_at: datetime | None = None
+    updated_by: str | None = Field(default=None, max_length=200)
+
+
+class PlatformPolicy(PolicyDocument):
+    """The stored policy (one DynamoDB item) and what GET answers. Version 0 is the built-in default."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_serialization_defaults_required=True)
+
+    version: int = Field(ge=0)
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+DEFAULT_POLICY = PlatformPolicy(version=0)
+
+
+class PolicyLayer(StrEnum):
+    """The layers in precedence order: the first that excludes a channel names its reason."""
+
+    SELLER_RESTRICTION = "seller_restriction"
+    TOPIC = "topic"
+    PLATFORM_CHANNELS = "platform_channels"
+    SELLER_SETTINGS = "seller_settings"
+    OPENING_HOURS = "opening_hours"
+
+
+class LayerVerdict(Outgoing):
+    layer: PolicyLayer
+    effect: Literal["none", "narrows", "decides"] = Field(
+        description="none: lets everything through; narrows: removes some channels; decides: leaves support only."
+    )
+    detail: str
+    excluded: list[ExcludedChannel] = Field(description="The channels this layer left out (higher layers first).")
+
+
+class Explanation(Outgoing):
+    policy_version: int
+    buyer_id: str = Field(description="Whose rollout buckets were used.")
+    layers: list[LayerVerdict]
+
+    @field_validator("layers")
+    @classmethod
+    def _in_order(cls, layers: list[LayerVerdict]) -> list[LayerVerdict]:
+        if [layer.layer for layer in layers] != list(PolicyLayer):
+            raise ValueError("every layer, in precedence order")
+        return layers
+
+
+class ExplainedContactOptions(ContactOptions):
+    """`?explain=true` (support only): the answer plus every layer's verdict."""
+
+    explanation: Explanation

@@ -1,0 +1,215 @@
+"""The platform policy on the hot path (cached per container) and the admin use cases: policy and restrictions."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from chalicelib.cache import TtlCache
+from chalicelib.errors import ApiError, Conflict, NotFound, StoreUnavailable, VersionConflict
+from chalicelib.logs import log
+from chalicelib.models import (
+    DEFAULT_POLICY,
+    AnyEvent,
+    Caller,
+    PlatformPolicy,
+    PolicyChangedEvent,
+    PolicyDocument,
+    RestrictionInput,
+    Role,
+    SellerRestriction,
+    SellerRestrictionChangedEvent,
+    VersionPrecondition,
+)
+from chalicelib.service import require_role
+
+_POLICY = "platform"  # the one cache key
+
+
+class PolicyStore(Protocol):
+    def get(self) -> PlatformPolicy | None: ...
+    def put(self, policy: PlatformPolicy, expected_version: int) -> None: ...
+
+
+class RestrictionStore(Protocol):
+    def get_restriction(self, seller_id: str) -> SellerRestriction | None: ...
+    def set_restriction(self, seller_id: str, restriction: SellerRestriction) -> SellerRestriction | None: ...
+    def lift_restriction(self, seller_id: str) -> SellerRestriction | None: ...
+
+
+class Publisher(Protocol):
+    def publish(self, events: Sequence[AnyEvent]) -> int: ...
+
+
+class PolicyUnavailable(ApiError):
+    status, code = 503, "policy_unavailable"
+
+
+class CachedPolicy:
+    """The policy as the hot path sees it: cached per container for `ttl_seconds`, refreshed by one request.
+
+    A failed refresh keeps the last good policy (logged once per TTL); a container that never read it
+    uses the built-in default and says so (degraded) until a read succeeds.
+    """
+
+    def __init__(self, store: PolicyStore, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._store = store
+        self._cache: TtlCache[str, PlatformPolicy] = TtlCache(
+            self._load, ttl_seconds, max_entries=1, clock=clock, on_error=_kept_last_good
+        )
+
+    def _load(self, _key: str) -> PlatformPolicy:
+        return self._store.get() or DEFAULT_POLICY
+
+    def current(self) -> tuple[PlatformPolicy, bool]:
+        """(policy, degraded)."""
+        try:
+            return self._cache.get(_POLICY).value, False
+        except StoreUnavailable as exc:
+            log(logging.WARNING, "policy_unavailable_default_used", error=str(exc)[:200])
+            return DEFAULT_POLICY, True
+
+    def written(self, policy: PlatformPolicy) -> None:
+        """This container just stored `policy`: it takes effect here at once."""
+        self._cache.put(_POLICY, policy)
+
+
+def _kept_last_good(_key: str, exc: Exception) -> None:
+    log(logging.WARNING, "policy_refresh_failed_kept_last_good", error=str(exc)[:200])
+
+
+class PolicyService:
+    def __init__(
+        self,
+        policies: PolicyStore,
+        restrictions: RestrictionStore,
+        publisher: Publisher,
+        cached: CachedPolicy | None,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._policies = policies
+        self._restrictions = restrictions
+        self._publisher = publisher
+        self._cached = cached
+        self._clock = clock
+
+    # ------------------------------------------------------------ the policy document
+
+    def get_policy(self, caller: Caller) -> PlatformPolicy:
+        """The stored policy, read fresh (not the cache): what a PUT must name in If-Match."""
+        require_role(caller, Role.ADMIN, Role.SUPPORT)
+        return self._read()
+
+    def put_policy(
+        self, document: PolicyDocument, expected: VersionPrecondition, caller: Caller, request_id: str
+    ) -> PlatformPolicy:
+        require_role(caller, Role.ADMIN)
+        current = self._read()
+        if not expected.matches(current.version):
+            raise _conflict("The policy changed since you read it; reload and retry.", current.version)
+        new = PlatformPolicy(
+            channels=document.channels,
+            topics=document.topics,
+            limits=document.limits,
+            version=current.version + 1,
+            updated_at=self._clock(),
+            updated_by=caller.sub,
+        )
+        try:
+            self._policies.put(new, current.version)
+        except VersionConflict as exc:
+            raise _conflict("The policy changed since you read it; reload and retry.", exc.current_version) from None
+        except StoreUnavailable as exc:
+            raise _unavailable(exc) from None
+        if self._cached is not None:
+            self._cached.written(new)
+        changed = changed_paths(current, new)
+        log(logging.INFO, "policy_changed", version=new.version, changed=changed, request_id=request_id)
+        self._publisher.publish(
+            [
+                PolicyChangedEvent(
+                    occurred_at=new.updated_at or self._clock(),
+                    request_id=request_id,
+                    changed_by=caller.sub,
+                    old_version=current.version,
+                    new_version=new.version,
+                    changed=changed,
+                )
+            ]
+        )
+        return new
+
+    def _read(self) -> PlatformPolicy:
+        try:
+            return self._policies.get() or DEFAULT_POLICY
+        except StoreUnavailable as exc:
+            raise _unavailable(exc) from None
+
+    # ------------------------------------------------------------ seller restrictions
+
+    def get_restriction(self, seller_id: str, caller: Caller) -> SellerRestriction:
+        require_role(caller, Role.ADMIN, Role.SUPPORT)
+        restriction = self._restrictions.get_restriction(seller_id)
+        if restriction is None:
+            raise NotFound(f"Seller {seller_id} is not restricted.", None, code="restriction_not_found")
+        return restriction
+
+    def restrict(self, seller_id: str, request: RestrictionInput, caller: Caller, request_id: str) -> SellerRestriction:
+        require_role(caller, Role.ADMIN)
+        new = SellerRestriction(mode=request.mode, note=request.note, set_by=caller.sub, set_at=self._clock())
+        old = self._restrictions.set_restriction(seller_id, new)
+        self._restriction_changed(seller_id, old, new, caller, request_id)
+        return new
+
+    def lift_restriction(self, seller_id: str, caller: Caller, request_id: str) -> None:
+        """Idempotent: lifting a restriction that is not there changes nothing and sends no event."""
+        require_role(caller, Role.ADMIN)
+        old = self._restrictions.lift_restriction(seller_id)
+        if old is not None:
+            self._restriction_changed(seller_id, old, None, caller, request_id)
+
+    def _restriction_changed(
+        self,
+        seller_id: str,
+        old: SellerRestriction | None,
+        new: SellerRestriction | None,
+        caller: Caller,
+        request_id: str,
+    ) -> None:
+        log(logging.INFO, "seller_restriction_changed", seller_id=seller_id, restricted=new is not None, request_id=request_id)
+        event = SellerRestrictionChangedEvent(
+            occurred_at=new.set_at if new else self._clock(),
+            request_id=request_id,
+            seller_id=seller_id,
+            changed_by=caller.sub,
+            old_mode=old.mode.value if old else None,
+            new_mode=new.mode.value if new else None,
+            note=new.note if new else "",
+        )
+        self._publisher.publish([event])
+
+
+def changed_paths(old: PolicyDocument, new: PolicyDocument) -> list[str]:
+    """Dotted paths of the leaves that differ: what the audit event says changed."""
+    return sorted(_diff(old.model_dump(mode="json", include={"channels", "topics", "limits"}), new.model_dump(mode="json", include={"channels", "topics", "limits"})))
+
+
+def _diff(old: object, new: object, prefix: str = "") -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        paths = []
+        for key in sorted(set(old) | set(new)):
+            paths += _diff(old.get(key), new.get(key), f"{prefix}{key}.")
+        return paths
+    return [] if old == new else [prefix.rstrip(".")]
+
+
+def _conflict(message: str, current_version: int) -> Conflict:
+    return Conflict(message, {"current_version": current_version})
+
+
+def _unavailable(exc: StoreUnavailable) -> PolicyUnavailable:
+    log(logging.WARNING, "policy_store_unavailable", error=str(exc)[:200])
+    return PolicyUnavailable("The platform policy is unavailable right now; retry shortly.")
