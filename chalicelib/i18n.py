@@ -55,7 +55,7 @@ REASON_MESSAGES: dict[Reason, dict[Locale, str]] = {
         Locale.EN: "The seller's channels are unavailable right now; try again later",
     },
     Reason.SELLER_RESTRICTED: {
-        Locale.RU: "С этим продавцом можно связаться только через поддержку площадки",
+        Locale.RU: "Этот продавец доступен только через поддержку площадки",
         Locale.EN: "This seller can be reached through platform support only",
     },
     Reason.TOPIC_SUPPORT_ONLY: {
@@ -63,11 +63,11 @@ REASON_MESSAGES: dict[Reason, dict[Locale, str]] = {
         Locale.EN: "Platform support alone answers questions on this topic",
     },
     Reason.CHAT_DISABLED_BY_PLATFORM: {
-        Locale.RU: "Чат с продавцами на площадке сейчас отключён",
+        Locale.RU: "Чат между покупателями и продавцами сейчас отключён площадкой",
         Locale.EN: "Chat with sellers is switched off on the platform for now",
     },
     Reason.EMAIL_DISABLED_BY_PLATFORM: {
-        Locale.RU: "Переписка с продавцами по e-mail на площадке сейчас отключена",
+        Locale.RU: "Переписка по e-mail между покупателями и продавцами сейчас отключена площадкой",
         Locale.EN: "E-mail to sellers is switched off on the platform for now",
     },
     Reason.PHONE_DISABLED_BY_PLATFORM: {
@@ -79,7 +79,7 @@ REASON_MESSAGES: dict[Reason, dict[Locale, str]] = {
         Locale.EN: "This channel is not open to every buyer yet",
     },
     Reason.CONTACT_LIMIT_REACHED: {
-        Locale.RU: "На сегодня лимит показа контактов продавцов исчерпан; чат и поддержка доступны",
+        Locale.RU: "Сегодняшний лимит показа контактов продавцов исчерпан; чат и поддержка доступны",
         Locale.EN: "You have reached today's limit of seller contacts shown; chat and support remain open",
     },
 }
