@@ -1,13 +1,7 @@
 """Support ingest: validate queue records, de-duplicate by event_id, store them and count them.
 
 One DynamoDB transaction per event (marker + record + counters), so a retried record is either
-counted once or not at all. Table layout (support-requests):
-
-    pk                     sk                          what
-    EVENT#<event_id>       EVENT                       de-duplication marker
-    SELLER#<seller_id>     REQ#<occurred_at>#<id>      a contact request (GSI by-day: DAY#<date>, <occurred_at>#<id>)
-    SELLER#<seller_id>     CHG#<occurred_at>#<id>      a settings change
-    STATS#<date>           SELLER#<seller_id>          per-seller-per-day counters
+counted once or not at all. The table layout and its write shards: chalicelib/support_keys.py.
 """
 
 from __future__ import annotations
@@ -20,6 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import TypeAdapter, ValidationError
 
+from chalicelib import support_keys as keys
 from chalicelib.attributes import to_attributes
 from chalicelib.logs import log
 from chalicelib.models import Channel, ContactRequestEvent, SettingsChangedEvent, SupportEvent
@@ -52,6 +47,17 @@ class SupportRequestStore:
 
     def ingest(self, event: ContactRequestEvent | SettingsChangedEvent) -> bool:
         """Store `event` once; False if it was already stored (SQS delivers at least once)."""
+        try:
+            self._db.transact_write_items(TransactItems=self.transaction_items(event))
+        except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def transaction_items(self, event: ContactRequestEvent | SettingsChangedEvent) -> list[dict[str, Any]]:
+        """The de-duplication marker first (its condition fails a redelivery), then the event's own writes."""
         expires_at = _expiry(event.occurred_at, REQUEST_TTL)
         marker = {
             "Put": {
@@ -60,26 +66,24 @@ class SupportRequestStore:
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
-        items = [marker, *self._writes(event, expires_at)]
-        try:
-            self._db.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            reasons = exc.response.get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                return False
-            raise
-        return True
+        return [marker, *self._writes(event, expires_at)]
 
     def _writes(self, event: ContactRequestEvent | SettingsChangedEvent, expires_at: int) -> list[dict[str, Any]]:
         """The event itself under its seller (every field, so additive v1 fields are kept too), and counters."""
         stamp = f"{event.occurred_at.isoformat()}#{event.event_id}"
-        record = {"pk": f"SELLER#{event.seller_id}", **event.model_dump(mode="json"), "expires_at": expires_at}
+        record = {**event.model_dump(mode="json"), "expires_at": expires_at}
         if isinstance(event, SettingsChangedEvent):
-            record["sk"] = f"CHG#{stamp}"
+            record.update(pk=keys.seller_changes_key(event.seller_id), sk=f"CHG#{stamp}")
             return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}]
 
         day = event.occurred_at.date().isoformat()
-        record.update(sk=f"REQ#{stamp}", gsi1pk=f"DAY#{day}", gsi1sk=stamp)
+        record.update(
+            pk=keys.seller_requests_key(event.seller_id, event.event_id),
+            sk=f"REQ#{stamp}",
+            gsi1pk=keys.day_index_key(day, event.event_id),
+            gsi1sk=stamp,
+        )
+        stats_pk, stats_sk = keys.stats_key(day, event.seller_id, event.event_id)
         counters = {
             "requests": 1,
             f"topic_{event.topic.value}": 1,
@@ -92,7 +96,7 @@ class SupportRequestStore:
         counter_update = {
             "Update": {
                 "TableName": self._table,
-                "Key": to_attributes({"pk": f"STATS#{day}", "sk": f"SELLER#{event.seller_id}"}),
+                "Key": to_attributes({"pk": stats_pk, "sk": stats_sk}),
                 "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counters)))
                 + " SET seller_id = :seller, expires_at = if_not_exists(expires_at, :expires)",
                 "ExpressionAttributeNames": {f"#c{i}": name for i, name in enumerate(counters)},
