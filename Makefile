@@ -86,3 +86,10 @@ lint: install  ## ruff + mypy --strict on app.py and chalicelib/; bandit on what
 	$(PY) -m ruff check .
 	$(PY) -m mypy chalicelib app.py
 	$(PY) -m bandit --quiet --recursive app.py chalicelib
+
+.PHONY: capacity capacity-counts
+capacity: install  ## capacity, cost and busiest partition keys: make capacity ARGS="--taps-per-day 20000000 --peak-factor 8"
+	$(PY) -m capacity $(ARGS)
+
+capacity-counts: install  ## recount the AWS work per request (capacity/counts.json) after an intended change
+	CAPACITY_WRITE_COUNTS=1 $(PY) -m pytest -q tests/integration/test_capacity_counts.py

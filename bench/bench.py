@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import statistics
@@ -284,6 +285,39 @@ def batch(env: dict[str, str], runs: int) -> None:
     )
     RESULTS["batch"] = results
     RESULTS["batch"]["50_within_2x_single"] = results[50]["ratio_to_single"] <= 2.0
+
+
+def ingest(env: dict[str, str], runs: int) -> None:
+    """support_ingest storing a batch of 10 contact events (the capacity model's ingest duration)."""
+    import app
+    from chalicelib.aws import client
+    from chalicelib.logs import LOGGER_NAME
+    from devstack.poller import lambda_record
+
+    sqs = client("sqs")
+    batches = []
+    for _ in range(runs):
+        assert app.app(batch_event([f"ingest-{i}" for i in range(10)]), LambdaContext())["statusCode"] == 200
+        messages: list[dict[str, Any]] = []
+        while len(messages) < 10:
+            messages += sqs.receive_message(QueueUrl=env["SUPPORT_QUEUE_URL"], MaxNumberOfMessages=10).get("Messages", [])
+        batches.append({"Records": [lambda_record(m, "arn:aws:sqs:eu-central-1:123456789012:bench", "eu-central-1") for m in messages[:10]]})
+        purge(env)
+    durations = []
+    logger = logging.getLogger(LOGGER_NAME)
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # one INFO line per stored event would drown the tables
+    try:
+        for event in batches:
+            start = time.perf_counter()
+            result = app.support_ingest(event, LambdaContext())
+            durations.append(time.perf_counter() - start)
+            assert result == {"batchItemFailures": []}, result
+    finally:
+        logger.setLevel(level)
+    stats = summary(durations)
+    table("ingest: support_ingest storing a batch of 10 contact events", ["median ms", "p95 ms", "n"], [[stats["median_ms"], stats["p95_ms"], stats["n"]]])
+    RESULTS["ingest_batch_of_10"] = stats
 
 
 COLD_APP = """
@@ -615,6 +649,7 @@ def main() -> int:
         if not args.answers:
             warm_single(env, runs, policy_version)
             batch(env, max(20, runs // 10))
+            ingest(env, max(10, runs // 10))
             cold_start(env, 5 if args.quick else 15)
             deployment_size(3 if args.quick else 7)
             load(env, clients=8, seconds=5 if args.quick else 15)

@@ -1,19 +1,7 @@
 """Support ingest: validate queue records, de-duplicate by event_id, store them and count them.
 
 One DynamoDB transaction per event (marker + record + counters), so a retried record is either
-counted once or not at all. Table layout (support-requests):
-
-    pk                     sk                          what
-    EVENT#<event_id>       EVENT                       de-duplication marker
-    SELLER#<seller_id>     REQ#<occurred_at>#<id>      a contact request (GSI by-day: DAY#<date>, <occurred_at>#<id>)
-    SELLER#<seller_id>     CHG#<occurred_at>#<id>      a settings change or a seller restriction change (`type` says which)
-    POLICY                 CHG#<occurred_at>#<id>      a platform policy change
-    STATS#<date>           SELLER#<seller_id>          per-seller-per-day counters
-    SELLER#<seller_id>     OUT#<occurred_at>#<id>      a contact outcome (did an answer help, which channel)
-    OUTCOMES#<date>        TOPIC#<topic>               outcome counters per topic and day (answered, ...)
-    OUTCOMES#<date>        ANSWER#<answer_id>          per-answer counters (answered, not_answered, reasons)
-    REVEALS#<buyer_id>     DAY#<date>                  sellers whose e-mail/phone that buyer was shown that UTC day
-                                                       (string set `sellers`; the API reads it for the reveal limit)
+counted once or not at all. The table layout and its write shards: chalicelib/support_keys.py.
 """
 
 from __future__ import annotations
@@ -28,6 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import TypeAdapter, ValidationError
 
+from chalicelib import support_keys as keys
 from chalicelib.attributes import to_attributes
 from chalicelib.limits import tally_key, utc_day, window_reset
 from chalicelib.logs import log
@@ -82,6 +71,17 @@ class SupportRequestStore:
 
     def ingest(self, event: AnyEvent) -> bool:
         """Store `event` once; False if it was already stored (SQS delivers at least once)."""
+        try:
+            self._db.transact_write_items(TransactItems=self.transaction_items(event))
+        except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def transaction_items(self, event: AnyEvent) -> list[dict[str, Any]]:
+        """The de-duplication marker first (its condition fails a redelivery), then the event's own writes."""
         expires_at = _expiry(event.occurred_at, REQUEST_TTL)
         marker = {
             "Put": {
@@ -90,15 +90,7 @@ class SupportRequestStore:
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
-        items = [marker, *self._writes(event, expires_at)]
-        try:
-            self._db.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            reasons = exc.response.get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                return False
-            raise
-        return True
+        return [marker, *self._writes(event, expires_at)]
 
     def _writes(self, event: AnyEvent, expires_at: int) -> list[dict[str, Any]]:
         """The event itself under its seller (every field, so additive v1 fields are kept too), and counters."""
@@ -109,16 +101,22 @@ class SupportRequestStore:
         if isinstance(event, PolicyChangedEvent):  # the platform's audit trail: no expiry (a few items a year)
             record = {**fields, "pk": "POLICY", "sk": f"CHG#{stamp}"}
             return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}]
-        record = {**fields, "pk": f"SELLER#{event.seller_id}", "expires_at": expires_at}
+        record = {**fields, "pk": keys.seller_changes_key(event.seller_id), "expires_at": expires_at}
         if isinstance(event, SettingsChangedEvent | SellerRestrictionChangedEvent):
             record["sk"] = f"CHG#{stamp}"
             return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}]
-        if isinstance(event, ContactOutcomeEvent):
-            record["sk"] = f"OUT#{stamp}"
+        if isinstance(event, ContactOutcomeEvent):  # as many as requests at most: sharded like them
+            record.update(pk=keys.seller_requests_key(event.seller_id, event.event_id), sk=f"OUT#{stamp}")
             return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}, *self._outcome_counters(event)]
 
         day = event.occurred_at.date().isoformat()
-        record.update(sk=f"REQ#{stamp}", gsi1pk=f"DAY#{day}", gsi1sk=stamp)
+        record.update(
+            pk=keys.seller_requests_key(event.seller_id, event.event_id),
+            sk=f"REQ#{stamp}",
+            gsi1pk=keys.day_index_key(day, event.event_id),
+            gsi1sk=stamp,
+        )
+        stats_pk, stats_sk = keys.stats_key(day, event.seller_id, event.event_id)
         counters = {
             "requests": 1,
             f"topic_{event.topic.value}": 1,
@@ -137,7 +135,7 @@ class SupportRequestStore:
         counter_update = {
             "Update": {
                 "TableName": self._table,
-                "Key": to_attributes({"pk": f"STATS#{day}", "sk": f"SELLER#{event.seller_id}"}),
+                "Key": to_attributes({"pk": stats_pk, "sk": stats_sk}),
                 "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counters)))
                 + " SET seller_id = :seller, expires_at = if_not_exists(expires_at, :expires)",
                 "ExpressionAttributeNames": {f"#c{i}": name for i, name in enumerate(counters)},
@@ -171,11 +169,11 @@ class SupportRequestStore:
 
     def _outcome_counters(self, event: ContactOutcomeEvent) -> list[dict[str, Any]]:
         """Per topic and day: how each resolution ended; per answer and day: answered / not answered (and why)."""
-        day = event.occurred_at.date().isoformat()
-        updates = [self._count(f"OUTCOMES#{day}", f"TOPIC#{event.topic.value}", {event.outcome: 1}, event, topic=event.topic.value)]
+        pk = keys.outcome_counters_key(event.occurred_at.date().isoformat(), event.event_id)
+        updates = [self._count(pk, f"TOPIC#{event.topic.value}", {event.outcome: 1}, event, topic=event.topic.value)]
         if event.answer_id and event.outcome != "channel_chosen":
             counters = {event.outcome: 1, **({f"reason_{event.reason}": 1} if event.reason else {})}
-            updates.append(self._count(f"OUTCOMES#{day}", f"ANSWER#{event.answer_id}", counters, event, answer_id=event.answer_id))
+            updates.append(self._count(pk, f"ANSWER#{event.answer_id}", counters, event, answer_id=event.answer_id))
         return updates
 
     def _count(self, pk: str, sk: str, counters: dict[str, int], event: ContactOutcomeEvent, **labels: str) -> dict[str, Any]:

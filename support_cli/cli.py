@@ -12,30 +12,64 @@ Never imported by the API.
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import os
 import signal
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 from pydantic import ValidationError
 
+from chalicelib import support_keys as keys
 from chalicelib.attributes import from_attributes
 from chalicelib.aws import client
 from chalicelib.ingest import parse_event
 from chalicelib.models import Channel, Topic
 
 QUEUE_NAME = "support-contact-requests"
+SHARD_READERS = 16  # parallel queries when a reader fans out over a day's shards
 
 
 def _query(table: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
     for page in client("dynamodb").get_paginator("query").paginate(TableName=table, **kwargs):
         for item in page["Items"]:
             yield from_attributes(item)
+
+
+def _query_shards(
+    table: str, partitions: list[str], key: str = "pk", sort_key: str = "sk", condition: str = "", **kwargs: Any
+) -> Iterator[dict[str, Any]]:
+    """Every item of the write-sharded `partitions` (chalicelib/support_keys.py), merged as one partition would be.
+
+    Each shard is a query of its own; their first pages are read in parallel, then items come out in sort-key
+    order (newest first with ScanIndexForward=False), lazily, so a reader that stops early stops reading.
+    """
+    values = kwargs.pop("ExpressionAttributeValues", {})
+    newest_first = kwargs.get("ScanIndexForward") is False
+
+    def shard(partition: str) -> Iterator[dict[str, Any]]:
+        return _query(
+            table,
+            KeyConditionExpression=f"{key} = :partition" + (f" AND {condition}" if condition else ""),
+            ExpressionAttributeValues={**values, ":partition": {"S": partition}},
+            **kwargs,
+        )
+
+    with ThreadPoolExecutor(max_workers=SHARD_READERS) as pool:
+        started = list(pool.map(_first_page, [shard(partition) for partition in partitions]))
+    yield from heapq.merge(*started, key=lambda item: str(item.get(sort_key, "")), reverse=newest_first)
+
+
+def _first_page(items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Read the first item now (in a worker thread), the rest lazily."""
+    first = next(items, None)
+    return iter(()) if first is None else chain([first], items)
 
 
 def _since(text: str | None, default_days: int = 7) -> datetime:
@@ -74,29 +108,31 @@ def recent_requests(table: str, seller: str | None, topic: str | None, channel: 
         return (topic is None or item["topic"] == topic) and (channel is None or item["primary_channel"] == channel)
 
     if seller:
-        pages = [
-            _query(
+        pages: Iterable[Iterator[dict[str, Any]]] = [
+            _query_shards(
                 table,
-                KeyConditionExpression="pk = :pk AND sk BETWEEN :from AND :to",
-                ExpressionAttributeValues={
-                    ":pk": {"S": f"SELLER#{seller}"}, ":from": {"S": f"REQ#{since.isoformat()}"}, ":to": {"S": "REQ#~"},
-                },
+                keys.seller_requests_keys(seller),
+                condition="sk BETWEEN :from AND :to",
+                ExpressionAttributeValues={":from": {"S": f"REQ#{since.isoformat()}"}, ":to": {"S": "REQ#~"}},
                 ScanIndexForward=False,
             )
         ]
     else:
         today = datetime.now(UTC).date()
         days = [today - timedelta(days=n) for n in range((today - since.date()).days + 1)]
-        pages = [
-            _query(
+        pages = (  # a generator: an older day's shards are only read if the newer days did not fill `limit`
+            _query_shards(
                 table,
+                keys.day_index_keys(day.isoformat()),
+                key="gsi1pk",
+                sort_key="gsi1sk",
+                condition="gsi1sk >= :from",
                 IndexName="by-day",
-                KeyConditionExpression="gsi1pk = :day AND gsi1sk >= :from",
-                ExpressionAttributeValues={":day": {"S": f"DAY#{day.isoformat()}"}, ":from": {"S": since.isoformat()}},
+                ExpressionAttributeValues={":from": {"S": since.isoformat()}},
                 ScanIndexForward=False,
             )
             for day in days
-        ]
+        )
     found: list[dict[str, Any]] = []
     for page in pages:  # lazily: stop reading DynamoDB once `limit` rows are found
         for item in page:
@@ -128,7 +164,7 @@ def daily_counters(table: str, days: int) -> Iterator[tuple[str, dict[str, Any]]
     today = datetime.now(UTC).date()
     for n in range(days):
         day = (today - timedelta(days=n)).isoformat()
-        for item in _query(table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": f"STATS#{day}"}}):
+        for item in _query_shards(table, keys.stats_keys(day)):
             yield day, item
 
 
@@ -230,7 +266,7 @@ def change_history(table: str, seller: str, since: datetime, limit: int) -> list
         table,
         KeyConditionExpression="pk = :pk AND sk BETWEEN :from AND :to",
         ExpressionAttributeValues={
-            ":pk": {"S": f"SELLER#{seller}"}, ":from": {"S": f"CHG#{since.isoformat()}"}, ":to": {"S": "CHG#~"},
+            ":pk": {"S": keys.seller_changes_key(seller)}, ":from": {"S": f"CHG#{since.isoformat()}"}, ":to": {"S": "CHG#~"},
         },
         ScanIndexForward=False,
     )
@@ -271,7 +307,7 @@ def outcome_statistics(table: str, days: int, top: int) -> dict[str, Any]:
     today = datetime.now(UTC).date()
     for n in range(days):
         day = (today - timedelta(days=n)).isoformat()
-        for item in _query(table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": f"OUTCOMES#{day}"}}):
+        for item in _query_shards(table, keys.outcome_counters_keys(day)):
             counts = {k: v for k, v in item.items() if isinstance(v, int) and k != "expires_at"}
             if item["sk"].startswith("TOPIC#"):
                 per_topic[item["topic"]].update(counts)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
 
+from chalicelib import support_keys
 from chalicelib.aws import client
 from chalicelib.models import ContactRequestEvent
 from tests.conftest import BUYER, drain_queue, seller_token
@@ -28,18 +30,29 @@ def resolved_events(api: Any, aws: dict[str, str], *seller_ids: str, topic: str 
 
 
 def stored(seller_id: str) -> list[dict[str, Any]]:
-    return client("dynamodb").query(
-        TableName="support-requests",
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :req)",
-        ExpressionAttributeValues={":pk": {"S": f"SELLER#{seller_id}"}, ":req": {"S": "REQ#"}},
-    )["Items"]
+    """The seller's stored requests, from every shard of their partition (chalicelib/support_keys.py)."""
+    return [
+        item
+        for pk in support_keys.seller_requests_keys(seller_id)
+        for item in client("dynamodb").query(
+            TableName="support-requests",
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :req)",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":req": {"S": "REQ#"}},
+        )["Items"]
+    ]
 
 
 def counters(seller_id: str, day: str) -> dict[str, int]:
-    item = client("dynamodb").get_item(
-        TableName="support-requests", Key={"pk": {"S": f"STATS#{day}"}, "sk": {"S": f"SELLER#{seller_id}"}}
-    ).get("Item", {})
-    return {key: int(value["N"]) for key, value in item.items() if "N" in value and key != "expires_at"}
+    """The seller's counters of `day`, summed over their counter items on every stats shard."""
+    totals: Counter[str] = Counter()
+    for pk in support_keys.stats_keys(day):
+        for item in client("dynamodb").query(
+            TableName="support-requests",
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :seller)",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":seller": {"S": f"SELLER#{seller_id}#"}},
+        )["Items"]:
+            totals.update({key: int(value["N"]) for key, value in item.items() if "N" in value and key != "expires_at"})
+    return dict(totals)
 
 
 def test_valid_duplicate_and_malformed_records_in_one_batch(api: Any, aws: dict[str, str]) -> None:
@@ -137,7 +150,7 @@ def test_fields_added_within_v1_are_stored_and_cannot_overwrite_keys(api: Any, a
     [item] = stored("demo-chat")
     assert item["answer_ids"] == {"L": [{"S": "a1"}, {"S": "a2"}]} and item["score"] == {"N": "0.75"}
     assert item["locale"] == {"M": {"lang": {"S": "de"}}}
-    assert item["pk"] == {"S": "SELLER#demo-chat"} and item["sk"]["S"].startswith("REQ#")
+    assert item["pk"]["S"] in support_keys.seller_requests_keys("demo-chat") and item["sk"]["S"].startswith("REQ#")
 
 
 @pytest.mark.parametrize("occurred_at", ["2026-11-26", "2026-11-26T13:01:20", 1764162080])

@@ -1,0 +1,1 @@
+"""Capacity and cost model, and the peak-hour partition simulation (make capacity). Tooling: never shipped."""

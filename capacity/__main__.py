@@ -1,0 +1,39 @@
+"""make capacity [ARGS="--taps-per-day 20000000 --peak-factor 8"]: capacity, cost and the busiest partition keys.
+
+Without --taps-per-day it prints the three reference loads of docs/capacity.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from capacity.model import Assumptions, estimate, render
+from capacity.simulate import Load, report, simulate
+
+REFERENCE_LOADS = (1_000_000, 20_000_000, 200_000_000)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make capacity", description=__doc__.splitlines()[0])
+    parser.add_argument("--taps-per-day", type=float, help="resolutions a day (default: the three reference loads)")
+    parser.add_argument("--peak-factor", type=float, default=8.0, help="peak-hour rate over the daily average (default 8)")
+    parser.add_argument("--sellers", type=int, default=300_000)
+    parser.add_argument("--zipf", type=float, default=1.0, help="seller popularity exponent (default 1.0: long tail)")
+    parser.add_argument("--sample", type=int, default=100_000, help="events sampled for the peak-hour simulation")
+    args = parser.parse_args(argv)
+    if args.taps_per_day is not None and args.taps_per_day <= 0:
+        parser.error("--taps-per-day must be positive")
+    loads = [args.taps_per_day] if args.taps_per_day else REFERENCE_LOADS
+    for number, taps in enumerate(loads):
+        load = Load(taps, args.peak_factor, sellers=args.sellers, zipf_s=args.zipf)
+        print(f"\n=== {taps:,.0f} taps a day ({number + 1}/{len(loads)}) ===", flush=True)
+        key_loads = simulate(load, sample=args.sample)
+        print("\n".join(render(estimate(load, Assumptions(), key_loads))))
+        print("\npeak-hour simulation, busiest partition key per table and index:")
+        print("\n".join("  " + line for line in report(load, key_loads)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Keys of the support-requests table, write-sharded so that no partition key takes more than a few hundred writes/s.
+
+A DynamoDB partition takes about 1,000 write units per second. At the largest reference load in docs/capacity.md
+(200 M taps a day, peak 8x the average: ~18,500 contact events/s, the busiest seller ~1,400/s under a Zipf
+popularity), one key per day or per seller would throttle. So the hot keys carry a shard picked from the event id
+(stable, so a redelivered event lands on the same keys), and readers fan out over every shard:
+
+    pk                                 sk                           what
+    EVENT#<event_id>                   EVENT                        de-duplication marker
+    SELLER#<seller_id>#R<nn>           REQ#<occurred_at>#<id>       a contact request (GSI by-day:
+                                                                    DAY#<date>#<nn>, <occurred_at>#<id>)
+    SELLER#<seller_id>#R<nn>           OUT#<occurred_at>#<id>       a contact outcome (did an answer help)
+    SELLER#<seller_id>                 CHG#<occurred_at>#<id>       a settings or restriction change (rare: unsharded)
+    POLICY                             CHG#<occurred_at>#<id>       a platform policy change (rare: unsharded)
+    STATS#<date>#<nnn>                 SELLER#<seller_id>#<m>       per-seller-per-day counters
+    OUTCOMES#<date>#<nn>               TOPIC#<topic>, ANSWER#<id>   outcome counters per topic and per answer
+    REVEALS#<buyer_id>                 DAY#<date>                   sellers shown to that buyer that UTC day
+
+Data written before sharding (REQ# under SELLER#<id>, DAY#<date>, STATS#<date>) stays readable: the readers
+query those legacy keys too (`*_keys` functions below list them last).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+DAY_SHARDS = 64  # the by-day index: every contact event of a day
+SELLER_REQUEST_SHARDS = 16  # a seller's requests and outcomes: the busiest seller's ~1,800 writes/s become ~115/s per key
+OUTCOME_SHARDS = 128  # outcome counters: six topics and the most read answers would otherwise be a few hot items
+STATS_SHARDS = 256  # the daily counters of all sellers (transactional updates: 2 units each)
+SELLER_COUNTER_SHARDS = 16  # counter items per seller and day, on consecutive STATS shards
+
+
+def shard_of(value: str, shards: int) -> int:
+    """A stable shard in range(shards): the same event always lands on the same keys (idempotent retries)."""
+    digest = hashlib.blake2b(value.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shards
+
+
+def seller_requests_key(seller_id: str, event_id: str) -> str:
+    return f"SELLER#{seller_id}#R{shard_of(event_id, SELLER_REQUEST_SHARDS):02d}"
+
+
+def seller_requests_keys(seller_id: str) -> list[str]:
+    """Every partition holding a seller's requests; the legacy unsharded one last."""
+    return [f"SELLER#{seller_id}#R{shard:02d}" for shard in range(SELLER_REQUEST_SHARDS)] + [seller_changes_key(seller_id)]
+
+
+def seller_changes_key(seller_id: str) -> str:
+    return f"SELLER#{seller_id}"
+
+
+def day_index_key(day: str, event_id: str) -> str:
+    return f"DAY#{day}#{shard_of(event_id, DAY_SHARDS):02d}"
+
+
+def day_index_keys(day: str) -> list[str]:
+    return [f"DAY#{day}#{shard:02d}" for shard in range(DAY_SHARDS)] + [f"DAY#{day}"]
+
+
+def stats_key(day: str, seller_id: str, event_id: str) -> tuple[str, str]:
+    """(pk, sk) of the counter item this event adds to.
+
+    A seller's counters are split into SELLER_COUNTER_SHARDS items by event, placed on consecutive STATS shards
+    from the seller's own: a hot seller's updates spread over several partitions, a quiet seller has 1-2 items.
+    """
+    counter = shard_of(event_id, SELLER_COUNTER_SHARDS)
+    partition = (shard_of(seller_id, STATS_SHARDS) + counter) % STATS_SHARDS
+    return f"STATS#{day}#{partition:02d}", f"SELLER#{seller_id}#{counter}"
+
+
+def stats_keys(day: str) -> list[str]:
+    return [f"STATS#{day}#{shard:02d}" for shard in range(STATS_SHARDS)] + [f"STATS#{day}"]
+
+
+def outcome_counters_key(day: str, event_id: str) -> str:
+    return f"OUTCOMES#{day}#{shard_of(event_id, OUTCOME_SHARDS):02d}"
+
+
+def outcome_counters_keys(day: str) -> list[str]:
+    return [f"OUTCOMES#{day}#{shard:02d}" for shard in range(OUTCOME_SHARDS)] + [f"OUTCOMES#{day}"]

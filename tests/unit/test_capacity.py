@@ -1,0 +1,70 @@
+"""The capacity model and the peak-hour simulation: no partition key near its limit at the largest reference load."""
+
+from __future__ import annotations
+
+import pytest
+
+from capacity import simulate as simulation
+from capacity.__main__ import main as capacity_main
+from capacity.model import Assumptions, estimate
+from chalicelib import support_keys
+
+LARGEST = simulation.Load(taps_per_day=200_000_000, peak_factor=8)
+
+
+def test_no_partition_key_takes_more_than_half_its_limit_at_the_largest_reference_load() -> None:
+    loads = simulation.simulate(LARGEST, sample=40_000)
+    for key_load in loads.values():
+        key, rate = key_load.busiest()
+        assert rate <= key_load.limit * simulation.SAFE_SHARE, f"{key_load.name}: {key} takes {rate:.0f} units/s"
+
+
+def test_without_shards_the_same_hour_would_throttle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The simulation can fail: one key per day and per seller, as before sharding, is far over the limit."""
+    for name in ("DAY_SHARDS", "SELLER_REQUEST_SHARDS", "STATS_SHARDS", "SELLER_COUNTER_SHARDS"):
+        monkeypatch.setattr(support_keys, name, 1)
+    loads = simulation.simulate(LARGEST, sample=20_000)
+    assert loads["support-requests by-day (index)"].busiest()[1] > simulation.PARTITION_WRITE_LIMIT * 10
+    assert not loads["support-requests (table)"].within_margin
+
+
+def test_shards_are_stable_and_readers_cover_every_shard_and_the_legacy_key() -> None:
+    event_id = "4b0c6f0e-9f7e-4d8a-8a53-2c8a1f9f1f00"
+    assert support_keys.day_index_key("2026-11-26", event_id) == support_keys.day_index_key("2026-11-26", event_id)
+    assert support_keys.day_index_key("2026-11-26", event_id) in support_keys.day_index_keys("2026-11-26")
+    assert support_keys.seller_requests_key("s1", event_id) in support_keys.seller_requests_keys("s1")
+    stats_pk, _ = support_keys.stats_key("2026-11-26", "s1", event_id)
+    assert stats_pk in support_keys.stats_keys("2026-11-26")
+    assert support_keys.day_index_keys("2026-11-26")[-1] == "DAY#2026-11-26"  # data from before sharding
+    assert support_keys.stats_keys("2026-11-26")[-1] == "STATS#2026-11-26"
+    assert support_keys.seller_requests_keys("s1")[-1] == "SELLER#s1"
+
+
+def test_a_quiet_sellers_counters_stay_on_few_items_a_busy_sellers_spread() -> None:
+    quiet = {support_keys.stats_key("2026-11-26", "quiet", f"event-{n}") for n in range(3)}
+    busy = {support_keys.stats_key("2026-11-26", "busy", f"event-{n}") for n in range(2_000)}
+    assert len(quiet) <= 3
+    assert len({pk for pk, _ in busy}) == support_keys.SELLER_COUNTER_SHARDS
+
+
+def test_cost_grows_with_load_and_the_largest_load_names_its_first_limit() -> None:
+    small = estimate(simulation.Load(1_000_000), Assumptions())
+    large = estimate(LARGEST, Assumptions(), simulation.simulate(LARGEST, sample=10_000))
+    assert 150 < large.total_monthly / small.total_monthly < 250  # 200x the taps: about 200x the bill
+    assert small.per_million_taps > 0
+    assert large.first_limit["used"] > 1  # something must change before 200 M taps a day
+    assert {"API Gateway (REST)", "DynamoDB writes", "Lambda GB-seconds"} <= set(large.monthly_cost)
+
+
+def test_make_capacity_prints_load_cost_limits_and_the_busiest_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    assert capacity_main(["--taps-per-day", "20000000", "--peak-factor", "8", "--sample", "5000"]) == 0
+    out = capsys.readouterr().out
+    assert "peak x8 = 1,852 resolutions/s" in out
+    assert "per million taps" in out and "<- first" in out
+    assert "busiest partition key per table and index" in out
+
+
+def test_make_capacity_refuses_a_nonsense_load(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        capacity_main(["--taps-per-day", "-5"])
+    assert exit_info.value.code == 2 and "must be positive" in capsys.readouterr().err
