@@ -80,7 +80,8 @@ from datetime import datetime, timezone
 import app
 from chalicelib.models import BatchRequest, Caller, Topic
 from chalicelib.service import ContactService
-import chalicelib.settings_store, chalicelib.events, chalicelib.aws
+import chalicelib.settings_store, chalicelib.events, chalicelib.aws, chalicelib.policy_store, chalicelib.policy_service
+import chalicelib.answers_store, chalicelib.cache, chalicelib.limits
 
 class Store:
     def get(self, seller_id): return None
