@@ -99,7 +99,7 @@ class SupportRequestStore:
         # our keys last, so an event field can never overwrite them.
         fields = json.loads(event.model_dump_json(), parse_float=Decimal)
         if isinstance(event, PolicyChangedEvent):  # the platform's audit trail: no expiry (a few items a year)
-            record = {**fields, "pk": "POLICY", "sk": f"CHG#{stamp}"}
+            record = {**fields, "pk": keys.POLICY_CHANGES, "sk": f"CHG#{stamp}"}
             return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}]
         record = {**fields, "pk": keys.seller_changes_key(event.seller_id), "expires_at": expires_at}
         if isinstance(event, SettingsChangedEvent | SellerRestrictionChangedEvent):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 
+POLICY_CHANGES = "POLICY"  # the platform policy's audit trail: a few items a year
 DAY_SHARDS = 64  # the by-day index: every contact event of a day
 SELLER_REQUEST_SHARDS = 16  # a seller's requests and outcomes: the busiest seller's ~1,800 writes/s become ~115/s per key
 OUTCOME_SHARDS = 128  # outcome counters: six topics and the most read answers would otherwise be a few hot items

@@ -253,20 +253,34 @@ def _generic_change(item: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _restriction_changed(item: dict[str, Any]) -> dict[str, Any]:
+    modes = f"{item.get('old_mode') or 'none'} -> {item.get('new_mode') or 'lifted'}"
+    return {"changed": [f"restriction {modes}", *([f"note: {item['note']}"] if item.get("note") else [])]}
+
+
+def _policy_changed(item: dict[str, Any]) -> dict[str, Any]:
+    return {"version": f"{item['old_version']} -> {item['new_version']}", "changed": item.get("changed", [])}
+
+
 # How each change type is summarised; a type without an entry is shown by _generic_change.
-CHANGE_SUMMARIES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"settings_changed": _settings_changed}
+CHANGE_SUMMARIES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "settings_changed": _settings_changed,
+    "seller_restriction_changed": _restriction_changed,
+    "policy_changed": _policy_changed,
+}
 HISTORY_COLUMNS = ["occurred_at", "type", "changed_by", "version", "changed", "enabled_now", "event_id"]
 
 
-def change_history(table: str, seller: str, since: datetime, limit: int) -> list[dict[str, Any]]:
-    """Every change event stored for `seller` since `since` (sk CHG#<occurred_at>#<event_id>), newest first."""
+def change_history(table: str, seller: str | None, since: datetime, limit: int) -> list[dict[str, Any]]:
+    """Every change stored for `seller` (None: the platform policy) since `since` (sk CHG#<occurred_at>#<id>), newest first."""
     if limit < 1:
         return []
+    partition = keys.seller_changes_key(seller) if seller else keys.POLICY_CHANGES
     items = _query(
         table,
         KeyConditionExpression="pk = :pk AND sk BETWEEN :from AND :to",
         ExpressionAttributeValues={
-            ":pk": {"S": keys.seller_changes_key(seller)}, ":from": {"S": f"CHG#{since.isoformat()}"}, ":to": {"S": "CHG#~"},
+            ":pk": {"S": partition}, ":from": {"S": f"CHG#{since.isoformat()}"}, ":to": {"S": "CHG#~"},
         },
         ScanIndexForward=False,
     )
@@ -288,7 +302,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         for item in items:  # the stored event as it was sent, without storage keys
             print(json.dumps({k: v for k, v in item.items() if k not in {"pk", "sk", "expires_at"}}, default=str))
     else:
-        print(_table([history_row(item) for item in items], HISTORY_COLUMNS) if items else f"no changes stored for seller {args.seller}")
+        whose = f"seller {args.seller}" if args.seller else "the platform policy"
+        print(_table([history_row(item) for item in items], HISTORY_COLUMNS) if items else f"no changes stored for {whose}")
         print(f"\n{len(items)} change(s)", file=sys.stderr)
     return 0
 
@@ -473,8 +488,10 @@ def parser() -> argparse.ArgumentParser:
     stats.add_argument("--jsonl", action="store_true")
     stats.set_defaults(run=cmd_stats)
 
-    history = commands.add_parser("history", help="a seller's stored changes (settings, ...), newest first")
-    history.add_argument("--seller", required=True)
+    history = commands.add_parser("history", help="a seller's changes (settings, restriction) or the policy's, newest first")
+    whose = history.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--seller", help="a seller's settings and restriction changes")
+    whose.add_argument("--policy", action="store_true", help="the platform policy's changes (who, versions, changed paths)")
     history.add_argument("--since", help="ISO date or time; UTC unless it has an offset (default: everything stored)")
     history.add_argument("--limit", type=_at_least_one, default=50)
     history.add_argument("--jsonl", action="store_true", help="one stored event per line")

@@ -46,11 +46,11 @@ def test_history_lists_a_sellers_settings_changes_newest_first(api: Any, aws: di
 
 
 def test_history_shows_other_change_types_with_their_type_and_fields(api: Any, aws: dict[str, str], capsys: Any) -> None:
-    """Other change events stored under the same CHG# prefix (e.g. restrictions) show up without changing the command."""
+    """A change type stored under the same CHG# prefix by a newer producer shows up without changing the command."""
     patch_and_ingest(api, aws, "demo-chat", 1, b'{"chat": {"enabled": false}}')
     restriction = {
         "pk": "SELLER#demo-chat", "sk": "CHG#2999-01-01T00:00:00+00:00#r1", "schema_version": 1, "event_id": "r1",
-        "type": "seller_restriction_changed", "occurred_at": "2999-01-01T00:00:00Z", "request_id": "q1",
+        "type": "seller_badge_changed", "occurred_at": "2999-01-01T00:00:00Z", "request_id": "q1",
         "seller_id": "demo-chat", "changed_by": "trust-and-safety", "restricted_channels": ["phone"], "reason": "abuse_reports",
     }
     client("dynamodb").put_item(TableName="support-requests", Item=to_attributes(restriction))
@@ -58,14 +58,35 @@ def test_history_shows_other_change_types_with_their_type_and_fields(api: Any, a
     code, out, _ = run_cli(capsys, "history", "--seller", "demo-chat")
     _, newest, older = out.splitlines()
     assert code == 0
-    assert newest.startswith("2999-01-01T00:00:00Z") and "seller_restriction_changed" in newest and "trust-and-safety" in newest
+    assert newest.startswith("2999-01-01T00:00:00Z") and "seller_badge_changed" in newest and "trust-and-safety" in newest
     assert 'reason=abuse_reports' in newest and 'restricted_channels=["phone"]' in newest
     assert "settings_changed" in older
 
 
-def test_history_needs_a_seller(aws: dict[str, str], capsys: Any) -> None:
+def test_history_needs_a_seller_or_the_policy(aws: dict[str, str], capsys: Any) -> None:
     import pytest
 
     with pytest.raises(SystemExit) as exit_:
         run_cli(capsys, "history")
     assert exit_.value.code == 2 and "--seller" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        run_cli(capsys, "history", "--seller", "demo-chat", "--policy")
+    assert exit_.value.code == 2
+
+
+def test_history_shows_restrictions_and_the_policys_own_changes(api: Any, aws: dict[str, str], capsys: Any) -> None:
+    """The admin's levers are audited where support looks: a seller's history, and the platform policy's."""
+    from tests.integration.test_policy_api import CHAT_OFF, put_policy, restrict
+
+    assert restrict(api, "demo-chat").status_code == 200
+    assert put_policy(api, CHAT_OFF).status_code == 200
+    bodies = [json.dumps(m["body"]) for m in drain_queue(aws["queue_url"])]
+    assert api.lambda_.invoke("support_ingest", sqs_event(api, bodies)).payload == {"batchItemFailures": []}
+
+    code, out, _ = run_cli(capsys, "history", "--seller", "demo-chat")
+    assert code == 0 and "seller_restriction_changed" in out and "restriction none -> support_only" in out
+    code, out, _ = run_cli(capsys, "history", "--policy")
+    _, row = out.splitlines()
+    assert code == 0 and "policy_changed" in row and "0 -> 1" in row and "channels.chat.enabled" in row
+    code, out, _ = run_cli(capsys, "history", "--policy", "--jsonl")
+    assert json.loads(out)["changed_by"] and "pk" not in json.loads(out)
