@@ -140,7 +140,7 @@ def contact_options(seller_id: str) -> Response:
     if explain:
         return http.json_response(get_service().explain_one(seller_id, topic, caller, http.request_id(request), buyer_id))
     locale = http.language(request)
-    result, rate_limit = get_service().resolve_one_limited(
+    result, rate_limit = get_service().resolve_one(
         seller_id, topic, caller, http.request_id(request), locale=locale, question=http.question_param(request)
     )
     return http.json_response(result, headers={**rate_limit, **http.language_headers(locale)})
@@ -153,7 +153,7 @@ def contact_options_batch() -> Response:
     caller = http.current_caller(request)
     batch = http.parse_body(request, BatchRequest)
     locale = http.language(request)
-    result, rate_limit = get_service().resolve_batch_limited(batch, caller, http.request_id(request), locale=locale)
+    result, rate_limit = get_service().resolve_batch(batch, caller, http.request_id(request), locale=locale)
     return http.json_response(result, headers={**rate_limit, **http.language_headers(locale)})
 
 

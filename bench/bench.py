@@ -597,9 +597,9 @@ def answers_service_cost(rounds: int = 2000) -> None:
     plain = ContactService(Store(), Publisher())  # type: ignore[arg-type]
     full = ContactService(Store(), Publisher(), answers=Answers(), feedback_key="k" * 32)  # type: ignore[arg-type]
     candidates = {
-        "off": lambda: plain.resolve_one("demo-chat", Topic.PRODUCT_QUESTION, caller, "r").model_dump_json(),
-        "on": lambda: full.resolve_one("demo-chat", Topic.PRODUCT_QUESTION, caller, "r").model_dump_json(),
-        "on_q": lambda: full.resolve_one("demo-chat", Topic.PRODUCT_QUESTION, caller, "r", question="какой размер выбрать").model_dump_json(),
+        "off": lambda: plain.resolve_one("demo-chat", Topic.PRODUCT_QUESTION, caller, "r")[0].model_dump_json(),
+        "on": lambda: full.resolve_one("demo-chat", Topic.PRODUCT_QUESTION, caller, "r")[0].model_dump_json(),
+        "on_q": lambda: full.resolve_one("demo-chat", Topic.PRODUCT_QUESTION, caller, "r", question="какой размер выбрать")[0].model_dump_json(),
     }
     times = interleaved(rounds, lambda: None, **candidates)
     medians = {name: statistics.median(samples) * 1e6 for name, samples in times.items()}

@@ -143,18 +143,6 @@ class ContactService:
         *,
         locale: Locale = DEFAULT_LOCALE,
         question: str | None = None,
-    ) -> ContactOptions:
-        return self.resolve_one_limited(seller_id, topic, caller, request_id, locale=locale, question=question)[0]
-
-    def resolve_one_limited(
-        self,
-        seller_id: str,
-        topic: Topic,
-        caller: Caller,
-        request_id: str,
-        *,
-        locale: Locale = DEFAULT_LOCALE,
-        question: str | None = None,
     ) -> tuple[ContactOptions, dict[str, str]]:
         """The answer and its RateLimit headers (none when the caller is not limited)."""
         require_role(caller, Role.BUYER, Role.SUPPORT)
@@ -197,11 +185,6 @@ class ContactService:
         return ExplainedContactOptions(**dict(result), explanation=explanation)
 
     def resolve_batch(
-        self, request: BatchRequest, caller: Caller, request_id: str, *, locale: Locale = DEFAULT_LOCALE
-    ) -> BatchResponse:
-        return self.resolve_batch_limited(request, caller, request_id, locale=locale)[0]
-
-    def resolve_batch_limited(
         self, request: BatchRequest, caller: Caller, request_id: str, *, locale: Locale = DEFAULT_LOCALE
     ) -> tuple[BatchResponse, dict[str, str]]:
         """The answers in request order; the allowance is spent seller by seller in that order."""

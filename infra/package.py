@@ -92,8 +92,8 @@ class Publisher:
 
 service = ContactService(Store(), Publisher())
 caller = Caller(sub="trace", role="buyer")
-service.resolve_one("s1", Topic.OTHER, caller, "trace").model_dump_json()
-service.resolve_batch(BatchRequest(seller_ids=["s1", "s2"]), caller, "trace").model_dump_json()
+service.resolve_one("s1", Topic.OTHER, caller, "trace")[0].model_dump_json()
+service.resolve_batch(BatchRequest(seller_ids=["s1", "s2"]), caller, "trace")[0].model_dump_json()
 root = sys.argv[1]
 print(json.dumps(sorted(m.__file__ for m in list(sys.modules.values()) if (getattr(m, "__file__", None) or "").startswith(root))))
 """

@@ -330,7 +330,7 @@ def test_a_bug_becomes_a_json_500_without_a_trace(api: Any, monkeypatch: pytest.
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(app.get_service(), "resolve_one_limited", broken)
+    monkeypatch.setattr(app.get_service(), "resolve_one", broken)
     response = get(api, "/v1/sellers/demo-chat/contact-options")
     error = assert_error(response, 500, "internal_error")
     assert "secret internals" not in response.body.decode() and "Traceback" not in error["message"]

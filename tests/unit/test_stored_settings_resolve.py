@@ -109,7 +109,7 @@ def test_every_accepted_write_resolves_without_degrading(raw: dict[str, Any], no
         return
     item = stored(accepted.model_dump(include={"chat", "email", "phone"}))
     service = ContactService(OneItemStore(item), Publisher(), clock=lambda: now)
-    result = service.resolve_one("poison", topic, BUYER, "r1")
+    result = service.resolve_one("poison", topic, BUYER, "r1")[0]
     assert result.degraded is False
     phone = next((o for o in result.options if o.channel.value == "phone"), None)
     if phone is not None and phone.next_available_at is not None:
@@ -128,10 +128,10 @@ def test_every_item_the_store_reads_resolves_and_a_bad_one_degrades_only_its_sel
         return  # the store itself refuses it: reads treat that as unavailable (tests/integration/test_faults.py)
     publisher = Publisher()
     service = ContactService(OneItemStore(item), publisher, clock=lambda: now)
-    single = service.resolve_one("poison", topic, BUYER, "r1")
+    single = service.resolve_one("poison", topic, BUYER, "r1")[0]
     if single.degraded:
         assert single.primary.reason is Reason.SETTINGS_UNAVAILABLE
-    batch = service.resolve_batch(BatchRequest(seller_ids=["poison", "other"], topic=topic), BUYER, "r2")
+    batch = service.resolve_batch(BatchRequest(seller_ids=["poison", "other"], topic=topic), BUYER, "r2")[0]
     assert [r.seller_id for r in batch.results] == ["poison", "other"]
     assert batch.results[1].degraded is False and batch.results[1].primary.reason is Reason.SELLER_SETTINGS_MISSING
     assert len(publisher.events) == 3  # every seller's event is still sent
