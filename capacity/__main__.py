@@ -21,10 +21,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sellers", type=int, default=300_000)
     parser.add_argument("--zipf", type=float, default=1.0, help="seller popularity exponent (default 1.0: long tail)")
     parser.add_argument("--sample", type=int, default=100_000, help="events sampled for the peak-hour simulation")
+    parser.add_argument("--markdown", action="store_true", help="one summary table (docs/capacity.md) instead of the full print")
     args = parser.parse_args(argv)
     if args.taps_per_day is not None and args.taps_per_day <= 0:
         parser.error("--taps-per-day must be positive")
+    if args.sample < 1_000:
+        parser.error("--sample must be at least 1000")
     loads = [args.taps_per_day] if args.taps_per_day else REFERENCE_LOADS
+    if args.markdown:
+        print(summary_table([Load(taps, args.peak_factor, sellers=args.sellers, zipf_s=args.zipf) for taps in loads], args.sample))
+        return 0
     for number, taps in enumerate(loads):
         load = Load(taps, args.peak_factor, sellers=args.sellers, zipf_s=args.zipf)
         print(f"\n=== {taps:,.0f} taps a day ({number + 1}/{len(loads)}) ===", flush=True)
@@ -33,6 +39,25 @@ def main(argv: list[str] | None = None) -> int:
         print("\npeak-hour simulation, busiest partition key per table and index:")
         print("\n".join("  " + line for line in report(load, key_loads)))
     return 0
+
+
+def summary_table(loads: list[Load], sample: int) -> str:
+    rows = [
+        "| taps a day | peak resolutions/s | monthly cost | per million taps | busiest partition key (share of its limit) | first limit at peak |",
+        "|---|---|---|---|---|---|",
+    ]
+    for load in loads:
+        key_loads = simulate(load, sample=sample)
+        result = estimate(load, Assumptions(), key_loads)
+        hottest = max(key_loads.values(), key=lambda key_load: key_load.busiest()[1] / key_load.limit)
+        key, rate = hottest.busiest()
+        first = result.first_limit
+        rows.append(
+            f"| {load.taps_per_day / 1e6:,.0f} M | {result.peak_rps:,.0f} | ${result.total_monthly:,.0f} | "
+            f"${result.per_million_taps:,.2f} | {hottest.name}: `{key}` ({rate / hottest.limit:.0%}) | "
+            f"{first['limit']}: {first['used']:.0%} |"
+        )
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":

@@ -121,29 +121,38 @@ def estimate(load: Load, assumptions: Assumptions, key_loads: dict[str, KeyLoad]
 
     taps_month = load.taps_per_day * DAYS_PER_MONTH
     writes_month = taps_month * assumptions.settings_writes_per_tap
-    events_month = taps_month + writes_month
+    outcomes_month = taps_month * load.outcome_share
+    events_month = taps_month + writes_month + outcomes_month
     calls_per_resolution = sum(resolution["calls"].values())
     api_ms = durations["warm_ms"] + calls_per_resolution * assumptions.aws_call_ms
     api_billed_s = math.ceil(api_ms + assumptions.cold_start_share * durations["cold_ms"]) / 1000
     ingest_batch_s = durations["ingest_batch_ms"] / 1000  # batches of 10
 
     gb_seconds = (
-        taps_month * api_billed_s
-        + taps_month * assumptions.authorizer_cache_miss * assumptions.authorizer_ms / 1000
+        (taps_month + outcomes_month) * api_billed_s
+        + (taps_month + outcomes_month) * assumptions.authorizer_cache_miss * assumptions.authorizer_ms / 1000
         + events_month / 10 * ingest_batch_s
     ) * deployment.memory_gb
-    lambda_requests = taps_month * (1 + assumptions.authorizer_cache_miss) + events_month / 10
+    lambda_requests = (taps_month + outcomes_month) * (1 + assumptions.authorizer_cache_miss) + events_month / 10
     # Per-container caches: each warm container re-reads the policy once per TTL and each owner's answers once per
     # answers TTL; what that costs beyond a warm resolution is the cold resolution's extra reads.
     containers = load.taps_per_day / 86_400 * load.seconds_per_resolution
     refreshes_month = containers * DAYS_PER_MONTH * 86_400 / CACHE_REFRESH_SECONDS
     cold_extra_reads = counts["resolution_cold"]["read_units"] - resolution["read_units"]
     read_units = taps_month * resolution["read_units"] + writes_month * write["read_units"] + refreshes_month * cold_extra_reads
-    write_units = events_month * (ingest["write_units"] + ingest["index_write_units"]) + writes_month * write["write_units"]
-    sqs_requests = taps_month * resolution["sqs_requests"] + writes_month * write["sqs_requests"] + events_month / 10 * 2
+    outcome_ingest = counts["ingest_outcome_event"]
+    write_units = (
+        (taps_month + writes_month) * (ingest["write_units"] + ingest["index_write_units"])
+        + outcomes_month * (outcome_ingest["write_units"] + outcome_ingest["index_write_units"])
+        + writes_month * write["write_units"]
+    )
+    sqs_requests = (
+        taps_month * resolution["sqs_requests"] + writes_month * write["sqs_requests"]
+        + outcomes_month * counts["outcome"]["sqs_requests"] + events_month / 10 * 2  # the event source: receive, delete
+    )
     stored_gb = load.taps_per_day * 90 * assumptions.stored_bytes_per_event / 1e9
     monthly = {
-        "API Gateway (REST)": taps_month / 1e6 * PRICE["api_gateway_rest_per_million"],
+        "API Gateway (REST)": (taps_month + outcomes_month) / 1e6 * PRICE["api_gateway_rest_per_million"],
         "Lambda requests": lambda_requests / 1e6 * PRICE["lambda_per_million_requests"],
         "Lambda GB-seconds": gb_seconds * PRICE["lambda_per_gb_second"],
         "DynamoDB reads": read_units / 1e6 * PRICE["dynamodb_per_million_read_units"],
@@ -159,7 +168,7 @@ def estimate(load: Load, assumptions: Assumptions, key_loads: dict[str, KeyLoad]
     limits = [
         {"limit": "API Gateway account throttle (10,000 req/s)", "demand": peak, "capacity": API_GATEWAY_ACCOUNT_RPS},
         {"limit": "Lambda account concurrency (1,000)", "demand": api_concurrency + deployment.ingest_max_concurrency, "capacity": LAMBDA_ACCOUNT_CONCURRENCY},
-        {"limit": "support_ingest MaximumConcurrency (events/s it can store)", "demand": peak, "capacity": ingest_capacity},
+        {"limit": "support_ingest MaximumConcurrency (events/s it can store)", "demand": peak * (1 + load.outcome_share), "capacity": ingest_capacity},
         {"limit": "SQS in-flight messages (120,000)", "demand": deployment.ingest_max_concurrency * 10, "capacity": SQS_IN_FLIGHT},
         # A 100-seller batch reads at most read_units x 4 KB in one response; BatchGetItem returns at most 16 MB.
         {"limit": "BatchGetItem response size (16 MB), 100-seller batch", "demand": counts["batch_100"]["read_units"] * 4096, "capacity": BATCH_GET_BYTES},
@@ -180,6 +189,8 @@ def estimate(load: Load, assumptions: Assumptions, key_loads: dict[str, KeyLoad]
         "batch_100": counts["batch_100"],
         "settings_write": write,
         "ingest_contact_event": ingest,
+        "outcome": counts["outcome"],
+        "ingest_outcome_event": outcome_ingest,
         "api_handler_ms_in_aws": api_ms,
     }
     return Estimate(load, peak, per_request, monthly, limits)
@@ -192,7 +203,7 @@ def render(estimate: Estimate) -> list[str]:
         "",
         "per request (counted on the real handlers, capacity/counts.json):",
     ]
-    for name in ("resolution", "resolution_cold", "batch_10", "batch_100", "settings_write", "ingest_contact_event"):
+    for name in ("resolution", "resolution_cold", "batch_10", "batch_100", "settings_write", "outcome", "ingest_contact_event", "ingest_outcome_event"):
         work = estimate.per_request[name]
         calls = ", ".join(f"{count} {call}" for call, count in work["calls"].items())
         lines.append(

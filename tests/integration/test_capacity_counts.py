@@ -20,6 +20,8 @@ OPERATIONS = {
     "batch_100": "contact options for 100 sellers (the maximum)",
     "settings_write": "a seller's PATCH of their channels",
     "ingest_contact_event": "support_ingest storing one contact event",
+    "outcome": "the app reporting how a resolution ended (POST .../outcome)",
+    "ingest_outcome_event": "support_ingest storing one outcome event",
 }
 
 
@@ -35,7 +37,16 @@ def measure_everything(api: Any, queue_url: str) -> dict[str, Any]:
     with recorder.measure("resolution_cold"):
         assert api.http.get(single, headers=BUYER).status_code == 200
     with recorder.measure("resolution"):
-        assert api.http.get(single, headers=BUYER).status_code == 200
+        resolved = api.http.get(single, headers=BUYER)
+        assert resolved.status_code == 200
+    result = json.loads(resolved.body)
+    outcome = {"token": result["feedback_token"], "seller_id": "demo-chat", "outcome": "channel_chosen", "channel": "chat"}
+    with recorder.measure("outcome"):
+        response = api.http.post(
+            f"/v1/contact-requests/{result['request_id']}/outcome", body=json.dumps(outcome),
+            headers={**BUYER, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 202, response.body
     for size in (10, 100):
         body = json.dumps({"seller_ids": ["demo-chat", "demo-email", "demo-phone", "demo-none"] + [f"shop-{i}" for i in range(size - 4)]})
         api.http.post("/v1/contact-options/batch", body=body, headers={**BUYER, "Content-Type": "application/json"})  # warm
@@ -49,10 +60,12 @@ def measure_everything(api: Any, queue_url: str) -> dict[str, Any]:
             headers={**seller_token("demo-email"), "Content-Type": "application/json", "If-Match": '"1"'},
         )
         assert response.status_code == 200
-    contact_event = next(m["body"] for m in drain_queue(queue_url) if m["body"]["type"] == "contact_request")
-    with recorder.measure("ingest_contact_event"):
-        result = api.lambda_.invoke("support_ingest", api.events.generate_sqs_event([json.dumps(contact_event)]))
-        assert result.payload == {"batchItemFailures": []}
+    events = [m["body"] for m in drain_queue(queue_url)]
+    for kind, name in (("contact_request", "ingest_contact_event"), ("contact_outcome", "ingest_outcome_event")):
+        event = next(body for body in events if body["type"] == kind)
+        with recorder.measure(name):
+            ingested = api.lambda_.invoke("support_ingest", api.events.generate_sqs_event([json.dumps(event)]))
+            assert ingested.payload == {"batchItemFailures": []}
     return {name: {"what": OPERATIONS[name], **recorder.work[name].as_dict()} for name in OPERATIONS}
 
 
