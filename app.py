@@ -98,7 +98,7 @@ def get_answers_service() -> AnswersService:
     """Answer management and outcomes: imported only by those routes."""
     from chalicelib.answers_service import AnswersService
 
-    return AnswersService(answers_store(), support_publisher(), get_config().feedback_key)
+    return AnswersService(answers_store(for_resolutions=False), support_publisher(), get_config().feedback_key)
 
 
 def support_publisher() -> Any:
@@ -108,11 +108,13 @@ def support_publisher() -> Any:
     return SqsEventPublisher(resolution_client("sqs"), get_config().support_queue_url)
 
 
-def answers_store() -> Any:
+def answers_store(for_resolutions: bool = True) -> Any:
+    """Resolutions read answers within their AWS time budget; managing answers gets the settings routes' time."""
     from chalicelib.answers_store import DynamoAnswersStore
-    from chalicelib.aws import resolution_client
+    from chalicelib.aws import resolution_client, settings_client
 
-    return DynamoAnswersStore(resolution_client("dynamodb"), get_config().answers_table_name)
+    dynamodb = resolution_client("dynamodb") if for_resolutions else settings_client()
+    return DynamoAnswersStore(dynamodb, get_config().answers_table_name)
 
 
 @app.authorizer(ttl_seconds=60)

@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from chalicelib.attributes import from_attributes, to_attributes
-from chalicelib.errors import StoreUnavailable, VersionConflict
+from chalicelib.errors import AnswersUnavailable, VersionConflict
 from chalicelib.logs import log
 from chalicelib.models import Answer, AnswerStatus, Locale, Topic
 
@@ -45,7 +45,7 @@ class DynamoAnswersStore:
         try:
             response = self._db.get_item(TableName=self._table, Key=_key(answer_id), ConsistentRead=True)
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+            raise AnswersUnavailable(str(exc)) from exc
         item = response.get("Item")
         return _parse(item) if item else None
 
@@ -75,7 +75,7 @@ class DynamoAnswersStore:
         try:
             found = [answer for item in self._query(query, values) if (answer := _parse(item)) is not None]
         except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+            raise AnswersUnavailable(str(exc)) from exc
         return sorted(found, key=lambda answer: answer.id)
 
     def published(self, owner: str, topic: Topic) -> list[Answer]:
@@ -106,7 +106,7 @@ class DynamoAnswersStore:
         except ClientError as exc:
             raise _write_error(exc) from None
         except BotoCoreError as exc:
-            raise StoreUnavailable(str(exc)) from exc
+            raise AnswersUnavailable(str(exc)) from exc
 
 
 def _key(answer_id: str) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def _version_condition(expected_version: int) -> dict[str, Any]:
 
 def _write_error(exc: ClientError) -> Exception:
     if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-        return StoreUnavailable(str(exc))
+        return AnswersUnavailable(str(exc))
     old = exc.response.get("Item")
     return VersionConflict(int(old["version"]["N"]) if old else 0)
 

@@ -57,7 +57,17 @@ class PreconditionRequired(ApiError):
 
 
 class StoreUnavailable(Exception):
-    """DynamoDB could not answer (after botocore's retries)."""
+    """DynamoDB could not answer in time. A resolution degrades; a read or write of the data itself is a 503."""
+
+    code = "settings_unavailable"
+    public_message = "Seller settings are unavailable right now; retry shortly."
+
+
+class AnswersUnavailable(StoreUnavailable):
+    """The answers table could not answer: a resolution shows no answers, answer management is a 503."""
+
+    code = "answers_unavailable"
+    public_message = "Answers are unavailable right now; retry shortly."
 
 
 class InvalidStoredSettings(StoreUnavailable):

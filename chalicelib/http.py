@@ -61,9 +61,8 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         except ApiError as exc:
             return Response(exc.body(), status_code=exc.status)
-        except StoreUnavailable:  # reads degrade in the service; a settings read or write cannot
-            body = error_body("settings_unavailable", "Seller settings are unavailable right now; retry shortly.")
-            return Response(body, status_code=503, headers={"Retry-After": "5"})
+        except StoreUnavailable as exc:  # reads degrade in the service; a read or write of the data itself cannot
+            return Response(error_body(exc.code, exc.public_message), status_code=503, headers={"Retry-After": "5"})
         except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a clean 500
             log(logging.ERROR, "unhandled_error", error=type(exc).__name__, view=view.__name__, exc_info=True)
             return Response(error_body("internal_error", "Something went wrong on our side."), status_code=500)

@@ -213,3 +213,11 @@ def test_a_degraded_resolution_does_not_wait_on_the_answers_table(api: Any, aws:
     assert result["degraded"] is True and result["answers"] == []
     assert queries == []
     assert [o["channel"] for o in result["options"]] == ["support"]
+
+
+def test_answers_table_down_is_a_503_that_names_the_answers(api: Any, aws: dict[str, str]) -> None:
+    """Managing answers while their table is down: 503 answers_unavailable, not a claim about seller settings."""
+    inject("dynamodb", "Query", "ProvisionedThroughputExceededException")
+    response = api.http.get("/v1/answers?owner=platform", headers=BUYER)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert json.loads(response.body)["error"]["code"] == "answers_unavailable"
