@@ -150,16 +150,26 @@ class AnswersService:
 
 
 def may_see_drafts(caller: Caller, owner: str) -> bool:
-    return caller.role is Role.SUPPORT or (caller.role is Role.SELLER and caller.seller_id == owner)
+    """Support sees every draft, admin the platform's, a seller their own."""
+    return caller.role is Role.SUPPORT or (caller.role is Role.ADMIN and owner == PLATFORM_OWNER) or _sellers_own(caller, owner)
 
 
 def require_author(caller: Caller, owner: str) -> None:
-    """Support writes the platform's answers; a seller writes only their own auto-answers."""
-    require_role(caller, Role.SUPPORT, Role.SELLER)
-    allowed = owner == PLATFORM_OWNER if caller.role is Role.SUPPORT else owner == caller.seller_id
+    """Support and admin write the platform's answers; a seller writes only their own auto-answers."""
+    require_role(caller, Role.SUPPORT, Role.ADMIN, Role.SELLER)
+    allowed = owner == PLATFORM_OWNER if caller.role in (Role.SUPPORT, Role.ADMIN) else _sellers_own(caller, owner)
     if not allowed:
-        who = "platform answers" if caller.role is Role.SUPPORT else "answers whose owner is your seller id"
+        who = "answers whose owner is your seller id" if caller.role is Role.SELLER else "platform answers"
         raise Forbidden(f"You can manage only {who}.", {"owner": owner}, code="not_your_answer")
+
+
+def _sellers_own(caller: Caller, owner: str) -> bool:
+    """Whether `owner` is the calling seller's own; a seller is never the platform.
+
+    The seller-id pattern admits the word "platform": a seller token naming seller "platform" must not be able to
+    publish (or read drafts of) the FAQ every buyer sees.
+    """
+    return caller.role is Role.SELLER and owner == caller.seller_id and owner != PLATFORM_OWNER
 
 
 def _conflict(current_version: int) -> Conflict:

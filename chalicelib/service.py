@@ -302,7 +302,7 @@ class ContactService:
     ) -> list[SuggestedAnswer]:
         if self._answers is None:
             return []
-        keys = [(seller_id, topic), (PLATFORM_OWNER, topic)]
+        keys = list(dict.fromkeys([(seller_id, topic), (PLATFORM_OWNER, topic)]))  # seller id "platform": listed once
         if prefetched:  # a batch loaded what it could at once; what failed is left out, not loaded one by one
             sets = [answer_set for key in keys if (answer_set := self._answers_cache.peek(key)) is not None]
             return suggest(sets, locale, question)

@@ -1,0 +1,49 @@
+"""Defects found by a hostile review of the HTTP API, through chalice.test.Client on in-process moto.
+
+Each test reproduces one defect as a client would meet it; the fix lives where the class of bug does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import BUYER, SUPPORT, bearer
+from tests.integration.test_answers_api import NEW_ANSWER, create, resolve
+from tests.integration.test_api import assert_error, body, send
+
+ADMIN = bearer("admin", "ops-1")
+
+
+# ---------------------------------------------------------------- who may author the platform's answers
+
+
+def test_a_seller_whose_id_is_platform_cannot_publish_or_read_platform_answers(api: Any) -> None:
+    """The seller-id pattern admits "platform": such a seller token must not write the FAQ every buyer sees."""
+    impostor = bearer("seller", "owner-of-platform", "platform")
+    phishing = {**NEW_ANSWER, "topics": ["payment"], "title": "Pay by card transfer", "keywords": ["pay"]}
+    assert_error(create(api, phishing, impostor), 403, "not_your_answer")
+
+    draft = body(create(api, {**NEW_ANSWER, "status": "draft"}))
+    assert_error(api.http.get(f"/v1/answers/{draft['id']}", headers=impostor), 404, "answer_not_found")
+    listed = body(api.http.get("/v1/answers?owner=platform", headers=impostor))["items"]
+    assert draft["id"] not in [answer["id"] for answer in listed]
+
+
+def test_resolving_seller_platform_lists_each_platform_answer_once(api: Any) -> None:
+    for question in (None, "деньги списали дважды"):
+        answers = [answer["id"] for answer in body(resolve(api, "platform", "payment", question))["answers"]]
+        assert answers and len(answers) == len(set(answers)), answers
+
+
+def test_admin_manages_platform_answers_as_support_does(api: Any) -> None:
+    """Issue 12: "Support and admin manage platform answers"."""
+    created = create(api, {**NEW_ANSWER, "status": "draft"}, ADMIN)
+    assert created.status_code == 201, created.body
+    answer = body(created)
+    assert api.http.get(f"/v1/answers/{answer['id']}", headers=ADMIN).status_code == 200  # its own draft
+    replaced = send(api, "PUT", f"/v1/answers/{answer['id']}", {**NEW_ANSWER, "title": "Drones"}, {**ADMIN, "If-Match": '"1"'})
+    assert replaced.status_code == 200 and body(replaced)["version"] == 2
+    assert_error(create(api, {**NEW_ANSWER, "owner": "demo-chat"}, ADMIN), 403, "not_your_answer")  # not a seller's
+    assert api.http.request("DELETE", f"/v1/answers/{answer['id']}", headers=ADMIN).status_code == 204
+    assert create(api, NEW_ANSWER, SUPPORT).status_code == 201
+    assert_error(create(api, NEW_ANSWER, BUYER), 403, "wrong_role")
