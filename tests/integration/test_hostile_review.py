@@ -47,3 +47,16 @@ def test_admin_manages_platform_answers_as_support_does(api: Any) -> None:
     assert api.http.request("DELETE", f"/v1/answers/{answer['id']}", headers=ADMIN).status_code == 204
     assert create(api, NEW_ANSWER, SUPPORT).status_code == 201
     assert_error(create(api, NEW_ANSWER, BUYER), 403, "wrong_role")
+
+
+# ---------------------------------------------------------------- outcomes: one token, one spelling
+
+
+def test_a_respelled_feedback_token_cannot_count_the_same_outcome_again(api: Any) -> None:
+    result = body(resolve(api, "demo-none", "delivery", "где моя посылка"))
+    version, topic, expiry, mac = result["feedback_token"].split(".")
+    report = {"token": result["feedback_token"], "seller_id": "demo-none", "outcome": "channel_chosen", "channel": "support"}
+    path = f"/v1/contact-requests/{result['request_id']}/outcome"
+    assert send(api, "POST", path, report, BUYER).status_code == 202
+    respelled = {**report, "token": f"{version}.{topic}.0{expiry}.{mac}"}
+    assert_error(send(api, "POST", path, respelled, BUYER), 403, "invalid_feedback_token")

@@ -264,6 +264,16 @@ def test_a_feedback_token_expires_and_cannot_be_altered() -> None:
             feedback.verify(KEY, forged, "req-1", "buyer-1", "demo-chat", NOW_EPOCH)
 
 
+def test_a_feedback_token_has_one_spelling_only() -> None:
+    """The outcome's event id comes from the token: another spelling of the expiry must not count an outcome again."""
+    token = feedback.issue(KEY, "req-1", "buyer-1", "demo-chat", Topic.DELIVERY, NOW_EPOCH)
+    version, topic, expiry, mac = token.split(".")
+    arabic_indic = "".join(chr(0x660 + int(digit)) for digit in expiry)
+    for respelled in (f"{version}.{topic}.0{expiry}.{mac}", f"{version}.{topic}.{arabic_indic}.{mac}"):
+        with pytest.raises(feedback.TokenRejected):
+            feedback.verify(KEY, respelled, "req-1", "buyer-1", "demo-chat", NOW_EPOCH)
+
+
 def test_the_same_outcome_gets_the_same_event_id() -> None:
     same = feedback.outcome_event_id("t", "answered", "a1", None)
     assert same == feedback.outcome_event_id("t", "answered", "a1", None)
