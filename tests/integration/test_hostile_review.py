@@ -60,3 +60,19 @@ def test_a_respelled_feedback_token_cannot_count_the_same_outcome_again(api: Any
     assert send(api, "POST", path, report, BUYER).status_code == 202
     respelled = {**report, "token": f"{version}.{topic}.0{expiry}.{mac}"}
     assert_error(send(api, "POST", path, respelled, BUYER), 403, "invalid_feedback_token")
+
+
+# ---------------------------------------------------------------- the reveal limit: a withheld contact is not primary
+
+
+def test_over_the_limit_primary_is_never_a_withheld_email(api: Any) -> None:
+    from tests.integration.test_policy_api import put_policy
+
+    assert put_policy(api, {"limits": {"contact_reveals_per_buyer_per_day": 1}}).status_code == 200
+    buyer = {**bearer("buyer", "buyer-primary"), "Content-Type": "application/json"}
+    payload = {"seller_ids": ["demo-chat", "demo-email"], "topic": "product_question"}
+    first, second = body(send(api, "POST", "/v1/contact-options/batch", payload, buyer))["results"]
+    assert first["primary"]["contact"] == "app://chat/seller/demo-chat"
+    [email] = [o for o in second["options"] if o["channel"] == "email"]
+    assert email["contact"] is None and email["reason"] == "contact_limit_reached" and email["available_now"] is False
+    assert second["primary"]["channel"] == "support" and second["primary"]["contact"] is not None
