@@ -143,6 +143,10 @@ def answer_input(**changes: object) -> AnswerInput:
         {"title": "<img src=x onerror=alert(1)>"},
         {"body": "&lt;b&gt;"},
         {"body": "[ссылка](javascript:alert(1))"},
+        {"body": "&#x3C;script&#x3E;alert(1)&#x3C;/script&#x3E;"},  # hex entities
+        {"body": "&#60script&#62"},  # numeric entities without the semicolon
+        {"body": "[ссылка][1]\n\n[1]: javascript:alert(1)"},  # a reference-style link definition
+        {"body": "[ссылка][1]\n\n  [1]: <data:text/html,x>"},
         {"body": "я" * 4097},  # 8194 bytes in UTF-8
         {"title": "t" * 201},
         {"topics": []},
@@ -159,7 +163,7 @@ def test_answers_refuse_html_oversize_and_unknown_values(changes: dict[str, obje
 
 
 def test_markdown_subset_and_safe_links_are_fine() -> None:
-    body = "**Срок**: *3 дня*.\n- пункт\n[Заказы](app://orders) и [правила](https://example.com/rules) 2 < 3"
+    body = "**Срок**: *3 дня*.\n- пункт\n[Заказы](app://orders) и [правила](https://example.com/rules) 2 < 3, AT&T, #1\n[x]: https://ok"
     assert answer_input(body=body).body == body
 
 
