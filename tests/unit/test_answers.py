@@ -57,6 +57,16 @@ def test_different_word_forms_share_a_stem(question: str, document: str) -> None
     assert set(terms(question)) & set(terms(document))
 
 
+@pytest.mark.parametrize("question", ["Подойдёт ли мне этот размер?", "Какой размер выбрать", "which size should I take"], ids=["ru-yo", "ru-short-i", "en"])
+def test_decomposed_and_full_width_questions_mean_the_same(question: str) -> None:
+    """NFD (e.g. "й" as и + U+0306) and full-width Latin are the same words to a buyer, so to the search too."""
+    import unicodedata
+
+    full_width = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in question)
+    for variant in (unicodedata.normalize("NFD", question), full_width):
+        assert terms(variant) == terms(question)
+
+
 def test_stop_words_and_case_do_not_count() -> None:
     assert terms("Где МОЯ посылка?") == terms("посылка")
     assert terms("where is my parcel") == terms("Parcel")
