@@ -57,7 +57,9 @@ def test_different_word_forms_share_a_stem(question: str, document: str) -> None
     assert set(terms(question)) & set(terms(document))
 
 
-@pytest.mark.parametrize("question", ["Подойдёт ли мне этот размер?", "Какой размер выбрать", "which size should I take"], ids=["ru-yo", "ru-short-i", "en"])
+@pytest.mark.parametrize(
+    "question", ["Подойдёт ли мне этот размер?", "Какой размер выбрать", "which size should I take"], ids=["ru-yo", "ru-short-i", "en"]
+)
 def test_decomposed_and_full_width_questions_mean_the_same(question: str) -> None:
     """NFD (e.g. "й" as и + U+0306) and full-width Latin are the same words to a buyer, so to the search too."""
     import unicodedata
