@@ -325,7 +325,8 @@ class ContactService:
                 _log_answers_error(key, exc)
 
     def _load_answers(self, key: tuple[str, Topic]) -> AnswerSet:
-        assert self._answers is not None
+        if self._answers is None:  # only reached through _suggest/_prefetch_answers, which check it first
+            return AnswerSet(())
         return AnswerSet(tuple(self._answers.published(*key)))
 
     # ------------------------------------------------------------ sellers
