@@ -231,22 +231,48 @@ def language(request: Request) -> Locale:
 
 
 def preferred_locale(header: str) -> Locale:
-    best, best_q = DEFAULT_LOCALE, 0.0
-    for item in header.split(",")[:MAX_ACCEPT_LANGUAGE_ITEMS]:
+    """The acceptable locale with the highest q-value (the first named wins a tie); ru when the header names none.
+
+    `*` stands for the languages the header does not name (RFC 4647), and q=0 excludes a language: so
+    `ru;q=0` and `*;q=0.5, ru;q=0` both mean English, never Russian.
+    """
+    named: dict[Locale, tuple[float, int]] = {}  # locale -> (highest q, position of its first mention)
+    wildcard: tuple[float, int] | None = None
+    for position, item in enumerate(header.split(",")[:MAX_ACCEPT_LANGUAGE_ITEMS]):
         tag, *params = (part.strip() for part in item.split(";"))
-        weight = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    weight = float(value)
-                except ValueError:
-                    weight = -1.0  # a malformed weight: ignore this item
+        weight = _q_value(params)
         primary = tag.lower().split("-")[0]
-        candidate = DEFAULT_LOCALE if primary == "*" else next((loc for loc in Locale if loc.value == primary), None)
-        if candidate is not None and 0 < weight <= 1 and weight > best_q:
-            best, best_q = candidate, weight
-    return best
+        if weight is None:
+            continue  # a malformed weight: ignore this item
+        if primary == "*":
+            wildcard = wildcard or (weight, position)
+        elif (locale := next((loc for loc in Locale if loc.value == primary), None)) is not None:
+            best, first = named.get(locale, (weight, position))
+            named[locale] = (max(best, weight), first)
+    weights = {locale: named.get(locale, wildcard) for locale in Locale}
+    acceptable = [(weight, position, locale) for locale, (weight, position) in _present(weights) if weight > 0]
+    if acceptable:
+        return min(acceptable, key=lambda candidate: (-candidate[0], candidate[1]))[2]
+    # Nothing the header names is ours: the default, unless the header excluded it and not the other language.
+    excluded = {locale for locale, (weight, _) in _present(weights) if weight == 0}
+    return next((locale for locale in (DEFAULT_LOCALE, *Locale) if locale not in excluded), DEFAULT_LOCALE)
+
+
+def _present(weights: dict[Locale, tuple[float, int] | None]) -> list[tuple[Locale, tuple[float, int]]]:
+    return [(locale, value) for locale, value in weights.items() if value is not None]
+
+
+def _q_value(params: list[str]) -> float | None:
+    """The item's q (1 when absent); None when it is not a number from 0 to 1."""
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                weight = float(value)
+            except ValueError:
+                return None
+            return weight if 0 <= weight <= 1 else None
+    return 1.0
 
 
 def language_headers(locale: Locale) -> dict[str, str]:

@@ -202,6 +202,13 @@ def test_every_channel_and_every_reason_has_both_languages() -> None:
         ("fr, *;q=0.1", Locale.RU),
         ("en;q=banana", Locale.RU),
         ("EN-us", Locale.EN),
+        ("ru;q=0", Locale.EN),  # Russian excluded: English, not the default
+        ("*;q=0.5, ru;q=0", Locale.EN),  # "*" stands for the languages not named, and ru is excluded
+        ("en;q=0.5, *;q=0.9", Locale.RU),  # "*" covers ru at 0.9
+        ("ru;q=0, en;q=0", Locale.RU),  # nothing acceptable: the default
+        ("en;q=nan, ru;q=0.1", Locale.RU),
+        ("en;q=1.5", Locale.RU),  # out of range: ignored
+        ("en, ru", Locale.EN),  # a tie: the first named
     ],
 )
 def test_accept_language_honours_q_values(header: str, expected: Locale) -> None:
