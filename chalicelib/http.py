@@ -133,11 +133,14 @@ def json_body(request: Request) -> Any:
         raise BadRequest("A JSON body is required.", code="missing_body")
     # Our words in details, never the parser's (they name Python internals such as recursion limits).
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        # UTF-8 only (RFC 8259): json.loads would also guess UTF-16/32 from bytes, which the model parser refuses.
+        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant, object_pairs_hook=_unique_members)
     except RecursionError:
         details: dict[str, Any] = {"reason": "nested too deeply"}
     except UnicodeDecodeError:
         details = {"reason": "not UTF-8 text"}
+    except _DuplicateMember:
+        details = {"reason": "a member name appears twice in one object"}
     except json.JSONDecodeError as exc:
         details = {"reason": "not valid JSON", "line": exc.lineno, "column": exc.colno}
     except ValueError:  # NaN/Infinity, or an integer with thousands of digits
@@ -149,6 +152,17 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(name)
 
 
+class _DuplicateMember(Exception):
+    """{"seller_ids": [...], "seller_ids": [...]}: parsers disagree on which one counts, so neither does."""
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise _DuplicateMember
+    return members
+
+
 def parse_body(request: Request, model: type[M]) -> M:
     """The body as `model`, strictly: JSON's own types only ("yes", 1 or "3" are not booleans or numbers)."""
     raw = request.raw_body or b""
@@ -156,8 +170,10 @@ def parse_body(request: Request, model: type[M]) -> M:
     try:
         return model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
-        if any(error["type"] == "json_invalid" for error in exc.errors()):  # e.g. deeper than pydantic parses
-            raise BadRequest("The body is not valid JSON.", {"reason": "nested too deeply"}, code="malformed_json") from None
+        unparsed = [error for error in exc.errors() if error["type"] == "json_invalid"]
+        if unparsed:  # deeper than pydantic parses, or an escape that is no character (a lone surrogate)
+            reason = "nested too deeply" if "recursion" in unparsed[0]["msg"] else "not valid JSON"
+            raise BadRequest("The body is not valid JSON.", {"reason": reason}, code="malformed_json") from None
         raise invalid(exc) from None
 
 

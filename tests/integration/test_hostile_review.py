@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.conftest import BUYER, SUPPORT, bearer
 from tests.integration.test_answers_api import NEW_ANSWER, create, resolve
 from tests.integration.test_api import assert_error, body, send
@@ -76,3 +78,23 @@ def test_over_the_limit_primary_is_never_a_withheld_email(api: Any) -> None:
     [email] = [o for o in second["options"] if o["channel"] == "email"]
     assert email["contact"] is None and email["reason"] == "contact_limit_reached" and email["available_now"] is False
     assert second["primary"]["channel"] == "support" and second["primary"]["contact"] is not None
+
+
+# ---------------------------------------------------------------- request bodies: one meaning, the right reason
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b'{"seller_ids": ["demo-chat"], "seller_ids": ["demo-email"]}', "a member name appears twice"),
+        (b'{"seller_ids": ["demo-chat"], "topic": {"a": 1, "a": 2}}', "a member name appears twice"),
+        ('{"seller_ids": ["demo-chat"]}'.encode("utf-16"), "not UTF-8 text"),
+        ('{"seller_ids": ["demo-chat"]}'.encode("utf-32"), "not UTF-8 text"),
+        (b'\xef\xbb\xbf{"seller_ids": ["demo-chat"]}', "not valid JSON"),  # a byte order mark
+        (b'{"seller_ids": ["demo-chat"], "question": "\\ud800"}', "not valid JSON"),  # a lone surrogate
+    ],
+    ids=["duplicate-top-level", "duplicate-nested", "utf-16", "utf-32", "bom", "lone-surrogate"],
+)
+def test_ambiguous_or_non_utf8_bodies_are_refused_with_the_right_reason(api: Any, raw: bytes, reason: str) -> None:
+    error = assert_error(send(api, "POST", "/v1/contact-options/batch", raw, BUYER), 400, "malformed_json")
+    assert error["details"]["reason"].startswith(reason)
