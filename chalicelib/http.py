@@ -134,7 +134,8 @@ def json_body(request: Request) -> Any:
     # Our words in details, never the parser's (they name Python internals such as recursion limits).
     try:
         # UTF-8 only (RFC 8259): json.loads would also guess UTF-16/32 from bytes, which the model parser refuses.
-        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant, object_pairs_hook=_unique_members)
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_members)
     except RecursionError:
         details: dict[str, Any] = {"reason": "nested too deeply"}
     except UnicodeDecodeError:
