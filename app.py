@@ -128,7 +128,11 @@ def jwt_auth(auth_request: Any) -> Any:
 
 @app.middleware("http")
 def json_error_shape(event: Any, get_response: Any) -> Response:
-    return http.reshape_chalice_error(get_response(event))
+    """Every answer in our error shape, and none stored by a cache (errors, health and 204s included)."""
+    response = http.reshape_chalice_error(get_response(event))
+    for name, value in http.NO_STORE.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 @app.route("/v1/sellers/{seller_id}/contact-options", methods=["GET"], authorizer=jwt_auth)

@@ -98,3 +98,20 @@ def test_over_the_limit_primary_is_never_a_withheld_email(api: Any) -> None:
 def test_ambiguous_or_non_utf8_bodies_are_refused_with_the_right_reason(api: Any, raw: bytes, reason: str) -> None:
     error = assert_error(send(api, "POST", "/v1/contact-options/batch", raw, BUYER), 400, "malformed_json")
     assert error["details"]["reason"].startswith(reason)
+
+
+# ---------------------------------------------------------------- "Every answer of the API carries Cache-Control: private, no-store"
+
+
+def test_every_answer_carries_cache_control_no_store(api: Any) -> None:
+    draft = body(create(api, {**NEW_ANSWER, "status": "draft"}))
+    responses = {
+        "health": api.http.get("/v1/health"),
+        "openapi": api.http.get("/v1/openapi.json"),
+        "400": api.http.get("/v1/sellers/bad%20id/contact-options", headers=BUYER),
+        "403": api.http.get("/v1/platform/policy", headers=BUYER),
+        "404": api.http.get("/v1/sellers/demo-none/restriction", headers=SUPPORT),
+        "405": api.http.request("DELETE", "/v1/sellers/demo-chat/channels", headers=SUPPORT),
+        "204": api.http.request("DELETE", f"/v1/answers/{draft['id']}", headers=SUPPORT),
+    }
+    assert {name: r.headers.get("Cache-Control") for name, r in responses.items()} == dict.fromkeys(responses, "private, no-store")
