@@ -5,6 +5,7 @@ Each test reproduces one defect as a client would meet it; the fix lives where t
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -115,3 +116,29 @@ def test_every_answer_carries_cache_control_no_store(api: Any) -> None:
         "204": api.http.request("DELETE", f"/v1/answers/{draft['id']}", headers=SUPPORT),
     }
     assert {name: r.headers.get("Cache-Control") for name, r in responses.items()} == dict.fromkeys(responses, "private, no-store")
+
+
+# ---------------------------------------------------------------- deflection: one result counts once
+
+
+def test_naming_other_answers_does_not_count_one_result_as_answered_again(api: Any, aws: dict[str, str], capsys: Any) -> None:
+    """Answer ids are not checked against what was shown: one token must not inflate the deflection rate."""
+    from support_cli import cli as support_cli
+    from tests.integration.test_answers_api import ingest, outcome
+    from tests.policy_coverage import acting_as
+
+    result = body(resolve(api, "demo-none", "delivery", "посылка задерживается"))
+    token, request_id = result["feedback_token"], result["request_id"]
+    for answer_id in ("faq-delivery-late-ru", "made-up-1", "made-up-2"):
+        report = {"token": token, "seller_id": "demo-none", "outcome": "answered", "answer_id": answer_id}
+        assert outcome(api, request_id, report).status_code == 202
+    for channel in ("support", "chat"):
+        report = {"token": token, "seller_id": "demo-none", "outcome": "channel_chosen", "channel": channel}
+        assert outcome(api, request_id, report).status_code == 202
+    ingest(api, aws)
+
+    capsys.readouterr()
+    with acting_as("support_cli"):
+        assert support_cli.main(["stats", "--jsonl"]) == 0
+    [delivery] = json.loads(capsys.readouterr().out)["deflection_per_topic"]
+    assert (delivery["answered"], delivery["channel_chosen"]) == (1, 1)

@@ -300,9 +300,13 @@ def test_a_feedback_token_has_one_spelling_only() -> None:
 def test_the_same_outcome_gets_the_same_event_id() -> None:
     same = feedback.outcome_event_id("t", "answered", "a1", None)
     assert same == feedback.outcome_event_id("t", "answered", "a1", None)
-    assert same != feedback.outcome_event_id("t", "answered", "a2", None)
     assert same != feedback.outcome_event_id("t2", "answered", "a1", None)
     assert same != feedback.outcome_event_id("t", "channel_chosen", None, "chat")
+    # The deflection rate's numerator and denominator count once per result, whatever answer or channel is named.
+    assert same == feedback.outcome_event_id("t", "answered", "a2", None)
+    assert feedback.outcome_event_id("t", "channel_chosen", None, "chat") == feedback.outcome_event_id("t", "channel_chosen", None, "email")
+    # Which answers did not help: per answer.
+    assert feedback.outcome_event_id("t", "not_answered", "a1", None) != feedback.outcome_event_id("t", "not_answered", "a2", None)
 
 
 @pytest.mark.parametrize(
