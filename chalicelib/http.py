@@ -205,11 +205,13 @@ def parse_if_match(header: str) -> VersionPrecondition:
         if not match:
             raise _invalid_if_match()
         weak, tag, bare = match.groups()
+        # Strong comparison is octet by octet: "01" is a well-formed tag, but not the ETag "1" (it never matches).
         if bare is not None:
-            versions.add(int(bare))
+            if bare == str(int(bare)):
+                versions.add(int(bare))
         elif not _VERSION.fullmatch(tag):
             raise _invalid_if_match()
-        elif not weak:
+        elif not weak and tag == str(int(tag)):
             versions.add(int(tag))
     return VersionPrecondition(versions=frozenset(versions))
 

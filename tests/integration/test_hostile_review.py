@@ -142,3 +142,16 @@ def test_naming_other_answers_does_not_count_one_result_as_answered_again(api: A
         assert support_cli.main(["stats", "--jsonl"]) == 0
     [delivery] = json.loads(capsys.readouterr().out)["deflection_per_topic"]
     assert (delivery["answered"], delivery["channel_chosen"]) == (1, 1)
+
+
+# ---------------------------------------------------------------- If-Match: strong comparison is octet by octet
+
+
+@pytest.mark.parametrize("if_match", ['"01"', "01", '"001", W/"1"'])
+def test_if_match_with_a_zero_padded_version_does_not_match(api: Any, if_match: str) -> None:
+    from tests.conftest import seller_token
+
+    headers = {**seller_token("demo-chat"), "If-Match": if_match}
+    response = send(api, "PATCH", "/v1/sellers/demo-chat/channels", {"chat": {"enabled": False}}, headers)
+    assert assert_error(response, 409, "version_conflict")["details"]["current_version"] == 1
+    assert send(api, "PATCH", "/v1/sellers/demo-chat/channels", {"chat": {"enabled": False}}, {**headers, "If-Match": '"1"'}).status_code == 200
