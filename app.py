@@ -141,9 +141,10 @@ def contact_options(seller_id: str) -> Response:
     request = current_request()
     seller_id, topic, caller = http.seller_id_param(seller_id), http.topic_param(request), http.current_caller(request)
     explain, buyer_id = http.explain_params(request)
-    if explain:
-        return http.json_response(get_service().explain_one(seller_id, topic, caller, http.request_id(request), buyer_id))
     locale = http.language(request)
+    if explain:
+        explained = get_service().explain_one(seller_id, topic, caller, http.request_id(request), buyer_id, locale=locale)
+        return http.json_response(explained, headers=http.language_headers(locale))
     result, rate_limit = get_service().resolve_one_limited(
         seller_id, topic, caller, http.request_id(request), locale=locale, question=http.question_param(request)
     )

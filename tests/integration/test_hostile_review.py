@@ -155,3 +155,16 @@ def test_if_match_with_a_zero_padded_version_does_not_match(api: Any, if_match: 
     response = send(api, "PATCH", "/v1/sellers/demo-chat/channels", {"chat": {"enabled": False}}, headers)
     assert assert_error(response, 409, "version_conflict")["details"]["current_version"] == 1
     assert send(api, "PATCH", "/v1/sellers/demo-chat/channels", {"chat": {"enabled": False}}, {**headers, "If-Match": '"1"'}).status_code == 200
+
+
+# ---------------------------------------------------------------- explain: the answer the buyer got, with its texts
+
+
+def test_explain_shows_the_buyers_texts_in_the_asked_language(api: Any) -> None:
+    response = api.http.get("/v1/sellers/demo-chat/contact-options?explain=true&topic=product_question&lang=en", headers=SUPPORT)
+    explained = body(response)
+    assert response.headers["Content-Language"] == "en"
+    assert [o["label"] for o in explained["options"]] == ["Message the seller", "E-mail the seller", "Contact support"]
+    assert explained["options"][0]["expected_reply"]["source"] == "seller_declared"
+    assert explained["primary"] == explained["options"][0]
+    assert [e["message"] for e in explained["excluded"]] == ["The seller takes no calls"]
