@@ -25,7 +25,7 @@ from chalicelib.models import (
     Topic,
     VersionPrecondition,
 )
-from chalicelib.models.answers import AnswerFields
+from chalicelib.models.answers import MAX_ANSWERS_PER_SELLER, MAX_PLATFORM_ANSWERS, AnswerFields
 from chalicelib.service import EventPublisher, require_role, utc_now
 
 
@@ -36,6 +36,7 @@ class AnswersStore(Protocol):
     ) -> list[Answer]: ...
     def put(self, answer: Answer, expected_version: int) -> None: ...
     def delete(self, answer_id: str, expected_version: int) -> None: ...
+    def count(self, owner: str) -> int: ...
 
 
 class FeedbackUnavailable(ApiError):
@@ -58,7 +59,14 @@ class AnswersService:
     # ------------------------------------------------------------ authors: support (platform), sellers (their own)
 
     def create(self, fields: AnswerInput, caller: Caller) -> Answer:
+        """A new answer, within its owner's maximum (checked before the write: concurrent creates may pass it by a few)."""
         require_author(caller, fields.owner)
+        most = MAX_PLATFORM_ANSWERS if fields.owner == PLATFORM_OWNER else MAX_ANSWERS_PER_SELLER
+        if self._store.count(fields.owner) >= most:
+            raise Conflict(
+                f"{fields.owner} already has {most} answers, the most an owner may have; replace or delete one.",
+                {"owner": fields.owner, "max_answers": most}, code="too_many_answers",
+            )
         answer = self._stamped(str(uuid.uuid4()), fields, 1, caller)
         self._store.put(answer, 0)
         log(logging.INFO, "answer_created", answer_id=answer.id, owner=answer.owner)

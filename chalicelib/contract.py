@@ -283,6 +283,7 @@ def openapi() -> dict[str, Any]:
                         "201": _ok("Answer", "Created", headers={**answer_etag, "Location": {"schema": {"type": "string"}}}),
                         **COMMON_ERRORS,
                         **BODY_ERRORS,
+                        "409": _error("too_many_answers: the owner has the most answers allowed (50 per seller, 500 platform)."),
                         "503": _error("DynamoDB unavailable; retry."),
                     },
                 },

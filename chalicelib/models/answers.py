@@ -19,6 +19,10 @@ AnswerId = Annotated[str, StringConstraints(pattern=ANSWER_ID_PATTERN)]
 AnswerOwner = Annotated[str, StringConstraints(pattern=SELLER_ID_PATTERN)]
 MAX_BODY_BYTES = 8 * 1024
 MAX_QUESTION_CHARS = 500
+# Every resolution of a seller loads that seller's published answers for the topic (and the platform's): a bounded
+# set keeps that one DynamoDB page and the per-container cache small, whatever one seller account does.
+MAX_ANSWERS_PER_SELLER = 50
+MAX_PLATFORM_ANSWERS = 500
 MAX_SUGGESTED_ANSWERS = 3
 
 # Bodies are plain text plus a small Markdown subset (**bold**, *italic*, `- ` lists, [text](https://...) links).

@@ -168,3 +168,27 @@ def test_explain_shows_the_buyers_texts_in_the_asked_language(api: Any) -> None:
     assert explained["options"][0]["expected_reply"]["source"] == "seller_declared"
     assert explained["primary"] == explained["options"][0]
     assert [e["message"] for e in explained["excluded"]] == ["The seller takes no calls"]
+
+
+# ---------------------------------------------------------------- one seller account cannot grow every resolution of it
+
+
+def test_a_seller_has_at_most_50_answers_and_the_platform_500(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each resolution of a seller loads all of that seller's answers for the topic: unbounded, one account could make
+    every order that includes it slow (and fill the containers' cache)."""
+    from chalicelib import answers_service
+    from tests.conftest import seller_token
+
+    own = {**NEW_ANSWER, "owner": "demo-email", "status": "draft"}
+    seller = seller_token("demo-email")
+    demo = len(body(api.http.get("/v1/answers?owner=demo-email", headers=seller))["items"])  # seeded by make run
+    for number in range(50 - demo):
+        assert create(api, {**own, "title": f"Answer {number}"}, seller).status_code == 201
+    error = assert_error(create(api, own, seller), 409, "too_many_answers")
+    assert error["details"] == {"owner": "demo-email", "max_answers": 50}
+    assert create(api, {**own, "owner": "demo-chat"}, seller_token("demo-chat")).status_code == 201  # per owner
+
+    platform = len(body(api.http.get("/v1/answers?owner=platform", headers=SUPPORT))["items"])
+    monkeypatch.setattr(answers_service, "MAX_PLATFORM_ANSWERS", platform + 1)
+    assert create(api, NEW_ANSWER, ADMIN).status_code == 201
+    assert assert_error(create(api, NEW_ANSWER, SUPPORT), 409, "too_many_answers")["details"]["max_answers"] == platform + 1
