@@ -95,10 +95,17 @@ def get_policy_service() -> PolicyService:
 
 @cache
 def get_answers_service() -> AnswersService:
-    """Answer management and outcomes: imported only by those routes."""
-    from chalicelib.answers_service import AnswersService
+    """Answer management and outcomes: imported only by those routes.
 
-    return AnswersService(answers_store(), support_publisher(), get_config().feedback_key)
+    Its reads and writes take the settings routes' time per call: an author gets a 503 rather than a degraded
+    answer, so the resolution's tight budget (meant to keep a degraded answer fast) would only fail them under load.
+    """
+    from chalicelib.answers_service import AnswersService
+    from chalicelib.answers_store import DynamoAnswersStore
+    from chalicelib.aws import settings_client
+
+    store = DynamoAnswersStore(settings_client(), get_config().answers_table_name)
+    return AnswersService(store, support_publisher(), get_config().feedback_key)
 
 
 def support_publisher() -> Any:
@@ -109,6 +116,7 @@ def support_publisher() -> Any:
 
 
 def answers_store() -> Any:
+    """The published answers a resolution shows: within the resolution's AWS time budget."""
     from chalicelib.answers_store import DynamoAnswersStore
     from chalicelib.aws import resolution_client
 

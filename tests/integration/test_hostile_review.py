@@ -6,6 +6,9 @@ Each test reproduces one defect as a client would meet it; the fix lives where t
 from __future__ import annotations
 
 import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -192,3 +195,47 @@ def test_a_seller_has_at_most_50_answers_and_the_platform_500(api: Any, monkeypa
     monkeypatch.setattr(answers_service, "MAX_PLATFORM_ANSWERS", platform + 1)
     assert create(api, NEW_ANSWER, ADMIN).status_code == 201
     assert assert_error(create(api, NEW_ANSWER, SUPPORT), 409, "too_many_answers")["details"]["max_answers"] == platform + 1
+
+
+# ---------------------------------------------------------------- answer management is not held to the resolution's budget
+
+
+class _SlowDynamoDB(BaseHTTPRequestHandler):
+    """Answers every DynamoDB call with no items, after longer than a resolution's read timeout (1.125 s)."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        time.sleep(1.6)
+        payload = b'{"Count": 0, "ScannedCount": 0, "Items": []}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_slow_dynamodb_fails_no_answer_listing_that_fits_the_settings_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make fuzz` met GET /v1/answers as a 503 when moto was slow: management used the resolution's tight budget."""
+    from chalice.test import Client
+
+    import app
+    from devstack.stack import local_stage_env
+    from tests.conftest import reset_caches
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowDynamoDB)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    for name, value in local_stage_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    reset_caches()
+    try:
+        with Client(app.app, stage_name="local") as client:
+            listed = client.http.get("/v1/answers?owner=platform&locale=ru", headers=BUYER)
+            assert listed.status_code == 200, listed.body
+            assert body(listed) == {"items": []}
+    finally:
+        server.shutdown()
+        reset_caches()
