@@ -95,10 +95,17 @@ def get_policy_service() -> PolicyService:
 
 @cache
 def get_answers_service() -> AnswersService:
-    """Answer management and outcomes: imported only by those routes."""
-    from chalicelib.answers_service import AnswersService
+    """Answer management and outcomes: imported only by those routes.
 
-    return AnswersService(answers_store(for_resolutions=False), support_publisher(), get_config().feedback_key)
+    Its reads and writes take the settings routes' time per call: an author gets a 503 rather than a degraded
+    answer, so the resolution's tight budget (meant to keep a degraded answer fast) would only fail them under load.
+    """
+    from chalicelib.answers_service import AnswersService
+    from chalicelib.answers_store import DynamoAnswersStore
+    from chalicelib.aws import settings_client
+
+    store = DynamoAnswersStore(settings_client(), get_config().answers_table_name)
+    return AnswersService(store, support_publisher(), get_config().feedback_key)
 
 
 def support_publisher() -> Any:
@@ -108,13 +115,12 @@ def support_publisher() -> Any:
     return SqsEventPublisher(resolution_client("sqs"), get_config().support_queue_url)
 
 
-def answers_store(for_resolutions: bool = True) -> Any:
-    """Resolutions read answers within their AWS time budget; managing answers gets the settings routes' time."""
+def answers_store() -> Any:
+    """The published answers a resolution shows: within the resolution's AWS time budget."""
     from chalicelib.answers_store import DynamoAnswersStore
-    from chalicelib.aws import resolution_client, settings_client
+    from chalicelib.aws import resolution_client
 
-    dynamodb = resolution_client("dynamodb") if for_resolutions else settings_client()
-    return DynamoAnswersStore(dynamodb, get_config().answers_table_name)
+    return DynamoAnswersStore(resolution_client("dynamodb"), get_config().answers_table_name)
 
 
 @app.authorizer(ttl_seconds=60)
@@ -130,7 +136,11 @@ def jwt_auth(auth_request: Any) -> Any:
 
 @app.middleware("http")
 def json_error_shape(event: Any, get_response: Any) -> Response:
-    return http.reshape_chalice_error(get_response(event))
+    """Every answer in our error shape, and none stored by a cache (errors, health and 204s included)."""
+    response = http.reshape_chalice_error(get_response(event))
+    for name, value in http.NO_STORE.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 @app.route("/v1/sellers/{seller_id}/contact-options", methods=["GET"], authorizer=jwt_auth)
@@ -139,9 +149,10 @@ def contact_options(seller_id: str) -> Response:
     request = current_request()
     seller_id, topic, caller = http.seller_id_param(seller_id), http.topic_param(request), http.current_caller(request)
     explain, buyer_id = http.explain_params(request)
-    if explain:
-        return http.json_response(get_service().explain_one(seller_id, topic, caller, http.request_id(request), buyer_id))
     locale = http.language(request)
+    if explain:
+        explained = get_service().explain_one(seller_id, topic, caller, http.request_id(request), buyer_id, locale=locale)
+        return http.json_response(explained, headers=http.language_headers(locale))
     result, rate_limit = get_service().resolve_one(
         seller_id, topic, caller, http.request_id(request), locale=locale, question=http.question_param(request)
     )

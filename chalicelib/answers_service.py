@@ -25,7 +25,7 @@ from chalicelib.models import (
     Topic,
     VersionPrecondition,
 )
-from chalicelib.models.answers import AnswerFields
+from chalicelib.models.answers import MAX_ANSWERS_PER_SELLER, MAX_PLATFORM_ANSWERS, AnswerFields
 from chalicelib.service import EventPublisher, require_role, utc_now
 
 
@@ -36,6 +36,7 @@ class AnswersStore(Protocol):
     ) -> list[Answer]: ...
     def put(self, answer: Answer, expected_version: int) -> None: ...
     def delete(self, answer_id: str, expected_version: int) -> None: ...
+    def count(self, owner: str) -> int: ...
 
 
 class FeedbackUnavailable(ApiError):
@@ -58,7 +59,14 @@ class AnswersService:
     # ------------------------------------------------------------ authors: support (platform), sellers (their own)
 
     def create(self, fields: AnswerInput, caller: Caller) -> Answer:
+        """A new answer, within its owner's maximum (checked before the write: concurrent creates may pass it by a few)."""
         require_author(caller, fields.owner)
+        most = MAX_PLATFORM_ANSWERS if fields.owner == PLATFORM_OWNER else MAX_ANSWERS_PER_SELLER
+        if self._store.count(fields.owner) >= most:
+            raise Conflict(
+                f"{fields.owner} already has {most} answers, the most an owner may have; replace or delete one.",
+                {"owner": fields.owner, "max_answers": most}, code="too_many_answers",
+            )
         answer = self._stamped(str(uuid.uuid4()), fields, 1, caller)
         self._store.put(answer, 0)
         log(logging.INFO, "answer_created", answer_id=answer.id, owner=answer.owner)
@@ -150,16 +158,26 @@ class AnswersService:
 
 
 def may_see_drafts(caller: Caller, owner: str) -> bool:
-    return caller.role is Role.SUPPORT or (caller.role is Role.SELLER and caller.seller_id == owner)
+    """Support sees every draft, admin the platform's, a seller their own."""
+    return caller.role is Role.SUPPORT or (caller.role is Role.ADMIN and owner == PLATFORM_OWNER) or _sellers_own(caller, owner)
 
 
 def require_author(caller: Caller, owner: str) -> None:
-    """Support writes the platform's answers; a seller writes only their own auto-answers."""
-    require_role(caller, Role.SUPPORT, Role.SELLER)
-    allowed = owner == PLATFORM_OWNER if caller.role is Role.SUPPORT else owner == caller.seller_id
+    """Support and admin write the platform's answers; a seller writes only their own auto-answers."""
+    require_role(caller, Role.SUPPORT, Role.ADMIN, Role.SELLER)
+    allowed = owner == PLATFORM_OWNER if caller.role in (Role.SUPPORT, Role.ADMIN) else _sellers_own(caller, owner)
     if not allowed:
-        who = "platform answers" if caller.role is Role.SUPPORT else "answers whose owner is your seller id"
+        who = "answers whose owner is your seller id" if caller.role is Role.SELLER else "platform answers"
         raise Forbidden(f"You can manage only {who}.", {"owner": owner}, code="not_your_answer")
+
+
+def _sellers_own(caller: Caller, owner: str) -> bool:
+    """Whether `owner` is the calling seller's own; a seller is never the platform.
+
+    The seller-id pattern admits the word "platform": a seller token naming seller "platform" must not be able to
+    publish (or read drafts of) the FAQ every buyer sees.
+    """
+    return caller.role is Role.SELLER and owner == caller.seller_id and owner != PLATFORM_OWNER
 
 
 def _conflict(current_version: int) -> Conflict:

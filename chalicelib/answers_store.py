@@ -78,6 +78,21 @@ class DynamoAnswersStore:
             raise AnswersUnavailable(str(exc)) from exc
         return sorted(found, key=lambda answer: answer.id)
 
+    def count(self, owner: str) -> int:
+        """How many answers `owner` has (any status, any locale): one COUNT Query on the owner index."""
+        request = {"KeyConditionExpression": "#owner = :owner", "ExpressionAttributeNames": {"#owner": "owner"}, "Select": "COUNT"}
+        request.update(TableName=self._table, IndexName=OWNER_INDEX, ExpressionAttributeValues=to_attributes({":owner": owner}))
+        total = 0
+        try:
+            while True:
+                response = self._db.query(**request)
+                total += int(response.get("Count", 0))
+                if "LastEvaluatedKey" not in response:
+                    return total
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        except (ClientError, BotoCoreError) as exc:
+            raise AnswersUnavailable(str(exc)) from exc
+
     def published(self, owner: str, topic: Topic) -> list[Answer]:
         """What a resolution may show for `owner` and `topic`, both locales (the buyer's first, the other may fill)."""
         return self.find(owner, status=AnswerStatus.PUBLISHED, topic=topic)

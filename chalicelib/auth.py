@@ -16,6 +16,9 @@ from chalicelib.models import Caller, Role
 
 REQUIRED_CLAIMS = ["exp", "sub", "role"]
 LEEWAY_SECONDS = 30  # clock skew between the app's token issuer and Lambda
+# OpenID Connect Core §2: a sub is at most 255 ASCII characters. It becomes a DynamoDB key (the buyer's reveal
+# tally, REVEALS#<sub>): past 2048 bytes every read of that buyer would fail and every event of theirs dead-letter.
+MAX_SUB_CHARS = 255
 
 
 class InvalidToken(Exception):
@@ -51,7 +54,7 @@ def verify_token(authorization: str, config: Config) -> Caller:
 
 
 def check_claims(claims: dict[str, Any], max_lifetime_seconds: int, now: float) -> None:
-    """What PyJWT leaves open: numeric dates must be JSON numbers, `sub` a non-empty string, lifetimes bounded.
+    """What PyJWT leaves open: numeric dates must be JSON numbers, `sub` a string of 1-255 characters, lifetimes bounded.
 
     PyJWT accepts "exp": "1800000000" and any far-future exp; a token that never expires is a stolen key forever.
     """
@@ -59,8 +62,8 @@ def check_claims(claims: dict[str, Any], max_lifetime_seconds: int, now: float) 
         if name in claims and (isinstance(claims[name], bool) or not isinstance(claims[name], int | float)):
             raise InvalidToken(f"{name} is not a number")
     sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub.strip():
-        raise InvalidToken("empty sub")
+    if not isinstance(sub, str) or not sub.strip() or len(sub) > MAX_SUB_CHARS:
+        raise InvalidToken("empty or overlong sub")
     issued = claims.get("iat", now)
     if claims["exp"] - min(issued, now) > max_lifetime_seconds + LEEWAY_SECONDS:
         raise InvalidToken("lifetime over the maximum")

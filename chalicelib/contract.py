@@ -269,20 +269,21 @@ def openapi() -> dict[str, Any]:
             "/v1/answers": {
                 "get": {
                     "operationId": "listAnswers",
-                    "summary": "An owner's answers: published ones for everybody, drafts too for their author and support.",
+                    "summary": "An owner's answers: published ones for everybody, drafts too for their author and support (admin: the platform's).",
                     "security": bearer,
                     "parameters": answer_filters,
                     "responses": {"200": _ok("AnswerList"), **COMMON_ERRORS, "503": _error("DynamoDB unavailable; retry.")},
                 },
                 "post": {
                     "operationId": "createAnswer",
-                    "summary": "Create an answer (support: platform answers; a seller: their own auto-answers).",
+                    "summary": "Create an answer (support, admin: platform answers; a seller: their own auto-answers).",
                     "security": bearer,
                     "requestBody": _body("AnswerInput"),
                     "responses": {
                         "201": _ok("Answer", "Created", headers={**answer_etag, "Location": {"schema": {"type": "string"}}}),
                         **COMMON_ERRORS,
                         **BODY_ERRORS,
+                        "409": _error("too_many_answers: the owner has the most answers allowed (50 per seller, 500 platform)."),
                         "503": _error("DynamoDB unavailable; retry."),
                     },
                 },

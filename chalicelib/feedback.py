@@ -39,8 +39,11 @@ def _mac(key: str, request_id: str, buyer_id: str, seller_id: str, topic: str, e
 
 def issue(key: str, request_id: str, buyer_id: str, seller_id: str, topic: Topic, now_epoch: int) -> str:
     expires_at = now_epoch + TOKEN_TTL_SECONDS
-    mac = _mac(key, request_id, buyer_id, seller_id, topic.value, expires_at)
-    return f"{_VERSION}.{topic.value}.{expires_at}.{mac}"
+    return _token(topic.value, expires_at, _mac(key, request_id, buyer_id, seller_id, topic.value, expires_at))
+
+
+def _token(topic: str, expires_at: int, mac: str) -> str:
+    return f"{_VERSION}.{topic}.{expires_at}.{mac}"
 
 
 def verify(key: str, token: str, request_id: str, buyer_id: str, seller_id: str, now_epoch: int) -> TokenClaims:
@@ -55,11 +58,22 @@ def verify(key: str, token: str, request_id: str, buyer_id: str, seller_id: str,
     expected = _mac(key, request_id, buyer_id, seller_id, topic, claims.expires_at)
     if not hmac.compare_digest(expected, mac):
         raise TokenRejected("signature")
+    # One spelling per token: the outcome's event id is derived from it, so "0<expiry>" or other digits spelling
+    # the same number would make a repeated outcome a new event, counted again.
+    if token != _token(topic, claims.expires_at, expected):
+        raise TokenRejected("malformed")
     if claims.expires_at < now_epoch:
         raise TokenRejected("expired")
     return claims
 
 
 def outcome_event_id(token: str, outcome: str, answer_id: str | None, channel: str | None) -> str:
-    """Deterministic: a repeated outcome has the same event id, and the ingest stores each event id once."""
+    """Deterministic: a repeated outcome has the same event id, and the ingest stores each event id once.
+
+    A result counts as `answered` once and `channel_chosen` once, whichever answer or channel is named: the
+    deflection rate divides the two, and an answer id is not checked against what was shown, so naming a new
+    one each time must not count the result again. `not_answered` is kept per answer (which answers fail).
+    """
+    if outcome != "not_answered":
+        answer_id = channel = None
     return str(uuid.uuid5(_OUTCOME_NAMESPACE, "|".join([token, outcome, answer_id or "", channel or ""])))

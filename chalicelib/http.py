@@ -132,11 +132,15 @@ def json_body(request: Request) -> Any:
         raise BadRequest("A JSON body is required.", code="missing_body")
     # Our words in details, never the parser's (they name Python internals such as recursion limits).
     try:
-        return json.loads(raw, parse_constant=_refuse_constant)
+        # UTF-8 only (RFC 8259): json.loads would also guess UTF-16/32 from bytes, which the model parser refuses.
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_members)
     except RecursionError:
         details: dict[str, Any] = {"reason": "nested too deeply"}
     except UnicodeDecodeError:
         details = {"reason": "not UTF-8 text"}
+    except _DuplicateMember:
+        details = {"reason": "a member name appears twice in one object"}
     except json.JSONDecodeError as exc:
         details = {"reason": "not valid JSON", "line": exc.lineno, "column": exc.colno}
     except ValueError:  # NaN/Infinity, or an integer with thousands of digits
@@ -148,6 +152,17 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(name)
 
 
+class _DuplicateMember(Exception):
+    """{"seller_ids": [...], "seller_ids": [...]}: parsers disagree on which one counts, so neither does."""
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise _DuplicateMember
+    return members
+
+
 def parse_body(request: Request, model: type[M]) -> M:
     """The body as `model`, strictly: JSON's own types only ("yes", 1 or "3" are not booleans or numbers)."""
     raw = request.raw_body or b""
@@ -155,8 +170,10 @@ def parse_body(request: Request, model: type[M]) -> M:
     try:
         return model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
-        if any(error["type"] == "json_invalid" for error in exc.errors()):  # e.g. deeper than pydantic parses
-            raise BadRequest("The body is not valid JSON.", {"reason": "nested too deeply"}, code="malformed_json") from None
+        unparsed = [error for error in exc.errors() if error["type"] == "json_invalid"]
+        if unparsed:  # deeper than pydantic parses, or an escape that is no character (a lone surrogate)
+            reason = "nested too deeply" if "recursion" in unparsed[0]["msg"] else "not valid JSON"
+            raise BadRequest("The body is not valid JSON.", {"reason": reason}, code="malformed_json") from None
         raise invalid(exc) from None
 
 
@@ -187,11 +204,13 @@ def parse_if_match(header: str) -> VersionPrecondition:
         if not match:
             raise _invalid_if_match()
         weak, tag, bare = match.groups()
+        # Strong comparison is octet by octet: "01" is a well-formed tag, but not the ETag "1" (it never matches).
         if bare is not None:
-            versions.add(int(bare))
+            if bare == str(int(bare)):
+                versions.add(int(bare))
         elif not _VERSION.fullmatch(tag):
             raise _invalid_if_match()
-        elif not weak:
+        elif not weak and tag == str(int(tag)):
             versions.add(int(tag))
     return VersionPrecondition(versions=frozenset(versions))
 
@@ -230,22 +249,48 @@ def language(request: Request) -> Locale:
 
 
 def preferred_locale(header: str) -> Locale:
-    best, best_q = DEFAULT_LOCALE, 0.0
-    for item in header.split(",")[:MAX_ACCEPT_LANGUAGE_ITEMS]:
+    """The acceptable locale with the highest q-value (the first named wins a tie); ru when the header names none.
+
+    `*` stands for the languages the header does not name (RFC 4647), and q=0 excludes a language: so
+    `ru;q=0` and `*;q=0.5, ru;q=0` both mean English, never Russian.
+    """
+    named: dict[Locale, tuple[float, int]] = {}  # locale -> (highest q, position of its first mention)
+    wildcard: tuple[float, int] | None = None
+    for position, item in enumerate(header.split(",")[:MAX_ACCEPT_LANGUAGE_ITEMS]):
         tag, *params = (part.strip() for part in item.split(";"))
-        weight = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    weight = float(value)
-                except ValueError:
-                    weight = -1.0  # a malformed weight: ignore this item
+        weight = _q_value(params)
         primary = tag.lower().split("-")[0]
-        candidate = DEFAULT_LOCALE if primary == "*" else next((loc for loc in Locale if loc.value == primary), None)
-        if candidate is not None and 0 < weight <= 1 and weight > best_q:
-            best, best_q = candidate, weight
-    return best
+        if weight is None:
+            continue  # a malformed weight: ignore this item
+        if primary == "*":
+            wildcard = wildcard or (weight, position)
+        elif (locale := next((loc for loc in Locale if loc.value == primary), None)) is not None:
+            best, first = named.get(locale, (weight, position))
+            named[locale] = (max(best, weight), first)
+    weights = {locale: named.get(locale, wildcard) for locale in Locale}
+    acceptable = [(weight, position, locale) for locale, (weight, position) in _present(weights) if weight > 0]
+    if acceptable:
+        return min(acceptable, key=lambda candidate: (-candidate[0], candidate[1]))[2]
+    # Nothing the header names is ours: the default, unless the header excluded it and not the other language.
+    excluded = {locale for locale, (weight, _) in _present(weights) if weight == 0}
+    return next((locale for locale in (DEFAULT_LOCALE, *Locale) if locale not in excluded), DEFAULT_LOCALE)
+
+
+def _present(weights: dict[Locale, tuple[float, int] | None]) -> list[tuple[Locale, tuple[float, int]]]:
+    return [(locale, value) for locale, value in weights.items() if value is not None]
+
+
+def _q_value(params: list[str]) -> float | None:
+    """The item's q (1 when absent); None when it is not a number from 0 to 1."""
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                weight = float(value)
+            except ValueError:
+                return None
+            return weight if 0 <= weight <= 1 else None
+    return 1.0
 
 
 def language_headers(locale: Locale) -> dict[str, str]:

@@ -52,12 +52,16 @@ class Allowance:
 
 
 def apply_limit(options: list[ContactOption], seller_id: str, allowance: Allowance, now: datetime) -> list[ContactOption]:
-    """The options with e-mail/phone values withheld once the allowance is spent (still listed, reason says why)."""
+    """The options with e-mail/phone values withheld once the allowance is spent (still listed, reason says why).
+
+    A withheld option cannot be used now (there is nothing to write to or dial), so it is never `primary`.
+    """
     if not any(option.channel in REVEALING_CHANNELS for option in options) or allowance.admit(seller_id):
         return options
     reset = window_reset(now)
+    withheld = {"contact": None, "available_now": False, "reason": Reason.CONTACT_LIMIT_REACHED, "available_again_at": reset}
     return [
-        option.model_copy(update={"contact": None, "reason": Reason.CONTACT_LIMIT_REACHED, "available_again_at": reset})
+        option.model_copy(update=withheld)
         if option.channel in REVEALING_CHANNELS
         else option
         for option in options

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -49,8 +50,12 @@ def stem(word: str) -> str:
 
 
 def terms(text: str) -> list[str]:
-    """Lower-cased words (ё as е), stop words dropped, each stemmed in its own script's language."""
-    words = _WORD.findall(text.lower().replace("ё", "е"))
+    """Lower-cased words (ё as е), stop words dropped, each stemmed in its own script's language.
+
+    NFKC first: a decomposed "й" or "ё" (NFD, as some keyboards and copied file names send it) or full-width
+    Latin letters would otherwise split words apart or drop them.
+    """
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).lower().replace("ё", "е"))
     return [stem(word) for word in words if word not in STOPWORDS and (len(word) > 1 or word.isdigit())]
 
 

@@ -169,9 +169,13 @@ class ContactService:
         return self._reveals
 
     def explain_one(
-        self, seller_id: str, topic: Topic, caller: Caller, request_id: str, buyer_id: str | None
+        self, seller_id: str, topic: Topic, caller: Caller, request_id: str, buyer_id: str | None,
+        *, locale: Locale = DEFAULT_LOCALE,
     ) -> ExplainedContactOptions:
-        """What `buyer_id` (default: the caller) would be offered, with every layer's verdict. Support only; no event."""
+        """What `buyer_id` (default: the caller) would be offered, with every layer's verdict. Support only; no event.
+
+        The options carry the buyer's texts (labels, hints, reply times, messages): support reads what the buyer saw.
+        """
         require_role(caller, Role.SUPPORT)
         buyer = buyer_id or caller.sub
         settings, unavailable = self._read_one(seller_id, request_id)
@@ -182,7 +186,9 @@ class ContactService:
         now = result.resolved_at
         layers = [*verdict.layers, *explain_seller_layers(seller_id, settings, unavailable, verdict, now)]
         explanation = Explanation(policy_version=policy.version, buyer_id=buyer, layers=layers)
-        return ExplainedContactOptions(**dict(result), explanation=explanation)
+        options = localize_options(result.options, settings, locale, now, self._support_target_hours)
+        texts = {"options": options, "excluded": localize_excluded(result.excluded, locale), "primary": primary_option(options)}
+        return ExplainedContactOptions(**{**dict(result), **texts}, explanation=explanation)
 
     def resolve_batch(
         self, request: BatchRequest, caller: Caller, request_id: str, *, locale: Locale = DEFAULT_LOCALE
@@ -285,7 +291,7 @@ class ContactService:
     ) -> list[SuggestedAnswer]:
         if self._answers is None:
             return []
-        keys = [(seller_id, topic), (PLATFORM_OWNER, topic)]
+        keys = list(dict.fromkeys([(seller_id, topic), (PLATFORM_OWNER, topic)]))  # seller id "platform": listed once
         if prefetched:  # a batch loaded what it could at once; what failed is left out, not loaded one by one
             sets = [answer_set for key in keys if (answer_set := self._answers_cache.peek(key)) is not None]
             return suggest(sets, locale, question)

@@ -19,12 +19,18 @@ AnswerId = Annotated[str, StringConstraints(pattern=ANSWER_ID_PATTERN)]
 AnswerOwner = Annotated[str, StringConstraints(pattern=SELLER_ID_PATTERN)]
 MAX_BODY_BYTES = 8 * 1024
 MAX_QUESTION_CHARS = 500
+# Every resolution of a seller loads that seller's published answers for the topic (and the platform's): a bounded
+# set keeps that one DynamoDB page and the per-container cache small, whatever one seller account does.
+MAX_ANSWERS_PER_SELLER = 50
+MAX_PLATFORM_ANSWERS = 500
 MAX_SUGGESTED_ANSWERS = 3
 
 # Bodies are plain text plus a small Markdown subset (**bold**, *italic*, `- ` lists, [text](https://...) links).
 # No HTML at all: the app renders bodies natively and a tag would be either shown raw or an injection.
-_HTML = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>|&[A-Za-z]+;|&#\d+;")
-_LINK = re.compile(r"\]\(\s*([^)\s]*)")
+# Entities too: HTML decodes numeric ones (decimal or hex) even without the closing semicolon.
+_HTML = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>|&[A-Za-z][A-Za-z0-9]*;|&#[0-9]+;?|&#[xX][0-9A-Fa-f]+;?")
+# Inline links [text](target), and reference definitions "[label]: target" on a line of their own.
+_LINK = re.compile(r"\]\(\s*([^)\s]*)|^ {0,3}\[[^\]]+\]:[ \t]*<?([^\s>]*)", re.MULTILINE)
 
 
 class Locale(StrEnum):
@@ -43,8 +49,8 @@ class AnswerStatus(StrEnum):
 def _no_html(value: str) -> str:
     if _HTML.search(value):
         raise ValueError("HTML is not allowed; use plain text or the Markdown subset (**bold**, *italic*, - lists, [links](https://...))")
-    for target in _LINK.findall(value):
-        if not target.startswith(("https://", "app://")):
+    for inline, reference in _LINK.findall(value):
+        if not (inline or reference).startswith(("https://", "app://")):
             raise ValueError("links must point to https:// or app:// addresses")
     return value
 

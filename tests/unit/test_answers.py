@@ -57,6 +57,18 @@ def test_different_word_forms_share_a_stem(question: str, document: str) -> None
     assert set(terms(question)) & set(terms(document))
 
 
+@pytest.mark.parametrize(
+    "question", ["Подойдёт ли мне этот размер?", "Какой размер выбрать", "which size should I take"], ids=["ru-yo", "ru-short-i", "en"]
+)
+def test_decomposed_and_full_width_questions_mean_the_same(question: str) -> None:
+    """NFD (e.g. "й" as и + U+0306) and full-width Latin are the same words to a buyer, so to the search too."""
+    import unicodedata
+
+    full_width = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in question)
+    for variant in (unicodedata.normalize("NFD", question), full_width):
+        assert terms(variant) == terms(question)
+
+
 def test_stop_words_and_case_do_not_count() -> None:
     assert terms("Где МОЯ посылка?") == terms("посылка")
     assert terms("where is my parcel") == terms("Parcel")
@@ -143,6 +155,10 @@ def answer_input(**changes: object) -> AnswerInput:
         {"title": "<img src=x onerror=alert(1)>"},
         {"body": "&lt;b&gt;"},
         {"body": "[ссылка](javascript:alert(1))"},
+        {"body": "&#x3C;script&#x3E;alert(1)&#x3C;/script&#x3E;"},  # hex entities
+        {"body": "&#60script&#62"},  # numeric entities without the semicolon
+        {"body": "[ссылка][1]\n\n[1]: javascript:alert(1)"},  # a reference-style link definition
+        {"body": "[ссылка][1]\n\n  [1]: <data:text/html,x>"},
         {"body": "я" * 4097},  # 8194 bytes in UTF-8
         {"title": "t" * 201},
         {"topics": []},
@@ -159,7 +175,7 @@ def test_answers_refuse_html_oversize_and_unknown_values(changes: dict[str, obje
 
 
 def test_markdown_subset_and_safe_links_are_fine() -> None:
-    body = "**Срок**: *3 дня*.\n- пункт\n[Заказы](app://orders) и [правила](https://example.com/rules) 2 < 3"
+    body = "**Срок**: *3 дня*.\n- пункт\n[Заказы](app://orders) и [правила](https://example.com/rules) 2 < 3, AT&T, #1\n[x]: https://ok"
     assert answer_input(body=body).body == body
 
 
@@ -186,6 +202,13 @@ def test_every_channel_and_every_reason_has_both_languages() -> None:
         ("fr, *;q=0.1", Locale.RU),
         ("en;q=banana", Locale.RU),
         ("EN-us", Locale.EN),
+        ("ru;q=0", Locale.EN),  # Russian excluded: English, not the default
+        ("*;q=0.5, ru;q=0", Locale.EN),  # "*" stands for the languages not named, and ru is excluded
+        ("en;q=0.5, *;q=0.9", Locale.RU),  # "*" covers ru at 0.9
+        ("ru;q=0, en;q=0", Locale.RU),  # nothing acceptable: the default
+        ("en;q=nan, ru;q=0.1", Locale.RU),
+        ("en;q=1.5", Locale.RU),  # out of range: ignored
+        ("en, ru", Locale.EN),  # a tie: the first named
     ],
 )
 def test_accept_language_honours_q_values(header: str, expected: Locale) -> None:
@@ -264,12 +287,26 @@ def test_a_feedback_token_expires_and_cannot_be_altered() -> None:
             feedback.verify(KEY, forged, "req-1", "buyer-1", "demo-chat", NOW_EPOCH)
 
 
+def test_a_feedback_token_has_one_spelling_only() -> None:
+    """The outcome's event id comes from the token: another spelling of the expiry must not count an outcome again."""
+    token = feedback.issue(KEY, "req-1", "buyer-1", "demo-chat", Topic.DELIVERY, NOW_EPOCH)
+    version, topic, expiry, mac = token.split(".")
+    arabic_indic = "".join(chr(0x660 + int(digit)) for digit in expiry)
+    for respelled in (f"{version}.{topic}.0{expiry}.{mac}", f"{version}.{topic}.{arabic_indic}.{mac}"):
+        with pytest.raises(feedback.TokenRejected):
+            feedback.verify(KEY, respelled, "req-1", "buyer-1", "demo-chat", NOW_EPOCH)
+
+
 def test_the_same_outcome_gets_the_same_event_id() -> None:
     same = feedback.outcome_event_id("t", "answered", "a1", None)
     assert same == feedback.outcome_event_id("t", "answered", "a1", None)
-    assert same != feedback.outcome_event_id("t", "answered", "a2", None)
     assert same != feedback.outcome_event_id("t2", "answered", "a1", None)
     assert same != feedback.outcome_event_id("t", "channel_chosen", None, "chat")
+    # The deflection rate's numerator and denominator count once per result, whatever answer or channel is named.
+    assert same == feedback.outcome_event_id("t", "answered", "a2", None)
+    assert feedback.outcome_event_id("t", "channel_chosen", None, "chat") == feedback.outcome_event_id("t", "channel_chosen", None, "email")
+    # Which answers did not help: per answer.
+    assert feedback.outcome_event_id("t", "not_answered", "a1", None) != feedback.outcome_event_id("t", "not_answered", "a2", None)
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,7 @@ def test_no_key_configured_refuses_everything() -> None:
         claims(sub=""),
         claims(sub="   "),
         claims(sub=7),
+        claims(sub="x" * 256),  # over OpenID Connect's 255: as a DynamoDB key it would fail every read of this buyer
         claims(exp=10**30),
         claims(exp=str(int(time.time()) + 60)),
         claims(exp=True),
@@ -102,6 +103,11 @@ def test_no_key_configured_refuses_everything() -> None:
 def test_empty_subjects_lax_dates_and_overlong_lifetimes_are_refused(token_claims: dict[str, object]) -> None:
     with pytest.raises(InvalidToken):
         verify_token(f"Bearer {jwt.encode(token_claims, SECRET, algorithm='HS256')}", config(secret=SECRET))
+
+
+def test_a_sub_of_255_characters_is_fine() -> None:
+    token = f"Bearer {jwt.encode(claims(sub='x' * 255), SECRET, algorithm='HS256')}"
+    assert verify_token(token, config(secret=SECRET)).sub == "x" * 255
 
 
 def test_maximum_lifetime_is_configurable() -> None:

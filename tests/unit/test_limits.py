@@ -47,6 +47,15 @@ def test_over_the_limit_email_and_phone_stay_listed_without_their_value_chat_and
     assert revealed_channels(limited) == [] and revealed_channels(FULL) == [Channel.EMAIL, Channel.PHONE]
 
 
+def test_a_withheld_contact_is_not_usable_now_so_never_primary() -> None:
+    """E-mail first (seller_first without chat): over the limit the buyer cannot write to it, support is primary."""
+    from chalicelib.resolver import primary_option
+
+    limited = apply_limit(FULL[1:], "s", Allowance(limit=1, already=frozenset({"other"})), NOW)
+    assert [(o.channel, o.available_now) for o in limited if o.contact is None] == [(Channel.EMAIL, False), (Channel.PHONE, False)]
+    assert primary_option(limited).channel is Channel.SUPPORT
+
+
 def test_a_seller_with_only_chat_does_not_spend_the_allowance() -> None:
     allowance = Allowance(limit=1, already=frozenset())
     assert apply_limit([FULL[0], FULL[-1]], "chat-only", allowance, NOW) == [FULL[0], FULL[-1]]
