@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from chalicelib.policy_service import CachedPolicy, PolicyService
 
 app = Chalice(app_name="contact-resolver")
+app.api.binary_types = []  # JSON in and out only: no body is base64-encoded, and each response skips the binary checks
 get_logger(get_config().log_level)
 
 

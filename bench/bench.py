@@ -176,55 +176,85 @@ def app_vs_bare(title: str, samples: dict[str, list[float]], target: float) -> d
 
 
 # A stored non-default policy: every resolution goes through all three platform layers (chat is off
-# platform-wide, re-opened for demo-chat as a pilot and for 10 % of buyers; delivery is support-only), and
-# the reveal limit is on: a buyer's settings read also fetches their tally (one BatchGetItem instead of a GetItem).
+# platform-wide, re-opened for demo-chat as a pilot and for 10 % of buyers; delivery is support-only).
+# Measured twice: with the reveal limit off (a plain GetItem of the settings, what #11 and #12 add) and on
+# (the buyer's tally rides in the same read: one BatchGetItem of two tables instead of a GetItem, #13).
 BENCH_POLICY = {
     "channels": {"chat": {"enabled": False, "allow_sellers": ["demo-chat"], "rollout_percent": 10}},
     "topics": {"delivery": "support_only"},
-    "limits": {"contact_reveals_per_buyer_per_day": 30},
 }
+BENCH_REVEAL_LIMIT = 30
 
 
-def store_bench_policy(env: dict[str, str]) -> int:
-    """Replace the policy `make run` stores (version 1) with BENCH_POLICY; returns its version."""
+def store_bench_policy(env: dict[str, str], reveals_per_day: int) -> int:
+    """Store BENCH_POLICY with this reveal limit as the next version; the bench's container applies it at once
+    (as after a PUT there), every other container within the TTL. Returns the version."""
+    import app
     from chalicelib.models import PlatformPolicy
     from chalicelib.policy_store import DynamoPolicyStore
 
     store = DynamoPolicyStore(local_stack.local_client("dynamodb", env["AWS_ENDPOINT_URL"]), local_stack.POLICY_TABLE)
     current = store.get()
     version = (current.version if current else 0) + 1
-    store.put(PlatformPolicy.model_validate({**BENCH_POLICY, "version": version}), expected_version=version - 1)
+    limits = {"contact_reveals_per_buyer_per_day": reveals_per_day}
+    policy = PlatformPolicy.model_validate({**BENCH_POLICY, "limits": limits, "version": version})
+    store.put(policy, expected_version=version - 1)
+    app.get_cached_policy().written(policy)
     return version
 
 
-def make_bare_handler_with_tally(env: dict[str, str]) -> Callable[[], str]:
-    """The same by hand once the reveal limit is on: settings and the buyer's tally in one BatchGetItem, SendMessage."""
+def the_apps_event(env: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """Body and attributes of the contact event one app resolution sends, so bare handlers can send the same."""
+    import app
+
+    purge(env)
+    assert app.app(SINGLE_EVENT, LambdaContext())["statusCode"] == 200
+    sqs = local_stack.local_client("sqs", env["AWS_ENDPOINT_URL"])
+    message = sqs.receive_message(QueueUrl=env["SUPPORT_QUEUE_URL"], MessageAttributeNames=["All"], WaitTimeSeconds=1)["Messages"][0]
+    attributes = {name: {"DataType": value["DataType"], "StringValue": value["StringValue"]} for name, value in message["MessageAttributes"].items()}
+    purge(env)
+    return message["Body"], attributes
+
+
+def make_bare_same_calls(env: dict[str, str], with_tally: bool) -> Callable[[], str]:
+    """The app's AWS work by hand: its read (GetItem, or BatchGetItem of settings and tally with the limit on) and
+    its SendMessage of an event of the same size with the same attributes, then json.dumps."""
     import boto3
 
     session = boto3.session.Session()
     dynamodb, sqs = session.client("dynamodb"), session.client("sqs")
     queue_url = env["SUPPORT_QUEUE_URL"]
+    body, attributes = the_apps_event(env)
     request = {
         "seller-channels": {"Keys": [{"seller_id": {"S": "demo-chat"}}], "ConsistentRead": True},
         "support-requests": {"Keys": [{"pk": {"S": "REVEALS#bench-buyer"}, "sk": {"S": "DAY#2026-11-26"}}], "ConsistentRead": True},
     }
 
     def handle() -> str:
-        items = dynamodb.batch_get_item(RequestItems=request)["Responses"].get("seller-channels", [])
-        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"seller_id": "demo-chat", "topic": "product_question"}))
-        return json.dumps({"seller_id": "demo-chat", "chat": bool(items)})
+        if with_tally:
+            item = dynamodb.batch_get_item(RequestItems=request)["Responses"]["seller-channels"][0]
+        else:
+            item = dynamodb.get_item(TableName="seller-channels", Key={"seller_id": {"S": "demo-chat"}}, ConsistentRead=True)["Item"]
+        sqs.send_message(QueueUrl=queue_url, MessageBody=body, MessageAttributes=attributes)
+        return json.dumps({"seller_id": "demo-chat", "chat": "chat" in item})
 
     return handle
 
 
-def warm_single(env: dict[str, str], runs: int, policy_version: int) -> None:
+def warm_single(env: dict[str, str], runs: int, reveals_per_day: int) -> None:
+    """Section 1: the app's warm resolution against the bare handler, and against a bare handler doing the app's
+    exact AWS calls (the difference to that one is what the service's own Python code adds)."""
     import app
     from chalicelib.aws import resolution_client as client
+
+    policy_version = store_bench_policy(env, reveals_per_day)
+    limit_on = reveals_per_day > 0
 
     def app_handler() -> None:
         response = app.app(SINGLE_EVENT, LambdaContext())
         assert response["statusCode"] == 200, response
         assert json.loads(response["body"])["policy_version"] == policy_version, "the stored policy is not applied"
+        assert ("RateLimit" in response["headers"]) == limit_on, response["headers"]
 
     bare = make_bare_handler(env)
     for _ in range(20):  # warm both: clients created, connections open
@@ -242,27 +272,30 @@ def warm_single(env: dict[str, str], runs: int, policy_version: int) -> None:
     for service in ("dynamodb", "sqs"):
         client(service).meta.events.unregister(f"before-call.{service}", count)
     per_resolution = {name: n / 20 for name, n in calls.items()}
-    same_calls = make_bare_handler_with_tally(env)
+    same_calls = make_bare_same_calls(env, with_tally=limit_on)
     times = interleaved(runs, lambda: purge(env), app=app_handler, bare=bare, same_calls=same_calls)
-    RESULTS["warm_single"] = app_vs_bare(
-        f"1. warm single resolution with a stored non-default policy (v{policy_version}) "
+    key, what = ("warm_single_limit", "with the reveal limit on") if limit_on else ("warm_single", "reveal limit off")
+    result = app_vs_bare(
+        f"1{'b' if limit_on else 'a'}. warm single resolution, stored non-default policy v{policy_version}, {what}, answers shown "
         "(in-process Lambda handler vs bare GetItem+SendMessage+json.dumps)",
         times,
         1.10,
     )
     same = summary(times["same_calls"])
-    ratio_same = RESULTS["warm_single"]["app"]["median_ms"] / same["median_ms"]
-    print(f"bare with the limit's own calls (BatchGetItem of settings + tally, SendMessage): median {same['median_ms']:.2f} ms; "
-          f"app / that = {ratio_same:.2f} (what the service's own code adds)")
-    RESULTS["warm_single"]["bare_same_calls"] = same
-    RESULTS["warm_single"]["ratio_to_bare_same_calls"] = ratio_same
-    reads = per_resolution.get("GetItem", 0) + per_resolution.get("BatchGetItem", 0)
-    unchanged = reads == 1 and per_resolution.get("SendMessage", 0) == 1 and len(per_resolution) == 2
+    result["bare_same_calls"] = same
+    result["ratio_to_bare_same_calls"] = result["app"]["median_ms"] / same["median_ms"]
+    result["same_calls_to_bare"] = same["median_ms"] / result["bare"]["median_ms"]
+    read = "BatchGetItem of settings + tally" if limit_on else "GetItem"
+    print(f"bare doing the app's own AWS calls ({read}, SendMessage of the app's event): median {same['median_ms']:.2f} ms, "
+          f"{result['same_calls_to_bare']:.2f}x bare; app / that = {result['ratio_to_bare_same_calls']:.2f} (what the service's own code adds)")
+    expected_read = "BatchGetItem" if limit_on else "GetItem"
+    unchanged = per_resolution == {expected_read: 1.0, "SendMessage": 1.0}
     print(f"AWS calls per warm resolution (20 resolutions within the policy TTL): {per_resolution} "
-          f"(target: one read, one send, as without policy and limit: {'met' if unchanged else 'NOT met'})")
-    RESULTS["warm_single"]["aws_calls_per_resolution"] = per_resolution
-    RESULTS["warm_single"]["aws_calls_unchanged"] = unchanged
-    RESULTS["warm_single"]["policy"] = {"version": policy_version, **BENCH_POLICY}
+          f"(target: one {expected_read}, one SendMessage, no policy read: {'met' if unchanged else 'NOT met'})")
+    result["aws_calls_per_resolution"] = per_resolution
+    result["aws_calls_unchanged"] = unchanged
+    result["policy"] = {"version": policy_version, **BENCH_POLICY, "limits": {"contact_reveals_per_buyer_per_day": reveals_per_day}}
+    RESULTS[key] = result
     purge(env)
 
 
@@ -663,6 +696,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run, noisier)")
     parser.add_argument("--answers", action="store_true", help="only the answers sections")
+    parser.add_argument("--warm", action="store_true", help="only the warm single resolutions (1a, 1b)")
     args = parser.parse_args()
     runs = 60 if args.quick else 300
     moto = local_stack.start_moto(local_stack.free_port())
@@ -672,18 +706,23 @@ def main() -> int:
         print(textwrap.dedent(f"""
             Contact Resolver benchmark: {runs} interleaved rounds per comparison, moto server on {env['AWS_ENDPOINT_URL']}.
             Ratios compare two things measured side by side in this run; absolute figures vary by machine."""))
-        policy_version = store_bench_policy(env)
         if not args.answers:
-            warm_single(env, runs, policy_version)
+            warm_single(env, runs, reveals_per_day=0)
+        if not args.warm:
+            store_bench_policy(env, reveals_per_day=0)  # the answers sections measure answers, not the reveal limit
+            answers_resolution(env, runs)
+        if not args.answers:
+            warm_single(env, runs, reveals_per_day=BENCH_REVEAL_LIMIT)
+        if not (args.answers or args.warm):
             batch(env, max(20, runs // 10))
             ingest(env, max(10, runs // 10))
             cold_start(env, 5 if args.quick else 15)
             deployment_size(3 if args.quick else 7)
             load(env, clients=8, seconds=5 if args.quick else 15)
-        answers_resolution(env, runs)
-        answers_service_cost()
-        answers_search_scale()
-        snowball_import_cost(5 if args.quick else 15)
+        if not args.warm:
+            answers_service_cost()
+            answers_search_scale()
+            snowball_import_cost(5 if args.quick else 15)
     finally:
         moto.terminate()
         try:
@@ -692,7 +731,7 @@ def main() -> int:
             moto.kill()
             moto.wait()
     results_file = PROJECT_DIR / "bench" / "results.json"
-    if args.answers and results_file.exists():  # keep the other sections' figures of the last full run
+    if (args.answers or args.warm) and results_file.exists():  # keep the other sections' figures of the last full run
         RESULTS.update({k: v for k, v in json.loads(results_file.read_text()).items() if k not in RESULTS})
     results_file.write_text(json.dumps(RESULTS, indent=2, default=str) + "\n")
     print(f"\nwrote {Path('bench') / 'results.json'}")

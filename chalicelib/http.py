@@ -248,6 +248,7 @@ def language(request: Request) -> Locale:
     return preferred_locale(request.headers.get("accept-language", ""))
 
 
+@functools.lru_cache(maxsize=256)  # apps send a handful of distinct headers: parse each once per container
 def preferred_locale(header: str) -> Locale:
     """The acceptable locale with the highest q-value (the first named wins a tie); ru when the header names none.
 

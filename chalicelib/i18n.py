@@ -8,6 +8,7 @@ have both languages (a test iterates the enums); a code missing at runtime falls
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 
 from chalicelib.hours import zone
@@ -132,6 +133,7 @@ def opens_hint(opening: datetime, timezone: str, now: datetime, locale: Locale) 
     return TEXTS["opens_at"][locale].format(day=day, time=f"{local_opening:%H:%M}", zone=timezone)
 
 
+@lru_cache(maxsize=1024)  # a few hundred (hours, source, locale) at most; the same object serves every answer
 def expected_reply(hours: int, source: Literal["seller_declared", "platform_target"], locale: Locale) -> ExpectedReply:
     unit = "hour" if hours == 1 else "hours"
     return ExpectedReply(hours=hours, text=TEXTS[source][locale].format(hours=hours, unit=unit), source=source)

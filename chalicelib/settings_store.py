@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +25,7 @@ from chalicelib.models import SellerRestriction, SellerSettings
 BATCH_GET_LIMIT = 100  # DynamoDB's BatchGetItem maximum
 UNPROCESSED_RETRIES = 4
 PARALLEL_READS = 2  # a batch of 100 sellers plus the reveal tally is two BatchGetItem calls
-
+PARSED_ITEMS_KEPT = 4096  # sellers per container whose last parsed item is kept
 
 
 def to_item(settings: SellerSettings) -> dict[str, Any]:
@@ -248,10 +249,25 @@ def _stored_version(item: dict[str, Any]) -> int:
         return 0
 
 
+# seller id -> (the raw item, its parsed settings). Every read still goes to DynamoDB; an item equal to the one
+# parsed last time gives back the same (frozen) settings without deserialising and validating it again.
+_parsed: dict[str, tuple[dict[str, Any], SellerSettings]] = {}
+_parsed_lock = threading.Lock()  # a batch's two BatchGetItem calls parse in two threads
+
+
 def _parse(item: dict[str, Any]) -> SellerSettings | None:
     """None for a hand-edited item that no longer validates: callers treat it as unavailable, never as a 500."""
+    seller_id = item.get("seller_id", {}).get("S")
+    last = _parsed.get(seller_id) if isinstance(seller_id, str) else None
+    if last is not None and last[0] == item:
+        return last[1]
     try:
-        return from_item(item)
+        settings = from_item(item)
     except ValidationError as exc:
-        log(logging.ERROR, "settings_item_invalid", seller_id=item.get("seller_id", {}).get("S"), errors=exc.error_count())
+        log(logging.ERROR, "settings_item_invalid", seller_id=seller_id, errors=exc.error_count())
         return None
+    with _parsed_lock:
+        if len(_parsed) >= PARSED_ITEMS_KEPT:
+            del _parsed[next(iter(_parsed))]  # the oldest first
+        _parsed[settings.seller_id] = (item, settings)
+    return settings

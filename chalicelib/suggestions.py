@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib.models import Answer, Locale, SuggestedAnswer
 from chalicelib.models.answers import MAX_SUGGESTED_ANSWERS
@@ -20,6 +20,7 @@ SNIPPET_CHARS = 200
 _MARKDOWN = re.compile(r"\*\*|\*|`|^\s*-\s+", re.MULTILINE)
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _SPACE = re.compile(r"\s+")
+T = TypeVar("T")
 
 
 @dataclass
@@ -28,6 +29,13 @@ class AnswerSet:
 
     answers: tuple[Answer, ...]
     _index: Any = field(default=None, repr=False)
+    _plain: list[tuple[Answer, SuggestedAnswer]] | None = field(default=None, repr=False)
+
+    def without_question(self) -> list[tuple[Answer, SuggestedAnswer]]:
+        """The answers in their order for no question, each with its suggestion (built once per cache entry)."""
+        if self._plain is None:
+            self._plain = [(answer, _suggestion(answer, 0.0)) for answer in _by_specificity(self.answers)]
+        return self._plain
 
     def search_index(self) -> Any:
         if self._index is None:
@@ -46,14 +54,18 @@ def suggest(sets: Sequence[AnswerSet], locale: Locale, question: str | None) -> 
             return suggest(sets, locale, None)
         hits = search(question, [answer_set.search_index() for answer_set in sets])
         ranked = [(sets[set_number].answers[number], score) for set_number, number, score in hits]
-    else:
-        ranked = [(answer, 0.0) for answer_set in sets for answer in _by_specificity(answer_set.answers)]
-    # The buyer's language first; an answer only in the other language may fill the list (not the translation of
-    # one already listed).
+        return [_suggestion(answer, score) for answer, score in _language_first(ranked, locale)]
+    plain = [pair for answer_set in sets for pair in answer_set.without_question()]
+    return [suggestion for _, suggestion in _language_first(plain, locale)]
+
+
+def _language_first(ranked: list[tuple[Answer, T]], locale: Locale) -> list[tuple[Answer, T]]:
+    """The first 3 in the buyer's language; an answer only in the other language may fill the list (not the
+    translation of one already listed). Stable: the relevance order holds within each language."""
     listed = {answer.translation_key for answer, _ in ranked if answer.locale == locale and answer.translation_key}
-    ranked = [pair for pair in ranked if pair[0].locale == locale or pair[0].translation_key not in listed or not pair[0].translation_key]
-    ranked.sort(key=lambda pair: pair[0].locale != locale)  # stable: keeps the relevance order within each language
-    return [_suggestion(answer, score) for answer, score in ranked[:MAX_SUGGESTED_ANSWERS]]
+    kept = [pair for pair in ranked if pair[0].locale == locale or not pair[0].translation_key or pair[0].translation_key not in listed]
+    kept.sort(key=lambda pair: pair[0].locale != locale)
+    return kept[:MAX_SUGGESTED_ANSWERS]
 
 
 def _by_specificity(answers: Sequence[Answer]) -> list[Answer]:

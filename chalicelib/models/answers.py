@@ -113,6 +113,8 @@ class AnswerList(Outgoing):
 class SuggestedAnswer(Outgoing):
     """An answer shown before the channels."""
 
+    model_config = ConfigDict(frozen=True)  # one instance per cached answer serves every resolution
+
     id: str
     owner: str
     title: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from chalicelib.models.answers import MAX_QUESTION_CHARS, MAX_SUGGESTED_ANSWERS, SuggestedAnswer
 from chalicelib.models.common import MAX_BATCH_SELLERS, Channel, Outgoing, Owner, Reason, SellerId, Strict, Topic
@@ -13,6 +13,8 @@ from chalicelib.models.common import MAX_BATCH_SELLERS, Channel, Outgoing, Owner
 
 class ExpectedReply(Outgoing):
     """How soon a written message is usually answered."""
+
+    model_config = ConfigDict(frozen=True)  # one instance per (hours, source, language) serves every resolution
 
     hours: int
     text: str = Field(description="Localized, e.g. \"Usually replies within 4 hours\".")
