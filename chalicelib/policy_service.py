@@ -110,6 +110,8 @@ class PolicyService:
         current = self._read()
         if not expected.matches(current.version):
             raise _conflict("The policy changed since you read it; reload and retry.", current.version)
+        if current.version > 0 and not changed_paths(current, document):
+            return current  # nothing changes: same version, no write, no audit event (as a seller's unchanged PUT)
         new = PlatformPolicy(
             channels=document.channels,
             topics=document.topics,

@@ -344,3 +344,15 @@ def test_policy_store_lets_exactly_one_concurrent_writer_win(aws: dict[str, str]
         store.put(stored_policy(1, chat=True), expected_version=0)
     assert lost.value.current_version == 1
     assert store.get() == stored_policy(1, chat=False)
+
+
+def test_a_put_that_changes_nothing_keeps_the_version_and_sends_no_event(api: Any, aws: dict[str, str]) -> None:
+    first = put_policy(api, CHAT_OFF)
+    assert first.status_code == 200 and first.headers["ETag"] == '"1"'
+    drain_queue(aws["queue_url"])
+    again = put_policy(api, {**CHAT_OFF, "topics": {}}, if_match='"1"')  # the same document, a default spelled out
+    assert again.status_code == 200 and again.headers["ETag"] == '"1"', again.body
+    assert json.loads(again.body)["version"] == 1
+    assert not [m for m in drain_queue(aws["queue_url"]) if m["body"]["type"] == "policy_changed"]
+    changed = put_policy(api, {"channels": {"chat": {"enabled": True}}}, if_match='"1"')
+    assert changed.status_code == 200 and changed.headers["ETag"] == '"2"'
