@@ -95,6 +95,11 @@ HINT_REASONS = frozenset(
         Reason.SELLER_RESTRICTED,
         Reason.TOPIC_SUPPORT_ONLY,
         Reason.CONTACT_LIMIT_REACHED,
+        # Support alone, because the platform left out every channel the seller offers.
+        Reason.CHAT_DISABLED_BY_PLATFORM,
+        Reason.EMAIL_DISABLED_BY_PLATFORM,
+        Reason.PHONE_DISABLED_BY_PLATFORM,
+        Reason.NOT_IN_ROLLOUT,
     }
 )
 

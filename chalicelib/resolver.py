@@ -73,6 +73,9 @@ def resolve(
         return Resolution(options=[_support(seller_id, topic, nothing_offered)], excluded=excluded)
     if platform.topic_mode is TopicMode.SUPPORT_FIRST:
         return Resolution(options=[_support(seller_id, topic, Reason.PLATFORM_TOPIC), *options], excluded=excluded)
+    if not options:  # the platform left out everything the seller offers: support is no "last resort", it is all
+        deciding = platform.blocked[seller_options[0].channel]
+        return Resolution(options=[_support(seller_id, topic, deciding)], excluded=excluded)
     return Resolution(options=[*options, _support(seller_id, topic, Reason.LAST_RESORT)], excluded=excluded)
 
 

@@ -135,6 +135,16 @@ def test_chat_switched_off_platform_wide() -> None:
     assert (Channel.CHAT, Reason.CHAT_DISABLED_BY_PLATFORM) in [(e.channel, e.reason) for e in result.excluded]
 
 
+def test_support_alone_says_the_platform_left_out_what_the_seller_offers_not_last_resort() -> None:
+    chat_only = seller(ChannelSettings.model_validate({"chat": {"enabled": True}}))
+    result = resolve("s1", chat_only, Topic.PRODUCT_QUESTION, NOW, platform=decide(policy(chat={"enabled": False}), Topic.PRODUCT_QUESTION, "s1", "b1", None))
+    assert [(o.channel, o.reason) for o in result.options] == [(Channel.SUPPORT, Reason.CHAT_DISABLED_BY_PLATFORM)]
+    rollout = policy(chat={"enabled": False, "rollout_percent": 10})
+    outside = next(b for b in (f"b{i}" for i in range(100)) if not in_rollout(Channel.CHAT, b, 10))
+    result = resolve("s1", chat_only, Topic.OTHER, NOW, platform=decide(rollout, Topic.OTHER, "s1", outside, None))
+    assert [(o.channel, o.reason) for o in result.options] == [(Channel.SUPPORT, Reason.NOT_IN_ROLLOUT)]
+
+
 def test_pilot_seller_keeps_the_channel_and_buyers_outside_the_rollout_are_told_so() -> None:
     rules = policy(chat={"enabled": False, "allow_sellers": ["pilot-shop"], "rollout_percent": 10})
     assert Channel.CHAT not in decide(rules, Topic.OTHER, "pilot-shop", "anyone", None).blocked
@@ -223,6 +233,12 @@ def test_precedence_properties(
             assert excluded[channel] is expected
         else:  # 4./5. the seller's own settings and hours decide, exactly as without a policy
             assert (channel in offered_channels) == (channel in offered(seller_only))
+    # Support's own reason: "last resort" only behind a seller channel; the platform's when it left out all of them.
+    support = next(o for o in result.options if o.channel is Channel.SUPPORT)
+    seller_offered = [c for c in offered(seller_only) if c is not Channel.SUPPORT]
+    if len(offered_channels) == 1 and seller_offered and mode is TopicMode.SELLER_FIRST:
+        assert support.reason is excluded[seller_offered[0]]
+    assert (support.reason is Reason.LAST_RESORT) == (len(offered_channels) > 1 and mode is TopicMode.SELLER_FIRST)
     # Topic routing: support first or last around whatever the seller still offers.
     if len(offered_channels) > 1:
         assert (offered_channels[0] is Channel.SUPPORT) == (mode is TopicMode.SUPPORT_FIRST)
