@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from chalicelib import feedback
-from chalicelib.errors import ApiError, Conflict, Forbidden, NotFound, VersionConflict
+from chalicelib.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound, VersionConflict
 from chalicelib.logs import log
 from chalicelib.models import (
     PLATFORM_OWNER,
@@ -140,6 +140,10 @@ class AnswersService:
                 "This feedback token is not valid for this buyer, request and seller, or it has expired.",
                 None, code="invalid_feedback_token",
             ) from None
+        if report.answer_id is not None and not claims.showed(report.answer_id):
+            raise BadRequest(
+                "This answer was not shown with that result.", {"field": "answer_id"}, code="answer_not_shown"
+            )
         event = ContactOutcomeEvent(
             event_id=feedback.outcome_event_id(report.token, report.outcome, report.answer_id, report.channel),
             occurred_at=now,

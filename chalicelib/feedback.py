@@ -1,8 +1,11 @@
 """Feedback tokens: proof that this buyer saw this result, so an outcome needs no stored state.
 
-A token is `v1.<topic>.<expiry>.<mac>`: an HMAC-SHA256 (key from configuration) over request id, buyer id,
-seller id, topic and expiry. Only the buyer who got the resolution, for that request and seller, can use it,
-and only until it expires. The topic rides along signed, so outcomes can be counted per topic.
+A token is `v2.<topic>.<expiry>.<shown>.<mac>`: an HMAC-SHA256 (key from configuration) over request id, buyer id,
+seller id, topic, expiry and the answers shown. Only the buyer who got the resolution, for that request and seller,
+can use it, only until it expires, and only naming an answer that result showed. `shown` is an 8-character tag per
+answer (the start of its id's SHA-256), so the token stays short. The topic rides along signed, so outcomes can be
+counted per topic. A `v1.<topic>.<expiry>.<mac>` token (issued before answers were signed) verifies until it
+expires, without the answer check.
 """
 
 from __future__ import annotations
@@ -11,13 +14,16 @@ import base64
 import hashlib
 import hmac
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from chalicelib.models import Topic
 
 TOKEN_TTL_SECONDS = 24 * 3600
-_VERSION = "v1"
+_VERSION = "v2"
+_UNSIGNED_ANSWERS_VERSION = "v1"
+TAG_CHARS = 8
 # Namespace for outcome event ids: uuid5(token, outcome, answer, channel) is the same for the same outcome.
 _OUTCOME_NAMESPACE = uuid.UUID("6f1d8a52-3c1e-4d0b-9a57-0c4b7e1f2a90")
 
@@ -30,12 +36,20 @@ class TokenRejected(Exception):
 class TokenClaims:
     topic: Topic
     expires_at: int
+    shown: frozenset[str] | None  # tags of the answers shown; None for a v1 token, which did not sign them
+
+    def showed(self, answer_id: str) -> bool:
+        return self.shown is None or answer_tag(answer_id) in self.shown
 
 
-def _mac(key: str, request_id: str, buyer_id: str, seller_id: str, topic: str, expires_at: int) -> str:
-    message = "|".join([_VERSION, request_id, buyer_id, seller_id, topic, str(expires_at)]).encode()
+@lru_cache(maxsize=4096)  # the same few answers are shown again and again
+def answer_tag(answer_id: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(answer_id.encode()).digest()[:6]).decode()
+
+
+def _mac(key: str, *fields: str) -> str:
     mac = _keyed(key).copy()
-    mac.update(message)
+    mac.update("|".join(fields).encode())
     return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
 
 
@@ -45,30 +59,40 @@ def _keyed(key: str) -> hmac.HMAC:
     return hmac.new(key.encode(), digestmod=hashlib.sha256)
 
 
-def issue(key: str, request_id: str, buyer_id: str, seller_id: str, topic: Topic, now_epoch: int) -> str:
-    expires_at = now_epoch + TOKEN_TTL_SECONDS
-    return _token(topic.value, expires_at, _mac(key, request_id, buyer_id, seller_id, topic.value, expires_at))
-
-
-def _token(topic: str, expires_at: int, mac: str) -> str:
-    return f"{_VERSION}.{topic}.{expires_at}.{mac}"
+def issue(
+    key: str, request_id: str, buyer_id: str, seller_id: str, topic: Topic, now_epoch: int, shown: Sequence[str] = ()
+) -> str:
+    expires_at = str(now_epoch + TOKEN_TTL_SECONDS)
+    tags = "".join(answer_tag(answer_id) for answer_id in shown)
+    mac = _mac(key, _VERSION, request_id, buyer_id, seller_id, topic.value, expires_at, tags)
+    return ".".join([_VERSION, topic.value, expires_at, tags, mac])
 
 
 def verify(key: str, token: str, request_id: str, buyer_id: str, seller_id: str, now_epoch: int) -> TokenClaims:
     parts = token.split(".")
-    if len(parts) != 4 or parts[0] != _VERSION or not parts[2].isdigit():
+    if parts[0] == _UNSIGNED_ANSWERS_VERSION and len(parts) == 4:
+        parts.insert(3, "")
+        signed = [_UNSIGNED_ANSWERS_VERSION, request_id, buyer_id, seller_id, parts[1], parts[2]]
+    elif parts[0] == _VERSION and len(parts) == 5:
+        signed = [_VERSION, request_id, buyer_id, seller_id, parts[1], parts[2], parts[3]]
+    else:
         raise TokenRejected("malformed")
-    _, topic, expiry, mac = parts
+    version, topic, expiry, tags, mac = parts
+    if not expiry.isdigit() or len(tags) % TAG_CHARS:
+        raise TokenRejected("malformed")
     try:
-        claims = TokenClaims(Topic(topic), int(expiry))
+        claims = TokenClaims(
+            Topic(topic),
+            int(expiry),
+            None if version == _UNSIGNED_ANSWERS_VERSION else frozenset(tags[i : i + TAG_CHARS] for i in range(0, len(tags), TAG_CHARS)),
+        )
     except ValueError:
         raise TokenRejected("malformed") from None
-    expected = _mac(key, request_id, buyer_id, seller_id, topic, claims.expires_at)
-    if not hmac.compare_digest(expected, mac):
+    if not hmac.compare_digest(_mac(key, *signed), mac):
         raise TokenRejected("signature")
     # One spelling per token: the outcome's event id is derived from it, so "0<expiry>" or other digits spelling
     # the same number would make a repeated outcome a new event, counted again.
-    if token != _token(topic, claims.expires_at, expected):
+    if expiry != str(claims.expires_at):
         raise TokenRejected("malformed")
     if claims.expires_at < now_epoch:
         raise TokenRejected("expired")

@@ -268,17 +268,18 @@ class ContactService:
     ) -> ContactOptions:
         """Add what the buyer sees beyond the ranking: answers first, texts in their language, a feedback token."""
         options = localize_options(result.options, settings, locale, result.resolved_at, self._support_target_hours)
+        # Degraded: DynamoDB did not answer the settings read; answers come from the cache only, so the answer
+        # still leaves within the AWS time budget.
+        answers = self._suggest(result.seller_id, result.topic, locale, question, prefetched or result.degraded)
         token = None
         if self._feedback_key:
             token = feedback.issue(
                 self._feedback_key, result.request_id, caller.sub, result.seller_id, result.topic,
-                int(result.resolved_at.timestamp()),
+                int(result.resolved_at.timestamp()), [answer.id for answer in answers],
             )
         return result.model_copy(
             update={
-                # Degraded: DynamoDB did not answer the settings read; answers come from the cache only, so the
-                # answer still leaves within the AWS time budget.
-                "answers": self._suggest(result.seller_id, result.topic, locale, question, prefetched or result.degraded),
+                "answers": answers,
                 "options": options,
                 "excluded": localize_excluded(result.excluded, locale),
                 "primary": primary_option(options),

@@ -281,8 +281,11 @@ def test_a_feedback_token_expires_and_cannot_be_altered() -> None:
     token = feedback.issue(KEY, "req-1", "buyer-1", "demo-chat", Topic.DELIVERY, NOW_EPOCH)
     with pytest.raises(feedback.TokenRejected, match="expired"):
         feedback.verify(KEY, token, "req-1", "buyer-1", "demo-chat", NOW_EPOCH + feedback.TOKEN_TTL_SECONDS + 1)
-    version, topic, expiry, mac = token.split(".")
-    for forged in (f"{version}.payment.{expiry}.{mac}", f"{version}.{topic}.{int(expiry) + 999}.{mac}", "garbage", f"{token}x"):
+    version, topic, expiry, shown, mac = token.split(".")
+    for forged in (
+        f"{version}.payment.{expiry}.{shown}.{mac}", f"{version}.{topic}.{int(expiry) + 999}.{shown}.{mac}",
+        f"{version}.{topic}.{expiry}.{feedback.answer_tag('made-up')}.{mac}", f"v1.{topic}.{expiry}.{mac}", "garbage", f"{token}x",
+    ):
         with pytest.raises(feedback.TokenRejected):
             feedback.verify(KEY, forged, "req-1", "buyer-1", "demo-chat", NOW_EPOCH)
 
@@ -290,11 +293,31 @@ def test_a_feedback_token_expires_and_cannot_be_altered() -> None:
 def test_a_feedback_token_has_one_spelling_only() -> None:
     """The outcome's event id comes from the token: another spelling of the expiry must not count an outcome again."""
     token = feedback.issue(KEY, "req-1", "buyer-1", "demo-chat", Topic.DELIVERY, NOW_EPOCH)
-    version, topic, expiry, mac = token.split(".")
+    version, topic, expiry, shown, mac = token.split(".")
     arabic_indic = "".join(chr(0x660 + int(digit)) for digit in expiry)
-    for respelled in (f"{version}.{topic}.0{expiry}.{mac}", f"{version}.{topic}.{arabic_indic}.{mac}"):
+    for respelled in (f"{version}.{topic}.0{expiry}.{shown}.{mac}", f"{version}.{topic}.{arabic_indic}.{shown}.{mac}"):
         with pytest.raises(feedback.TokenRejected):
             feedback.verify(KEY, respelled, "req-1", "buyer-1", "demo-chat", NOW_EPOCH)
+
+
+def test_a_feedback_token_names_only_the_answers_its_result_showed() -> None:
+    token = feedback.issue(KEY, "req-1", "buyer-1", "demo-chat", Topic.DELIVERY, NOW_EPOCH, ["faq-delivery-ru", "demo-chat-sizes-ru"])
+    claims = feedback.verify(KEY, token, "req-1", "buyer-1", "demo-chat", NOW_EPOCH)
+    assert claims.showed("faq-delivery-ru") and claims.showed("demo-chat-sizes-ru")
+    assert not claims.showed("faq-warranty-ru") and not claims.showed("faq-delivery-r")
+    none_shown = feedback.issue(KEY, "req-1", "buyer-1", "demo-chat", Topic.DELIVERY, NOW_EPOCH)
+    assert not feedback.verify(KEY, none_shown, "req-1", "buyer-1", "demo-chat", NOW_EPOCH).showed("faq-delivery-ru")
+    assert len(token) <= 200  # OutcomeRequest.token's limit, with three answers shown
+    assert len(feedback.issue(KEY, "r" * 64, "b" * 255, "s" * 64, Topic.RETURN_REFUND, NOW_EPOCH, ["a" * 64] * 3)) <= 200
+
+
+def test_a_v1_token_issued_before_answers_were_signed_still_verifies_until_it_expires() -> None:
+    expiry = NOW_EPOCH + feedback.TOKEN_TTL_SECONDS
+    mac = feedback._mac(KEY, "v1", "req-1", "buyer-1", "demo-chat", "delivery", str(expiry))
+    claims = feedback.verify(KEY, f"v1.delivery.{expiry}.{mac}", "req-1", "buyer-1", "demo-chat", NOW_EPOCH)
+    assert claims.topic is Topic.DELIVERY and claims.showed("any-answer")
+    with pytest.raises(feedback.TokenRejected, match="signature"):
+        feedback.verify(KEY, f"v1.delivery.{expiry}.{mac}", "req-2", "buyer-1", "demo-chat", NOW_EPOCH)
 
 
 def test_the_same_outcome_gets_the_same_event_id() -> None:
