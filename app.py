@@ -15,7 +15,6 @@ from chalicelib.logs import get_logger, log
 from chalicelib.models import (
     Answer,
     AnswerInput,
-    AnswerList,
     AnswerUpdate,
     BatchRequest,
     ChannelSettingsPatch,
@@ -188,8 +187,8 @@ def contact_outcome(request_id: str) -> Response:
 def list_answers() -> Response:
     request = current_request()
     owner, topic, locale = http.answer_filters(request)
-    items = get_answers_service().list(owner, topic, locale, http.current_caller(request))
-    return http.json_response(AnswerList(items=items))
+    page = get_answers_service().list(owner, topic, locale, http.current_caller(request), http.answer_page(request))
+    return http.json_response(page)
 
 
 @app.route("/v1/answers", methods=["POST"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)

@@ -15,6 +15,8 @@ from chalicelib.models import (
     PLATFORM_OWNER,
     Answer,
     AnswerInput,
+    AnswerList,
+    AnswerPage,
     AnswerStatus,
     Caller,
     ContactOutcomeEvent,
@@ -41,6 +43,9 @@ class AnswersStore(Protocol):
 
 class FeedbackUnavailable(ApiError):
     status, code = 503, "feedback_unavailable"
+
+
+FIRST_PAGE = AnswerPage()
 
 
 class AnswersService:
@@ -111,10 +116,19 @@ class AnswersService:
     def get(self, answer_id: str, caller: Caller) -> Answer:
         return self._readable(answer_id, caller)
 
-    def list(self, owner: str, topic: Topic | None, locale: Locale | None, caller: Caller) -> list[Answer]:
-        """Buyers and other sellers see published answers; the author (and support) sees drafts too."""
+    def list(
+        self, owner: str, topic: Topic | None, locale: Locale | None, caller: Caller, page: AnswerPage = FIRST_PAGE
+    ) -> AnswerList:
+        """Buyers and other sellers see published answers; the author (and support) sees drafts too.
+
+        One page, ordered by id, after the cursor (the last id of the page before). An owner has at most 500
+        answers, so each page reads them all and cuts: no cursor state to keep, and a cursor never goes stale.
+        """
         status = None if may_see_drafts(caller, owner) else AnswerStatus.PUBLISHED
-        return self._store.find(owner, status=status, locale=locale, topic=topic)
+        found = self._store.find(owner, status=status, locale=locale, topic=topic)  # sorted by id
+        after = [answer for answer in found if page.cursor is None or answer.id > page.cursor]
+        items = after[: page.limit]
+        return AnswerList(items=items, next_cursor=items[-1].id if len(after) > page.limit else None)
 
     def _readable(self, answer_id: str, caller: Caller) -> Answer:
         answer = self._store.get(answer_id)

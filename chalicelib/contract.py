@@ -41,7 +41,7 @@ from chalicelib.models import (
     SettingsChangedEvent,
     Topic,
 )
-from chalicelib.models.answers import ANSWER_ID_PATTERN
+from chalicelib.models.answers import ANSWER_ID_PATTERN, MAX_ANSWERS_PER_PAGE
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 API_VERSION = "1.0.0"
@@ -208,6 +208,10 @@ def openapi() -> dict[str, Any]:
          "schema": {"type": "string", "pattern": SELLER_ID_PATTERN}},
         {"name": "topic", "in": "query", "required": False, "schema": {"enum": [t.value for t in Topic]}},
         {"name": "locale", "in": "query", "required": False, "schema": {"enum": locales}},
+        {"name": "limit", "in": "query", "required": False, "description": "Answers per page.",
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ANSWERS_PER_PAGE, "default": MAX_ANSWERS_PER_PAGE}},
+        {"name": "cursor", "in": "query", "required": False, "description": "next_cursor of the page before.",
+         "schema": {"type": "string", "pattern": ANSWER_ID_PATTERN}},
     ]
     answer_not_found = {"404": _error("No such answer (or a draft the caller may not see).")}
     bearer: list[dict[str, list[str]]] = [{"bearerAuth": []}]

@@ -25,8 +25,8 @@ from chalicelib.errors import (
     invalid,
 )
 from chalicelib.logs import log
-from chalicelib.models import PLATFORM_OWNER, SELLER_ID_PATTERN, Caller, Locale, Topic, VersionPrecondition
-from chalicelib.models.answers import ANSWER_ID_PATTERN, DEFAULT_LOCALE, MAX_QUESTION_CHARS
+from chalicelib.models import PLATFORM_OWNER, SELLER_ID_PATTERN, AnswerPage, Caller, Locale, Topic, VersionPrecondition
+from chalicelib.models.answers import ANSWER_ID_PATTERN, DEFAULT_LOCALE, MAX_ANSWERS_PER_PAGE, MAX_QUESTION_CHARS
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY_BYTES = 64 * 1024
@@ -341,6 +341,23 @@ def answer_filters(request: Request) -> tuple[str, Topic | None, Locale | None]:
                 "Unknown locale.", {"field": "locale", "allowed": [loc.value for loc in Locale]}, code="invalid_locale"
             ) from None
     return owner, topic, locale
+
+
+def answer_page(request: Request) -> AnswerPage:
+    """`?limit=` (1-100, default 100) and `?cursor=` (the `next_cursor` of the page before)."""
+    query: Mapping[str, str] = request.query_params or {}
+    limit = MAX_ANSWERS_PER_PAGE
+    if "limit" in query:
+        raw = query["limit"]
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_ANSWERS_PER_PAGE):
+            raise BadRequest(
+                f"limit must be a whole number from 1 to {MAX_ANSWERS_PER_PAGE}.", {"field": "limit"}, code="invalid_limit"
+            )
+        limit = int(raw)
+    cursor = query.get("cursor")
+    if cursor is not None and not _ANSWER_ID.fullmatch(cursor):
+        raise BadRequest("cursor must be the next_cursor of the page before.", {"field": "cursor"}, code="invalid_cursor")
+    return AnswerPage(limit=limit, cursor=cursor)
 
 
 def optional_if_match(request: Request) -> VersionPrecondition | None:

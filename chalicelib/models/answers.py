@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -106,8 +107,22 @@ class Answer(AnswerFields):
         return self.owner == PLATFORM_OWNER
 
 
+MAX_ANSWERS_PER_PAGE = 100  # 100 answers of at most 8 KiB each: well inside Lambda's 6 MB response limit
+
+
+@dataclass(frozen=True)
+class AnswerPage:
+    """Which page of an answer list: at most `limit` answers whose id comes after `cursor`."""
+
+    limit: int = MAX_ANSWERS_PER_PAGE
+    cursor: str | None = None
+
+
 class AnswerList(Outgoing):
-    items: list[Answer]
+    items: list[Answer] = Field(description="Ordered by id; at most `limit`.")
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last page."
+    )
 
 
 class SuggestedAnswer(Outgoing):

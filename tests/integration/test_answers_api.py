@@ -98,6 +98,33 @@ def test_listing_narrows_by_owner_topic_and_locale(api: Any) -> None:
     assert_error(get(api, "/v1/answers?topic=weather"), 400, "invalid_topic")
 
 
+def test_listing_pages_through_every_answer_once_in_id_order(api: Any) -> None:
+    everything = body(get(api, "/v1/answers"))
+    assert everything["next_cursor"] is None  # the 36 platform answers fit the default page of 100
+    seen: list[str] = []
+    path = "/v1/answers?limit=10"
+    while True:
+        page = body(get(api, path))
+        assert len(page["items"]) <= 10
+        seen += [a["id"] for a in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        assert page["next_cursor"] == page["items"][-1]["id"]
+        path = f"/v1/answers?limit=10&cursor={page['next_cursor']}"
+    assert seen == [a["id"] for a in everything["items"]] == sorted(seen)
+    last = body(get(api, f"/v1/answers?limit=6&cursor={seen[-7]}"))
+    assert [a["id"] for a in last["items"]] == seen[-6:] and last["next_cursor"] is None
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=ten", "limit=-1", "limit=1.5", "limit=%D9%A1"])
+def test_a_bad_page_size_is_400(api: Any, query: str) -> None:
+    assert_error(get(api, f"/v1/answers?{query}"), 400, "invalid_limit")
+
+
+def test_a_bad_cursor_is_400(api: Any) -> None:
+    assert_error(get(api, "/v1/answers?cursor=NOT..VALID"), 400, "invalid_cursor")
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
