@@ -55,7 +55,7 @@ def get_service() -> ContactService:
     return ContactService(
         store,
         support_publisher(),
-        settings_store=DynamoSettingsStore(settings_client(), config.seller_table_name),
+        settings_store=lambda: DynamoSettingsStore(settings_client(), config.seller_table_name),
         policy=get_cached_policy(),
         reveals=store,
         answers=answers_store(),

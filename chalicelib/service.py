@@ -108,19 +108,21 @@ class ContactService:
         publisher: EventPublisher,
         clock: Callable[[], datetime] = utc_now,
         *,
-        settings_store: SettingsStore | None = None,
+        settings_store: Callable[[], SettingsStore] | None = None,
         policy: PolicySource | None = None,
         reveals: RevealTally | None = None,
         answers: PublishedAnswers | None = None,
         feedback_key: str | None = None,
         support_reply_target_hours: int = 24,
     ) -> None:
-        """`store` serves resolutions; `settings_store` (default: the same) a seller's reads and writes.
+        """`store` serves resolutions; `settings_store()` (default: the same) a seller's reads and writes.
 
-        Two adapters so each path gets its own AWS time budget (chalicelib/aws.py).
+        Two adapters so each path gets its own AWS time budget (chalicelib/aws.py). The second is built on the
+        first seller request: a cold container serving a resolution does not create its client (~15 ms).
         """
         self._store = store
-        self._settings_store = settings_store or store
+        self._make_settings_store = settings_store
+        self._seller_store: SettingsStore | None = None
         self._publisher = publisher
         self._clock = clock
         self._policy = policy or BuiltInPolicy()
@@ -131,6 +133,12 @@ class ContactService:
         )
         self._feedback_key = feedback_key
         self._support_target_hours = support_reply_target_hours
+
+    @property
+    def _settings_store(self) -> SettingsStore:
+        if self._seller_store is None:
+            self._seller_store = self._make_settings_store() if self._make_settings_store else self._store
+        return self._seller_store
 
     # ------------------------------------------------------------ buyers and support
 
