@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -464,8 +464,25 @@ def _say(line: str) -> None:
         pass  # the terminal is gone (SIGHUP); stopping matters more than saying so
 
 
+def read_ports(environ: Mapping[str, str]) -> dict[str, int]:
+    """MOTO_PORT and API_PORT as two distinct TCP ports; raises ValueError with a one-line reason otherwise."""
+    ports: dict[str, int] = {}
+    for variable, default in (("MOTO_PORT", "5000"), ("API_PORT", "8000")):
+        text = environ.get(variable, "").strip() or default  # empty counts as unset, as in the Makefile's ${MOTO_PORT:-5000}
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+            raise ValueError(f"{variable}={text!r} is not a TCP port; use a number from 1 to 65535, e.g. {variable}={default}")
+        ports[variable] = int(text)
+    if ports["MOTO_PORT"] == ports["API_PORT"]:
+        raise ValueError(f"MOTO_PORT and API_PORT are both {ports['API_PORT']}; moto and chalice local need a port each")
+    return ports
+
+
 def run() -> int:
-    ports = {"MOTO_PORT": int(os.environ.get("MOTO_PORT", "5000")), "API_PORT": int(os.environ.get("API_PORT", "8000"))}
+    try:
+        ports = read_ports(os.environ)
+    except ValueError as exc:
+        _say(f"error: {exc}")
+        return 2
     for variable, port in ports.items():
         if port_in_use(port):
             _say(f"error: port {port} on 127.0.0.1 is already in use; choose another one with {variable}=<port> make run")
