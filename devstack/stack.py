@@ -210,14 +210,19 @@ def _prctl() -> Callable[..., int] | None:
 
 
 def _die_with_parent(parent_pid: int) -> Callable[[], None]:
-    """preexec_fn for a child: SIGTERM it when the supervisor dies, even by SIGKILL; default signal handling."""
+    """preexec_fn for a child: SIGKILL it when the supervisor dies, even by SIGKILL; default signal handling.
+
+    SIGKILL, not SIGTERM: a child that is stopped (SIGSTOP, a debugger) keeps a SIGTERM pending for ever and would
+    hold its port; no child has anything to save (moto's data dies with it anyway, the poller's unfinished batch
+    comes back after the visibility timeout).
+    """
     prctl = _prctl()
 
     def in_child() -> None:
         for signum in STOP_SIGNALS:  # a shell's background job starts with SIGINT ignored; children must not
             signal.signal(signum, signal.SIG_DFL)
         if prctl is not None:
-            prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != parent_pid:  # the supervisor died before prctl took effect
             os._exit(1)
 

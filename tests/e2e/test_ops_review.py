@@ -6,13 +6,16 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from devstack.stack import PROJECT_DIR, free_port, port_in_use
+from tests.e2e.test_lifecycle import Started, cleanup, cmdline, launch, running, seconds_until_all_gone, wait_until_serving
 
 pytestmark = pytest.mark.e2e
+__all__ = ["cleanup"]  # a fixture of test_lifecycle.py, used here too
 
 
 @pytest.mark.parametrize(
@@ -39,3 +42,33 @@ def test_a_port_that_is_not_a_port_is_one_clear_line_and_status_2(variable: str,
     assert code == 2 and len(lines) == 1, lines
     assert lines[0].startswith("error: ") and variable in lines[0] and "Traceback" not in lines[0], lines
     assert not port_in_use(moto_port) and not port_in_use(api_port)
+
+
+def _stopped(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rsplit(")", 1)[1].split()[0] in {"T", "t"}
+
+
+def _hang_moto(started: Started) -> int:
+    """SIGSTOP the stack's moto server, as a hung AWS endpoint (it keeps its port and answers nothing)."""
+    moto = next(pid for pid in started.children() if "moto.server" in cmdline(pid) and running(pid))
+    os.kill(moto, signal.SIGSTOP)
+    deadline = time.monotonic() + 5
+    while not _stopped(moto) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _stopped(moto)
+    return moto
+
+
+def test_a_hung_moto_dies_with_a_sigkilled_supervisor(tmp_path: Path, cleanup: list[Started]) -> None:
+    started = launch("python", tmp_path)
+    cleanup.append(started)
+    pids = wait_until_serving(started)
+    moto = _hang_moto(started)
+    started.process.kill()  # no handler runs; a stopped moto would keep a parent-death SIGTERM pending for ever
+    try:
+        took = seconds_until_all_gone(started, pids, 5.0)
+    finally:
+        if running(moto):
+            os.kill(moto, signal.SIGCONT)
+    print(f"\nSIGKILL to the supervisor with moto SIGSTOPped: everything gone after {took:.2f} s")
