@@ -235,9 +235,13 @@ def spawn(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
 
 
 def stop_processes(processes: list[subprocess.Popen[bytes]], grace: float = STOP_GRACE_SECONDS) -> None:
-    """SIGTERM each child's whole process group (grandchildren too), SIGKILL what is left after `grace` seconds."""
+    """SIGTERM each child's whole process group (grandchildren too), SIGKILL what is left after `grace` seconds.
+
+    SIGCONT after SIGTERM: a stopped (SIGSTOPped, hung) child would otherwise sit on its SIGTERM for the whole grace.
+    """
     for process in processes:
         _signal_group(process, signal.SIGTERM)
+        _signal_group(process, signal.SIGCONT)
     deadline = time.monotonic() + grace
     for process in processes:
         try:
