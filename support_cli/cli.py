@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import chain, islice
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from pydantic import ValidationError
 
 from chalicelib import support_keys as keys
@@ -506,13 +507,42 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def aws_error_line(exc: BotoCoreError | ClientError) -> str:
+    """One line for an AWS failure a support agent can act on; never a stack trace."""
+    if isinstance(exc, ReadTimeoutError | ConnectTimeoutError):
+        return f"AWS did not answer in time, retries included ({exc}); is the endpoint up and not hung?"
+    if isinstance(exc, EndpointConnectionError):
+        local = " (the local stack: is `make run` running, on MOTO_PORT?)" if os.environ.get("AWS_ENDPOINT_URL") else ""
+        return f"{exc}{local}"
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code, message = error.get("Code", "?"), error.get("Message", "")
+        hint = " (check --table / SUPPORT_REQUESTS_TABLE_NAME, the queue URLs and the region)" if "NotFound" in code or "NonExistent" in code else ""
+        return f"AWS refused {exc.operation_name}: {code}: {message}{hint}"
+    return str(exc)  # no region, no credentials, ...
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return int(args.run(args))
+        status = int(args.run(args))
+        sys.stdout.flush()  # here, not at exit: a reader that went away is then a BrokenPipeError handled below
+        return status
     except ValueError as exc:  # e.g. --since that is not a date
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (BotoCoreError, ClientError) as exc:
+        print(f"error: {aws_error_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `contact-support recent --jsonl | head`: the reader has all it wanted
+        try:  # and the interpreter's own flush of stdout at exit must not fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141  # 128 + SIGPIPE, what a tool killed by the broken pipe reports
 
 
 if __name__ == "__main__":
