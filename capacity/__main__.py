@@ -6,12 +6,14 @@ Without --taps-per-day it prints the three reference loads of docs/capacity.md.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from capacity.model import Assumptions, estimate, render
 from capacity.simulate import Load, report, simulate
 
 REFERENCE_LOADS = (1_000_000, 20_000_000, 200_000_000)
+MAX_SELLERS = 20_000_000  # ~45 bytes a seller in the simulation: about 1 GB
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,8 +25,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=100_000, help="events sampled for the peak-hour simulation")
     parser.add_argument("--markdown", action="store_true", help="one summary table (docs/capacity.md) instead of the full print")
     args = parser.parse_args(argv)
-    if args.taps_per_day is not None and args.taps_per_day <= 0:
+    if args.taps_per_day is not None and not (math.isfinite(args.taps_per_day) and args.taps_per_day > 0):
         parser.error("--taps-per-day must be positive")
+    if not (math.isfinite(args.peak_factor) and args.peak_factor >= 1):
+        parser.error("--peak-factor must be at least 1 (the peak hour's rate over the day's average)")
+    if not 1 <= args.sellers <= MAX_SELLERS:
+        parser.error(f"--sellers must be from 1 to {MAX_SELLERS:,} (the simulation holds one weight per seller in memory)")
+    if not (math.isfinite(args.zipf) and args.zipf >= 0):
+        parser.error("--zipf must be 0 (every seller equally popular) or more")
     if args.sample < 1_000:
         parser.error("--sample must be at least 1000")
     loads = [args.taps_per_day] if args.taps_per_day else REFERENCE_LOADS

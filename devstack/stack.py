@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -210,14 +210,19 @@ def _prctl() -> Callable[..., int] | None:
 
 
 def _die_with_parent(parent_pid: int) -> Callable[[], None]:
-    """preexec_fn for a child: SIGTERM it when the supervisor dies, even by SIGKILL; default signal handling."""
+    """preexec_fn for a child: SIGKILL it when the supervisor dies, even by SIGKILL; default signal handling.
+
+    SIGKILL, not SIGTERM: a child that is stopped (SIGSTOP, a debugger) keeps a SIGTERM pending for ever and would
+    hold its port; no child has anything to save (moto's data dies with it anyway, the poller's unfinished batch
+    comes back after the visibility timeout).
+    """
     prctl = _prctl()
 
     def in_child() -> None:
         for signum in STOP_SIGNALS:  # a shell's background job starts with SIGINT ignored; children must not
             signal.signal(signum, signal.SIG_DFL)
         if prctl is not None:
-            prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != parent_pid:  # the supervisor died before prctl took effect
             os._exit(1)
 
@@ -230,9 +235,13 @@ def spawn(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
 
 
 def stop_processes(processes: list[subprocess.Popen[bytes]], grace: float = STOP_GRACE_SECONDS) -> None:
-    """SIGTERM each child's whole process group (grandchildren too), SIGKILL what is left after `grace` seconds."""
+    """SIGTERM each child's whole process group (grandchildren too), SIGKILL what is left after `grace` seconds.
+
+    SIGCONT after SIGTERM: a stopped (SIGSTOPped, hung) child would otherwise sit on its SIGTERM for the whole grace.
+    """
     for process in processes:
         _signal_group(process, signal.SIGTERM)
+        _signal_group(process, signal.SIGCONT)
     deadline = time.monotonic() + grace
     for process in processes:
         try:
@@ -464,8 +473,25 @@ def _say(line: str) -> None:
         pass  # the terminal is gone (SIGHUP); stopping matters more than saying so
 
 
+def read_ports(environ: Mapping[str, str]) -> dict[str, int]:
+    """MOTO_PORT and API_PORT as two distinct TCP ports; raises ValueError with a one-line reason otherwise."""
+    ports: dict[str, int] = {}
+    for variable, default in (("MOTO_PORT", "5000"), ("API_PORT", "8000")):
+        text = environ.get(variable, "").strip() or default  # empty counts as unset, as in the Makefile's ${MOTO_PORT:-5000}
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+            raise ValueError(f"{variable}={text!r} is not a TCP port; use a number from 1 to 65535, e.g. {variable}={default}")
+        ports[variable] = int(text)
+    if ports["MOTO_PORT"] == ports["API_PORT"]:
+        raise ValueError(f"MOTO_PORT and API_PORT are both {ports['API_PORT']}; moto and chalice local need a port each")
+    return ports
+
+
 def run() -> int:
-    ports = {"MOTO_PORT": int(os.environ.get("MOTO_PORT", "5000")), "API_PORT": int(os.environ.get("API_PORT", "8000"))}
+    try:
+        ports = read_ports(os.environ)
+    except ValueError as exc:
+        _say(f"error: {exc}")
+        return 2
     for variable, port in ports.items():
         if port_in_use(port):
             _say(f"error: port {port} on 127.0.0.1 is already in use; choose another one with {variable}=<port> make run")

@@ -70,7 +70,26 @@ def check_zip(zip_path: Path) -> list[str]:
     with zipfile.ZipFile(zip_path) as archive:
         tops = {name.split("/")[0] for name in archive.namelist()}
     problems += [f"{name} is vendored; the Lambda runtime provides it" for name in NEVER_VENDORED if name in tops]
+    problems += [
+        f"{name} is not a module: chalice ships every file under chalicelib/ (an editor's swap file, a local .env...);"
+        " move it out of chalicelib/ or delete it"
+        for name in stray_project_files(zip_path)
+    ]
     return problems
+
+
+def stray_project_files(zip_path: Path) -> list[str]:
+    """Files of ours in the zip that are neither source nor the bytecode precompile_api_path adds."""
+    with zipfile.ZipFile(zip_path) as archive:
+        return sorted(
+            name for name in archive.namelist()
+            if name.startswith("chalicelib/") and not name.endswith("/") and not name.endswith(".py")
+            and not _is_bytecode(name)
+        )
+
+
+def _is_bytecode(name: str) -> bool:
+    return "/__pycache__/" in name and name.endswith(".pyc")
 
 
 # What a fresh api_handler imports and runs for one resolution; its modules get precompiled bytecode.
@@ -133,12 +152,19 @@ NEVER_LOADED_DIRS = ("pydantic/v1/",)
 
 
 def prune(zip_path: Path) -> int:
-    """Rewrite the zip without files no Lambda loads; returns the bytes saved."""
+    """Rewrite the zip without files no Lambda loads; returns the bytes saved.
+
+    Also without the developer's own chalicelib/__pycache__ (chalice packs every file under chalicelib/): that
+    bytecode is timestamp-checked, so useless on Lambda, and precompile_api_path adds the same names again, which
+    left duplicate entries and 0.2 MB that put the zip over its 10 MB limit on any machine that had run the tests.
+    """
     before = zip_path.stat().st_size
     pruned = zip_path.with_suffix(".pruned")
     with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(pruned, "w", compression=zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             if info.filename.endswith(NEVER_LOADED) or info.filename.startswith(NEVER_LOADED_DIRS):
+                continue
+            if info.filename.startswith("chalicelib/") and _is_bytecode(info.filename):
                 continue
             target.writestr(info, source.read(info))
     pruned.replace(zip_path)
@@ -164,7 +190,7 @@ def package(stage: str, out: Path, precompile: bool = True) -> Path:
         out.mkdir(parents=True, exist_ok=True)
         for name in ("sam.json", "deployment.zip"):
             shutil.copy(build / name, out / name)
-    print(f"pruned {prune(out / 'deployment.zip') / 1e3:.0f} KB of type stubs and pydantic.v1")
+    print(f"pruned {prune(out / 'deployment.zip') / 1e3:.0f} KB of type stubs, pydantic.v1 and local bytecode")
     if precompile:
         print(f"precompiled {precompile_api_path(out / 'deployment.zip')} modules of the API handler's path")
     return out

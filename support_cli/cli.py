@@ -20,16 +20,17 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import chain, islice
-from typing import Any
+from typing import Any, TypeVar
 
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from pydantic import ValidationError
 
 from chalicelib import support_keys as keys
 from chalicelib.attributes import from_attributes
 from chalicelib.aws import client
-from chalicelib.ingest import parse_event
+from chalicelib.ingest import COUNTER_TTL, REQUEST_TTL, parse_event
 from chalicelib.models import Channel, Topic
 
 QUEUE_NAME = "support-contact-requests"
@@ -88,6 +89,30 @@ def _at_least_one(text: str) -> int:
     return value
 
 
+T = TypeVar("T")
+
+
+def _with_progress(steps: Iterable[T], total: int, label: str) -> Iterator[T]:
+    """Yield `steps`, showing `label k/total` on stderr while it is a terminal (never in a pipe or a log)."""
+    shown = sys.stderr.isatty() and total > 1
+    try:
+        for done, step in enumerate(steps, 1):
+            if shown:
+                print(f"\r{label} {done}/{total}", end="", file=sys.stderr, flush=True)
+            yield step
+    finally:
+        if shown:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)  # clear the line for what comes next
+
+
+def _days(text: str) -> int:
+    """argparse type for stats --days: daily counters are kept COUNTER_TTL; each day is a few hundred queries."""
+    value = int(text)
+    if not 1 <= value <= COUNTER_TTL.days:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {COUNTER_TTL.days} (counters are kept {COUNTER_TTL.days} days), not {value}")
+    return value
+
+
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     cells = [[", ".join(map(str, v)) if isinstance(v, list) else str(v) for v in (row.get(c, "") for c in columns)] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
@@ -119,7 +144,8 @@ def recent_requests(table: str, seller: str | None, topic: str | None, channel: 
         ]
     else:
         today = datetime.now(UTC).date()
-        days = [today - timedelta(days=n) for n in range((today - since.date()).days + 1)]
+        first_day = max(since.date(), oldest_request_day())  # older days hold nothing: no 65 queries a day for them
+        days = [today - timedelta(days=n) for n in range((today - first_day).days + 1)]
         pages = (  # a generator: an older day's shards are only read if the newer days did not fill `limit`
             _query_shards(
                 table,
@@ -133,6 +159,7 @@ def recent_requests(table: str, seller: str | None, topic: str | None, channel: 
             )
             for day in days
         )
+        pages = _with_progress(pages, len(days), "recent: reading day")
     found: list[dict[str, Any]] = []
     for page in pages:  # lazily: stop reading DynamoDB once `limit` rows are found
         for item in page:
@@ -146,8 +173,16 @@ def recent_requests(table: str, seller: str | None, topic: str | None, channel: 
 RECENT_COLUMNS = ["occurred_at", "seller_id", "topic", "primary_channel", "offered", "degraded", "event_id"]
 
 
+def oldest_request_day() -> date:
+    """The oldest UTC day whose contact requests are still stored (they expire REQUEST_TTL after they occurred)."""
+    return datetime.now(UTC).date() - REQUEST_TTL
+
+
 def cmd_recent(args: argparse.Namespace) -> int:
-    rows = recent_requests(args.table, args.seller, args.topic, args.channel, _since(args.since), args.limit)
+    since = _since(args.since)
+    if since.date() < oldest_request_day():
+        print(f"note: contact requests are kept {REQUEST_TTL.days} days; reading from {oldest_request_day()}", file=sys.stderr)
+    rows = recent_requests(args.table, args.seller, args.topic, args.channel, since, args.limit)
     if args.jsonl:
         for row in rows:
             print(json.dumps({c: row.get(c) for c in [*RECENT_COLUMNS, "buyer_id", "request_id"]}))
@@ -162,7 +197,7 @@ def cmd_recent(args: argparse.Namespace) -> int:
 
 def daily_counters(table: str, days: int) -> Iterator[tuple[str, dict[str, Any]]]:
     today = datetime.now(UTC).date()
-    for n in range(days):
+    for n in _with_progress(range(days), days, "stats: counters of day"):
         day = (today - timedelta(days=n)).isoformat()
         for item in _query_shards(table, keys.stats_keys(day)):
             yield day, item
@@ -320,7 +355,7 @@ def outcome_statistics(table: str, days: int, top: int) -> dict[str, Any]:
     per_topic: dict[str, Counter[str]] = defaultdict(Counter)
     per_answer: dict[str, Counter[str]] = defaultdict(Counter)
     today = datetime.now(UTC).date()
-    for n in range(days):
+    for n in _with_progress(range(days), days, "stats: outcomes of day"):
         day = (today - timedelta(days=n)).isoformat()
         for item in _query_shards(table, keys.outcome_counters_keys(day)):
             counts = {k: v for k, v in item.items() if isinstance(v, int) and k != "expires_at"}
@@ -470,22 +505,23 @@ def _queue_url(name: str) -> str:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="contact-support", description=__doc__.splitlines()[0])
-    root.add_argument("--table", default=os.environ.get("SUPPORT_REQUESTS_TABLE_NAME", "support-requests"))
+    root.add_argument("--table", default=os.environ.get("SUPPORT_REQUESTS_TABLE_NAME", "support-requests"),
+                      help="the support-requests table (default: $SUPPORT_REQUESTS_TABLE_NAME or support-requests)")
     commands = root.add_subparsers(dest="command", required=True)
 
     recent = commands.add_parser("recent", help="newest contact requests")
-    recent.add_argument("--seller")
-    recent.add_argument("--topic", choices=[t.value for t in Topic])
+    recent.add_argument("--seller", help="only this seller's requests (default: every seller, day by day)")
+    recent.add_argument("--topic", choices=[t.value for t in Topic], help="only requests about this topic")
     recent.add_argument("--channel", choices=[c.value for c in Channel], help="primary channel")
-    recent.add_argument("--since", help="ISO date or time; UTC unless it has an offset (default: 7 days ago)")
-    recent.add_argument("--limit", type=_at_least_one, default=20)
+    recent.add_argument("--since", help=f"ISO date or time; UTC unless it has an offset (default: 7 days ago; requests are kept {REQUEST_TTL.days} days)")
+    recent.add_argument("--limit", type=_at_least_one, default=20, help="at most this many, newest first (default 20)")
     recent.add_argument("--jsonl", action="store_true", help="one JSON object per line")
     recent.set_defaults(run=cmd_recent)
 
     stats = commands.add_parser("stats", help="sellers sent to support for lack of channels; requests per channel")
-    stats.add_argument("--days", type=int, default=7)
-    stats.add_argument("--top", type=int, default=10)
-    stats.add_argument("--jsonl", action="store_true")
+    stats.add_argument("--days", type=_days, default=7, help=f"today and the days before it, 1 to {COUNTER_TTL.days} (default 7)")
+    stats.add_argument("--top", type=_at_least_one, default=10, help="sellers and answers listed per ranking (default 10)")
+    stats.add_argument("--jsonl", action="store_true", help="the whole result as one JSON object")
     stats.set_defaults(run=cmd_stats)
 
     history = commands.add_parser("history", help="a seller's changes (settings, restriction) or the policy's, newest first")
@@ -493,26 +529,57 @@ def parser() -> argparse.ArgumentParser:
     whose.add_argument("--seller", help="a seller's settings and restriction changes")
     whose.add_argument("--policy", action="store_true", help="the platform policy's changes (who, versions, changed paths)")
     history.add_argument("--since", help="ISO date or time; UTC unless it has an offset (default: everything stored)")
-    history.add_argument("--limit", type=_at_least_one, default=50)
+    history.add_argument("--limit", type=_at_least_one, default=50, help="at most this many changes, newest first (default 50)")
     history.add_argument("--jsonl", action="store_true", help="one stored event per line")
     history.set_defaults(run=cmd_history)
 
     dlq = commands.add_parser("dlq", help="list dead-lettered messages and why they failed")
     dlq.add_argument("--redrive", action="store_true", help="move them back to the main queue")
-    dlq.add_argument("--max", type=_at_least_one, default=1000)
-    dlq.add_argument("--dlq-url", default=os.environ.get("SUPPORT_DLQ_URL"))
-    dlq.add_argument("--queue-url", default=os.environ.get("SUPPORT_QUEUE_URL"))
+    dlq.add_argument("--max", type=_at_least_one, default=1000, help="list (and move) at most this many (default 1000)")
+    dlq.add_argument("--dlq-url", default=os.environ.get("SUPPORT_DLQ_URL"),
+                     help=f"default: $SUPPORT_DLQ_URL, else the queue named {QUEUE_NAME}-dlq")
+    dlq.add_argument("--queue-url", default=os.environ.get("SUPPORT_QUEUE_URL"),
+                     help=f"where --redrive moves them; default: $SUPPORT_QUEUE_URL, else the queue named {QUEUE_NAME}")
     dlq.set_defaults(run=cmd_dlq)
     return root
+
+
+def aws_error_line(exc: BotoCoreError | ClientError) -> str:
+    """One line for an AWS failure a support agent can act on; never a stack trace."""
+    if isinstance(exc, ReadTimeoutError | ConnectTimeoutError):
+        return f"AWS did not answer in time, retries included ({exc}); is the endpoint up and not hung?"
+    if isinstance(exc, EndpointConnectionError):
+        local = " (the local stack: is `make run` running, on MOTO_PORT?)" if os.environ.get("AWS_ENDPOINT_URL") else ""
+        return f"{exc}{local}"
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code, message = error.get("Code", "?"), error.get("Message", "")
+        hint = " (check --table / SUPPORT_REQUESTS_TABLE_NAME, the queue URLs and the region)" if "NotFound" in code or "NonExistent" in code else ""
+        return f"AWS refused {exc.operation_name}: {code}: {message}{hint}"
+    return str(exc)  # no region, no credentials, ...
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return int(args.run(args))
+        status = int(args.run(args))
+        sys.stdout.flush()  # here, not at exit: a reader that went away is then a BrokenPipeError handled below
+        return status
     except ValueError as exc:  # e.g. --since that is not a date
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (BotoCoreError, ClientError) as exc:
+        print(f"error: {aws_error_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `contact-support recent --jsonl | head`: the reader has all it wanted
+        try:  # and the interpreter's own flush of stdout at exit must not fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141  # 128 + SIGPIPE, what a tool killed by the broken pipe reports
 
 
 if __name__ == "__main__":
