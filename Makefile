@@ -82,9 +82,9 @@ fuzz: install  ## schemathesis against the served OpenAPI on the local stack, as
 	$(PY) fuzz/run.py
 
 .PHONY: lint
-lint: install  ## ruff + mypy --strict on app.py and chalicelib/; bandit on what ships (app.py, chalicelib/)
+lint: install  ## ruff + mypy --strict on the code and its tooling; bandit on what ships (app.py, chalicelib/)
 	$(PY) -m ruff check .
-	$(PY) -m mypy chalicelib app.py
+	$(PY) -m mypy chalicelib app.py devstack support_cli capacity infra bench/bench.py fuzz/run.py
 	$(PY) -m bandit --quiet --recursive app.py chalicelib
 
 .PHONY: capacity capacity-counts

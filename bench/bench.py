@@ -314,7 +314,8 @@ def batch(env: dict[str, str], runs: int) -> None:
     def single() -> None:
         assert app.app(SINGLE_EVENT, LambdaContext())["statusCode"] == 200
 
-    rows, results = [], {}
+    rows: list[list[Any]] = []
+    results: dict[Any, Any] = {}
     for size in (1, 10, 50, 100):
         seller_ids = ["demo-chat", "demo-email", "demo-phone", "demo-none"][: min(size, 4)] + [f"bench-{i}" for i in range(size - min(size, 4))]
         event = batch_event(seller_ids)
@@ -571,7 +572,7 @@ def answers_resolution(env: dict[str, str], runs: int) -> None:
     question_event = with_query(SINGLE_EVENT, q="какой размер выбрать, платье маломерит")
 
     def run(service: ContactService, event: dict[str, Any], expect: str) -> None:
-        app.get_service = lambda: service  # type: ignore[method-assign]
+        app.get_service = lambda: service  # type: ignore[assignment]  # the bench swaps the container's service
         response = app.app(event, LambdaContext())
         assert response["statusCode"] == 200 and expect in response["body"], response
 
@@ -596,7 +597,7 @@ def answers_resolution(env: dict[str, str], runs: int) -> None:
     rows.append(["what answers add (median, app - app off)", result["answers_cost_ms"], "", ""])
     table("answers b. the same run: with q, and without the answers step", ["handler", "median ms", "p95 ms", "ratio to bare"], rows)
     RESULTS["answers_warm"] = result
-    app.get_service = lambda: with_answers  # type: ignore[method-assign]
+    app.get_service = lambda: with_answers  # type: ignore[assignment]  # and puts the real one back
     purge(env)
 
 
@@ -699,9 +700,10 @@ def main() -> int:
     parser.add_argument("--warm", action="store_true", help="only the warm single resolutions (1a, 1b)")
     args = parser.parse_args()
     runs = 60 if args.quick else 300
-    moto = local_stack.start_moto(local_stack.free_port())
+    moto_port = local_stack.free_port()
+    moto = local_stack.start_moto(moto_port)
     try:
-        env = local_stack.provision(f"http://127.0.0.1:{moto.args[-1]}")
+        env = local_stack.provision(f"http://127.0.0.1:{moto_port}")
         os.environ.update({**local_stack.local_stage_env(), **env})
         print(textwrap.dedent(f"""
             Contact Resolver benchmark: {runs} interleaved rounds per comparison, moto server on {env['AWS_ENDPOINT_URL']}.

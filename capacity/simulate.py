@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import random
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -44,13 +44,13 @@ class KeyLoad:
 
     name: str
     limit: int
-    per_key: Counter[str] = field(default_factory=Counter)
+    per_key: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))  # rates are fractional
 
     def busiest(self) -> tuple[str, float]:
         if not self.per_key:
             return "-", 0.0
-        key, rate = self.per_key.most_common(1)[0]
-        return key, float(rate)
+        key = max(self.per_key, key=self.per_key.__getitem__)
+        return key, self.per_key[key]
 
     @property
     def within_margin(self) -> bool:

@@ -29,10 +29,11 @@ ROLES = {
 
 
 def main() -> int:
-    processes = [local_stack.start_moto(local_stack.free_port())]
+    moto_port = local_stack.free_port()
+    processes = [local_stack.start_moto(moto_port)]
     failed = []
     try:
-        env = local_stack.provision(f"http://127.0.0.1:{processes[0].args[-1]}")
+        env = local_stack.provision(f"http://127.0.0.1:{moto_port}")
         port = local_stack.free_port()
         # The fuzzer checks answers, not latency: on two shared cores moto sometimes takes longer than the API's
         # production call budget (1.5 s per call), and a timed-out probe is a 503 the fuzzer would call a failure.

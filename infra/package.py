@@ -51,7 +51,8 @@ def merge_template_for(stage: str) -> dict[str, Any]:
         "Value": {"Ref": "SupportStaffPolicy"},
     }
     overlay = INFRA / f"{stage}.json"
-    return deep_merge(template, json.loads(overlay.read_text())) if overlay.exists() else template
+    merged: dict[str, Any] = deep_merge(template, json.loads(overlay.read_text())) if overlay.exists() else template
+    return merged
 
 
 def heaviest_packages(zip_path: Path, count: int = 3) -> list[tuple[str, int]]:
@@ -141,7 +142,10 @@ def precompile_api_path(zip_path: Path) -> int:
         sources = [Path(f) for f in json.loads(traced.stdout) if f.endswith(".py")]
         with zipfile.ZipFile(zip_path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
             for source in sources:
-                cached = Path(py_compile.compile(str(source), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH))
+                compiled = py_compile.compile(str(source), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+                if compiled is None:  # only without doraise; keeps mypy sure of the type
+                    raise RuntimeError(f"could not compile {source}")
+                cached = Path(compiled)
                 archive.write(cached, cached.relative_to(root).as_posix())
     return len(sources)
 
