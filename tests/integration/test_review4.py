@@ -1,0 +1,24 @@
+"""Review 4: hostile and domain checks of feedback tokens v2, answer pages, the unchanged policy PUT and the
+support option when the platform leaves out every channel a seller offers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import BUYER
+from tests.integration.test_api import assert_error, body, get, send
+
+# ---------------------------------------------------------------- feedback tokens
+
+
+def outcome(api: Any, request_id: str, report: dict[str, Any]) -> Any:
+    return send(api, "POST", f"/v1/contact-requests/{request_id}/outcome", report, BUYER)
+
+
+@pytest.mark.parametrize("spoil", [lambda t: t[:-1] + "é", lambda t: "v2.other.1..é", lambda t: "v1.other.1.ü", lambda t: t + "\u00a0"])
+def test_a_token_with_non_ascii_characters_is_403_not_500(api: Any, spoil: Any) -> None:
+    result = body(get(api, "/v1/sellers/demo-none/contact-options?topic=delivery&q=parcel"))
+    report = {"token": spoil(result["feedback_token"]), "seller_id": "demo-none", "outcome": "channel_chosen", "channel": "support"}
+    assert_error(outcome(api, result["request_id"], report), 403, "invalid_feedback_token")
