@@ -22,3 +22,16 @@ def test_a_token_with_non_ascii_characters_is_403_not_500(api: Any, spoil: Any) 
     result = body(get(api, "/v1/sellers/demo-none/contact-options?topic=delivery&q=parcel"))
     report = {"token": spoil(result["feedback_token"]), "seller_id": "demo-none", "outcome": "channel_chosen", "channel": "support"}
     assert_error(outcome(api, result["request_id"], report), 403, "invalid_feedback_token")
+
+
+# ---------------------------------------------------------------- answer pages
+
+
+@pytest.mark.parametrize("digits", [4301, 5000])
+def test_a_page_size_of_thousands_of_digits_is_400_not_500(api: Any, digits: int) -> None:
+    assert_error(get(api, "/v1/answers?limit=" + "9" * digits), 400, "invalid_limit")
+    assert len(body(get(api, "/v1/answers?limit=" + "0" * digits + "5"))["items"]) == 5  # 5, however spelled
+
+
+def test_a_page_size_with_leading_zeros_still_works(api: Any) -> None:
+    assert len(body(get(api, "/v1/answers?limit=005"))["items"]) == 5
