@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BUYER
+from tests.conftest import BUYER, drain_queue
 from tests.integration.test_api import assert_error, body, get, send
+from tests.integration.test_policy_api import put_policy
 
 # ---------------------------------------------------------------- feedback tokens
 
@@ -35,3 +36,36 @@ def test_a_page_size_of_thousands_of_digits_is_400_not_500(api: Any, digits: int
 
 def test_a_page_size_with_leading_zeros_still_works(api: Any) -> None:
     assert len(body(get(api, "/v1/answers?limit=005"))["items"]) == 5
+
+
+# ---------------------------------------------------------------- a policy PUT that changes nothing
+
+
+PILOT = {"channels": {"chat": {"enabled": False, "allow_sellers": ["shop-a", "shop-b"], "rollout_percent": 10}}}
+
+
+@pytest.mark.parametrize(
+    "same",
+    [
+        {"channels": {"chat": {"enabled": False, "allow_sellers": ["shop-b", "shop-a"], "rollout_percent": 10}}},
+        {"channels": {"chat": {"enabled": False, "allow_sellers": ["shop-a", "shop-b", "shop-a"], "rollout_percent": 10.0}}},
+    ],
+)
+def test_allow_sellers_reordered_or_repeated_changes_nothing(api: Any, aws: dict[str, str], same: dict[str, Any]) -> None:
+    assert put_policy(api, PILOT, '"0"').status_code == 200
+    drain_queue(aws["queue_url"])
+    again = put_policy(api, same, '"1"')
+    assert again.status_code == 200 and again.headers["ETag"] == '"1"', again.body
+    assert body(again)["channels"]["chat"]["allow_sellers"] == ["shop-a", "shop-b"]  # the stored policy, as it is
+    assert [m for m in drain_queue(aws["queue_url"]) if m["body"]["type"] == "policy_changed"] == []
+    assert_error(put_policy(api, same, '"0"'), 409, "version_conflict")  # a stale If-Match is still a conflict
+
+
+def test_a_real_change_next_to_a_reordering_names_only_the_real_change(api: Any, aws: dict[str, str]) -> None:
+    assert put_policy(api, PILOT, '"0"').status_code == 200
+    drain_queue(aws["queue_url"])
+    changed = {"channels": {"chat": {"enabled": False, "allow_sellers": ["shop-b", "shop-a"], "rollout_percent": 20}}}
+    response = put_policy(api, changed, '"1"')
+    assert response.status_code == 200 and response.headers["ETag"] == '"2"'
+    events = [m["body"] for m in drain_queue(aws["queue_url"]) if m["body"]["type"] == "policy_changed"]
+    assert [e["changed"] for e in events] == [["channels.chat.rollout_percent"]]
