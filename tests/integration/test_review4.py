@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BUYER, drain_queue
+from tests.conftest import BUYER, SUPPORT, drain_queue
 from tests.integration.test_api import assert_error, body, get, send
 from tests.integration.test_policy_api import put_policy
 
@@ -69,3 +69,21 @@ def test_a_real_change_next_to_a_reordering_names_only_the_real_change(api: Any,
     assert response.status_code == 200 and response.headers["ETag"] == '"2"'
     events = [m["body"] for m in drain_queue(aws["queue_url"]) if m["body"]["type"] == "policy_changed"]
     assert [e["changed"] for e in events] == [["channels.chat.rollout_percent"]]
+
+
+# ---------------------------------------------------------------- support alone because of the platform
+
+
+def test_explain_says_the_channel_layer_decides_when_it_left_out_everything(api: Any) -> None:
+    off = {"channels": {"chat": {"enabled": False}, "email": {"enabled": False}}}
+    assert put_policy(api, off, '"0"').status_code == 200
+    for topic in ("other", "delivery"):  # seller first: the platform's reason; support first: platform_topic
+        result = body(get(api, f"/v1/sellers/demo-chat/contact-options?topic={topic}&explain=true", SUPPORT))
+        assert [o["channel"] for o in result["options"]] == ["support"]
+        effects = {layer["layer"]: layer["effect"] for layer in result["explanation"]["layers"]}
+        assert effects["platform_channels"] == "decides", result["explanation"]
+        assert [effect for effect in effects.values() if effect == "decides"] == ["decides"]
+    # The channel layer only narrows while the seller keeps a channel of their own (demo-phone's phone is on).
+    result = body(get(api, "/v1/sellers/demo-phone/contact-options?topic=other&explain=true", SUPPORT))
+    effects = {layer["layer"]: layer["effect"] for layer in result["explanation"]["layers"]}
+    assert effects["platform_channels"] == "narrows" and "decides" not in effects.values()
