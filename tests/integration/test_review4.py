@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BUYER, SUPPORT, drain_queue
+from chalicelib.models import Channel
+from chalicelib.policy import in_rollout
+from tests.conftest import BUYER, SUPPORT, bearer, drain_queue
 from tests.integration.test_api import assert_error, body, get, send
 from tests.integration.test_policy_api import put_policy
 
@@ -87,3 +89,20 @@ def test_explain_says_the_channel_layer_decides_when_it_left_out_everything(api:
     result = body(get(api, "/v1/sellers/demo-phone/contact-options?topic=other&explain=true", SUPPORT))
     effects = {layer["layer"]: layer["effect"] for layer in result["explanation"]["layers"]}
     assert effects["platform_channels"] == "narrows" and "decides" not in effects.values()
+
+
+def test_support_alone_outside_a_rollout_does_not_say_support_is_not_open_to_everyone(api: Any) -> None:
+    assert put_policy(api, {"channels": {"chat": {"enabled": False, "rollout_percent": 10}}}, '"0"').status_code == 200
+    demo_chat_only = {"chat": {"enabled": True}}
+    seller = bearer("seller", "owner-of-chat-only", "chat-only")
+    assert send(api, "PUT", "/v1/sellers/chat-only/channels", demo_chat_only, {**seller, "If-Match": '"0"'}).status_code == 200
+    buyer = next(b for b in (f"buyer-{i}" for i in range(100)) if not in_rollout(Channel.CHAT, b, 10))
+    hints = {}
+    for lang in ("ru", "en"):
+        result = body(get(api, f"/v1/sellers/chat-only/contact-options?lang={lang}", bearer("buyer", buyer)))
+        (support,) = result["options"]
+        assert support["reason"] == "not_in_rollout" and result["primary"]["channel"] == "support"
+        hints[lang] = support["hint"]
+        # The excluded chat keeps the channel's own message; the support button's hint speaks of the seller's channel.
+        assert result["excluded"][0]["channel"] == "chat" and result["excluded"][0]["message"] != support["hint"]
+    assert "продав" in hints["ru"] and "seller" in hints["en"], hints
