@@ -88,7 +88,8 @@ def verify(key: str, token: str, request_id: str, buyer_id: str, seller_id: str,
         )
     except ValueError:
         raise TokenRejected("malformed") from None
-    if not hmac.compare_digest(_mac(key, *signed), mac):
+    # As bytes: compare_digest raises TypeError on a str with non-ASCII characters (a 500 for "…é").
+    if not hmac.compare_digest(_mac(key, *signed).encode(), mac.encode()):
         raise TokenRejected("signature")
     # One spelling per token: the outcome's event id is derived from it, so "0<expiry>" or other digits spelling
     # the same number would make a repeated outcome a new event, counted again.

@@ -349,11 +349,13 @@ def answer_page(request: Request) -> AnswerPage:
     limit = MAX_ANSWERS_PER_PAGE
     if "limit" in query:
         raw = query["limit"]
-        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_ANSWERS_PER_PAGE):
+        # Leading zeros off and length first: int() of over 4,300 digits (zeros too) raises ValueError, a 500.
+        digits = raw.lstrip("0") if raw.isascii() and raw.isdigit() else "x"
+        if not (len(digits) <= 3 and digits.isdigit() and 1 <= int(digits) <= MAX_ANSWERS_PER_PAGE):
             raise BadRequest(
                 f"limit must be a whole number from 1 to {MAX_ANSWERS_PER_PAGE}.", {"field": "limit"}, code="invalid_limit"
             )
-        limit = int(raw)
+        limit = int(digits)
     cursor = query.get("cursor")
     if cursor is not None and not _ANSWER_ID.fullmatch(cursor):
         raise BadRequest("cursor must be the next_cursor of the page before.", {"field": "cursor"}, code="invalid_cursor")

@@ -103,6 +103,15 @@ HINT_REASONS = frozenset(
     }
 )
 
+# A reason that also names a left-out channel, worded for the support button: "this channel is not open to every
+# buyer yet" next to "Contact support" would say support itself is limited.
+SUPPORT_HINTS: dict[Reason, dict[Locale, str]] = {
+    Reason.NOT_IN_ROLLOUT: {
+        Locale.RU: "Написать продавцу напрямую пока могут не все покупатели, поможет поддержка",
+        Locale.EN: "Contacting the seller directly is not open to every buyer yet; support will help",
+    },
+}
+
 TEXTS: dict[str, dict[Locale, str]] = {
     "opens_at": {Locale.RU: "Откроется {day} в {time} ({zone})", Locale.EN: "Opens {day} at {time} ({zone} time)"},
     "today": {Locale.RU: "сегодня", Locale.EN: "today"},
@@ -158,7 +167,9 @@ def _localize(
     option: ContactOption, settings: SellerSettings | None, locale: Locale, now: datetime, support_target_hours: int
 ) -> ContactOption:
     hint = None
-    if option.reason in HINT_REASONS:
+    if option.channel is Channel.SUPPORT and option.reason in SUPPORT_HINTS:
+        hint = SUPPORT_HINTS[option.reason][locale]
+    elif option.reason in HINT_REASONS:
         hint = reason_message(option.reason, locale)
     elif option.reason is Reason.PHONE_OUTSIDE_HOURS:
         hours = settings.phone.hours if settings else None

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from chalicelib.cache import TtlCache
 from chalicelib.errors import ApiError, Conflict, NotFound, StoreUnavailable, VersionConflict
@@ -195,8 +195,16 @@ class PolicyService:
 
 
 def changed_paths(old: PolicyDocument, new: PolicyDocument) -> list[str]:
-    """Dotted paths of the leaves that differ: what the audit event says changed."""
-    return sorted(_diff(old.model_dump(mode="json", include={"channels", "topics", "limits"}), new.model_dump(mode="json", include={"channels", "topics", "limits"})))
+    """Dotted paths of the leaves that differ: what the audit event says changed (none: the PUT changes nothing)."""
+    return sorted(_diff(_meaning(old), _meaning(new)))
+
+
+def _meaning(policy: PolicyDocument) -> dict[str, Any]:
+    """The document as the resolver reads it: `allow_sellers` is a set (only membership counts, not order or repeats)."""
+    document: dict[str, Any] = policy.model_dump(mode="json", include={"channels", "topics", "limits"})
+    for rule in document["channels"].values():
+        rule["allow_sellers"] = sorted(set(rule["allow_sellers"]))
+    return document
 
 
 def _diff(old: object, new: object, prefix: str = "") -> list[str]:

@@ -44,6 +44,8 @@ from chalicelib.models import (
     Explanation,
     Locale,
     PlatformPolicy,
+    PolicyLayer,
+    Reason,
     Role,
     SellerSettings,
     SettingsChangedEvent,
@@ -193,6 +195,12 @@ class ContactService:
         result = self._resolve(seller_id, settings, unavailable, topic, request_id, policy, policy_degraded, buyer, verdict)
         now = result.resolved_at
         layers = [*verdict.layers, *explain_seller_layers(seller_id, settings, unavailable, verdict, now)]
+        if verdict.support_reason is None and _support_alone_by_channel_layer(result):
+            # The channel layer left out every channel the seller offers: it left support only, so it decides.
+            layers = [
+                layer.model_copy(update={"effect": "decides"}) if layer.layer is PolicyLayer.PLATFORM_CHANNELS else layer
+                for layer in layers
+            ]
         explanation = Explanation(policy_version=policy.version, buyer_id=buyer, layers=layers)
         options = localize_options(result.options, settings, locale, now, self._support_target_hours)
         texts = {"options": options, "excluded": localize_excluded(result.excluded, locale), "primary": primary_option(options)}
@@ -496,6 +504,15 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             merged[key] = merge_patch(merged.get(key), value)
     return merged
+
+
+# Support alone for a reason of the seller's own layer (or of the store): not the platform's channel switches.
+_SELLER_SIDE_ALONE = frozenset({Reason.SELLER_HAS_NO_CHANNELS, Reason.SELLER_SETTINGS_MISSING, Reason.SETTINGS_UNAVAILABLE})
+
+
+def _support_alone_by_channel_layer(result: ContactOptions) -> bool:
+    """Support is the only option although the seller offers a channel (restriction and topic did not decide)."""
+    return [option.channel for option in result.options] == [Channel.SUPPORT] and result.options[0].reason not in _SELLER_SIDE_ALONE
 
 
 def enabled_channels(settings: SellerSettings | None) -> list[Channel]:
