@@ -50,7 +50,8 @@ def get_service() -> ContactService:
     config = get_config()
     # One store reads a resolution's settings and, in the same BatchGetItem, the buyer's reveal tally.
     store = DynamoSettingsStore(
-        resolution_client("dynamodb"), config.seller_table_name, tally_table=config.support_requests_table_name
+        resolution_client("dynamodb"), config.seller_table_name, tally_table=config.support_requests_table_name,
+        restricted_without_settings=True,
     )
     return ContactService(
         store,

@@ -127,7 +127,7 @@ def explain_seller_layers(
     seller_id: str, settings: SellerSettings | None, unavailable: bool, platform: PlatformVerdict, now: datetime
 ) -> list[LayerVerdict]:
     """The verdicts of the two lowest layers, the seller's settings and the phone's hours, for ?explain=true."""
-    if unavailable or settings is None:
+    if unavailable or settings is None or settings.version == 0:  # version 0: only the platform's restriction
         reason = Reason.SETTINGS_UNAVAILABLE if unavailable else Reason.SELLER_SETTINGS_MISSING
         left = [ExcludedChannel(channel=c, reason=reason) for c in SELLER_CHANNELS if c not in platform.blocked]
         detail = "DynamoDB could not answer" if unavailable else "the seller never stored settings"

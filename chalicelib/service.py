@@ -522,8 +522,8 @@ def enabled_channels(settings: SellerSettings | None) -> list[Channel]:
 
 
 def seller_exists(settings: SellerSettings | None, unavailable: bool) -> bool | None:
-    """Whether the seller has stored settings; None when the store could not say."""
-    return None if unavailable else settings is not None
+    """Whether the seller has stored settings (version 0: only the platform's restriction); None when the store could not say."""
+    return None if unavailable else settings is not None and settings.version > 0
 
 
 def contact_event(result: ContactOptions, caller: Caller, exists: bool | None) -> ContactRequestEvent:

@@ -37,11 +37,23 @@ def from_item(item: dict[str, Any]) -> SellerSettings:
 
 
 class DynamoSettingsStore:
-    def __init__(self, dynamodb: Any, table_name: str, sleep: Any = time.sleep, tally_table: str | None = None) -> None:
+    def __init__(
+        self,
+        dynamodb: Any,
+        table_name: str,
+        sleep: Any = time.sleep,
+        tally_table: str | None = None,
+        *,
+        restricted_without_settings: bool = False,
+    ) -> None:
+        """`restricted_without_settings`: for resolutions, an item that holds only the platform's restriction (the
+        seller never stored settings) reads as settings at version 0 with no channel, so the restriction applies;
+        for the seller's own routes (False) it reads as no settings."""
         self._db = dynamodb
         self._table = table_name
         self._sleep = sleep
         self._tally_table = tally_table  # support-requests: where the ingest keeps each buyer's daily reveals
+        self._restricted_without_settings = restricted_without_settings
 
     def get(self, seller_id: str) -> SellerSettings | None:
         try:
@@ -51,8 +63,8 @@ class DynamoSettingsStore:
         item = response.get("Item")
         if not item:
             return None
-        if "version" not in item:
-            return None  # only a restriction: the seller never stored settings
+        if "version" not in item:  # only a restriction: the seller never stored settings
+            return _restricted_only(item) if self._restricted_without_settings else None
         settings = _parse(item)
         if settings is None:
             raise InvalidStoredSettings(_stored_version(item))
@@ -111,8 +123,10 @@ class DynamoSettingsStore:
             return None
         unavailable.update(key["seller_id"]["S"] for key in unprocessed.get(self._table, []))
         for item in responses.get(self._table, []):
-            if "version" not in item:
-                continue  # only a restriction: the seller never stored settings
+            if "version" not in item:  # only a restriction: the seller never stored settings
+                if self._restricted_without_settings and (restricted := _restricted_only(item)) is not None:
+                    found[restricted.seller_id] = restricted
+                continue
             settings = _parse(item)
             if settings is None:
                 unavailable.add(item["seller_id"]["S"])
@@ -206,6 +220,21 @@ class DynamoSettingsStore:
         except (ClientError, BotoCoreError) as exc:
             raise StoreUnavailable(str(exc)) from exc
         return response
+
+
+def _restricted_only(item: dict[str, Any]) -> SellerSettings | None:
+    """A restricted seller who never stored settings: no channel, version 0 (the API's "no settings yet")."""
+    try:
+        restriction = _restriction(item)
+    except StoreUnavailable:
+        return None  # a restriction that does not validate reads as none, as the item read as no settings before
+    if restriction is None:
+        return None
+    # model_construct: version 0 is below what a stored item may have (>= 1), and that is the point.
+    return SellerSettings.model_construct(
+        seller_id=item["seller_id"]["S"], version=0, updated_at=restriction.set_at, updated_by=restriction.set_by,
+        restriction=restriction,
+    )
 
 
 def _restriction(item: dict[str, Any] | None) -> SellerRestriction | None:

@@ -188,6 +188,27 @@ def test_restriction_before_the_seller_has_settings_survives_their_first_put(api
     assert [(o["channel"], o["reason"]) for o in result["options"]] == [("support", "seller_restricted")]
 
 
+def test_a_restricted_seller_without_settings_is_support_only_because_of_the_restriction(api: Any, aws: dict[str, str]) -> None:
+    """Precedence: the restriction decides, whether or not the seller ever stored settings."""
+    assert restrict(api, "newcomer").status_code == 200
+    drain_queue(aws["queue_url"])
+    for headers in (BUYER, bearer("buyer", "buyer-batch")):
+        result = options(api, "newcomer", headers=headers)
+        assert [(o["channel"], o["reason"]) for o in result["options"]] == [("support", "seller_restricted")]
+        assert set(excluded(result).values()) == {"seller_restricted"}
+    batch = send(api, "POST", "/v1/contact-options/batch", {"seller_ids": ["newcomer", "demo-chat"]}, BUYER)
+    assert [o["reason"] for o in json.loads(batch.body)["results"][0]["options"]] == ["seller_restricted"]
+    explained = json.loads(api.http.get("/v1/sellers/newcomer/contact-options?explain=true", headers=SUPPORT).body)
+    first = explained["explanation"]["layers"][0]
+    assert (first["layer"], first["effect"]) == ("seller_restriction", "decides")
+    # The seller still has no settings of their own: their events say so, and their own routes too.
+    contact_events = [m["body"] for m in drain_queue(aws["queue_url"]) if m["body"]["type"] == "contact_request"]
+    assert contact_events and all(e["seller_exists"] is False for e in contact_events if e["seller_id"] == "newcomer")
+    assert api.http.get("/v1/sellers/newcomer/channels", headers=seller_token("newcomer")).status_code == 404
+    assert api.http.request("DELETE", "/v1/sellers/newcomer/restriction", headers=ADMIN).status_code == 204
+    assert [(o["channel"], o["reason"]) for o in options(api, "newcomer")["options"]] == [("support", "seller_settings_missing")]
+
+
 @pytest.mark.parametrize("headers", [BUYER, SUPPORT, seller_token("demo-chat")])
 def test_only_admin_restricts_or_lifts(api: Any, headers: dict[str, str]) -> None:
     assert error_code(restrict(api, "demo-chat", headers)) == "wrong_role"

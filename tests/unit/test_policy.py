@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from chalicelib.attributes import to_attributes
 from chalicelib.models import (
     DEFAULT_POLICY,
     SELLER_CHANNELS,
@@ -29,6 +30,8 @@ from chalicelib.models import (
 from chalicelib.policy import DISABLED_BY_PLATFORM, decide, in_rollout, rollout_bucket
 from chalicelib.policy_service import changed_paths
 from chalicelib.resolver import resolve
+from chalicelib.settings_store import DynamoSettingsStore
+from tests.unit.test_hot_path_reuse import OneItemTable
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 RESTRICTED = SellerRestriction(mode=RestrictionMode.SUPPORT_ONLY, note="fraud review", set_by="ops-1", set_at=NOW)
@@ -243,3 +246,15 @@ def test_precedence_properties(
     if len(offered_channels) > 1:
         assert (offered_channels[0] is Channel.SUPPORT) == (mode is TopicMode.SUPPORT_FIRST)
         assert (offered_channels[-1] is Channel.SUPPORT) == (mode is TopicMode.SELLER_FIRST)
+
+
+def test_an_item_with_only_a_restriction_reads_as_version_0_for_resolutions_and_as_nothing_for_the_seller() -> None:
+    table = OneItemTable()
+    restriction = SellerRestriction.model_validate({"mode": "support_only", "note": "n", "set_at": NOW, "set_by": "admin"})
+    table.item = {"seller_id": {"S": "restricted-seller"}, **to_attributes({"restriction": restriction.model_dump(mode="json")})}
+    assert DynamoSettingsStore(table, "seller-channels").get("restricted-seller") is None
+    restricted = DynamoSettingsStore(table, "seller-channels", restricted_without_settings=True).get("restricted-seller")
+    assert restricted is not None and restricted.version == 0 and restricted.restriction == restriction
+    assert not (restricted.chat.enabled or restricted.email.enabled or restricted.phone.enabled)
+    table.item = {"seller_id": {"S": "restricted-seller"}}  # lifted: nothing left of the item but its key
+    assert DynamoSettingsStore(table, "seller-channels", restricted_without_settings=True).get("restricted-seller") is None
