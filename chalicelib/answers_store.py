@@ -80,16 +80,9 @@ class DynamoAnswersStore:
 
     def count(self, owner: str) -> int:
         """How many answers `owner` has (any status, any locale): one COUNT Query on the owner index."""
-        request = {"KeyConditionExpression": "#owner = :owner", "ExpressionAttributeNames": {"#owner": "owner"}, "Select": "COUNT"}
-        request.update(TableName=self._table, IndexName=OWNER_INDEX, ExpressionAttributeValues=to_attributes({":owner": owner}))
-        total = 0
+        query = {"KeyConditionExpression": "#owner = :owner", "ExpressionAttributeNames": {"#owner": "owner"}, "Select": "COUNT"}
         try:
-            while True:
-                response = self._db.query(**request)
-                total += int(response.get("Count", 0))
-                if "LastEvaluatedKey" not in response:
-                    return total
-                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            return sum(int(page.get("Count", 0)) for page in self._pages(query, {":owner": owner}))
         except (ClientError, BotoCoreError) as exc:
             raise AnswersUnavailable(str(exc)) from exc
 
@@ -98,10 +91,15 @@ class DynamoAnswersStore:
         return self.find(owner, status=AnswerStatus.PUBLISHED, topic=topic)
 
     def _query(self, query: dict[str, Any], values: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        for page in self._pages(query, values):
+            yield from page.get("Items", [])
+
+    def _pages(self, query: dict[str, Any], values: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every page of one Query on the owner index."""
         request = {"TableName": self._table, "IndexName": OWNER_INDEX, **query, "ExpressionAttributeValues": to_attributes(values)}
         while True:
-            response = self._db.query(**request)
-            yield from response.get("Items", [])
+            response: dict[str, Any] = self._db.query(**request)
+            yield response
             if "LastEvaluatedKey" not in response:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
