@@ -193,8 +193,7 @@ class ContactService:
         restriction = settings.restriction if settings else None
         verdict = decide(policy, topic, seller_id, buyer, restriction, explain=True)
         result = self._resolve(seller_id, settings, unavailable, topic, request_id, policy, policy_degraded, buyer, verdict)
-        now = result.resolved_at
-        layers = [*verdict.layers, *explain_seller_layers(seller_id, settings, unavailable, verdict, now)]
+        layers = [*verdict.layers, *explain_seller_layers(seller_id, settings, unavailable, verdict, result.resolved_at)]
         if verdict.support_reason is None and _support_alone_by_channel_layer(result):
             # The channel layer left out every channel the seller offers: it left support only, so it decides.
             layers = [
@@ -202,9 +201,7 @@ class ContactService:
                 for layer in layers
             ]
         explanation = Explanation(policy_version=policy.version, buyer_id=buyer, layers=layers)
-        options = localize_options(result.options, settings, locale, now, self._support_target_hours)
-        texts = {"options": options, "excluded": localize_excluded(result.excluded, locale), "primary": primary_option(options)}
-        return ExplainedContactOptions(**{**dict(result), **texts}, explanation=explanation)
+        return ExplainedContactOptions(**{**dict(result), **self._texts(result, settings, locale)}, explanation=explanation)
 
     def resolve_batch(
         self, request: BatchRequest, caller: Caller, request_id: str, *, locale: Locale = DEFAULT_LOCALE
@@ -283,7 +280,6 @@ class ContactService:
         prefetched: bool = False,
     ) -> ContactOptions:
         """Add what the buyer sees beyond the ranking: answers first, texts in their language, a feedback token."""
-        options = localize_options(result.options, settings, locale, result.resolved_at, self._support_target_hours)
         # Degraded: DynamoDB did not answer the settings read; answers come from the cache only, so the answer
         # still leaves within the AWS time budget.
         answers = self._suggest(result.seller_id, result.topic, locale, question, prefetched or result.degraded)
@@ -293,15 +289,12 @@ class ContactService:
                 self._feedback_key, result.request_id, caller.sub, result.seller_id, result.topic,
                 int(result.resolved_at.timestamp()), [answer.id for answer in answers],
             )
-        return result.model_copy(
-            update={
-                "answers": answers,
-                "options": options,
-                "excluded": localize_excluded(result.excluded, locale),
-                "primary": primary_option(options),
-                "feedback_token": token,
-            }
-        )
+        return result.model_copy(update={"answers": answers, **self._texts(result, settings, locale), "feedback_token": token})
+
+    def _texts(self, result: ContactOptions, settings: SellerSettings | None, locale: Locale) -> dict[str, Any]:
+        """The options and left-out channels with the buyer's texts, and the primary option among them."""
+        options = localize_options(result.options, settings, locale, result.resolved_at, self._support_target_hours)
+        return {"options": options, "excluded": localize_excluded(result.excluded, locale), "primary": primary_option(options)}
 
     def _suggest(
         self, seller_id: str, topic: Topic, locale: Locale, question: str | None, prefetched: bool
