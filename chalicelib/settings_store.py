@@ -63,12 +63,16 @@ class DynamoSettingsStore:
         item = response.get("Item")
         if not item:
             return None
-        if "version" not in item:  # only a restriction: the seller never stored settings
-            return _restricted_only(item) if self._restricted_without_settings else None
+        if "version" not in item:
+            return self._without_settings(item)
         settings = _parse(item)
         if settings is None:
             raise InvalidStoredSettings(_stored_version(item))
         return settings
+
+    def _without_settings(self, item: dict[str, Any]) -> SellerSettings | None:
+        """An item with only the platform's restriction: the seller never stored settings."""
+        return _restricted_only(item) if self._restricted_without_settings else None
 
     def get_many(self, seller_ids: Iterable[str]) -> tuple[dict[str, SellerSettings], set[str]]:
         """Settings of the sellers that have an item, and the ids DynamoDB could not answer for."""
@@ -123,8 +127,8 @@ class DynamoSettingsStore:
             return None
         unavailable.update(key["seller_id"]["S"] for key in unprocessed.get(self._table, []))
         for item in responses.get(self._table, []):
-            if "version" not in item:  # only a restriction: the seller never stored settings
-                if self._restricted_without_settings and (restricted := _restricted_only(item)) is not None:
+            if "version" not in item:
+                if (restricted := self._without_settings(item)) is not None:
                     found[restricted.seller_id] = restricted
                 continue
             settings = _parse(item)
