@@ -103,9 +103,9 @@ def verify(key: str, token: str, request_id: str, buyer_id: str, seller_id: str,
 def outcome_event_id(token: str, outcome: str, answer_id: str | None, channel: str | None) -> str:
     """Deterministic: a repeated outcome has the same event id, and the ingest stores each event id once.
 
-    A result counts as `answered` once and `channel_chosen` once, whichever answer or channel is named: the
-    deflection rate divides the two, and an answer id is not checked against what was shown, so naming a new
-    one each time must not count the result again. `not_answered` is kept per answer (which answers fail).
+    A result counts as `answered` once and `channel_chosen` once, whichever shown answer or channel is named: the
+    deflection rate divides the two, so naming another answer of the same result must not count it again (a v1
+    token does not say which answers were shown). `not_answered` is kept per answer (which answers fail).
     """
     if outcome != "not_answered":
         answer_id = channel = None
