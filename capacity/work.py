@@ -10,6 +10,7 @@ transaction, and a write to an item with an index key also writes the index copy
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,8 @@ class Recorder:
     def __init__(self) -> None:
         self.work: dict[str, Work] = {}
         self.current: str | None = None
+        # A batch reads and sends from several threads at once: `+=` on shared counts would lose updates.
+        self._lock = threading.Lock()
 
     def attach(self, client: Any) -> None:
         service = client.meta.service_model.service_id.hyphenize()
@@ -72,6 +75,10 @@ class Recorder:
         context["capacity_params"] = dict(params)
 
     def _after_call(self, parsed: dict[str, Any], model: Any, context: dict[str, Any], **_kwargs: Any) -> None:
+        with self._lock:
+            self._count(parsed, model, context)
+
+    def _count(self, parsed: dict[str, Any], model: Any, context: dict[str, Any]) -> None:
         if self.current is None:
             return
         work = self.work.setdefault(self.current, Work())

@@ -68,3 +68,36 @@ def test_make_capacity_refuses_a_nonsense_load(capsys: pytest.CaptureFixture[str
     with pytest.raises(SystemExit) as exit_info:
         capacity_main(["--taps-per-day", "-5"])
     assert exit_info.value.code == 2 and "must be positive" in capsys.readouterr().err
+
+
+def test_the_recorder_counts_every_call_made_from_concurrent_threads() -> None:
+    """A batch sends its 10 SendMessageBatch calls at once: the counts the capacity model reads must lose none."""
+    import sys
+    import threading
+
+    from capacity.work import Recorder
+
+    class SendMessage:  # what botocore passes as the operation model
+        name = "SendMessage"
+
+        class service_model:  # botocore's attribute name
+            endpoint_prefix = "sqs"
+
+    recorder = Recorder()
+    recorder.current = "batch"
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: unguarded `+=` then loses updates
+    try:
+        def send_many() -> None:
+            for _ in range(5000):
+                recorder._after_call({}, SendMessage, {"capacity_params": {"MessageBody": "event"}})
+
+        threads = [threading.Thread(target=send_many) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert recorder.work["batch"].calls["sqs:SendMessage"] == 40_000
+    assert recorder.work["batch"].sqs_requests == 40_000
