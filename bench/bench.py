@@ -216,10 +216,14 @@ def the_apps_event(env: dict[str, str]) -> tuple[str, dict[str, Any]]:
     return message["Body"], attributes
 
 
-def make_bare_same_calls(env: dict[str, str], with_tally: bool) -> Callable[[], str]:
+def make_bare_same_calls(env: dict[str, str], with_tally: bool) -> tuple[Callable[[], str], Callable[[], None]]:
     """The app's AWS work by hand: its read (GetItem, or BatchGetItem of settings and tally with the limit on) and
-    its SendMessage of an event of the same size with the same attributes, then json.dumps."""
+    its SendMessage of an event of the same size with the same attributes, then json.dumps.
+
+    Returned twice: as a plain function, and behind a one-route Chalice app (the floor: what any Chalice handler
+    making these calls costs before a feature of ours runs)."""
     import boto3
+    from chalice.app import Chalice
 
     session = boto3.session.Session()
     dynamodb, sqs = session.client("dynamodb"), session.client("sqs")
@@ -230,15 +234,21 @@ def make_bare_same_calls(env: dict[str, str], with_tally: bool) -> Callable[[], 
         "support-requests": {"Keys": [{"pk": {"S": "REVEALS#bench-buyer"}, "sk": {"S": "DAY#2026-11-26"}}], "ConsistentRead": True},
     }
 
-    def handle() -> str:
+    def resolve(seller_id: str) -> dict[str, Any]:
         if with_tally:
             item = dynamodb.batch_get_item(RequestItems=request)["Responses"]["seller-channels"][0]
         else:
-            item = dynamodb.get_item(TableName="seller-channels", Key={"seller_id": {"S": "demo-chat"}}, ConsistentRead=True)["Item"]
+            item = dynamodb.get_item(TableName="seller-channels", Key={"seller_id": {"S": seller_id}}, ConsistentRead=True)["Item"]
         sqs.send_message(QueueUrl=queue_url, MessageBody=body, MessageAttributes=attributes)
-        return json.dumps({"seller_id": "demo-chat", "chat": "chat" in item})
+        return {"seller_id": seller_id, "chat": "chat" in item}
 
-    return handle
+    lean = Chalice(app_name="bench-floor")
+    lean.route("/v1/sellers/{seller_id}/contact-options")(resolve)
+
+    def lean_handler() -> None:
+        assert lean(SINGLE_EVENT, LambdaContext())["statusCode"] == 200
+
+    return lambda: json.dumps(resolve("demo-chat")), lean_handler
 
 
 def warm_single(env: dict[str, str], runs: int, reveals_per_day: int) -> None:
@@ -272,8 +282,8 @@ def warm_single(env: dict[str, str], runs: int, reveals_per_day: int) -> None:
     for service in ("dynamodb", "sqs"):
         client(service).meta.events.unregister(f"before-call.{service}", count)
     per_resolution = {name: n / 20 for name, n in calls.items()}
-    same_calls = make_bare_same_calls(env, with_tally=limit_on)
-    times = interleaved(runs, lambda: purge(env), app=app_handler, bare=bare, same_calls=same_calls)
+    same_calls, floor = make_bare_same_calls(env, with_tally=limit_on)
+    times = interleaved(runs, lambda: purge(env), app=app_handler, bare=bare, same_calls=same_calls, chalice_floor=floor)
     key, what = ("warm_single_limit", "with the reveal limit on") if limit_on else ("warm_single", "reveal limit off")
     result = app_vs_bare(
         f"1{'b' if limit_on else 'a'}. warm single resolution, stored non-default policy v{policy_version}, {what}, answers shown "
@@ -288,6 +298,12 @@ def warm_single(env: dict[str, str], runs: int, reveals_per_day: int) -> None:
     read = "BatchGetItem of settings + tally" if limit_on else "GetItem"
     print(f"bare doing the app's own AWS calls ({read}, SendMessage of the app's event): median {same['median_ms']:.2f} ms, "
           f"{result['same_calls_to_bare']:.2f}x bare; app / that = {result['ratio_to_bare_same_calls']:.2f} (what the service's own code adds)")
+    lean = summary(times["chalice_floor"])
+    result["chalice_floor"] = lean
+    result["chalice_floor_to_bare"] = lean["median_ms"] / result["bare"]["median_ms"]
+    result["ratio_to_chalice_floor"] = result["app"]["median_ms"] / lean["median_ms"]
+    print(f"floor, a one-route Chalice app making those calls: median {lean['median_ms']:.2f} ms, {result['chalice_floor_to_bare']:.2f}x bare; "
+          f"app / floor = {result['ratio_to_chalice_floor']:.2f} (what the service's features add)")
     expected_read = "BatchGetItem" if limit_on else "GetItem"
     unchanged = per_resolution == {expected_read: 1.0, "SendMessage": 1.0}
     print(f"AWS calls per warm resolution (20 resolutions within the policy TTL): {per_resolution} "

@@ -14,6 +14,7 @@ from capacity.simulate import Load, report, simulate
 
 REFERENCE_LOADS = (1_000_000, 20_000_000, 200_000_000)
 MAX_SELLERS = 20_000_000  # ~45 bytes a seller in the simulation: about 1 GB
+MAX_SAMPLE = 2_000_000  # ~90 µs a sampled event: about 3 minutes a load; beyond that the busiest keys stop moving
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peak-factor", type=float, default=8.0, help="peak-hour rate over the daily average (default 8)")
     parser.add_argument("--sellers", type=int, default=300_000)
     parser.add_argument("--zipf", type=float, default=1.0, help="seller popularity exponent (default 1.0: long tail)")
-    parser.add_argument("--sample", type=int, default=100_000, help="events sampled for the peak-hour simulation")
+    parser.add_argument(
+        "--sample", type=int, default=100_000, help=f"events sampled for the peak-hour simulation (1,000 to {MAX_SAMPLE:,})"
+    )
     parser.add_argument("--markdown", action="store_true", help="one summary table (docs/capacity.md) instead of the full print")
     args = parser.parse_args(argv)
     if args.taps_per_day is not None and not (math.isfinite(args.taps_per_day) and args.taps_per_day > 0):
@@ -33,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--sellers must be from 1 to {MAX_SELLERS:,} (the simulation holds one weight per seller in memory)")
     if not (math.isfinite(args.zipf) and args.zipf >= 0):
         parser.error("--zipf must be 0 (every seller equally popular) or more")
-    if args.sample < 1_000:
-        parser.error("--sample must be at least 1000")
+    if not 1_000 <= args.sample <= MAX_SAMPLE:
+        parser.error(f"--sample must be from 1,000 to {MAX_SAMPLE:,} (~90 µs an event, per load)")
     loads = [args.taps_per_day] if args.taps_per_day else REFERENCE_LOADS
     if args.markdown:
         print(summary_table([Load(taps, args.peak_factor, sellers=args.sellers, zipf_s=args.zipf) for taps in loads], args.sample))

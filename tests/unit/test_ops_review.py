@@ -26,6 +26,8 @@ from capacity.__main__ import main as capacity_main
         (["--sellers", "1000000000"], "--sellers must be from 1"),  # was tens of GB of memory before any output
         (["--zipf", "-3"], "--zipf must be 0"),
         (["--zipf", "nan"], "--zipf must be 0"),
+        (["--sample", "999"], "--sample must be from 1,000"),
+        (["--sample", "1000000000"], "--sample must be from 1,000"),  # was a day of simulating before any output
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) else "",
 )
