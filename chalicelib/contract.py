@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from chalicelib.auth import MAX_SUB_CHARS
 from chalicelib.models import (
     SELLER_ID_PATTERN,
     Answer,
@@ -109,7 +110,7 @@ BUYER_ID = {
     "in": "query",
     "required": False,
     "description": "With explain=true: whose rollout buckets to use (default: the caller).",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_SUB_CHARS},
 }
 POLICY_ETAG = {"ETag": {"description": "The policy version, quoted.", "schema": {"type": "string"}}}
 COMMON_ERRORS = {

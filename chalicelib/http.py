@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from chalice.app import Request, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.auth import caller_from_context
+from chalicelib.auth import MAX_SUB_CHARS, caller_from_context
 from chalicelib.errors import (
     ApiError,
     BadRequest,
@@ -117,8 +117,8 @@ def explain_params(request: Request) -> tuple[bool, str | None]:
     if explain not in ("true", "false"):
         raise BadRequest("explain must be true or false.", {"field": "explain"}, code="invalid_explain")
     buyer_id = query.get("buyer_id")
-    if buyer_id is not None and not 1 <= len(buyer_id) <= 200:
-        raise BadRequest("buyer_id must be 1-200 characters.", {"field": "buyer_id"}, code="invalid_buyer_id")
+    if buyer_id is not None and not 1 <= len(buyer_id) <= MAX_SUB_CHARS:  # any buyer's token sub can be explained
+        raise BadRequest(f"buyer_id must be 1-{MAX_SUB_CHARS} characters.", {"field": "buyer_id"}, code="invalid_buyer_id")
     if buyer_id is not None and explain != "true":
         raise BadRequest("buyer_id is only meaningful with explain=true.", {"field": "buyer_id"}, code="invalid_buyer_id")
     return explain == "true", buyer_id

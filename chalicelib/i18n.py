@@ -80,8 +80,8 @@ REASON_MESSAGES: dict[Reason, dict[Locale, str]] = {
         Locale.EN: "This channel is not open to every buyer yet",
     },
     Reason.CONTACT_LIMIT_REACHED: {
-        Locale.RU: "Сегодняшний лимит показа контактов продавцов исчерпан; чат и поддержка доступны",
-        Locale.EN: "You have reached today's limit of seller contacts shown; chat and support remain open",
+        Locale.RU: "Сегодняшний лимит показа контактов продавцов исчерпан; поддержка доступна",
+        Locale.EN: "You have reached today's limit of seller contacts shown; support remains open",
     },
 }
 
@@ -115,6 +115,10 @@ SUPPORT_HINTS: dict[Reason, dict[Locale, str]] = {
 TEXTS: dict[str, dict[Locale, str]] = {
     "opens_at": {Locale.RU: "Откроется {day} в {time} ({zone})", Locale.EN: "Opens {day} at {time} ({zone} time)"},
     "today": {Locale.RU: "сегодня", Locale.EN: "today"},
+    "contact_limit_chat_open": {  # the withheld e-mail/phone's hint when the seller's chat is offered next to it
+        Locale.RU: "Сегодняшний лимит показа контактов продавцов исчерпан; чат и поддержка доступны",
+        Locale.EN: "You have reached today's limit of seller contacts shown; chat and support remain open",
+    },
     "tomorrow": {Locale.RU: "завтра", Locale.EN: "tomorrow"},
     "seller_declared": {Locale.RU: "Продавец обычно отвечает в течение {hours} ч", Locale.EN: "The seller usually replies within {hours} {unit}"},
     "platform_target": {Locale.RU: "Поддержка отвечает в течение {hours} ч", Locale.EN: "Support replies within {hours} {unit}"},
@@ -156,7 +160,8 @@ def expected_reply(hours: int, source: Literal["seller_declared", "platform_targ
 def localize_options(
     options: list[ContactOption], settings: SellerSettings | None, locale: Locale, now: datetime, support_target_hours: int
 ) -> list[ContactOption]:
-    return [_localize(option, settings, locale, now, support_target_hours) for option in options]
+    chat_offered = any(option.channel is Channel.CHAT for option in options)
+    return [_localize(option, settings, locale, now, support_target_hours, chat_offered) for option in options]
 
 
 def localize_excluded(excluded: list[ExcludedChannel], locale: Locale) -> list[ExcludedChannel]:
@@ -164,11 +169,18 @@ def localize_excluded(excluded: list[ExcludedChannel], locale: Locale) -> list[E
 
 
 def _localize(
-    option: ContactOption, settings: SellerSettings | None, locale: Locale, now: datetime, support_target_hours: int
+    option: ContactOption,
+    settings: SellerSettings | None,
+    locale: Locale,
+    now: datetime,
+    support_target_hours: int,
+    chat_offered: bool,
 ) -> ContactOption:
     hint = None
     if option.channel is Channel.SUPPORT and option.reason in SUPPORT_HINTS:
         hint = SUPPORT_HINTS[option.reason][locale]
+    elif option.reason is Reason.CONTACT_LIMIT_REACHED and chat_offered:
+        hint = TEXTS["contact_limit_chat_open"][locale]
     elif option.reason in HINT_REASONS:
         hint = reason_message(option.reason, locale)
     elif option.reason is Reason.PHONE_OUTSIDE_HOURS:

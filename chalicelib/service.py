@@ -156,17 +156,18 @@ class ContactService:
     ) -> tuple[ContactOptions, dict[str, str]]:
         """The answer and its RateLimit headers (none when the caller is not limited)."""
         require_role(caller, Role.BUYER, Role.SUPPORT)
+        now = self._clock()  # read once: the tally's day, resolved_at and the reset are of one instant
         policy, policy_degraded = self._policy.current()
         limit = self._limit_for(caller, policy)
         if limit is None:
             settings, unavailable = self._read_one(seller_id, request_id)
             allowance = None
         else:  # the same one BatchGetItem reads the settings and the buyer's tally
-            found, unavailable_ids, already = limit.get_with_reveals([seller_id], caller.sub, utc_day(self._clock()))
+            found, unavailable_ids, already = limit.get_with_reveals([seller_id], caller.sub, utc_day(now))
             settings, unavailable = found.get(seller_id), seller_id in unavailable_ids
             allowance = Allowance(policy.limits.contact_reveals_per_buyer_per_day, already)
         result = self._resolve(
-            seller_id, settings, unavailable, topic, request_id, policy, policy_degraded, caller.sub, allowance=allowance
+            seller_id, settings, unavailable, topic, request_id, now, policy, policy_degraded, caller.sub, allowance=allowance
         )
         result = self._self_service(result, settings, caller, locale, question)
         self._publisher.publish([contact_event(result, caller, seller_exists(settings, unavailable))])
@@ -192,7 +193,9 @@ class ContactService:
         policy, policy_degraded = self._policy.current()
         restriction = settings.restriction if settings else None
         verdict = decide(policy, topic, seller_id, buyer, restriction, explain=True)
-        result = self._resolve(seller_id, settings, unavailable, topic, request_id, policy, policy_degraded, buyer, verdict)
+        result = self._resolve(
+            seller_id, settings, unavailable, topic, request_id, self._clock(), policy, policy_degraded, buyer, verdict
+        )
         layers = [*verdict.layers, *explain_seller_layers(seller_id, settings, unavailable, verdict, result.resolved_at)]
         if verdict.support_reason is None and _support_alone_by_channel_layer(result):
             # The channel layer left out every channel the seller offers: it left support only, so it decides.
@@ -208,13 +211,14 @@ class ContactService:
     ) -> tuple[BatchResponse, dict[str, str]]:
         """The answers in request order; the allowance is spent seller by seller in that order."""
         require_role(caller, Role.BUYER, Role.SUPPORT)
+        now = self._clock()  # read once: every result, the tally's day and the reset are of one instant
         policy, policy_degraded = self._policy.current()
         limit = self._limit_for(caller, policy)
         allowance = None
         if limit is None:
             found, unavailable = self._store.get_many(request.seller_ids)
         else:
-            found, unavailable, already = limit.get_with_reveals(request.seller_ids, caller.sub, utc_day(self._clock()))
+            found, unavailable, already = limit.get_with_reveals(request.seller_ids, caller.sub, utc_day(now))
             allowance = Allowance(policy.limits.contact_reveals_per_buyer_per_day, already)
         if unavailable:
             log(logging.WARNING, "settings_unavailable", sellers=len(unavailable), request_id=request_id)
@@ -222,8 +226,8 @@ class ContactService:
         results = [
             self._self_service(
                 self._resolve(
-                    sid, found.get(sid), sid in unavailable, request.topic, request_id, policy, policy_degraded, caller.sub,
-                    allowance=allowance,
+                    sid, found.get(sid), sid in unavailable, request.topic, request_id, now, policy, policy_degraded,
+                    caller.sub, allowance=allowance,
                 ),
                 found.get(sid), caller, locale, request.question, prefetched=True,
             )
@@ -235,7 +239,6 @@ class ContactService:
                 for result in results
             ]
         )
-        now = self._clock()
         response = BatchResponse(topic=request.topic, results=results, request_id=request_id, resolved_at=now)
         return response, rate_limit_headers(allowance, now) if allowance else {}
 
@@ -253,13 +256,13 @@ class ContactService:
         unavailable: bool,
         topic: Topic,
         request_id: str,
+        now: datetime,
         policy: PlatformPolicy,
         policy_degraded: bool,
         buyer_id: str,
         verdict: PlatformVerdict | None = None,
         allowance: Allowance | None = None,
     ) -> ContactOptions:
-        now = self._clock()
         context = (topic, request_id, now, policy, policy_degraded, buyer_id)
         try:
             return _options(seller_id, settings, unavailable, *context, verdict, allowance)

@@ -6,25 +6,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
 from chalicelib.aws import client
 from chalicelib.models import ContactRequestEvent
-from tests.conftest import SUPPORT, bearer, drain_queue, seller_token
+from tests.conftest import SUPPORT, bearer, drain_queue
 from tests.integration.test_ingest import sqs_event
-from tests.integration.test_policy_api import offered, put_policy, send
+from tests.integration.test_policy_api import offered, put_policy
 
 # Five sellers whose e-mail or phone a buyer would be shown (demo-none and unknown ids reveal nothing).
 REVEALING = ["demo-chat", "demo-email", "demo-phone", "shop-4", "shop-5"]
-
-
-@pytest.fixture
-def limit_2(api: Any) -> Any:
-    for seller_id in ("shop-4", "shop-5"):
-        body = {"email": {"enabled": True, "address": f"{seller_id}@example.com"}}
-        assert send(api, "PUT", f"/v1/sellers/{seller_id}/channels", body, {**seller_token(seller_id), "If-Match": '"0"'}).status_code == 200
-    assert put_policy(api, {"limits": {"contact_reveals_per_buyer_per_day": 2}}).status_code == 200
-    return api
 
 
 def resolve(api: Any, seller_id: str, headers: dict[str, str]) -> Any:

@@ -1,0 +1,84 @@
+"""Review of the reveal limit (review5): each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import app as app_module
+from chalicelib.aws import client
+from tests.conftest import SUPPORT, bearer
+from tests.integration.test_limits_api import resolve
+
+BEFORE_MIDNIGHT = datetime(2026, 11, 27, 23, 59, 59, 995000, tzinfo=UTC)
+AFTER_MIDNIGHT = datetime(2026, 11, 28, 0, 0, 0, 5000, tzinfo=UTC)
+
+
+def seed_tally(buyer_id: str, day: str, sellers: list[str]) -> None:
+    item = {"pk": {"S": f"REVEALS#{buyer_id}"}, "sk": {"S": f"DAY#{day}"}, "sellers": {"SS": sellers}}
+    client("dynamodb").put_item(TableName="support-requests", Item=item)
+
+
+def clock_crossing_midnight() -> Iterator[datetime]:
+    """The first reading a few ms before UTC midnight, every later one just after it."""
+    yield BEFORE_MIDNIGHT
+    while True:
+        yield AFTER_MIDNIGHT
+
+
+def test_a_request_just_before_midnight_is_answered_for_that_day(limit_2: Any, monkeypatch: Any) -> None:
+    """Was: the tally's day from one clock reading, the reset from a later one: withheld until the day after tomorrow."""
+    readings = clock_crossing_midnight()
+    monkeypatch.setattr(app_module.get_service(), "_clock", lambda: next(readings))
+    seed_tally("midnight-1", "2026-11-27", ["demo-chat", "demo-email"])  # the 27th's allowance is spent
+
+    response = resolve(limit_2, "shop-4", bearer("buyer", "midnight-1"))
+    [email] = [o for o in json.loads(response.body)["options"] if o["channel"] == "email"]
+    assert email["reason"] == "contact_limit_reached"
+    assert email["available_again_at"] == "2026-11-28T00:00:00Z"
+    assert response.headers["RateLimit"] == '"reveals";r=0;t=1'
+
+
+def test_a_batch_just_before_midnight_is_answered_for_that_day(limit_2: Any, monkeypatch: Any) -> None:
+    readings = clock_crossing_midnight()
+    monkeypatch.setattr(app_module.get_service(), "_clock", lambda: next(readings))
+    seed_tally("midnight-2", "2026-11-27", ["demo-chat", "demo-email"])
+    payload = json.dumps({"seller_ids": ["demo-phone", "shop-4"], "topic": "product_question"}).encode()
+    headers = {**bearer("buyer", "midnight-2"), "Content-Type": "application/json"}
+    response = limit_2.http.post("/v1/contact-options/batch", headers=headers, body=payload)
+    results = json.loads(response.body)["results"]
+    withheld = [o for r in results for o in r["options"] if o["channel"] in ("email", "phone")]
+    assert {o["available_again_at"] for o in withheld} == {"2026-11-28T00:00:00Z"}
+    assert {r["resolved_at"] for r in results} == {"2026-11-27T23:59:59.995000Z"}
+    assert response.headers["RateLimit"] == '"reveals";r=0;t=1'
+
+
+def test_support_can_explain_any_buyer_a_token_may_name(limit_2: Any) -> None:
+    """Was: a sub of 201-255 characters resolved fine, but support's explain refused it as buyer_id (max 200)."""
+    buyer_id = "b" * 255
+    assert resolve(limit_2, "demo-email", bearer("buyer", buyer_id)).status_code == 200
+    response = limit_2.http.get(
+        f"/v1/sellers/demo-email/contact-options?topic=product_question&explain=true&buyer_id={buyer_id}", headers=SUPPORT
+    )
+    assert response.status_code == 200, response.body
+    assert json.loads(response.body)["explanation"]["buyer_id"] == buyer_id
+    too_long = limit_2.http.get(
+        f"/v1/sellers/demo-email/contact-options?explain=true&buyer_id={'b' * 256}", headers=SUPPORT
+    )
+    assert json.loads(too_long.body)["error"]["code"] == "invalid_buyer_id"
+
+
+def test_the_withheld_contact_hint_names_chat_only_when_chat_is_offered(limit_2: Any) -> None:
+    """Was: "chat and support remain open" under a withheld e-mail of a seller who offers no chat."""
+    seed_tally("over-limit", datetime.now(UTC).date().isoformat(), ["shop-4", "shop-5"])
+    buyer = {**bearer("buyer", "over-limit"), "Accept-Language": "en"}
+    hints = {}
+    for seller_id in ("demo-email", "demo-chat"):  # e-mail only; chat + e-mail
+        options = json.loads(resolve(limit_2, seller_id, buyer).body)["options"]
+        [email] = [o for o in options if o["channel"] == "email"]
+        assert email["reason"] == "contact_limit_reached"
+        hints[seller_id] = email["hint"]
+    assert "chat" not in hints["demo-email"] and "support remains open" in hints["demo-email"]
+    assert "chat and support remain open" in hints["demo-chat"]
