@@ -121,7 +121,16 @@ class DynamoSettingsStore:
         """Read one BatchGetItem's worth into `found`/`unavailable`; returns the tally item if asked for and present."""
         try:
             responses, unprocessed = self._batch_get(request)
-        except (ClientError, BotoCoreError) as exc:
+        except ClientError as exc:
+            if self._tally_table in request and self._table in request:
+                # DynamoDB answered, with an error that may be the tally's alone (its table missing, access to it
+                # denied): the sellers' settings matter more than the limit, so read them again without it.
+                log(logging.WARNING, "reveal_tally_unavailable", error=type(exc).__name__)
+                return self._read_chunk({self._table: request[self._table]}, chunk, found, unavailable)
+            log(logging.WARNING, "settings_batch_get_failed", error=type(exc).__name__, sellers=len(chunk))
+            unavailable.update(chunk)
+            return None
+        except BotoCoreError as exc:  # no answer in time: a second call would only spend the rest of the budget
             log(logging.WARNING, "settings_batch_get_failed", error=type(exc).__name__, sellers=len(chunk))
             unavailable.update(chunk)
             return None

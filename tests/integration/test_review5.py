@@ -9,8 +9,8 @@ from typing import Any
 
 import app as app_module
 from chalicelib.aws import client
-from tests.conftest import SUPPORT, bearer
-from tests.integration.test_limits_api import resolve
+from tests.conftest import SUPPORT, bearer, log_lines
+from tests.integration.test_limits_api import resolve, shown
 
 BEFORE_MIDNIGHT = datetime(2026, 11, 27, 23, 59, 59, 995000, tzinfo=UTC)
 AFTER_MIDNIGHT = datetime(2026, 11, 28, 0, 0, 0, 5000, tzinfo=UTC)
@@ -82,3 +82,16 @@ def test_the_withheld_contact_hint_names_chat_only_when_chat_is_offered(limit_2:
         hints[seller_id] = email["hint"]
     assert "chat" not in hints["demo-email"] and "support remains open" in hints["demo-email"]
     assert "chat and support remain open" in hints["demo-chat"]
+
+
+def test_an_unreadable_tally_does_not_cost_buyers_the_sellers_channels(limit_2: Any, capsys: Any) -> None:
+    """Was: the tally's table failing failed the one BatchGetItem it shares with the settings: support only, degraded."""
+    client("dynamodb").delete_table(TableName="support-requests")
+    capsys.readouterr()
+    response = resolve(limit_2, "demo-chat", bearer("buyer", "tally-gone"))
+    result = json.loads(response.body)
+    assert result["degraded"] is False
+    assert [o["channel"] for o in result["options"]] == ["chat", "email", "support"]
+    assert shown(result) == {"email": "demo-chat@example.com"}  # not blocked by our outage; one request still capped
+    messages = [line["msg"] for line in log_lines(capsys.readouterr().out)]
+    assert "reveal_tally_unavailable" in messages and "settings_batch_get_failed" not in messages
