@@ -65,8 +65,8 @@ def simulate(load: Load, sample: int = 200_000, seed: int = 20261126) -> dict[st
     """Per-key rates at peak for every keyed write the service makes, and the reads of the hot path.
 
     Each sampled tap is one resolution: a read of the seller's settings (and, for a limited buyer, of the buyer's
-    reveal tally in the same BatchGetItem), a contact event through the ingest's own transaction builder (with the
-    seller added to the tally when e-mail or phone was revealed), and with `outcome_share` an outcome event. The
+    reveal tally in the same BatchGetItem), a contact event through the ingest's own transaction builder (and its
+    tally update, adding the seller when e-mail or phone was revealed), and with `outcome_share` an outcome event. The
     per-container caches add reads per container, not per tap: the policy item once per TTL, each owner's answers
     once per answers TTL.
     """
@@ -113,9 +113,9 @@ def simulate(load: Load, sample: int = 200_000, seed: int = 20261126) -> dict[st
                 )
             )
         for event in events:
-            for write in written_items(store, event):
+            for write, in_transaction in written_items(store, event):
                 # Writes inside a transaction cost two units per KB; the index copy is an ordinary write.
-                table[write["pk"]["S"]] += scale * 2 * write_units(write)
+                table[write["pk"]["S"]] += scale * (2 if in_transaction else 1) * write_units(write)
                 if "gsi1pk" in write:
                     index[write["gsi1pk"]["S"]] += scale * write_units(write)
         settings_reads[f"seller_id={seller}"] += scale  # strongly consistent, an item under 4 KB: one unit
@@ -129,15 +129,19 @@ def simulate(load: Load, sample: int = 200_000, seed: int = 20261126) -> dict[st
     return loads
 
 
-def written_items(store: Any, event: Any) -> list[dict[str, Any]]:
-    """Every item the ingest writes for `event` (marker included), as DynamoDB attribute values.
+def written_items(store: Any, event: Any) -> list[tuple[dict[str, Any], bool]]:
+    """Every item the ingest writes for `event` (marker included), as DynamoDB attribute values, and whether the
+    write is in the transaction.
 
     For an update, the key plus the values it sets: what the item holds after the write, near enough for its size.
     """
-    items = []
-    for operation in (next(iter(entry.values())) for entry in store.transaction_items(event)):
-        items.append(operation.get("Item") or {**operation["Key"], **operation.get("ExpressionAttributeValues", {})})
-    return items
+    operations = [(next(iter(entry.values())), True) for entry in store.transaction_items(event)]
+    if (tally := store.tally_update(event)) is not None:
+        operations.append((tally, False))
+    return [
+        (operation.get("Item") or {**operation["Key"], **operation.get("ExpressionAttributeValues", {})}, in_transaction)
+        for operation, in_transaction in operations
+    ]
 
 
 def attribute_size(value: dict[str, Any]) -> int:

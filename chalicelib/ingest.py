@@ -1,7 +1,9 @@
 """Support ingest: validate queue records, de-duplicate by event_id, store them and count them.
 
 One DynamoDB transaction per event (marker + record + counters), so a retried record is either
-counted once or not at all. The table layout and its write shards: chalicelib/support_keys.py.
+counted once or not at all. A buyer's reveal is added to their tally after it, on every delivery (ADD on a
+string set counts a seller once): a tally that cannot grow never costs support the record.
+The table layout and its write shards: chalicelib/support_keys.py.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from chalicelib.attributes import to_attributes
 from chalicelib.limits import tally_key, utc_day, window_reset
 from chalicelib.logs import log
 from chalicelib.models import (
+    MAX_REVEALS_PER_DAY,
     AnyEvent,
     Channel,
     ContactOutcomeEvent,
@@ -71,14 +74,27 @@ class SupportRequestStore:
 
     def ingest(self, event: AnyEvent) -> bool:
         """Store `event` once; False if it was already stored (SQS delivers at least once)."""
+        stored = True
         try:
             self._db.transact_write_items(TransactItems=self.transaction_items(event))
         except ClientError as exc:
             reasons = exc.response.get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                return False
-            raise
-        return True
+            if not (reasons and reasons[0].get("Code") == "ConditionalCheckFailed"):
+                raise
+            stored = False
+        # Also for a redelivery: the delivery that stored the event may have failed before counting it.
+        if (update := self.tally_update(event)) is not None:
+            self._count_reveal(update, event)
+        return stored
+
+    def _count_reveal(self, update: dict[str, Any], event: ContactRequestEvent) -> None:
+        try:
+            self._db.update_item(**update)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            # The tally is full: this buyer has been shown more sellers today than any limit allows.
+            log(logging.WARNING, "reveal_tally_full", buyer_id=event.buyer_id, event_id=event.event_id)
 
     def transaction_items(self, event: AnyEvent) -> list[dict[str, Any]]:
         """The de-duplication marker first (its condition fails a redelivery), then the event's own writes."""
@@ -148,23 +164,28 @@ class SupportRequestStore:
                 ),
             }
         }
-        writes = [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}, counter_update]
-        if event.revealed:
-            writes.append(self._tally_update(event))
-        return writes
+        return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}, counter_update]
 
-    def _tally_update(self, event: ContactRequestEvent) -> dict[str, Any]:
-        """Add the seller to the buyer's reveals of that UTC day: ADD on a string set counts a redelivery once."""
-        day = utc_day(event.occurred_at)
+    def tally_update(self, event: AnyEvent) -> dict[str, Any] | None:
+        """The UpdateItem adding the seller to the buyer's reveals of that UTC day; None when nothing is counted.
+
+        Only buyers are limited, so support lookups are not counted. At MAX_REVEALS_PER_DAY sellers the tally
+        stops growing (its condition fails), which keeps it far from DynamoDB's item size limit.
+        """
+        if not isinstance(event, ContactRequestEvent) or not event.revealed or from_support(event):
+            return None
         return {
-            "Update": {
-                "TableName": self._table,
-                "Key": to_attributes(tally_key(event.buyer_id, day)),
-                "UpdateExpression": "ADD sellers :seller SET expires_at = if_not_exists(expires_at, :expires)",
-                "ExpressionAttributeValues": to_attributes(
-                    {":seller": {event.seller_id}, ":expires": int(window_reset(event.occurred_at).timestamp()) + TALLY_GRACE_SECONDS}
-                ),
-            }
+            "TableName": self._table,
+            "Key": to_attributes(tally_key(event.buyer_id, utc_day(event.occurred_at))),
+            "UpdateExpression": "ADD sellers :seller SET expires_at = if_not_exists(expires_at, :expires)",
+            "ConditionExpression": "attribute_not_exists(sellers) OR size(sellers) < :most",
+            "ExpressionAttributeValues": to_attributes(
+                {
+                    ":seller": {event.seller_id},
+                    ":expires": int(window_reset(event.occurred_at).timestamp()) + TALLY_GRACE_SECONDS,
+                    ":most": MAX_REVEALS_PER_DAY,
+                }
+            ),
         }
 
     def _outcome_counters(self, event: ContactOutcomeEvent) -> list[dict[str, Any]]:

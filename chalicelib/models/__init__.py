@@ -45,6 +45,7 @@ from chalicelib.models.events import (
 from chalicelib.models.policy import (
     DEFAULT_POLICY,
     MAX_ALLOW_SELLERS,
+    MAX_REVEALS_PER_DAY,
     ChannelPolicies,
     ChannelPolicy,
     ExplainedContactOptions,
@@ -90,6 +91,7 @@ __all__ = [
     "DEFAULT_POLICY",
     "MAX_ALLOW_SELLERS",
     "MAX_BATCH_SELLERS",
+    "MAX_REVEALS_PER_DAY",
     "PLATFORM_OWNER",
     "PLATFORM_TOPICS",
     "SELLER_CHANNELS",

@@ -56,9 +56,17 @@ class TopicPolicies(Strict):
     payment: TopicMode = TopicMode.SUPPORT_FIRST
 
 
+# The most a limit may allow, and the most sellers the ingest keeps in one buyer's tally of a day: 1,000 seller ids
+# of up to 64 characters stay well inside DynamoDB's 400 KB item size, and a full tally spends any allowed limit.
+MAX_REVEALS_PER_DAY = 1000
+
+
 class Limits(Strict):
     contact_reveals_per_buyer_per_day: int = Field(
-        default=30, ge=0, le=100_000, description="Distinct sellers whose e-mail/phone a buyer is shown per UTC day; 0: no limit."
+        default=30,
+        ge=0,
+        le=MAX_REVEALS_PER_DAY,
+        description="Distinct sellers whose e-mail/phone a buyer is shown per UTC day; 0: no limit.",
     )
 
 

@@ -110,3 +110,28 @@ def test_a_burst_of_concurrent_requests_overshoots_by_at_most_the_requests_in_fl
     assert 2 <= revealed <= len(EXTRA_SELLERS)
     wait_for_tally(limit_stack, "e2e-buyer-burst", revealed)
     assert not any(values(get(limit_stack, "demo-email", buyer).json()).values())  # counted: the next one is held
+
+
+def test_concurrent_batches_each_reveal_at_most_n(limit_stack: Stack) -> None:
+    """The documented precision for batches: each request in flight spends the whole allowance it sees, so k
+    concurrent requests reveal at most k x N sellers (review5 measured 8 batches of 10 at N = 2: 16)."""
+    buyer = bearer("buyer", "e2e-buyer-batch-burst")
+    sellers = [*EXTRA_SELLERS, "demo-chat", "demo-email", "demo-phone"]
+    batches = [sellers[start : start + 2] for start in range(0, len(sellers), 2)]  # 4 batches, no seller twice
+
+    def post(seller_ids: list[str]) -> dict[str, Any]:
+        url = f"{limit_stack.api}/v1/contact-options/batch"
+        response = requests.post(url, json={"seller_ids": seller_ids, "topic": "product_question"}, headers=buyer, timeout=10)
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    with ThreadPoolExecutor(max_workers=len(batches)) as pool:
+        answers = list(pool.map(post, batches))
+    per_batch = [sum(1 for result in answer["results"] if any(values(result).values())) for answer in answers]
+    print(f"\n{len(batches)} concurrent batches of 2 sellers, N = 2: {per_batch} revealed ({sum(per_batch)} in all)")
+    assert all(revealed <= 2 for revealed in per_batch)  # one request never passes the allowance it saw
+    assert sum(per_batch) <= 2 * len(batches)
+    wait_for_tally(limit_stack, "e2e-buyer-batch-burst", sum(per_batch))
+    fresh = post(["demo-email", "limit-4"])  # counted now: only sellers already shown today are shown again
+    assert sum(1 for result in fresh["results"] if any(values(result).values())) <= 2

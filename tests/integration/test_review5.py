@@ -9,8 +9,12 @@ from typing import Any
 
 import app as app_module
 from chalicelib.aws import client
-from tests.conftest import SUPPORT, bearer, log_lines
-from tests.integration.test_limits_api import resolve, shown
+from chalicelib.models import MAX_REVEALS_PER_DAY
+from tests.conftest import SUPPORT, bearer, drain_queue, log_lines
+from tests.integration.test_faults import FakeHttpResponse
+from tests.integration.test_ingest import sqs_event, stored
+from tests.integration.test_limits_api import resolve, shown, tally
+from tests.integration.test_policy_api import put_policy
 
 BEFORE_MIDNIGHT = datetime(2026, 11, 27, 23, 59, 59, 995000, tzinfo=UTC)
 AFTER_MIDNIGHT = datetime(2026, 11, 28, 0, 0, 0, 5000, tzinfo=UTC)
@@ -95,3 +99,60 @@ def test_an_unreadable_tally_does_not_cost_buyers_the_sellers_channels(limit_2: 
     assert shown(result) == {"email": "demo-chat@example.com"}  # not blocked by our outage; one request still capped
     messages = [line["msg"] for line in log_lines(capsys.readouterr().out)]
     assert "reveal_tally_unavailable" in messages and "settings_batch_get_failed" not in messages
+
+
+def contact_events(aws: dict[str, str]) -> list[str]:
+    return [json.dumps(m["body"]) for m in drain_queue(aws["queue_url"]) if m["body"]["type"] == "contact_request"]
+
+
+def test_support_lookups_are_not_tallied(limit_2: Any, aws: dict[str, str]) -> None:
+    """Was: support's lookups filled a tally no one reads (support is never limited), up to the item size limit."""
+    for seller_id in ("demo-chat", "demo-email"):
+        assert resolve(limit_2, seller_id, SUPPORT).status_code == 200
+    bodies = contact_events(aws)
+    assert [json.loads(b)["revealed"] for b in bodies] == [["email"], ["email"]]  # the event still says what was shown
+    assert limit_2.lambda_.invoke("support_ingest", sqs_event(limit_2, bodies)).payload == {"batchItemFailures": []}
+    assert tally("agent-1") == set()
+
+
+def test_a_full_tally_never_costs_support_the_record(limit_2: Any, aws: dict[str, str], capsys: Any) -> None:
+    """Was: the tally was in the event's transaction; past DynamoDB's 400 KB item size every event of that buyer
+    failed, was retried and dead-lettered. The tally now stops at MAX_REVEALS_PER_DAY, outside the transaction."""
+    today = datetime.now(UTC).date().isoformat()
+    seed_tally("harvester", today, [f"seller-{i:04d}-{'x' * 50}" for i in range(MAX_REVEALS_PER_DAY)])
+    # With no limit set the API reveals and the ingest still counts (a limit set later that day applies at once).
+    assert put_policy(limit_2, {"limits": {"contact_reveals_per_buyer_per_day": 0}}, if_match='"1"').status_code == 200
+    assert shown(json.loads(resolve(limit_2, "shop-4", bearer("buyer", "harvester")).body)) == {"email": "shop-4@example.com"}
+    bodies = contact_events(aws)
+    capsys.readouterr()
+    assert limit_2.lambda_.invoke("support_ingest", sqs_event(limit_2, bodies)).payload == {"batchItemFailures": []}
+    assert len(stored("shop-4")) == 1
+    assert len(tally("harvester")) == MAX_REVEALS_PER_DAY and "shop-4" not in tally("harvester")
+    assert "reveal_tally_full" in [line["msg"] for line in log_lines(capsys.readouterr().out)]
+
+
+def test_a_reveal_whose_count_failed_is_counted_on_redelivery(limit_2: Any, aws: dict[str, str]) -> None:
+    """The tally update follows the transaction: a redelivery of a stored event still counts it (once)."""
+    assert resolve(limit_2, "demo-email", bearer("buyer", "redelivered")).status_code == 200
+    bodies = contact_events(aws)
+    failed = {"n": 0}
+
+    def fail_once(**_kwargs: Any) -> Any:
+        if failed["n"] == 0:
+            failed["n"] += 1
+            return FakeHttpResponse(400), {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}}
+        return None
+
+    client("dynamodb").meta.events.register("before-call.dynamodb.UpdateItem", fail_once)
+    first = limit_2.lambda_.invoke("support_ingest", sqs_event(limit_2, bodies)).payload
+    assert first == {"batchItemFailures": [{"itemIdentifier": "m0"}]} and tally("redelivered") == set()
+    for _delivery in range(2):
+        assert limit_2.lambda_.invoke("support_ingest", sqs_event(limit_2, bodies)).payload == {"batchItemFailures": []}
+    assert tally("redelivered") == {"demo-email"} and len(stored("demo-email")) == 1
+
+
+def test_a_limit_one_tally_cannot_hold_is_refused(limit_2: Any) -> None:
+    too_many = {"limits": {"contact_reveals_per_buyer_per_day": MAX_REVEALS_PER_DAY + 1}}
+    response = put_policy(limit_2, too_many, if_match='"1"')
+    assert response.status_code == 400, response.body
+    assert put_policy(limit_2, {"limits": {"contact_reveals_per_buyer_per_day": MAX_REVEALS_PER_DAY}}, if_match='"1"').status_code == 200
