@@ -83,7 +83,7 @@ class SupportRequestStore:
                 raise
             stored = False
         # Also for a redelivery: the delivery that stored the event may have failed before counting it.
-        if (update := self.tally_update(event)) is not None:
+        if isinstance(event, ContactRequestEvent) and (update := self.tally_update(event)) is not None:
             self._count_reveal(update, event)
         return stored
 
