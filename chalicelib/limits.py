@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from chalicelib.models import Channel, ContactOption, Reason
+from chalicelib.models import Channel, ContactOption, LayerVerdict, PolicyLayer, Reason
 
 REVEALING_CHANNELS = frozenset({Channel.EMAIL, Channel.PHONE})  # chat deep links and support are never withheld
 WINDOW_SECONDS = 24 * 3600
@@ -80,3 +80,22 @@ def rate_limit_headers(allowance: Allowance, now: datetime) -> dict[str, str]:
         "RateLimit-Policy": f'"reveals";q={allowance.limit};w={WINDOW_SECONDS}',
         "RateLimit": f'"reveals";r={allowance.remaining};t={reset_seconds}',
     }
+
+
+def explain_limit(allowance: Allowance | None, seller_id: str, options: list[ContactOption], now: datetime) -> LayerVerdict:
+    """The reveal limit's verdict for ?explain=true: what the buyer's tally left of the day's allowance."""
+    if allowance is None:
+        detail = "no daily reveal limit for this caller (support, or the limit is 0)"
+        return LayerVerdict(layer=PolicyLayer.REVEAL_LIMIT, effect="none", detail=detail, excluded=[])
+    used = f"{len(allowance.already)} of {allowance.limit} reveals used today by the ingest's count"
+    withheld = [option.channel.value for option in options if option.reason is Reason.CONTACT_LIMIT_REACHED]
+    if withheld:
+        detail = f"{used}: {', '.join(withheld)} withheld until {window_reset(now).isoformat()}"
+        return LayerVerdict(layer=PolicyLayer.REVEAL_LIMIT, effect="narrows", detail=detail, excluded=[])
+    if seller_id in allowance.already:
+        detail = f"{used}; this seller was already shown today and is shown again without counting"
+    elif revealed_channels(options):
+        detail = f"{used}; this seller's contacts are shown and count as one more"
+    else:
+        detail = f"{used}; no e-mail or phone to show, nothing counted"
+    return LayerVerdict(layer=PolicyLayer.REVEAL_LIMIT, effect="none", detail=detail, excluded=[])

@@ -24,7 +24,7 @@ from chalicelib.errors import (
     invalid,
 )
 from chalicelib.i18n import localize_excluded, localize_options
-from chalicelib.limits import Allowance, apply_limit, rate_limit_headers, revealed_channels, utc_day
+from chalicelib.limits import Allowance, apply_limit, explain_limit, rate_limit_headers, revealed_channels, utc_day
 from chalicelib.logs import log
 from chalicelib.models import (
     DEFAULT_POLICY,
@@ -158,7 +158,7 @@ class ContactService:
         require_role(caller, Role.BUYER, Role.SUPPORT)
         now = self._clock()  # read once: the tally's day, resolved_at and the reset are of one instant
         policy, policy_degraded = self._policy.current()
-        limit = self._limit_for(caller, policy)
+        limit = self._limit_for(caller.role, policy)
         if limit is None:
             settings, unavailable = self._read_one(seller_id, request_id)
             allowance = None
@@ -173,9 +173,9 @@ class ContactService:
         self._publisher.publish([contact_event(result, caller, seller_exists(settings, unavailable))])
         return result, rate_limit_headers(allowance, result.resolved_at) if allowance else {}
 
-    def _limit_for(self, caller: Caller, policy: PlatformPolicy) -> RevealTally | None:
-        """The tally to read when this caller is limited: buyers only, and only with a limit set (0: none)."""
-        if caller.role is not Role.BUYER or policy.limits.contact_reveals_per_buyer_per_day == 0:
+    def _limit_for(self, role: Role, policy: PlatformPolicy) -> RevealTally | None:
+        """The tally to read when the caller is limited: buyers only, and only with a limit set (0: none)."""
+        if role is not Role.BUYER or policy.limits.contact_reveals_per_buyer_per_day == 0:
             return None
         return self._reveals
 
@@ -189,14 +189,27 @@ class ContactService:
         """
         require_role(caller, Role.SUPPORT)
         buyer = buyer_id or caller.sub
-        settings, unavailable = self._read_one(seller_id, request_id)
+        now = self._clock()
         policy, policy_degraded = self._policy.current()
+        # A named buyer is limited as in their own resolution (same read); support explaining itself is not.
+        limit = self._limit_for(Role.BUYER, policy) if buyer_id else None
+        allowance = None
+        if limit is None:
+            settings, unavailable = self._read_one(seller_id, request_id)
+        else:
+            found, unavailable_ids, already = limit.get_with_reveals([seller_id], buyer, utc_day(now))
+            settings, unavailable = found.get(seller_id), seller_id in unavailable_ids
+            allowance = Allowance(policy.limits.contact_reveals_per_buyer_per_day, already)
         restriction = settings.restriction if settings else None
         verdict = decide(policy, topic, seller_id, buyer, restriction, explain=True)
         result = self._resolve(
-            seller_id, settings, unavailable, topic, request_id, self._clock(), policy, policy_degraded, buyer, verdict
+            seller_id, settings, unavailable, topic, request_id, now, policy, policy_degraded, buyer, verdict, allowance
         )
-        layers = [*verdict.layers, *explain_seller_layers(seller_id, settings, unavailable, verdict, result.resolved_at)]
+        layers = [
+            *verdict.layers,
+            *explain_seller_layers(seller_id, settings, unavailable, verdict, now),
+            explain_limit(allowance, seller_id, result.options, now),
+        ]
         if verdict.support_reason is None and _support_alone_by_channel_layer(result):
             # The channel layer left out every channel the seller offers: it left support only, so it decides.
             layers = [
@@ -213,7 +226,7 @@ class ContactService:
         require_role(caller, Role.BUYER, Role.SUPPORT)
         now = self._clock()  # read once: every result, the tally's day and the reset are of one instant
         policy, policy_degraded = self._policy.current()
-        limit = self._limit_for(caller, policy)
+        limit = self._limit_for(caller.role, policy)
         allowance = None
         if limit is None:
             found, unavailable = self._store.get_many(request.seller_ids)

@@ -107,6 +107,7 @@ class PolicyLayer(StrEnum):
     PLATFORM_CHANNELS = "platform_channels"
     SELLER_SETTINGS = "seller_settings"
     OPENING_HOURS = "opening_hours"
+    REVEAL_LIMIT = "reveal_limit"  # after the ranking: withholds e-mail/phone values, never a channel
 
 
 class LayerVerdict(Outgoing):

@@ -266,7 +266,7 @@ def test_explain_lists_every_layer_for_a_given_buyer(api: Any) -> None:
     explanation = result["explanation"]
     assert explanation["buyer_id"] == "buyer-77" and explanation["policy_version"] == 1
     layers = [layer["layer"] for layer in explanation["layers"]]
-    assert layers == ["seller_restriction", "topic", "platform_channels", "seller_settings", "opening_hours"]
+    assert layers == ["seller_restriction", "topic", "platform_channels", "seller_settings", "opening_hours", "reveal_limit"]
     channels_layer = explanation["layers"][2]
     assert "buyer bucket" in channels_layer["detail"]
     if in_rollout(Channel.CHAT, "buyer-77", 10):

@@ -156,3 +156,32 @@ def test_a_limit_one_tally_cannot_hold_is_refused(limit_2: Any) -> None:
     response = put_policy(limit_2, too_many, if_match='"1"')
     assert response.status_code == 400, response.body
     assert put_policy(limit_2, {"limits": {"contact_reveals_per_buyer_per_day": MAX_REVEALS_PER_DAY}}, if_match='"1"').status_code == 200
+
+
+def explain(api: Any, seller_id: str, buyer_id: str | None = None) -> dict[str, Any]:
+    query = f"topic=product_question&explain=true{f'&buyer_id={buyer_id}' if buyer_id else ''}"
+    response = api.http.get(f"/v1/sellers/{seller_id}/contact-options?{query}", headers=SUPPORT)
+    assert response.status_code == 200, response.body
+    result: dict[str, Any] = json.loads(response.body)
+    return result
+
+
+def test_explain_shows_support_what_the_limit_withholds_from_a_buyer(limit_2: Any) -> None:
+    """Was: explain read no tally, so for a buyer over the limit it showed the e-mail the buyer could not see."""
+    seed_tally("explained", datetime.now(UTC).date().isoformat(), ["shop-4", "shop-5"])
+    seen_by_buyer = json.loads(resolve(limit_2, "demo-email", bearer("buyer", "explained")).body)
+    explained = explain(limit_2, "demo-email", "explained")
+    assert shown(explained) == shown(seen_by_buyer) == {"email": None}
+    [layer] = [layer for layer in explained["explanation"]["layers"] if layer["layer"] == "reveal_limit"]
+    assert layer["effect"] == "narrows" and "2 of 2 reveals used" in layer["detail"] and "email withheld" in layer["detail"]
+
+    already_shown = explain(limit_2, "shop-4", "explained")  # counted today: shown again
+    assert shown(already_shown) == {"email": "shop-4@example.com"}
+    assert [layer["effect"] for layer in already_shown["explanation"]["layers"]][-1] == "none"
+
+
+def test_explain_without_a_buyer_is_support_itself_and_not_limited(limit_2: Any) -> None:
+    explained = explain(limit_2, "demo-email")
+    assert shown(explained) == {"email": "demo-email@example.com"}
+    assert explained["explanation"]["layers"][-1]["layer"] == "reveal_limit"
+    assert explained["explanation"]["layers"][-1]["effect"] == "none"
