@@ -202,6 +202,20 @@ def openapi() -> dict[str, Any]:
         "Content-Language": {"description": "ru or en: the language of labels, hints and messages.", "schema": {"enum": locales}},
         "Vary": {"description": "Accept-Language", "schema": {"type": "string"}},
     }
+    # Buyers only, while the platform policy sets a daily reveal limit (IETF httpapi RateLimit draft; README).
+    rate_limit_headers = {
+        "RateLimit-Policy": {
+            "description": 'The daily reveal limit: "reveals";q=<sellers a day>;w=86400. A request uses a unit only when it '
+            "shows the e-mail or phone of a seller not yet shown today.",
+            "schema": {"type": "string"},
+        },
+        "RateLimit": {
+            "description": '"reveals";r=<reveals left today>;t=<seconds until UTC midnight>. At r=0 keep resolving: chat, '
+            "support and sellers already shown today are never withheld.",
+            "schema": {"type": "string"},
+        },
+    }
+    resolution_headers = {**NO_STORE, **language_headers, **rate_limit_headers}
     answer_id = {"name": "answer_id", "in": "path", "required": True, "schema": {"type": "string", "pattern": ANSWER_ID_PATTERN}}
     answer_etag = {"ETag": {"description": "The answer's version, quoted.", "schema": {"type": "string"}}}
     answer_filters = [
@@ -238,7 +252,7 @@ def openapi() -> dict[str, Any]:
                     "responses": {
                         "200": {
                             "description": "OK; with explain=true (support only) also every layer's verdict.",
-                            "headers": {**NO_STORE, **language_headers},
+                            "headers": resolution_headers,
                             "content": {
                                 "application/json": {
                                     "schema": {
@@ -395,7 +409,7 @@ def openapi() -> dict[str, Any]:
                     "security": bearer,
                     "parameters": language,
                     "requestBody": _body("BatchRequest"),
-                    "responses": {"200": _ok("BatchResponse", headers={**NO_STORE, **language_headers}), **COMMON_ERRORS, **BODY_ERRORS},
+                    "responses": {"200": _ok("BatchResponse", headers=resolution_headers), **COMMON_ERRORS, **BODY_ERRORS},
                 }
             },
             "/v1/sellers/{seller_id}/channels": {

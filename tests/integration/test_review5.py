@@ -185,3 +185,11 @@ def test_explain_without_a_buyer_is_support_itself_and_not_limited(limit_2: Any)
     assert shown(explained) == {"email": "demo-email@example.com"}
     assert explained["explanation"]["layers"][-1]["layer"] == "reveal_limit"
     assert explained["explanation"]["layers"][-1]["effect"] == "none"
+
+
+def test_the_served_contract_documents_the_ratelimit_headers(limit_2: Any) -> None:
+    """Was: clients generated from /v1/openapi.json knew Cache-Control and Content-Language, not RateLimit."""
+    paths = json.loads(limit_2.http.get("/v1/openapi.json").body)["paths"]
+    for path, method in (("/v1/sellers/{seller_id}/contact-options", "get"), ("/v1/contact-options/batch", "post")):
+        headers = paths[path][method]["responses"]["200"]["headers"]
+        assert {"RateLimit", "RateLimit-Policy"} <= set(headers), path
