@@ -159,19 +159,24 @@ class ContactService:
         now = self._clock()  # read once: the tally's day, resolved_at and the reset are of one instant
         policy, policy_degraded = self._policy.current()
         limit = self._limit_for(caller.role, policy)
-        if limit is None:
-            settings, unavailable = self._read_one(seller_id, request_id)
-            allowance = None
-        else:  # the same one BatchGetItem reads the settings and the buyer's tally
-            found, unavailable_ids, already = limit.get_with_reveals([seller_id], caller.sub, utc_day(now))
-            settings, unavailable = found.get(seller_id), seller_id in unavailable_ids
-            allowance = Allowance(policy.limits.contact_reveals_per_buyer_per_day, already)
+        settings, unavailable, allowance = self._read_for(seller_id, caller.sub, limit, policy, now, request_id)
         result = self._resolve(
             seller_id, settings, unavailable, topic, request_id, now, policy, policy_degraded, caller.sub, allowance=allowance
         )
         result = self._self_service(result, settings, caller, locale, question)
         self._publisher.publish([contact_event(result, caller, seller_exists(settings, unavailable))])
         return result, rate_limit_headers(allowance, result.resolved_at) if allowance else {}
+
+    def _read_for(
+        self, seller_id: str, buyer_id: str, limit: RevealTally | None, policy: PlatformPolicy, now: datetime, request_id: str
+    ) -> tuple[SellerSettings | None, bool, Allowance | None]:
+        """One seller's settings, whether DynamoDB failed to answer, and, with a `limit`, the buyer's allowance:
+        then the same one BatchGetItem reads the settings and the buyer's tally."""
+        if limit is None:
+            return *self._read_one(seller_id, request_id), None
+        found, unavailable, already = limit.get_with_reveals([seller_id], buyer_id, utc_day(now))
+        allowance = Allowance(policy.limits.contact_reveals_per_buyer_per_day, already)
+        return found.get(seller_id), seller_id in unavailable, allowance
 
     def _limit_for(self, role: Role, policy: PlatformPolicy) -> RevealTally | None:
         """The tally to read when the caller is limited: buyers only, and only with a limit set (0: none)."""
@@ -193,13 +198,7 @@ class ContactService:
         policy, policy_degraded = self._policy.current()
         # A named buyer is limited as in their own resolution (same read); support explaining itself is not.
         limit = self._limit_for(Role.BUYER, policy) if buyer_id else None
-        allowance = None
-        if limit is None:
-            settings, unavailable = self._read_one(seller_id, request_id)
-        else:
-            found, unavailable_ids, already = limit.get_with_reveals([seller_id], buyer, utc_day(now))
-            settings, unavailable = found.get(seller_id), seller_id in unavailable_ids
-            allowance = Allowance(policy.limits.contact_reveals_per_buyer_per_day, already)
+        settings, unavailable, allowance = self._read_for(seller_id, buyer, limit, policy, now, request_id)
         restriction = settings.restriction if settings else None
         verdict = decide(policy, topic, seller_id, buyer, restriction, explain=True)
         result = self._resolve(
