@@ -251,7 +251,7 @@ def test_observability_and_limits_are_wired(template: dict[str, Any]) -> None:
 
     alarms = {name: r["Properties"] for name, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
     assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms.values())
-    watched = {(a["Namespace"], a["MetricName"], json.dumps(a["Dimensions"][0]["Value"])) for a in alarms.values()}
+    watched = {(a["Namespace"], a["MetricName"], json.dumps(a["Dimensions"][0]["Value"])) for a in alarms.values() if "Dimensions" in a}
     assert watched >= {
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", json.dumps({"Fn::GetAtt": ["SupportDeadLetterQueue", "QueueName"]})),
         ("AWS/Lambda", "Errors", json.dumps({"Ref": "SupportIngest"})),
@@ -264,5 +264,12 @@ def test_observability_and_limits_are_wired(template: dict[str, Any]) -> None:
     assert {"Name": "Resource", "Value": "/v1/sellers/{seller_id}/contact-options"} in latency["Dimensions"]
     assert {a["MetricName"] for a in alarms.values() if a["Namespace"] == "AWS/ApiGateway"} == {"5XXError", "Latency"}
     assert template["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
+    # Answers that stay 200 while something is lost: alarms on the api_handler's own log lines.
+    filters = {r["Properties"]["MetricTransformations"][0]["MetricName"]: r["Properties"] for r in resources.values() if r["Type"] == "AWS::Logs::MetricFilter"}
+    for metric, message in (("SupportEventsUndelivered", "support_event_undelivered"), ("RevealTallyUnavailable", "reveal_tally_unavailable")):
+        assert filters[metric]["FilterPattern"] == f'{{ $.msg = "{message}" }}'
+        assert filters[metric]["LogGroupName"] == {"Ref": "APIHandlerLogGroup"}
+        assert alarms[f"{metric}Alarm"]["MetricName"] == metric and alarms[f"{metric}Alarm"]["Statistic"] == "Sum"
+        assert any(f'"{message}"' in path.read_text() for path in (PROJECT_DIR / "chalicelib").glob("*.py")), message
     parameters = template["Parameters"]
     assert all("Default" in parameters[name] for name in parameters if name not in ("JwtPublicKey", "FeedbackKey"))  # secrets: no default
