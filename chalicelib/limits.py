@@ -36,6 +36,12 @@ class Allowance:
     limit: int
     already: frozenset[str]  # sellers revealed to this buyer earlier today (the ingest's tally)
     revealed_now: set[str] = field(default_factory=set)
+    tally_read: bool = True  # False: DynamoDB did not answer for the tally; `already` is empty, not the buyer's
+
+    @classmethod
+    def from_tally(cls, limit: int, already: frozenset[str] | None) -> Allowance:
+        """An unreadable tally (None) counts as empty: our outage never blocks the buyer; one request stays capped."""
+        return cls(limit, frozenset() if already is None else already, tally_read=already is not None)
 
     @property
     def remaining(self) -> int:
@@ -87,7 +93,10 @@ def explain_limit(allowance: Allowance | None, seller_id: str, options: list[Con
     if allowance is None:
         detail = "no daily reveal limit for this caller (support, or the limit is 0)"
         return LayerVerdict(layer=PolicyLayer.REVEAL_LIMIT, effect="none", detail=detail, excluded=[])
-    used = f"{len(allowance.already)} of {allowance.limit} reveals used today by the ingest's count"
+    if not allowance.tally_read:
+        used = f"the buyer's tally could not be read: counted as 0 of {allowance.limit} (our outage never blocks a buyer)"
+    else:
+        used = f"{len(allowance.already)} of {allowance.limit} reveals used today by the ingest's count"
     withheld = [option.channel.value for option in options if option.reason is Reason.CONTACT_LIMIT_REACHED]
     if withheld:
         detail = f"{used}: {', '.join(withheld)} withheld until {window_reset(now).isoformat()}"

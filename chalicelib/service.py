@@ -83,7 +83,10 @@ class PublishedAnswers(Protocol):
 class RevealTally(Protocol):
     def get_with_reveals(
         self, seller_ids: Sequence[str], buyer_id: str, day: date
-    ) -> tuple[dict[str, SellerSettings], set[str], frozenset[str]]: ...
+    ) -> tuple[dict[str, SellerSettings], set[str], frozenset[str] | None]:
+        """The sellers' settings, the ids DynamoDB could not answer for, and the buyer's reveals of `day` (None:
+        unreadable)."""
+        ...
 
 
 class PolicySource(Protocol):
@@ -175,12 +178,12 @@ class ContactService:
         if limit is None:
             return *self._read_one(seller_id, request_id), None
         found, unavailable, already = limit.get_with_reveals([seller_id], buyer_id, utc_day(now))
-        allowance = Allowance(policy.limits.contact_reveals_per_buyer_per_day, already)
+        allowance = Allowance.from_tally(policy.limits.reveals_per_day, already)
         return found.get(seller_id), seller_id in unavailable, allowance
 
     def _limit_for(self, role: Role, policy: PlatformPolicy) -> RevealTally | None:
         """The tally to read when the caller is limited: buyers only, and only with a limit set (0: none)."""
-        if role is not Role.BUYER or policy.limits.contact_reveals_per_buyer_per_day == 0:
+        if role is not Role.BUYER or policy.limits.reveals_per_day == 0:
             return None
         return self._reveals
 
@@ -231,7 +234,7 @@ class ContactService:
             found, unavailable = self._store.get_many(request.seller_ids)
         else:
             found, unavailable, already = limit.get_with_reveals(request.seller_ids, caller.sub, utc_day(now))
-            allowance = Allowance(policy.limits.contact_reveals_per_buyer_per_day, already)
+            allowance = Allowance.from_tally(policy.limits.reveals_per_day, already)
         if unavailable:
             log(logging.WARNING, "settings_unavailable", sellers=len(unavailable), request_id=request_id)
         self._prefetch_answers([*request.seller_ids, PLATFORM_OWNER], request.topic)

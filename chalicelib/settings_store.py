@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
+from enum import Enum
 from functools import cache
 from typing import Any
 
@@ -26,6 +27,15 @@ BATCH_GET_LIMIT = 100  # DynamoDB's BatchGetItem maximum
 UNPROCESSED_RETRIES = 4
 PARALLEL_READS = 2  # a batch of 100 sellers plus the reveal tally is two BatchGetItem calls
 PARSED_ITEMS_KEPT = 4096  # sellers per container whose last parsed item is kept
+# Errors DynamoDB gives for one table of a BatchGetItem that the other tables do not cause: worth a second read.
+TALLY_TABLE_ERRORS = frozenset({"ResourceNotFoundException", "AccessDeniedException"})
+
+
+class _Tally(Enum):
+    UNREAD = "unread"  # asked for, but DynamoDB did not answer for it
+
+
+TALLY_UNREAD = _Tally.UNREAD
 
 
 def to_item(settings: SellerSettings) -> dict[str, Any]:
@@ -86,11 +96,12 @@ class DynamoSettingsStore:
 
     def get_with_reveals(
         self, seller_ids: Iterable[str], buyer_id: str, day: date
-    ) -> tuple[dict[str, SellerSettings], set[str], frozenset[str]]:
-        """get_many plus the sellers revealed to `buyer_id` on `day`, read in the same BatchGetItem.
+    ) -> tuple[dict[str, SellerSettings], set[str], frozenset[str] | None]:
+        """get_many plus the sellers revealed to `buyer_id` on `day` (None: the tally could not be read), read in
+        the same BatchGetItem.
 
-        N sellers take ceil((N+1)/100) calls, issued in parallel. A tally DynamoDB cannot answer reads as empty
-        (the buyer is not blocked by our outage; the allowance still caps what one request reveals).
+        N sellers take ceil((N+1)/100) calls, issued in parallel. An unreadable tally never blocks the buyer (not
+        by our outage); the caller's allowance still caps what one request reveals.
         """
         if self._tally_table is None:
             raise RuntimeError("no tally table configured")
@@ -105,35 +116,40 @@ class DynamoSettingsStore:
         if not first:
             del requests[0][self._table]
         if len(requests) == 1:
-            tally_items = [self._read_chunk(requests[0], chunks[0], found, unavailable)]
+            tally_item = self._read_chunk(requests[0], chunks[0], found, unavailable)
         else:  # boto3 clients are thread-safe; each worker runs in a copy of our context (log fields go along)
             futures = [
                 _reader_pool().submit(contextvars.copy_context().run, self._read_chunk, request, chunk, found, unavailable)
                 for request, chunk in zip(requests, chunks, strict=True)
             ]
-            tally_items = [future.result() for future in futures]
-        sellers = next((item for item in tally_items if item is not None), {}).get("sellers", set())
-        return found, unavailable, frozenset(sellers)
+            results = [future.result() for future in futures]  # every chunk is read before `found` is returned
+            tally_item = results[0]  # the first call carries the tally key
+        if tally_item is TALLY_UNREAD:
+            return found, unavailable, None
+        return found, unavailable, frozenset((tally_item or {}).get("sellers", set()))
 
     def _read_chunk(
         self, request: dict[str, Any], chunk: list[str], found: dict[str, SellerSettings], unavailable: set[str]
-    ) -> dict[str, Any] | None:
-        """Read one BatchGetItem's worth into `found`/`unavailable`; returns the tally item if asked for and present."""
+    ) -> dict[str, Any] | _Tally | None:
+        """Read one BatchGetItem's worth into `found`/`unavailable`; returns the tally item if asked for and present,
+        or TALLY_UNREAD if asked for and DynamoDB did not answer for it."""
+        tally_refused = False
         try:
             responses, unprocessed = self._batch_get(request)
         except ClientError as exc:
-            if self._tally_table in request and self._table in request:
-                # DynamoDB answered, with an error that may be the tally's alone (its table missing, access to it
-                # denied): the sellers' settings matter more than the limit, so read them again without it.
-                log(logging.WARNING, "reveal_tally_unavailable", error=type(exc).__name__)
-                return self._read_chunk({self._table: request[self._table]}, chunk, found, unavailable)
-            log(logging.WARNING, "settings_batch_get_failed", error=type(exc).__name__, sellers=len(chunk))
-            unavailable.update(chunk)
-            return None
-        except BotoCoreError as exc:  # no answer in time: a second call would only spend the rest of the budget
-            log(logging.WARNING, "settings_batch_get_failed", error=type(exc).__name__, sellers=len(chunk))
-            unavailable.update(chunk)
-            return None
+            if not (self._table in request and self._tally_table in request and _error_code(exc) in TALLY_TABLE_ERRORS):
+                return self._failed(chunk, exc, unavailable)
+            # DynamoDB refused the tally's table alone (missing, access denied): the sellers' settings matter more
+            # than the limit, so read them again without it. Only then: a throttled or failing table is not retried,
+            # which keeps the resolution inside its AWS time budget.
+            try:
+                responses, unprocessed = self._batch_get({self._table: request[self._table]})
+            except (ClientError, BotoCoreError) as retry_exc:
+                return self._failed(chunk, retry_exc, unavailable)
+            log(logging.WARNING, "reveal_tally_unavailable", error=_error_code(exc))
+            tally_refused = True
+        except BotoCoreError as exc:
+            return self._failed(chunk, exc, unavailable)
         unavailable.update(key["seller_id"]["S"] for key in unprocessed.get(self._table, []))
         for item in responses.get(self._table, []):
             if "version" not in item:
@@ -145,10 +161,22 @@ class DynamoSettingsStore:
                 unavailable.add(item["seller_id"]["S"])
             else:
                 found[settings.seller_id] = settings
-        if self._tally_table is not None and unprocessed.get(self._tally_table):
-            log(logging.WARNING, "reveal_tally_unavailable")
-        tally = responses.get(self._tally_table or "", [])
+        if self._tally_table is None or self._tally_table not in request:
+            return None
+        if tally_refused:
+            return TALLY_UNREAD
+        if unprocessed.get(self._tally_table):
+            log(logging.WARNING, "reveal_tally_unavailable", error="UnprocessedKeys")
+            return TALLY_UNREAD
+        tally = responses.get(self._tally_table, [])
         return from_attributes(tally[0]) if tally else None
+
+    @staticmethod
+    def _failed(chunk: list[str], exc: Exception, unavailable: set[str]) -> _Tally:
+        """DynamoDB did not answer: the chunk's sellers are unavailable, and so is any tally it asked for."""
+        log(logging.WARNING, "settings_batch_get_failed", error=type(exc).__name__, sellers=len(chunk))
+        unavailable.update(chunk)
+        return TALLY_UNREAD
 
     def _batch_get(self, request: dict[str, Any]) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
         """Items per table, and the keys per table still unprocessed after the retries."""
@@ -313,3 +341,7 @@ def _parse(item: dict[str, Any]) -> SellerSettings | None:
             del _parsed[next(iter(_parsed))]  # the oldest first
         _parsed[settings.seller_id] = (item, settings)
     return settings
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", type(exc).__name__))

@@ -56,12 +56,29 @@ class TopicPolicies(Strict):
     payment: TopicMode = TopicMode.SUPPORT_FIRST
 
 
-# The most a limit may allow, and the most sellers the ingest keeps in one buyer's tally of a day: 1,000 seller ids
-# of up to 64 characters stay well inside DynamoDB's 400 KB item size, and a full tally spends any allowed limit.
+# The most sellers the ingest keeps in one buyer's tally of a day (1,000 seller ids of up to 64 characters stay well
+# inside DynamoDB's 400 KB item size), so the most a limit may be set to.
 MAX_REVEALS_PER_DAY = 1000
+# What a release before that bound accepted and may have stored: still read, acting as MAX_REVEALS_PER_DAY.
+MAX_STORED_REVEALS_PER_DAY = 100_000
 
 
 class Limits(Strict):
+    contact_reveals_per_buyer_per_day: int = Field(
+        default=30,
+        ge=0,
+        le=MAX_STORED_REVEALS_PER_DAY,
+        description="Distinct sellers whose e-mail/phone a buyer is shown per UTC day; 0: no limit. A value over "
+        f"{MAX_REVEALS_PER_DAY} (stored before that maximum) acts as {MAX_REVEALS_PER_DAY}.",
+    )
+
+    @property
+    def reveals_per_day(self) -> int:
+        """The limit in force: a full tally holds MAX_REVEALS_PER_DAY sellers, so no more can be counted."""
+        return min(self.contact_reveals_per_buyer_per_day, MAX_REVEALS_PER_DAY)
+
+
+class LimitsUpdate(Limits):
     contact_reveals_per_buyer_per_day: int = Field(
         default=30,
         ge=0,
@@ -81,6 +98,7 @@ class PolicyDocument(Strict):
 class PolicyUpdate(PolicyDocument):
     """PUT body. `updated_at`/`updated_by` are accepted (a GET's body can be sent back) and ignored."""
 
+    limits: LimitsUpdate = LimitsUpdate()
     version: ExpectedVersion = None
     updated_at: datetime | None = None
     updated_by: str | None = Field(default=None, max_length=200)

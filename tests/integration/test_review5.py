@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import app as app_module
-from chalicelib.aws import client
+from chalicelib.aws import client, resolution_client
 from chalicelib.models import MAX_REVEALS_PER_DAY
 from tests.conftest import SUPPORT, bearer, drain_queue, log_lines
-from tests.integration.test_faults import FakeHttpResponse
+from tests.integration.test_faults import FakeHttpResponse, inject
 from tests.integration.test_ingest import sqs_event, stored
 from tests.integration.test_limits_api import resolve, shown, tally
-from tests.integration.test_policy_api import put_policy
+from tests.integration.test_policy_api import ADMIN, put_policy
 
 BEFORE_MIDNIGHT = datetime(2026, 11, 27, 23, 59, 59, 995000, tzinfo=UTC)
 AFTER_MIDNIGHT = datetime(2026, 11, 28, 0, 0, 0, 5000, tzinfo=UTC)
@@ -193,3 +193,50 @@ def test_the_served_contract_documents_the_ratelimit_headers(limit_2: Any) -> No
     for path, method in (("/v1/sellers/{seller_id}/contact-options", "get"), ("/v1/contact-options/batch", "post")):
         headers = paths[path][method]["responses"]["200"]["headers"]
         assert {"RateLimit", "RateLimit-Policy"} <= set(headers), path
+
+
+# ---------------------------------------------------------------- second review (review6) of the fixes above
+
+
+def test_a_limit_stored_by_the_release_before_the_maximum_still_reads(limit_2: Any) -> None:
+    """Was: lowering the maximum to 1,000 made a stored 5,000 invalid: every resolution degraded to the built-in
+    default (chat back on) and the admin's GET and PUT answered 503. It reads now, acting as 1,000."""
+    table, key = "platform-policy", {"policy_id": {"S": "platform"}}
+    item = client("dynamodb").get_item(TableName=table, Key=key)["Item"]
+    document = json.loads(item["document"]["S"])
+    document["limits"]["contact_reveals_per_buyer_per_day"] = 5000  # what the release before accepted
+    document["channels"]["chat"]["enabled"] = False
+    client("dynamodb").put_item(TableName=table, Item={**item, "document": {"S": json.dumps(document)}})
+    app_module.get_cached_policy.cache_clear()
+    app_module.get_service.cache_clear()
+    app_module.get_policy_service.cache_clear()
+
+    response = resolve(limit_2, "demo-chat", bearer("buyer", "old-policy"))
+    result = json.loads(response.body)
+    assert result["degraded"] is False and result["policy_version"] == 1
+    assert "chat" not in [o["channel"] for o in result["options"]]  # the admin's switch, not the default
+    assert response.headers["RateLimit-Policy"] == '"reveals";q=1000;w=86400'
+    stored = limit_2.http.get("/v1/platform/policy", headers=ADMIN)
+    assert stored.status_code == 200 and json.loads(stored.body)["limits"]["contact_reveals_per_buyer_per_day"] == 5000
+    assert put_policy(limit_2, {"limits": {"contact_reveals_per_buyer_per_day": 1000}}, if_match='"1"').status_code == 200
+
+
+def test_a_throttled_seller_table_is_read_once_and_not_blamed_on_the_tally(limit_2: Any, capsys: Any) -> None:
+    """Was: any error on the shared read was retried without the tally (twice the calls on a throttled table, over
+    the time budget for a slow error) and logged as reveal_tally_unavailable, which pages the wrong alarm."""
+    calls = []  # counted before the injected fault answers (the first handler with a response ends the chain)
+    resolution_client("dynamodb").meta.events.register("before-call.dynamodb.BatchGetItem", lambda **_: calls.append(1))
+    inject("dynamodb", "BatchGetItem", "ProvisionedThroughputExceededException")
+    capsys.readouterr()
+    result = json.loads(resolve(limit_2, "demo-chat", bearer("buyer", "throttled")).body)
+    assert result["degraded"] is True and len(calls) == 1
+    messages = [line["msg"] for line in log_lines(capsys.readouterr().out)]
+    assert "settings_batch_get_failed" in messages and "reveal_tally_unavailable" not in messages
+
+
+def test_explain_says_when_the_buyers_tally_could_not_be_read(limit_2: Any) -> None:
+    """Was: "0 of 2 reveals used" for a buyer who had used 2 of 2, when the tally's table could not be read."""
+    seed_tally("unreadable", datetime.now(UTC).date().isoformat(), ["shop-4", "shop-5"])
+    client("dynamodb").delete_table(TableName="support-requests")
+    [layer] = [layer for layer in explain(limit_2, "demo-email", "unreadable")["explanation"]["layers"] if layer["layer"] == "reveal_limit"]
+    assert "could not be read" in layer["detail"] and "0 of 2 reveals used" not in layer["detail"]
