@@ -200,7 +200,7 @@ class ContactService:
         now = self._clock()
         policy, policy_degraded = self._policy.current()
         # A named buyer is limited as in their own resolution (same read); support explaining itself is not.
-        limit = self._limit_for(Role.BUYER, policy) if buyer_id else None
+        limit = self._limit_for(Role.BUYER, policy) if buyer_id not in (None, caller.sub) else None
         settings, unavailable, allowance = self._read_for(seller_id, buyer, limit, policy, now, request_id)
         restriction = settings.restriction if settings else None
         verdict = decide(policy, topic, seller_id, buyer, restriction, explain=True)

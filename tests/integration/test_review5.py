@@ -180,11 +180,14 @@ def test_explain_shows_support_what_the_limit_withholds_from_a_buyer(limit_2: An
     assert [layer["effect"] for layer in already_shown["explanation"]["layers"]][-1] == "none"
 
 
-def test_explain_without_a_buyer_is_support_itself_and_not_limited(limit_2: Any) -> None:
-    explained = explain(limit_2, "demo-email")
-    assert shown(explained) == {"email": "demo-email@example.com"}
-    assert explained["explanation"]["layers"][-1]["layer"] == "reveal_limit"
-    assert explained["explanation"]["layers"][-1]["effect"] == "none"
+def test_explain_of_support_itself_is_not_limited(limit_2: Any) -> None:
+    """Without buyer_id, or naming its own id (review6: that was limited), support explains itself: never limited."""
+    seed_tally("agent-1", datetime.now(UTC).date().isoformat(), ["shop-4", "shop-5"])
+    for buyer_id in (None, "agent-1"):
+        explained = explain(limit_2, "demo-email", buyer_id)
+        assert shown(explained) == {"email": "demo-email@example.com"}
+        assert explained["explanation"]["layers"][-1]["layer"] == "reveal_limit"
+        assert explained["explanation"]["layers"][-1]["effect"] == "none"
 
 
 def test_the_served_contract_documents_the_ratelimit_headers(limit_2: Any) -> None:
