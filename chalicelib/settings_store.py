@@ -140,8 +140,8 @@ class DynamoSettingsStore:
             if not (self._table in request and self._tally_table in request and _error_code(exc) in TALLY_TABLE_ERRORS):
                 return self._failed(chunk, exc, unavailable)
             # DynamoDB refused the tally's table alone (missing, access denied): the sellers' settings matter more
-            # than the limit, so read them again without it. Only then: a throttled or failing table is not retried,
-            # which keeps the resolution inside its AWS time budget.
+            # than the limit, so read them again without it. Any other error is not retried: a throttled or failing
+            # seller table would only spend the rest of the resolution's AWS time budget.
             try:
                 responses, unprocessed = self._batch_get({self._table: request[self._table]})
             except (ClientError, BotoCoreError) as retry_exc:
