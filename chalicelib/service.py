@@ -177,8 +177,7 @@ class ContactService:
         then the same one BatchGetItem reads the settings and the buyer's tally."""
         if limit is None:
             return *self._read_one(seller_id, request_id), None
-        found, unavailable, already = limit.get_with_reveals([seller_id], buyer_id, utc_day(now))
-        allowance = Allowance.from_tally(policy.limits.reveals_per_day, already)
+        found, unavailable, allowance = _read_with_tally(limit, [seller_id], buyer_id, policy, now)
         return found.get(seller_id), seller_id in unavailable, allowance
 
     def _limit_for(self, role: Role, policy: PlatformPolicy) -> RevealTally | None:
@@ -233,8 +232,7 @@ class ContactService:
         if limit is None:
             found, unavailable = self._store.get_many(request.seller_ids)
         else:
-            found, unavailable, already = limit.get_with_reveals(request.seller_ids, caller.sub, utc_day(now))
-            allowance = Allowance.from_tally(policy.limits.reveals_per_day, already)
+            found, unavailable, allowance = _read_with_tally(limit, request.seller_ids, caller.sub, policy, now)
         if unavailable:
             log(logging.WARNING, "settings_unavailable", sellers=len(unavailable), request_id=request_id)
         self._prefetch_answers([*request.seller_ids, PLATFORM_OWNER], request.topic)
@@ -438,6 +436,14 @@ def _answers_pool() -> ThreadPoolExecutor:
     from concurrent.futures import ThreadPoolExecutor  # only batches need threads: not on a single resolution's cold path
 
     return ThreadPoolExecutor(max_workers=ANSWERS_PREFETCH_THREADS, thread_name_prefix="answers-load")
+
+
+def _read_with_tally(
+    limit: RevealTally, seller_ids: Sequence[str], buyer_id: str, policy: PlatformPolicy, now: datetime
+) -> tuple[dict[str, SellerSettings], set[str], Allowance]:
+    """The sellers' settings and the buyer's allowance for today, read in the same BatchGetItem."""
+    found, unavailable, already = limit.get_with_reveals(seller_ids, buyer_id, utc_day(now))
+    return found, unavailable, Allowance.from_tally(policy.limits.reveals_per_day, already)
 
 
 def _log_answers_error(key: tuple[str, Topic], exc: Exception) -> None:
