@@ -195,10 +195,15 @@ def cmd_recent(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- stats
 
 
-def daily_counters(table: str, days: int) -> Iterator[tuple[str, dict[str, Any]]]:
+def _days_back(days: int, label: str) -> Iterator[str]:
+    """Today and the `days - 1` UTC days before it (ISO dates), newest first, with progress on a terminal."""
     today = datetime.now(UTC).date()
-    for n in _with_progress(range(days), days, "stats: counters of day"):
-        day = (today - timedelta(days=n)).isoformat()
+    for n in _with_progress(range(days), days, label):
+        yield (today - timedelta(days=n)).isoformat()
+
+
+def daily_counters(table: str, days: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    for day in _days_back(days, "stats: counters of day"):
         for item in _query_shards(table, keys.stats_keys(day)):
             yield day, item
 
@@ -354,9 +359,7 @@ def outcome_statistics(table: str, days: int, top: int) -> dict[str, Any]:
     """
     per_topic: dict[str, Counter[str]] = defaultdict(Counter)
     per_answer: dict[str, Counter[str]] = defaultdict(Counter)
-    today = datetime.now(UTC).date()
-    for n in _with_progress(range(days), days, "stats: outcomes of day"):
-        day = (today - timedelta(days=n)).isoformat()
+    for day in _days_back(days, "stats: outcomes of day"):
         for item in _query_shards(table, keys.outcome_counters_keys(day)):
             counts = {k: v for k, v in item.items() if isinstance(v, int) and k != "expires_at"}
             if item["sk"].startswith("TOPIC#"):
