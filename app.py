@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from chalice.app import AuthResponse, Chalice, Request, Response
 
-from chalicelib import http
+from chalicelib import auth, http
 from chalicelib.auth import InvalidToken, caller_context, deny_policy, verify_token
 from chalicelib.config import get_config
 from chalicelib.logs import get_logger, log
@@ -148,7 +148,8 @@ def json_error_shape(event: Any, get_response: Any) -> Response:
 @http.json_errors
 def contact_options(seller_id: str) -> Response:
     request = current_request()
-    seller_id, topic, caller = http.seller_id_param(seller_id), http.topic_param(request), http.current_caller(request)
+    caller = http.current_caller(request, auth.RESOLVERS)
+    seller_id, topic = http.seller_id_param(seller_id), http.topic_param(request)
     explain, buyer_id = http.explain_params(request)
     locale = http.language(request)
     if explain:
@@ -164,7 +165,7 @@ def contact_options(seller_id: str) -> Response:
 @http.json_errors
 def contact_options_batch() -> Response:
     request = current_request()
-    caller = http.current_caller(request)
+    caller = http.current_caller(request, auth.RESOLVERS)
     batch = http.parse_body(request, BatchRequest)
     locale = http.language(request)
     result, rate_limit = get_service().resolve_batch(batch, caller, http.request_id(request), locale=locale)
@@ -177,7 +178,7 @@ def contact_options_batch() -> Response:
 @http.json_errors
 def contact_outcome(request_id: str) -> Response:
     request = current_request()
-    caller = http.current_caller(request)
+    caller = http.current_caller(request, auth.OUTCOME_REPORTERS)
     report = http.parse_body(request, OutcomeRequest)
     accepted = get_answers_service().record_outcome(http.request_id_param(request_id), report, caller)
     return http.json_response(accepted, status=202)
@@ -196,7 +197,7 @@ def list_answers() -> Response:
 @http.json_errors
 def create_answer() -> Response:
     request = current_request()
-    caller = http.current_caller(request)
+    caller = http.current_caller(request, auth.ANSWER_AUTHORS)
     answer = get_answers_service().create(http.parse_body(request, AnswerInput), caller)
     return answer_response(answer, status=201, location=True)
 
@@ -212,7 +213,7 @@ def get_answer(answer_id: str) -> Response:
 @http.json_errors
 def put_answer(answer_id: str) -> Response:
     request = current_request()
-    caller = http.current_caller(request)
+    caller = http.current_caller(request, auth.ANSWER_AUTHORS)
     update = http.parse_body(request, AnswerUpdate)
     answer = get_answers_service().replace(
         http.answer_id_param(answer_id), update, http.expected_version(request, update.version), caller
@@ -224,7 +225,7 @@ def put_answer(answer_id: str) -> Response:
 @http.json_errors
 def delete_answer(answer_id: str) -> Response:
     request = current_request()
-    caller = http.current_caller(request)
+    caller = http.current_caller(request, auth.ANSWER_AUTHORS)
     get_answers_service().delete(http.answer_id_param(answer_id), http.optional_if_match(request), caller)
     return Response(body="", status_code=204)
 
@@ -240,7 +241,8 @@ def answer_response(answer: Answer, status: int = 200, location: bool = False) -
 @http.json_errors
 def get_channels(seller_id: str) -> Response:
     request = current_request()
-    settings = get_service().get_settings(http.seller_id_param(seller_id), http.current_caller(request))
+    caller = http.current_caller(request, auth.SETTINGS_READERS)
+    settings = get_service().get_settings(http.seller_id_param(seller_id), caller)
     return settings_response(settings)
 
 
@@ -248,7 +250,7 @@ def get_channels(seller_id: str) -> Response:
 @http.json_errors
 def put_channels(seller_id: str) -> Response:
     request = current_request()
-    caller = http.current_caller(request)
+    caller = http.current_caller(request, auth.SETTINGS_WRITERS)
     update = http.parse_body(request, ChannelSettingsUpdate)
     settings = get_service().replace_settings(
         http.seller_id_param(seller_id),
@@ -264,7 +266,7 @@ def put_channels(seller_id: str) -> Response:
 @http.json_errors
 def patch_channels(seller_id: str) -> Response:
     request = current_request()
-    caller = http.current_caller(request)
+    caller = http.current_caller(request, auth.SETTINGS_WRITERS)
     patch = http.parse_body(request, ChannelSettingsPatch)
     settings = get_service().patch_settings(
         http.seller_id_param(seller_id),
@@ -283,14 +285,14 @@ def settings_response(settings: SellerSettings) -> Response:
 @app.route("/v1/platform/policy", methods=["GET"], authorizer=jwt_auth)
 @http.json_errors
 def get_policy() -> Response:
-    return policy_response(get_policy_service().get_policy(http.current_caller(current_request())))
+    return policy_response(get_policy_service().get_policy(http.current_caller(current_request(), auth.POLICY_READERS)))
 
 
 @app.route("/v1/platform/policy", methods=["PUT"], authorizer=jwt_auth, content_types=http.JSON_CONTENT_TYPES)
 @http.json_errors
 def put_policy() -> Response:
     request = current_request()
-    caller = http.current_caller(request)
+    caller = http.current_caller(request, auth.POLICY_EDITORS)
     update = http.parse_body(request, PolicyUpdate)
     expected = http.expected_version(request, update.version)
     return policy_response(get_policy_service().put_policy(update, expected, caller, http.request_id(request)))
@@ -303,7 +305,7 @@ def policy_response(policy: PlatformPolicy) -> Response:
 @app.route("/v1/sellers/{seller_id}/restriction", methods=["GET"], authorizer=jwt_auth)
 @http.json_errors
 def get_restriction(seller_id: str) -> Response:
-    caller = http.current_caller(current_request())
+    caller = http.current_caller(current_request(), auth.POLICY_READERS)
     return http.json_response(get_policy_service().get_restriction(http.seller_id_param(seller_id), caller))
 
 
@@ -311,7 +313,7 @@ def get_restriction(seller_id: str) -> Response:
 @http.json_errors
 def put_restriction(seller_id: str) -> Response:
     request = current_request()
-    caller = http.current_caller(request)
+    caller = http.current_caller(request, auth.POLICY_EDITORS)
     restriction = http.parse_body(request, RestrictionInput)
     result = get_policy_service().restrict(http.seller_id_param(seller_id), restriction, caller, http.request_id(request))
     return http.json_response(result)
@@ -321,7 +323,7 @@ def put_restriction(seller_id: str) -> Response:
 @http.json_errors
 def delete_restriction(seller_id: str) -> Response:
     request = current_request()
-    caller = http.current_caller(request)
+    caller = http.current_caller(request, auth.POLICY_EDITORS)
     get_policy_service().lift_restriction(http.seller_id_param(seller_id), caller, http.request_id(request))
     return Response("", status_code=204)
 

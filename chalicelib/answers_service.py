@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from chalicelib import feedback
+from chalicelib.auth import ANSWER_AUTHORS, OUTCOME_REPORTERS, require_role
 from chalicelib.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound, VersionConflict
 from chalicelib.logs import log
 from chalicelib.models import (
@@ -28,7 +29,7 @@ from chalicelib.models import (
     VersionPrecondition,
 )
 from chalicelib.models.answers import MAX_ANSWERS_PER_SELLER, MAX_PLATFORM_ANSWERS, AnswerFields
-from chalicelib.service import EventPublisher, require_role, utc_now
+from chalicelib.service import EventPublisher, utc_now
 
 
 class AnswersStore(Protocol):
@@ -140,7 +141,7 @@ class AnswersService:
 
     def record_outcome(self, request_id: str, report: OutcomeRequest, caller: Caller) -> OutcomeAccepted:
         """Check the feedback token (no state) and send one contact_outcome event; a repeat has the same event id."""
-        require_role(caller, Role.BUYER)
+        require_role(caller, OUTCOME_REPORTERS)
         if not self._feedback_key:
             raise FeedbackUnavailable("Feedback is not configured on this stage.")
         now = self._clock()
@@ -182,7 +183,7 @@ def may_see_drafts(caller: Caller, owner: str) -> bool:
 
 def require_author(caller: Caller, owner: str) -> None:
     """Support and admin write the platform's answers; a seller writes only their own auto-answers."""
-    require_role(caller, Role.SUPPORT, Role.ADMIN, Role.SELLER)
+    require_role(caller, ANSWER_AUTHORS)
     allowed = owner == PLATFORM_OWNER if caller.role in (Role.SUPPORT, Role.ADMIN) else _sellers_own(caller, owner)
     if not allowed:
         who = "answers whose owner is your seller id" if caller.role is Role.SELLER else "platform answers"

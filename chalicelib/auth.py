@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from chalicelib.config import Config
+from chalicelib.errors import Forbidden
 from chalicelib.models import Caller, Role
 
 REQUIRED_CLAIMS = ["exp", "sub", "role"]
@@ -19,6 +20,18 @@ LEEWAY_SECONDS = 30  # clock skew between the app's token issuer and Lambda
 # OpenID Connect Core §2: a sub is at most 255 ASCII characters. It becomes a DynamoDB key (the buyer's reveal
 # tally, REVEALS#<sub>): past 2048 bytes every read of that buyer would fail and every event of theirs dead-letter.
 MAX_SUB_CHARS = 255
+
+
+# Who may call what. A route checks its caller before it reads a body, a header or a parameter (a wrong role hears
+# 403 `wrong_role`, not what is wrong with a request it may not make at all); each service checks again.
+RESOLVERS = (Role.BUYER, Role.SUPPORT)
+EXPLAINERS = (Role.SUPPORT,)
+SETTINGS_READERS = (Role.SELLER, Role.SUPPORT)
+SETTINGS_WRITERS = (Role.SELLER,)
+POLICY_READERS = (Role.ADMIN, Role.SUPPORT)
+POLICY_EDITORS = (Role.ADMIN,)
+ANSWER_AUTHORS = (Role.SUPPORT, Role.ADMIN, Role.SELLER)
+OUTCOME_REPORTERS = (Role.BUYER,)
 
 
 class InvalidToken(Exception):
@@ -86,3 +99,9 @@ def caller_from_context(authorizer_context: dict[str, Any]) -> Caller:
         role=authorizer_context["role"],
         seller_id=authorizer_context.get("seller_id") or None,
     )
+
+
+def require_role(caller: Caller, roles: tuple[Role, ...]) -> None:
+    if caller.role not in roles:
+        allowed = ", ".join(role.value for role in roles)
+        raise Forbidden(f"This needs one of the roles: {allowed}.", {"role": caller.role.value}, code="wrong_role")

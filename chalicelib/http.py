@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from chalice.app import Request, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.auth import MAX_SUB_CHARS, caller_from_context
+from chalicelib.auth import MAX_SUB_CHARS, caller_from_context, require_role
 from chalicelib.errors import (
     ApiError,
     BadRequest,
@@ -25,7 +25,7 @@ from chalicelib.errors import (
     invalid,
 )
 from chalicelib.logs import log
-from chalicelib.models import PLATFORM_OWNER, SELLER_ID_PATTERN, AnswerPage, Caller, Locale, Topic, VersionPrecondition
+from chalicelib.models import PLATFORM_OWNER, SELLER_ID_PATTERN, AnswerPage, Caller, Locale, Role, Topic, VersionPrecondition
 from chalicelib.models.answers import ANSWER_ID_PATTERN, DEFAULT_LOCALE, MAX_ANSWERS_PER_PAGE, MAX_QUESTION_CHARS
 
 M = TypeVar("M", bound=BaseModel)
@@ -82,11 +82,15 @@ def request_id(request: Request) -> str:
     return str(request.context.get("requestId") or uuid.uuid4())
 
 
-def current_caller(request: Request) -> Caller:
+def current_caller(request: Request, roles: tuple[Role, ...] | None = None) -> Caller:
+    """The caller the authorizer let in; with `roles`, refused (403 `wrong_role`) unless it has one of them."""
     context = request.context.get("authorizer")
     if not context or "role" not in context:
         raise Unauthorized("A bearer token is required.")
-    return caller_from_context(context)
+    caller = caller_from_context(context)
+    if roles is not None:
+        require_role(caller, roles)
+    return caller
 
 
 def seller_id_param(value: str) -> str:

@@ -79,7 +79,7 @@ def decide(
         else:
             layers.append(_verdict(PolicyLayer.SELLER_RESTRICTION, "none", "the seller is not restricted", {}))
 
-    mode = TopicMode(getattr(policy.topics, topic.value))
+    mode = topic_mode(policy, topic)
     topic_blocked = {}
     if mode is TopicMode.SUPPORT_ONLY:
         topic_blocked = {channel: Reason.TOPIC_SUPPORT_ONLY for channel in SELLER_CHANNELS if channel not in blocked}
@@ -119,6 +119,10 @@ def decide(
     elif mode is TopicMode.SUPPORT_ONLY:
         support_reason = Reason.TOPIC_SUPPORT_ONLY
     return PlatformVerdict(topic_mode=mode, blocked=blocked, support_reason=support_reason, layers=tuple(layers))
+
+
+def topic_mode(policy: PolicyDocument, topic: Topic) -> TopicMode:
+    return TopicMode(getattr(policy.topics, topic.value))
 
 
 def _verdict(layer: PolicyLayer, effect: str, detail: str, blocked: dict[Channel, Reason]) -> LayerVerdict:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from chalicelib.auth import POLICY_EDITORS, POLICY_READERS, require_role
 from chalicelib.cache import TtlCache
 from chalicelib.errors import ApiError, Conflict, NotFound, StoreUnavailable, VersionConflict
 from chalicelib.logs import log
@@ -19,12 +20,10 @@ from chalicelib.models import (
     PolicyChangedEvent,
     PolicyDocument,
     RestrictionInput,
-    Role,
     SellerRestriction,
     SellerRestrictionChangedEvent,
     VersionPrecondition,
 )
-from chalicelib.service import require_role
 
 _POLICY = "platform"  # the one cache key
 
@@ -100,13 +99,13 @@ class PolicyService:
 
     def get_policy(self, caller: Caller) -> PlatformPolicy:
         """The stored policy, read fresh (not the cache): what a PUT must name in If-Match."""
-        require_role(caller, Role.ADMIN, Role.SUPPORT)
+        require_role(caller, POLICY_READERS)
         return self._read()
 
     def put_policy(
         self, document: PolicyDocument, expected: VersionPrecondition, caller: Caller, request_id: str
     ) -> PlatformPolicy:
-        require_role(caller, Role.ADMIN)
+        require_role(caller, POLICY_EDITORS)
         current = self._read()
         if not expected.matches(current.version):
             raise _conflict("The policy changed since you read it; reload and retry.", current.version)
@@ -153,14 +152,14 @@ class PolicyService:
     # ------------------------------------------------------------ seller restrictions
 
     def get_restriction(self, seller_id: str, caller: Caller) -> SellerRestriction:
-        require_role(caller, Role.ADMIN, Role.SUPPORT)
+        require_role(caller, POLICY_READERS)
         restriction = self._restrictions.get_restriction(seller_id)
         if restriction is None:
             raise NotFound(f"Seller {seller_id} is not restricted.", None, code="restriction_not_found")
         return restriction
 
     def restrict(self, seller_id: str, request: RestrictionInput, caller: Caller, request_id: str) -> SellerRestriction:
-        require_role(caller, Role.ADMIN)
+        require_role(caller, POLICY_EDITORS)
         new = SellerRestriction(mode=request.mode, note=request.note, set_by=caller.sub, set_at=self._clock())
         old = self._restrictions.set_restriction(seller_id, new)
         self._restriction_changed(seller_id, old, new, caller, request_id)
@@ -168,7 +167,7 @@ class PolicyService:
 
     def lift_restriction(self, seller_id: str, caller: Caller, request_id: str) -> None:
         """Idempotent: lifting a restriction that is not there changes nothing and sends no event."""
-        require_role(caller, Role.ADMIN)
+        require_role(caller, POLICY_EDITORS)
         old = self._restrictions.lift_restriction(seller_id)
         if old is not None:
             self._restriction_changed(seller_id, old, None, caller, request_id)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import ValidationError
 
 from chalicelib import feedback
+from chalicelib.auth import EXPLAINERS, RESOLVERS, SETTINGS_READERS, SETTINGS_WRITERS, require_role
 from chalicelib.cache import TtlCache
 from chalicelib.errors import (
     Conflict,
@@ -51,10 +52,11 @@ from chalicelib.models import (
     SettingsChangedEvent,
     SuggestedAnswer,
     Topic,
+    TopicMode,
     VersionPrecondition,
 )
 from chalicelib.models.answers import DEFAULT_LOCALE
-from chalicelib.policy import PlatformVerdict, decide
+from chalicelib.policy import PlatformVerdict, decide, topic_mode
 from chalicelib.resolver import explain_seller_layers, primary_option, resolve
 from chalicelib.suggestions import AnswerSet, suggest
 
@@ -158,7 +160,7 @@ class ContactService:
         question: str | None = None,
     ) -> tuple[ContactOptions, dict[str, str]]:
         """The answer and its RateLimit headers (none when the caller is not limited)."""
-        require_role(caller, Role.BUYER, Role.SUPPORT)
+        require_role(caller, RESOLVERS)
         now = self._clock()  # read once: the tally's day, resolved_at and the reset are of one instant
         policy, policy_degraded = self._policy.current()
         limit = self._limit_for(caller.role, policy)
@@ -166,7 +168,8 @@ class ContactService:
         result = self._resolve(
             seller_id, settings, unavailable, topic, request_id, now, policy, policy_degraded, caller.sub, allowance=allowance
         )
-        result = self._self_service(result, settings, caller, locale, question)
+        seller_answers = seller_answers_shown(policy, topic, settings, unavailable)
+        result = self._self_service(result, settings, caller, locale, question, seller_answers)
         self._publisher.publish([contact_event(result, caller, seller_exists(settings, unavailable))])
         return result, rate_limit_headers(allowance, result.resolved_at) if allowance else {}
 
@@ -194,7 +197,7 @@ class ContactService:
 
         The options carry the buyer's texts (labels, hints, reply times, messages): support reads what the buyer saw.
         """
-        require_role(caller, Role.SUPPORT)
+        require_role(caller, EXPLAINERS)
         buyer = buyer_id or caller.sub
         now = self._clock()
         policy, policy_degraded = self._policy.current()
@@ -224,7 +227,7 @@ class ContactService:
         self, request: BatchRequest, caller: Caller, request_id: str, *, locale: Locale = DEFAULT_LOCALE
     ) -> tuple[BatchResponse, dict[str, str]]:
         """The answers in request order; the allowance is spent seller by seller in that order."""
-        require_role(caller, Role.BUYER, Role.SUPPORT)
+        require_role(caller, RESOLVERS)
         now = self._clock()  # read once: every result, the tally's day and the reset are of one instant
         policy, policy_degraded = self._policy.current()
         limit = self._limit_for(caller.role, policy)
@@ -235,14 +238,17 @@ class ContactService:
             found, unavailable, allowance = _read_with_tally(limit, request.seller_ids, caller.sub, policy, now)
         if unavailable:
             log(logging.WARNING, "settings_unavailable", sellers=len(unavailable), request_id=request_id)
-        self._prefetch_answers([*request.seller_ids, PLATFORM_OWNER], request.topic)
+        seller_answers = {
+            sid: seller_answers_shown(policy, request.topic, found.get(sid), sid in unavailable) for sid in request.seller_ids
+        }
+        self._prefetch_answers([*(sid for sid, shown in seller_answers.items() if shown), PLATFORM_OWNER], request.topic)
         results = [
             self._self_service(
                 self._resolve(
                     sid, found.get(sid), sid in unavailable, request.topic, request_id, now, policy, policy_degraded,
                     caller.sub, allowance=allowance,
                 ),
-                found.get(sid), caller, locale, request.question, prefetched=True,
+                found.get(sid), caller, locale, request.question, seller_answers[sid], prefetched=True,
             )
             for sid in request.seller_ids
         ]
@@ -292,13 +298,18 @@ class ContactService:
         caller: Caller,
         locale: Locale,
         question: str | None,
+        seller_answers: bool,
         *,
         prefetched: bool = False,
     ) -> ContactOptions:
-        """Add what the buyer sees beyond the ranking: answers first, texts in their language, a feedback token."""
+        """Add what the buyer sees beyond the ranking: answers first, texts in their language, a feedback token.
+
+        `seller_answers`: the seller's own auto-answers are shown with the platform's (else the platform's alone).
+        """
         # Degraded: DynamoDB did not answer the settings read; answers come from the cache only, so the answer
         # still leaves within the AWS time budget.
-        answers = self._suggest(result.seller_id, result.topic, locale, question, prefetched or result.degraded)
+        owners = [result.seller_id, PLATFORM_OWNER] if seller_answers else [PLATFORM_OWNER]
+        answers = self._suggest(owners, result.topic, locale, question, prefetched or result.degraded)
         token = None
         if self._feedback_key:
             token = feedback.issue(
@@ -313,11 +324,11 @@ class ContactService:
         return {"options": options, "excluded": localize_excluded(result.excluded, locale), "primary": primary_option(options)}
 
     def _suggest(
-        self, seller_id: str, topic: Topic, locale: Locale, question: str | None, prefetched: bool
+        self, owners: list[str], topic: Topic, locale: Locale, question: str | None, prefetched: bool
     ) -> list[SuggestedAnswer]:
         if self._answers is None:
             return []
-        keys = list(dict.fromkeys([(seller_id, topic), (PLATFORM_OWNER, topic)]))  # seller id "platform": listed once
+        keys = [(owner, topic) for owner in dict.fromkeys(owners)]  # seller id "platform": listed once
         if prefetched:  # a batch loaded what it could at once; what failed is left out, not loaded one by one
             sets = [answer_set for key in keys if (answer_set := self._answers_cache.peek(key)) is not None]
             return suggest(sets, locale, question)
@@ -347,7 +358,7 @@ class ContactService:
     # ------------------------------------------------------------ sellers
 
     def get_settings(self, seller_id: str, caller: Caller) -> SellerSettings:
-        require_role(caller, Role.SELLER, Role.SUPPORT)
+        require_role(caller, SETTINGS_READERS)
         require_own_settings(caller, seller_id)
         settings = self._read_for_change(seller_id)
         if settings is None:
@@ -363,7 +374,7 @@ class ContactService:
         request_id: str,
     ) -> SellerSettings:
         """Full replacement; also repairs a stored item that no longer validates (given its current version)."""
-        require_role(caller, Role.SELLER)
+        require_role(caller, SETTINGS_WRITERS)
         require_own_settings(caller, seller_id)
         try:
             current = self._settings_store.get(seller_id)
@@ -376,7 +387,7 @@ class ContactService:
         self, seller_id: str, patch: dict[str, Any], expected: VersionPrecondition, caller: Caller, request_id: str
     ) -> SellerSettings:
         """Apply a JSON merge patch (RFC 7386: objects merge, null removes) to the current settings."""
-        require_role(caller, Role.SELLER)
+        require_role(caller, SETTINGS_WRITERS)
         require_own_settings(caller, seller_id)
         current = self._read_for_change(seller_id)
         if current is None:
@@ -481,12 +492,6 @@ def _options(
     )
 
 
-def require_role(caller: Caller, *roles: Role) -> None:
-    if caller.role not in roles:
-        allowed = ", ".join(role.value for role in roles)
-        raise Forbidden(f"This needs one of the roles: {allowed}.", {"role": caller.role.value}, code="wrong_role")
-
-
 def require_own_settings(caller: Caller, seller_id: str) -> None:
     """A seller reaches only their own settings (support may read anyone's; checked by role first)."""
     if caller.role is Role.SELLER and caller.seller_id != seller_id:
@@ -536,6 +541,17 @@ def enabled_channels(settings: SellerSettings | None) -> list[Channel]:
     if settings is None:
         return []
     return [channel for channel in SELLER_CHANNELS if getattr(settings, channel.value).enabled]
+
+
+def seller_answers_shown(policy: PlatformPolicy, topic: Topic, settings: SellerSettings | None, unavailable: bool) -> bool:
+    """Whether the seller's own auto-answers go before the buyer: not when the platform leaves support alone (a
+    restriction, a `support_only` topic), nor when the settings read failed and a restriction cannot be ruled out.
+
+    A seller under review must not reach buyers with their own words (say, a link to pay outside the platform).
+    """
+    if unavailable or (settings is not None and settings.restriction is not None):
+        return False
+    return topic_mode(policy, topic) is not TopicMode.SUPPORT_ONLY
 
 
 def seller_exists(settings: SellerSettings | None, unavailable: bool) -> bool | None:

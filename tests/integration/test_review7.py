@@ -1,0 +1,85 @@
+"""Outside review of the whole API (review7): each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import BUYER, SUPPORT, bearer, seller_token
+from tests.integration.test_api import assert_error
+from tests.integration.test_policy_api import ADMIN, put_policy, send
+
+SIZES = "/v1/sellers/demo-chat/contact-options?topic=product_question&lang=en&q=which+size+and+what+warranty"
+
+
+def answer_owners(response: Any) -> set[str]:
+    assert response.status_code == 200, response.body
+    return {answer["owner"] for answer in json.loads(response.body)["answers"]}
+
+
+def batch_answer_owners(api: Any, topic: str) -> set[str]:
+    payload = json.dumps({"seller_ids": ["demo-chat"], "topic": topic, "question": "which size and what warranty"})
+    response = api.http.post("/v1/contact-options/batch", headers={**BUYER, "Content-Type": "application/json"}, body=payload.encode())
+    assert response.status_code == 200, response.body
+    return {answer["owner"] for answer in json.loads(response.body)["results"][0]["answers"]}
+
+
+def test_a_restricted_sellers_own_answers_are_not_shown(api: Any) -> None:
+    """Was: restricted to support alone, the seller's auto-answer still came first (it may link to paying outside)."""
+    assert answer_owners(api.http.get(SIZES, headers=BUYER)) == {"demo-chat", "platform"}
+    restriction = {"mode": "support_only", "note": "chargeback review"}
+    assert send(api, "PUT", "/v1/sellers/demo-chat/restriction", restriction, ADMIN).status_code == 200
+
+    assert answer_owners(api.http.get(SIZES, headers=BUYER)) == {"platform"}
+    assert batch_answer_owners(api, "product_question") == {"platform"}
+
+    assert api.http.request("DELETE", "/v1/sellers/demo-chat/restriction", headers=ADMIN).status_code == 204
+    assert answer_owners(api.http.get(SIZES, headers=BUYER)) == {"demo-chat", "platform"}
+
+
+def test_a_support_only_topic_shows_the_platforms_answers_alone(api: Any) -> None:
+    """Was: with the topic routed to support alone, sellers' auto-answers for it were still shown."""
+    assert put_policy(api, {"topics": {"product_question": "support_only"}}).status_code == 200
+    assert answer_owners(api.http.get(SIZES, headers=BUYER)) == {"platform"}
+    assert batch_answer_owners(api, "product_question") == {"platform"}
+
+
+POLICY = {"topics": {"payment": "support_only"}}
+ANSWER = {"owner": "platform", "topics": ["delivery"], "locale": "en", "title": "t", "body": "b"}
+# A request each caller may not make at all, sent with a body or header that is also wrong: the role decides.
+WRONG_ROLE_WITH_BAD_INPUT = [
+    ("buyer", "PUT", "/v1/platform/policy", "garbage", {}),
+    ("buyer", "PUT", "/v1/platform/policy", json.dumps(POLICY), {}),  # no If-Match: was 428
+    ("support", "PUT", "/v1/platform/policy", json.dumps(POLICY), {"If-Match": "nonsense"}),
+    ("buyer", "PATCH", "/v1/sellers/demo-chat/channels", json.dumps({"chat": {"enabled": False}}), {}),
+    ("support", "PUT", "/v1/sellers/demo-chat/channels", "{", {}),
+    ("buyer", "POST", "/v1/answers", "{}", {}),
+    ("buyer", "PUT", "/v1/answers/faq-delivery-time-en", json.dumps(ANSWER), {}),
+    ("buyer", "DELETE", "/v1/answers/faq-delivery-time-en", None, {"If-Match": "nonsense"}),
+    ("seller", "POST", "/v1/contact-requests/abc/outcome", "garbage", {}),
+    ("seller", "POST", "/v1/contact-options/batch", "garbage", {}),
+    ("seller", "GET", "/v1/sellers/demo-chat/contact-options?topic=nonsense", None, {}),
+    ("buyer", "GET", "/v1/sellers/not%20an%20id/channels", None, {}),
+    ("support", "PUT", "/v1/sellers/demo-chat/restriction", "{}", {}),
+    ("buyer", "GET", "/v1/sellers/not%20an%20id/restriction", None, {}),
+]
+
+
+@pytest.mark.parametrize(("role", "method", "path", "payload", "headers"), WRONG_ROLE_WITH_BAD_INPUT)
+def test_a_wrong_role_hears_403_before_anything_about_its_input(
+    api: Any, role: str, method: str, path: str, payload: str | None, headers: dict[str, str]
+) -> None:
+    """Was: the body, If-Match or a parameter was checked first: a buyer was told to send If-Match to the policy."""
+    token = seller_token("demo-chat") if role == "seller" else bearer(role)
+    sent = {**token, **headers, **({"Content-Type": "application/json"} if payload is not None else {})}
+    response = api.http.request(method, path, headers=sent, body=payload.encode() if payload is not None else b"")
+    assert_error(response, 403, "wrong_role")
+
+
+def test_the_right_role_still_hears_what_is_wrong_with_its_input(api: Any) -> None:
+    headers = {**ADMIN, "Content-Type": "application/json"}
+    assert_error(api.http.request("PUT", "/v1/platform/policy", headers=headers, body=b"garbage"), 400, "malformed_json")
+    assert_error(api.http.request("PUT", "/v1/platform/policy", headers=headers, body=json.dumps(POLICY).encode()), 428)
+    assert_error(api.http.get("/v1/sellers/demo-chat/contact-options?topic=nonsense", headers=SUPPORT), 400)
