@@ -214,12 +214,17 @@ class ContactService:
             *explain_seller_layers(seller_id, settings, unavailable, verdict, now),
             explain_limit(allowance, seller_id, result.options, now),
         ]
-        if verdict.support_reason is None and _support_alone_by_channel_layer(result):
-            # The channel layer left out every channel the seller offers: it left support only, so it decides.
-            layers = [
-                layer.model_copy(update={"effect": "decides"}) if layer.layer is PolicyLayer.PLATFORM_CHANNELS else layer
-                for layer in layers
-            ]
+        # The channel layer that left out every channel the seller offers left support only, so it decides.
+        channels_decide = verdict.support_reason is None and _support_alone_by_channel_layer(result)
+        layers = [
+            layer.model_copy(
+                update={
+                    "excluded": localize_excluded(layer.excluded, locale),
+                    **({"effect": "decides"} if channels_decide and layer.layer is PolicyLayer.PLATFORM_CHANNELS else {}),
+                }
+            )
+            for layer in layers
+        ]
         explanation = Explanation(policy_version=policy.version, buyer_id=buyer, layers=layers)
         return ExplainedContactOptions(**{**dict(result), **self._texts(result, settings, locale)}, explanation=explanation)
 

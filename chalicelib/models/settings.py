@@ -161,8 +161,11 @@ def _to_e164(value: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValueError("not a valid phone number")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    # An extension is kept in RFC 3966's form (the app dials it as tel:<number>), never dropped.
-    return f"{e164};ext={number.extension}" if number.extension else e164
+    if not number.extension:
+        return e164
+    # An extension is kept in RFC 3966's form (the app dials it as tel:<number>), never dropped. Its digits are
+    # ASCII there: phonenumbers keeps them as typed ("٩٩", "０９"), which no dialler reads.
+    return f"{e164};ext={phonenumbers.normalize_digits_only(number.extension)}"
 
 
 class EmailInput(EmailSettings):

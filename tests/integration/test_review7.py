@@ -83,3 +83,23 @@ def test_the_right_role_still_hears_what_is_wrong_with_its_input(api: Any) -> No
     assert_error(api.http.request("PUT", "/v1/platform/policy", headers=headers, body=b"garbage"), 400, "malformed_json")
     assert_error(api.http.request("PUT", "/v1/platform/policy", headers=headers, body=json.dumps(POLICY).encode()), 428)
     assert_error(api.http.get("/v1/sellers/demo-chat/contact-options?topic=nonsense", headers=SUPPORT), 400)
+
+
+@pytest.mark.parametrize(("typed", "ascii_digits"), [("٩٩", "99"), ("０９", "09")])
+def test_a_phone_extension_typed_in_other_digits_is_stored_in_ascii(api: Any, typed: str, ascii_digits: str) -> None:
+    """Was: stored and shown to buyers as ';ext=٩٩', which no dialler reads (RFC 3966 digits are ASCII)."""
+    body = {"phone": {"enabled": True, "number": f"+7 495 123-45-67 ext. {typed}"}}
+    response = send(api, "PUT", "/v1/sellers/ext-1/channels", body, {**seller_token("ext-1"), "If-Match": '"0"'})
+    assert response.status_code == 200, response.body
+    assert json.loads(response.body)["phone"]["number"] == f"+74951234567;ext={ascii_digits}"
+
+
+@pytest.mark.parametrize(("lang", "message"), [("en", "The seller does not take chat messages"), ("ru", "Продавец не принимает сообщения в чате")])
+def test_explain_carries_each_layers_messages_in_the_asked_language(api: Any, lang: str, message: str) -> None:
+    """Was: every layer's excluded channels had "message": "" while the top-level list had the text."""
+    response = api.http.get(f"/v1/sellers/demo-phone/contact-options?explain=true&buyer_id=x&lang={lang}", headers=SUPPORT)
+    assert response.status_code == 200, response.body
+    layers = json.loads(response.body)["explanation"]["layers"]
+    excluded = [item for layer in layers for item in layer["excluded"]]
+    assert excluded and all(item["message"] for item in excluded)
+    assert {"channel": "chat", "reason": "chat_disabled", "message": message} in excluded
