@@ -129,6 +129,14 @@ WEEKDAY_NAMES: dict[Locale, tuple[str, ...]] = {
     Locale.EN: ("on Monday", "on Tuesday", "on Wednesday", "on Thursday", "on Friday", "on Saturday", "on Sunday"),
 }
 
+NEXT_WEEKDAY_NAMES: dict[Locale, tuple[str, ...]] = {
+    Locale.RU: (
+        "в следующий понедельник", "в следующий вторник", "в следующую среду", "в следующий четверг",
+        "в следующую пятницу", "в следующую субботу", "в следующее воскресенье",
+    ),
+    Locale.EN: ("next Monday", "next Tuesday", "next Wednesday", "next Thursday", "next Friday", "next Saturday", "next Sunday"),
+}
+
 
 def label(channel: Channel, locale: Locale) -> str:
     return LABELS.get(channel, {}).get(locale, channel.value)
@@ -146,8 +154,10 @@ def opens_hint(opening: datetime, timezone: str, now: datetime, locale: Locale) 
         day = TEXTS["today"][locale]
     elif local_opening.date() == (local_now + timedelta(days=1)).date():
         day = TEXTS["tomorrow"][locale]
-    else:
+    elif (local_opening.date() - local_now.date()).days < 7:
         day = WEEKDAY_NAMES[locale][local_opening.weekday()]
+    else:  # today's weekday, a week on: "on Friday" said on a Friday reads as today
+        day = NEXT_WEEKDAY_NAMES[locale][local_opening.weekday()]
     return TEXTS["opens_at"][locale].format(day=day, time=f"{local_opening:%H:%M}", zone=timezone)
 
 

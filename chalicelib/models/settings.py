@@ -164,7 +164,7 @@ def _to_e164(value: str) -> str:
     if not number.extension:
         return e164
     # An extension is kept in RFC 3966's form (the app dials it as tel:<number>), never dropped. Its digits are
-    # ASCII there: phonenumbers keeps them as typed ("٩٩", "０９"), which no dialler reads.
+    # ASCII there: phonenumbers keeps them as typed (Arabic-Indic, fullwidth), which no dialler reads.
     return f"{e164};ext={phonenumbers.normalize_digits_only(number.extension)}"
 
 

@@ -241,6 +241,19 @@ def test_labels_hints_and_expected_reply_times_are_localized() -> None:
     assert ru[Channel.PHONE].hint == "Откроется в понедельник в 09:00 (Europe/Moscow)"
 
 
+def test_a_phone_opening_a_week_on_is_not_announced_as_today() -> None:
+    """Was: on a Friday after the only Friday hours, "Opens on Friday at 09:01": a buyer reads it as today."""
+    seller = settings(phone={"enabled": True, "number": "+74951234567",
+                             "hours": {"timezone": "Europe/Moscow", "weekly": {"fri": ["09:01-10:01"]}}})
+    friday_late_morning = datetime(2026, 11, 27, 7, 58, tzinfo=UTC)  # 10:58 in Moscow
+    options = resolve("s1", seller, Topic.PRODUCT_QUESTION, friday_late_morning).options
+    en = {o.channel: o for o in localize_options(options, seller, Locale.EN, friday_late_morning, 24)}
+    ru = {o.channel: o for o in localize_options(options, seller, Locale.RU, friday_late_morning, 24)}
+    assert en[Channel.PHONE].next_available_at == datetime(2026, 12, 4, 6, 1, tzinfo=UTC)
+    assert en[Channel.PHONE].hint == "Opens next Friday at 09:01 (Europe/Moscow time)"
+    assert ru[Channel.PHONE].hint == "Откроется в следующую пятницу в 09:01 (Europe/Moscow)"
+
+
 # ---------------------------------------------------------------- primary
 
 
