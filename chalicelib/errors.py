@@ -6,12 +6,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+RETRY_AFTER_SECONDS = 5  # a 503 of an AWS outage: worth a retry soon, not in a tight loop
+
 
 class ApiError(Exception):
     """An error answered as `{"error": {"code", "message", "details"}}` with `status`."""
 
     status = 400
     code = "bad_request"
+    retry_after_seconds: int | None = None  # a transient outage: when the client may try again (Retry-After)
 
     def __init__(self, message: str, details: Any = None, *, code: str | None = None) -> None:
         super().__init__(message)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.auth import MAX_SUB_CHARS, caller_from_context, require_role
 from chalicelib.errors import (
+    RETRY_AFTER_SECONDS,
     ApiError,
     BadRequest,
     PayloadTooLarge,
@@ -60,9 +61,10 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return view(*args, **kwargs)
         except ApiError as exc:
-            return Response(exc.body(), status_code=exc.status)
+            retry: dict[str, str | list[str]] = {"Retry-After": str(exc.retry_after_seconds)} if exc.retry_after_seconds else {}
+            return Response(exc.body(), status_code=exc.status, headers=retry)
         except StoreUnavailable as exc:  # reads degrade in the service; a read or write of the data itself cannot
-            return Response(error_body(exc.code, exc.public_message), status_code=503, headers={"Retry-After": "5"})
+            return Response(error_body(exc.code, exc.public_message), status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a clean 500
             log(logging.ERROR, "unhandled_error", error=type(exc).__name__, view=view.__name__, exc_info=True)
             return Response(error_body("internal_error", "Something went wrong on our side."), status_code=500)

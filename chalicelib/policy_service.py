@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from chalicelib.auth import POLICY_EDITORS, POLICY_READERS, require_role
 from chalicelib.cache import TtlCache
-from chalicelib.errors import ApiError, Conflict, NotFound, StoreUnavailable, VersionConflict
+from chalicelib.errors import RETRY_AFTER_SECONDS, ApiError, Conflict, NotFound, StoreUnavailable, VersionConflict
 from chalicelib.logs import log
 from chalicelib.models import (
     DEFAULT_POLICY,
@@ -45,6 +45,7 @@ class Publisher(Protocol):
 
 class PolicyUnavailable(ApiError):
     status, code = 503, "policy_unavailable"
+    retry_after_seconds = RETRY_AFTER_SECONDS
 
 
 class CachedPolicy:

@@ -103,3 +103,13 @@ def test_explain_carries_each_layers_messages_in_the_asked_language(api: Any, la
     excluded = [item for layer in layers for item in layer["excluded"]]
     assert excluded and all(item["message"] for item in excluded)
     assert {"channel": "chat", "reason": "chat_disabled", "message": message} in excluded
+
+
+def test_the_policy_routes_say_when_to_retry_while_the_policy_table_is_down(api: Any) -> None:
+    """Was: 503 policy_unavailable without the Retry-After that settings and answers outages send."""
+    from tests.integration.test_faults import inject
+
+    inject("dynamodb", "GetItem", "ProvisionedThroughputExceededException")
+    response = api.http.get("/v1/platform/policy", headers=ADMIN)
+    assert_error(response, 503, "policy_unavailable")
+    assert response.headers["Retry-After"] == "5"
