@@ -7,7 +7,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from chalice.app import Request, Response
@@ -105,9 +105,22 @@ def seller_id_param(value: str) -> str:
     return value
 
 
+def query_param(request: Request, name: str) -> str | None:
+    """One query parameter, or None. Named twice, it is a 400: `?explain=true&explain=false` has no one meaning (the
+    last one winning would turn support's explain into a lookup that sends a contact event)."""
+    query = request.query_params
+    if not query or name not in query:
+        return None
+    values = query.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(f"{name} is given more than once.", {"field": name}, code="repeated_parameter")
+    return str(values[0])
+
+
 def topic_param(request: Request) -> Topic:
-    query: Mapping[str, str] = request.query_params or {}
-    raw = query.get("topic", Topic.OTHER.value)
+    raw = query_param(request, "topic")
+    if raw is None:
+        return Topic.OTHER
     try:
         return Topic(raw)
     except ValueError:
@@ -118,11 +131,10 @@ def topic_param(request: Request) -> Topic:
 
 def explain_params(request: Request) -> tuple[bool, str | None]:
     """`?explain=true[&buyer_id=...]`: whether to explain, and for which buyer (None: the caller)."""
-    query: Mapping[str, str] = request.query_params or {}
-    explain = query.get("explain", "false")
-    if explain not in ("true", "false"):
+    explain = query_param(request, "explain")
+    if explain not in (None, "true", "false"):
         raise BadRequest("explain must be true or false.", {"field": "explain"}, code="invalid_explain")
-    buyer_id = query.get("buyer_id")
+    buyer_id = query_param(request, "buyer_id")
     if buyer_id is not None and not 1 <= len(buyer_id) <= MAX_SUB_CHARS:  # any buyer's token sub can be explained
         raise BadRequest(f"buyer_id must be 1-{MAX_SUB_CHARS} characters.", {"field": "buyer_id"}, code="invalid_buyer_id")
     if buyer_id is not None and explain != "true":
@@ -243,10 +255,10 @@ MAX_ACCEPT_LANGUAGE_ITEMS = 20
 
 def language(request: Request) -> Locale:
     """`?lang=` if given, else the best of ru/en in Accept-Language (q-values honoured), else ru."""
-    query: Mapping[str, str] = request.query_params or {}
-    if "lang" in query:
+    lang = query_param(request, "lang")
+    if lang is not None:
         try:
-            return Locale(query["lang"].lower())
+            return Locale(lang.lower())
         except ValueError:
             raise BadRequest(
                 "Unknown language.", {"field": "lang", "allowed": [locale.value for locale in Locale]}, code="invalid_lang"
@@ -306,8 +318,7 @@ def language_headers(locale: Locale) -> dict[str, str]:
 
 
 def question_param(request: Request) -> str | None:
-    query: Mapping[str, str] = request.query_params or {}
-    question = query.get("q")
+    question = query_param(request, "q")
     if question is not None and len(question) > MAX_QUESTION_CHARS:
         raise BadRequest(
             f"q is limited to {MAX_QUESTION_CHARS} characters.", {"field": "q", "max_length": MAX_QUESTION_CHARS},
@@ -333,15 +344,15 @@ def request_id_param(value: str) -> str:
 
 def answer_filters(request: Request) -> tuple[str, Topic | None, Locale | None]:
     """GET /v1/answers?owner=&topic=&locale= (owner defaults to platform)."""
-    query: Mapping[str, str] = request.query_params or {}
-    owner = query.get("owner", PLATFORM_OWNER)
+    owner = query_param(request, "owner")
+    owner = PLATFORM_OWNER if owner is None else owner
     if not _SELLER_ID.fullmatch(owner):
         raise BadRequest("owner must be 'platform' or a seller id.", {"field": "owner"}, code="invalid_owner")
-    topic = topic_param(request) if "topic" in query else None
-    locale = None
-    if "locale" in query:
+    topic = topic_param(request) if query_param(request, "topic") is not None else None
+    locale = query_param(request, "locale")
+    if locale is not None:
         try:
-            locale = Locale(query["locale"])
+            locale = Locale(locale)
         except ValueError:
             raise BadRequest(
                 "Unknown locale.", {"field": "locale", "allowed": [loc.value for loc in Locale]}, code="invalid_locale"
@@ -351,10 +362,9 @@ def answer_filters(request: Request) -> tuple[str, Topic | None, Locale | None]:
 
 def answer_page(request: Request) -> AnswerPage:
     """`?limit=` (1-100, default 100) and `?cursor=` (the `next_cursor` of the page before)."""
-    query: Mapping[str, str] = request.query_params or {}
     limit = MAX_ANSWERS_PER_PAGE
-    if "limit" in query:
-        raw = query["limit"]
+    raw = query_param(request, "limit")
+    if raw is not None:
         # Leading zeros off and length first: int() of over 4,300 digits (zeros too) raises ValueError, a 500.
         digits = raw.lstrip("0") if raw.isascii() and raw.isdigit() else "x"
         if not (len(digits) <= 3 and digits.isdigit() and 1 <= int(digits) <= MAX_ANSWERS_PER_PAGE):
@@ -362,7 +372,7 @@ def answer_page(request: Request) -> AnswerPage:
                 f"limit must be a whole number from 1 to {MAX_ANSWERS_PER_PAGE}.", {"field": "limit"}, code="invalid_limit"
             )
         limit = int(digits)
-    cursor = query.get("cursor")
+    cursor = query_param(request, "cursor")
     if cursor is not None and not _ANSWER_ID.fullmatch(cursor):
         raise BadRequest("cursor must be the next_cursor of the page before.", {"field": "cursor"}, code="invalid_cursor")
     return AnswerPage(limit=limit, cursor=cursor)

@@ -113,3 +113,30 @@ def test_the_policy_routes_say_when_to_retry_while_the_policy_table_is_down(api:
     response = api.http.get("/v1/platform/policy", headers=ADMIN)
     assert_error(response, 503, "policy_unavailable")
     assert response.headers["Retry-After"] == "5"
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/v1/sellers/demo-chat/contact-options?explain=true&explain=false", "explain"),
+        ("/v1/sellers/demo-chat/contact-options?topic=delivery&topic=payment", "topic"),
+        ("/v1/sellers/demo-chat/contact-options?lang=en&lang=ru", "lang"),
+        ("/v1/sellers/demo-chat/contact-options?q=size&q=warranty", "q"),
+        ("/v1/answers?owner=platform&owner=demo-chat", "owner"),
+        ("/v1/answers?limit=1&limit=100", "limit"),
+    ],
+)
+def test_a_parameter_given_twice_is_refused(api: Any, aws: dict[str, str], path: str, field: str) -> None:
+    """Was: the last one won, so `explain=true&explain=false` became a buyer's lookup that sent a contact event."""
+    from tests.conftest import drain_queue
+
+    drain_queue(aws["queue_url"])
+    response = api.http.get(path, headers=SUPPORT)
+    assert assert_error(response, 400, "repeated_parameter")["details"] == {"field": field}
+    assert drain_queue(aws["queue_url"]) == []
+
+
+def test_empty_and_unknown_parameters_keep_their_meaning(api: Any) -> None:
+    assert_error(api.http.get("/v1/sellers/demo-chat/contact-options?topic=", headers=BUYER), 400, "invalid_topic")
+    assert_error(api.http.get("/v1/sellers/demo-chat/contact-options?explain=", headers=SUPPORT), 400, "invalid_explain")
+    assert api.http.get("/v1/sellers/demo-chat/contact-options?utm=a&utm=b", headers=BUYER).status_code == 200
