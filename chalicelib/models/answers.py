@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.models.common import SELLER_ID_PATTERN, Channel, Outgoing, SellerId, Strict, Topic
 from chalicelib.models.settings import ExpectedVersion
@@ -27,9 +27,12 @@ MAX_PLATFORM_ANSWERS = 500
 MAX_SUGGESTED_ANSWERS = 3
 
 # Bodies are plain text plus a small Markdown subset (**bold**, *italic*, `- ` lists, [text](https://...) links).
-# No HTML at all: the app renders bodies natively and a tag would be either shown raw or an injection.
-# Entities too: HTML decodes numeric ones (decimal or hex) even without the closing semicolon.
-_HTML = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>|&[A-Za-z][A-Za-z0-9]*;|&#[0-9]+;?|&#[xX][0-9A-Fa-f]+;?")
+# No HTML at all: the app renders bodies natively and a tag would be either shown raw or an injection. A tag starts
+# right after "<" (HTML reads "a < b and c > d" as text). Entities too: HTML decodes numeric ones (decimal or hex)
+# even without the closing semicolon; a new answer is also checked with html.unescape (see AuthoredAnswer).
+_HTML = re.compile(r"</?[A-Za-z!?][^>]*>|&[A-Za-z][A-Za-z0-9]*;|&#[0-9]+;?|&#[xX][0-9A-Fa-f]+;?")
+_IMAGE = re.compile(r"!\[")  # Markdown image: not in the subset, and a remote image tells its host who read it
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # control characters; tab and line breaks are text
 # Inline links [text](target), and reference definitions "[label]: target" on a line of their own.
 _LINK = re.compile(r"\]\(\s*([^)\s]*)|^ {0,3}\[[^\]]+\]:[ \t]*<?([^\s>]*)", re.MULTILINE)
 
@@ -82,11 +85,37 @@ class AnswerFields(Strict):
     )
 
 
-class AnswerInput(AnswerFields):
+class AuthoredAnswer(AnswerFields):
+    """What an author sends, checked further than a stored answer is read: answers stored before a rule was added
+    must stay readable (a resolution loads them), so new rules apply to writes only."""
+
+    @field_validator("topics")
+    @classmethod
+    def _topics_once(cls, topics: list[Topic]) -> list[Topic]:
+        if len(set(topics)) != len(topics):
+            raise ValueError("topics must not repeat")
+        return topics
+
+    @field_validator("title", "body", "keywords")
+    @classmethod
+    def _plain_text(cls, value: str | list[str]) -> str | list[str]:
+        import html  # writes only: not on a resolution's cold path
+
+        for text in [value] if isinstance(value, str) else value:
+            if _CONTROL.search(text):
+                raise ValueError("control characters are not allowed")
+            if html.unescape(text) != text:  # every entity HTML decodes, named ones without ";" too ("&lt b")
+                raise ValueError("HTML entities are not allowed; write the character itself")
+            if _IMAGE.search(text):
+                raise ValueError("images are not allowed; use a link")
+        return value
+
+
+class AnswerInput(AuthoredAnswer):
     """POST body."""
 
 
-class AnswerUpdate(AnswerFields):
+class AnswerUpdate(AuthoredAnswer):
     """PUT body: the whole answer again, with If-Match (or `version`)."""
 
     version: ExpectedVersion = None

@@ -140,3 +140,48 @@ def test_empty_and_unknown_parameters_keep_their_meaning(api: Any) -> None:
     assert_error(api.http.get("/v1/sellers/demo-chat/contact-options?topic=", headers=BUYER), 400, "invalid_topic")
     assert_error(api.http.get("/v1/sellers/demo-chat/contact-options?explain=", headers=SUPPORT), 400, "invalid_explain")
     assert api.http.get("/v1/sellers/demo-chat/contact-options?utm=a&utm=b", headers=BUYER).status_code == 200
+
+
+NEW_ANSWER = {"owner": "platform", "topics": ["delivery"], "locale": "en", "title": "Parcels", "body": "Parcels come in 3 days."}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"body": "See ![map](https://tracker.example/pixel.png)"}, "body"),  # a remote image reports who read it
+        ({"body": "a &lt b"}, "body"),  # HTML decodes a named entity without its ";"
+        ({"keywords": ["&copy2026"]}, "keywords"),
+        ({"title": "a\u0000b"}, "title"),
+        ({"topics": ["delivery", "delivery"]}, "topics"),
+    ],
+)
+def test_answer_content_outside_the_documented_subset_is_refused(api: Any, changes: dict[str, Any], field: str) -> None:
+    """Was: accepted (201), against "any HTML tag or entity is refused" and the Markdown subset."""
+    error = assert_error(send(api, "POST", "/v1/answers", {**NEW_ANSWER, **changes}, SUPPORT), 400, "validation_error")
+    assert field in [detail["field"] for detail in error["details"]]
+
+
+def test_plain_text_with_angle_brackets_and_ampersands_is_an_answer(api: Any) -> None:
+    """Was: "a < b and c > d" refused as HTML."""
+    text = {"body": "Sizes: S < M < L, and L > M. AT&T and R&D parcels: 1 & 2 days."}
+    response = send(api, "POST", "/v1/answers", {**NEW_ANSWER, **text}, SUPPORT)
+    assert response.status_code == 201, response.body
+    assert json.loads(response.body)["body"] == text["body"]
+
+
+def test_an_answer_stored_before_the_new_rules_still_reaches_buyers(api: Any, aws: dict[str, str]) -> None:
+    """The new rules apply to writes: a stored answer with an image or a repeated topic is still read and shown."""
+    from chalicelib.answers_store import to_item
+    from chalicelib.aws import client
+    from chalicelib.models import Answer
+
+    stored = Answer.model_validate(
+        {
+            **NEW_ANSWER, "topics": ["delivery", "delivery"], "body": "Track it: ![map](https://example.com/m.png)",
+            "id": "old-image", "version": 1, "updated_at": "2026-01-01T00:00:00Z", "updated_by": "agent-0",
+            "keywords": ["track"],
+        }
+    )
+    client("dynamodb").put_item(TableName="answers", Item=to_item(stored))
+    response = api.http.get("/v1/sellers/demo-none/contact-options?topic=delivery&lang=en&q=track", headers=BUYER)
+    assert "old-image" in [answer["id"] for answer in json.loads(response.body)["answers"]]
