@@ -32,13 +32,18 @@ def client(service: str) -> Any:
     return _session().client(service, config=Config(**_PATIENT_CONFIG))
 
 
-def resolution_client(service: str) -> Any:
-    """For a resolution's two calls (settings read, event send) and health: each gets half of the budget.
+RESOLUTION_CALLS_IN_SEQUENCE = 3  # the policy refresh (once per TTL), the settings read, the event send
 
-    With both endpoints hanging, the degraded answer leaves after AWS_CALL_BUDGET_SECONDS (3 s by default),
+
+def resolution_client(service: str) -> Any:
+    """For a resolution's calls and health: each gets a third of the budget.
+
+    A resolution waits on at most three calls one after another: the policy refresh (the first request after the
+    policy's TTL), the settings read and the event send (answers are loaded only when DynamoDB answered the settings
+    read). With both endpoints hanging, the degraded answer leaves within AWS_CALL_BUDGET_SECONDS (3 s by default),
     well inside the Lambda timeout.
     """
-    return request_client(service, get_config().aws_call_budget_seconds / 2)
+    return request_client(service, get_config().aws_call_budget_seconds / RESOLUTION_CALLS_IN_SEQUENCE)
 
 
 def settings_client() -> Any:

@@ -29,6 +29,7 @@ from chalicelib.models import (
     ContactOutcomeEvent,
     ContactRequestEvent,
     PolicyChangedEvent,
+    Reason,
     Role,
     SellerRestrictionChangedEvent,
     SettingsChangedEvent,
@@ -52,7 +53,11 @@ def from_support(event: ContactRequestEvent) -> bool:
 
 
 def offered_no_channel(event: ContactRequestEvent) -> bool:
-    """A seller with stored settings left the buyer nothing but support (and not because DynamoDB was down)."""
+    """A seller with stored settings enabled no channel, so the buyer had support alone: not because DynamoDB was
+    down, nor because the platform left the seller's channels out (a restriction, a support-only topic, a channel
+    switched off); events sent before `support_reason` existed cannot tell the platform's part apart."""
+    if event.support_reason not in (None, Reason.SELLER_HAS_NO_CHANNELS):
+        return False
     return event.seller_exists is True and not event.degraded and event.offered == [Channel.SUPPORT]
 
 

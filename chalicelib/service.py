@@ -181,6 +181,8 @@ class ContactService:
         if limit is None:
             return *self._read_one(seller_id, request_id), None
         found, unavailable, allowance = _read_with_tally(limit, [seller_id], buyer_id, policy, now)
+        if unavailable:  # one line per request, as from _read_one and the batch: the SettingsUnavailable alarm counts it
+            log(logging.WARNING, "settings_unavailable", seller_id=seller_id, request_id=request_id)
         return found.get(seller_id), seller_id in unavailable, allowance
 
     def _limit_for(self, role: Role, policy: PlatformPolicy) -> RevealTally | None:
@@ -246,7 +248,8 @@ class ContactService:
         seller_answers = {
             sid: seller_answers_shown(policy, request.topic, found.get(sid), sid in unavailable) for sid in request.seller_ids
         }
-        self._prefetch_answers([*(sid for sid, shown in seller_answers.items() if shown), PLATFORM_OWNER], request.topic)
+        if not unavailable:  # else DynamoDB is failing: answers come from the cache only, within the AWS time budget
+            self._prefetch_answers([*(sid for sid, shown in seller_answers.items() if shown), PLATFORM_OWNER], request.topic)
         results = [
             self._self_service(
                 self._resolve(
@@ -578,6 +581,7 @@ def contact_event(result: ContactOptions, caller: Caller, exists: bool | None) -
         seller_exists=exists,
         policy_version=result.policy_version,
         revealed=revealed_channels(result.options),
+        support_reason=next(option.reason for option in result.options if option.channel is Channel.SUPPORT),
     )
 
 

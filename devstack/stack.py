@@ -382,6 +382,8 @@ class QueueDrainer(threading.Thread):
 
 
 def print_banner(api: str, env: dict[str, str]) -> None:
+    from urllib.parse import urlsplit
+
     from devstack.tokens import mint_token
 
     secret = local_jwt_secret()
@@ -409,7 +411,7 @@ Contact Resolver is running on {api}   (moto: {env['AWS_ENDPOINT_URL']}, Ctrl-C 
        -X PATCH {api}/v1/sellers/demo-chat/channels -d '{{"chat": {{"enabled": false}}}}'
   curl -si -H "Authorization: Bearer $ADMIN" {api}/v1/platform/policy
 Demo sellers: {", ".join(DEMO_SELLERS)}. Support queue: {env['SUPPORT_QUEUE_URL']}
-Support CLI on this stack:  make support ARGS="recent"   (or "stats", "dlq", "dlq --redrive")
+Support CLI on this stack:  MOTO_PORT={urlsplit(env['AWS_ENDPOINT_URL']).port} make support ARGS="recent"   (or "stats", "dlq", "dlq --redrive")
 """,
         flush=True,
     )

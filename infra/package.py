@@ -213,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     problems = check_zip(zip_path)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
+    if problems:  # nothing half-checked is left to upload by hand (aws cloudformation package, a copy of out/)
+        for name in ("sam.json", "deployment.zip"):
+            (out / name).unlink(missing_ok=True)
+        print(f"error: removed {out / 'sam.json'} and {zip_path}: nothing there to deploy", file=sys.stderr)
     return 1 if problems else 0
 
 

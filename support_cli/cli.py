@@ -17,6 +17,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -62,8 +63,21 @@ def _query_shards(
             **kwargs,
         )
 
+    failed = threading.Event()
+
+    def first_page(items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        # One shard failing fails the command. map() cancels the queued shards only once the failure reaches us;
+        # a worker freed by a failed shard would start the next one first, and the command would wait its timeouts.
+        if failed.is_set():
+            return iter(())
+        try:
+            return _first_page(items)
+        except BaseException:
+            failed.set()
+            raise
+
     with ThreadPoolExecutor(max_workers=SHARD_READERS) as pool:
-        started = list(pool.map(_first_page, [shard(partition) for partition in partitions]))
+        started = list(pool.map(first_page, [shard(partition) for partition in partitions]))
     yield from heapq.merge(*started, key=lambda item: str(item.get(sort_key, "")), reverse=newest_first)
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
-from chalicelib.models.common import Channel, Role, SellerId, Topic
+from chalicelib.models.common import Channel, Reason, Role, SellerId, Topic
 
 
 def new_event_id() -> str:
@@ -76,6 +76,11 @@ class ContactRequestEvent(EventV1):
     policy_version: int | None = Field(default=None, description="Added in v1: the platform policy version applied.")
     revealed: list[Channel] | None = Field(
         default=None, description="Added in v1: the seller channels (email, phone) whose contact value the buyer got."
+    )
+    support_reason: Reason | None = Field(
+        default=None,
+        description="Added in v1: why support is offered (the support option's reason), e.g. seller_has_no_channels, "
+        "seller_restricted, topic_support_only, last_resort.",
     )
 
 

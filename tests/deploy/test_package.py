@@ -269,7 +269,7 @@ def test_observability_and_limits_are_wired(template: dict[str, Any]) -> None:
     counted = {
         "SupportEventsUndelivered": ["support_event_undelivered"],
         "RevealTallyUnavailable": ["reveal_tally_unavailable"],
-        "SettingsUnavailable": ["settings_unavailable", "settings_batch_get_failed"],
+        "SettingsUnavailable": ["settings_unavailable"],  # one line per request, however many sellers or reads
     }
     for metric, messages in counted.items():
         assert filters[metric]["FilterPattern"] == "{ " + " || ".join(f'$.msg = "{message}"' for message in messages) + " }"
@@ -279,3 +279,21 @@ def test_observability_and_limits_are_wired(template: dict[str, Any]) -> None:
             assert any(f'"{message}"' in path.read_text() for path in (PROJECT_DIR / "chalicelib").glob("*.py")), message
     parameters = template["Parameters"]
     assert all("Default" in parameters[name] for name in parameters if name not in ("JwtPublicKey", "FeedbackKey"))  # secrets: no default
+
+
+def test_a_package_that_fails_its_check_leaves_nothing_to_deploy(tmp_path: Path, monkeypatch: Any) -> None:
+    """Was: `make package` exited 2 but left out/<stage>/deployment.zip with the stray chalicelib/.env inside."""
+    import zipfile
+
+    def package_with_a_stray_file(stage: str, out: Path) -> Path:
+        out.mkdir(parents=True)
+        (out / "sam.json").write_text("{}")
+        with zipfile.ZipFile(out / "deployment.zip", "w") as archive:
+            archive.writestr("app.py", "")
+            archive.writestr("chalicelib/__init__.py", "")
+            archive.writestr("chalicelib/.env", "SECRET=1\n")
+        return out
+
+    monkeypatch.setattr(infra_package, "package", package_with_a_stray_file)
+    assert infra_package.main(["--stage", "prod", "--out", str(tmp_path / "prod")]) == 1
+    assert list((tmp_path / "prod").iterdir()) == []

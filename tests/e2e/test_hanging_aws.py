@@ -21,6 +21,8 @@ from tests.conftest import BUYER
 pytestmark = pytest.mark.e2e
 
 ANSWER_WITHIN_SECONDS = 5.0  # what the app may wait; the Lambda timeout (.chalice/config.json) is 10 s
+AWS_CALL_BUDGET_SECONDS = 3.0  # the default: every AWS call of one resolution together
+POLICY_TTL_SECONDS = 2.0  # short, so a test can reach the first request after it
 
 
 @pytest.fixture
@@ -36,7 +38,8 @@ def frozen_stack(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes],
             api = subprocess.Popen(
                 [str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local", "--host", "127.0.0.1",
                  "--port", str(port), "--no-autoreload"],
-                cwd=local_stack.PROJECT_DIR, env={**os.environ, **env}, stdout=log_file, stderr=subprocess.STDOUT,
+                cwd=local_stack.PROJECT_DIR, env={**os.environ, **env, "POLICY_TTL_SECONDS": str(POLICY_TTL_SECONDS)},
+                stdout=log_file, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         local_stack.wait_for_http(f"http://127.0.0.1:{port}/v1/health", process=api)
@@ -94,3 +97,28 @@ def test_degraded_answer_arrives_within_five_seconds_while_aws_hangs(
 
     thawed = requests.get(url, headers=BUYER, timeout=10)  # and the service recovers once AWS answers again
     assert thawed.status_code == 200 and thawed.json()["degraded"] is False
+
+
+def test_the_policy_refresh_and_cold_answers_stay_within_the_aws_call_budget(
+    frozen_stack: tuple[str, subprocess.Popen[bytes], Path],
+) -> None:
+    """Was: the first request after the policy's TTL waited on the policy read too (3.4 s), and a batch with answers
+    not yet cached on the answers Queries too (4.5 s), against "the calls of a resolution together: 3 s"."""
+    api, moto, _log_path = frozen_stack
+    url = f"{api}/v1/sellers/demo-chat/contact-options?topic=product_question"
+    assert requests.get(url, headers=BUYER, timeout=10).json()["degraded"] is False
+    time.sleep(POLICY_TTL_SECONDS + 0.2)  # the next request refreshes the policy
+
+    os.kill(moto.pid, signal.SIGSTOP)
+    try:
+        single_seconds, single = timed(lambda: requests.get(url, headers=BUYER, timeout=30))
+        time.sleep(POLICY_TTL_SECONDS + 0.2)
+        batch_seconds, batch = timed(  # payment: no answers of these sellers' cached yet
+            lambda: requests.post(f"{api}/v1/contact-options/batch", headers=BUYER, timeout=30,
+                                  json={"seller_ids": ["demo-email", "demo-phone", "demo-none"], "topic": "payment"})
+        )
+    finally:
+        os.kill(moto.pid, signal.SIGCONT)
+    print(f"after the policy TTL, AWS frozen: single {single_seconds:.2f} s, batch of 3 (answers cold) {batch_seconds:.2f} s")
+    assert single.json()["degraded"] is True and single_seconds < AWS_CALL_BUDGET_SECONDS
+    assert all(r["degraded"] for r in batch.json()["results"]) and batch_seconds < AWS_CALL_BUDGET_SECONDS

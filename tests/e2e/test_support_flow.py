@@ -103,3 +103,17 @@ def test_a_sellers_patch_shows_up_in_make_support_history(stack_with_poller: Sta
     assert row["old_version"] == new_version - 1 and row["changed_by"] == "owner-of-demo-chat"
     table = make_support(stack, "history --seller demo-chat")
     assert table.returncode == 0 and f"{new_version - 1} -> {new_version}" in table.stdout
+
+
+def test_the_support_cli_line_make_run_prints_works_when_pasted(stack: Stack, capsys: Any) -> None:
+    """Was: `make support ARGS="recent"` without the port: on any MOTO_PORT but 5000 it failed, or read another stack."""
+    from devstack.stack import print_banner
+
+    print_banner(stack.api, stack.env)
+    [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Support CLI on this stack:")]
+    command = line.split(":", 1)[1].split("   (or", 1)[0].strip()
+    environment = {name: value for name, value in os.environ.items() if name != "MOTO_PORT"}
+    pasted = subprocess.run(  # the line is pasted into a shell, as a developer would
+        command, shell=True, cwd=PROJECT_DIR, env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert pasted.returncode == 0, pasted.stderr

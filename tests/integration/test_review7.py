@@ -185,3 +185,67 @@ def test_an_answer_stored_before_the_new_rules_still_reaches_buyers(api: Any, aw
     client("dynamodb").put_item(TableName="answers", Item=to_item(stored))
     response = api.http.get("/v1/sellers/demo-none/contact-options?topic=delivery&lang=en&q=track", headers=BUYER)
     assert "old-image" in [answer["id"] for answer in json.loads(response.body)["answers"]]
+
+
+def test_stats_count_no_channel_only_for_sellers_who_enabled_none(api: Any, aws: dict[str, str]) -> None:
+    """Was: a seller the platform restricted, or whose e-mail the platform switched off, was counted as offering no
+    channel: `contact-support stats` listed them among the sellers who left buyers with support alone."""
+    from tests.conftest import drain_queue
+    from tests.integration.test_ingest import counters, resolved_events, sqs_event
+
+    assert send(api, "PUT", "/v1/sellers/demo-email/restriction", {"mode": "support_only", "note": "x"}, ADMIN).status_code == 200
+    assert put_policy(api, {"channels": {"chat": {"enabled": False}}}).status_code == 200  # demo-chat keeps e-mail
+    drain_queue(aws["queue_url"])  # the admin's change events
+    bodies = resolved_events(api, aws, "demo-email", "demo-none")
+    assert put_policy(api, {"channels": {"chat": {"enabled": False}, "email": {"enabled": False}}}, if_match="1").status_code == 200
+    drain_queue(aws["queue_url"])
+    bodies += resolved_events(api, aws, "demo-chat")  # chat and e-mail off platform-wide: support alone
+    assert [json.loads(body)["support_reason"] for body in bodies] == ["seller_restricted", "seller_has_no_channels", "chat_disabled_by_platform"]
+
+    assert api.lambda_.invoke("support_ingest", sqs_event(api, bodies)).payload == {"batchItemFailures": []}
+    day = json.loads(bodies[0])["occurred_at"][:10]
+    assert counters("demo-none", day)["no_channel"] == 1
+    for platform_blocked in ("demo-email", "demo-chat"):
+        assert counters(platform_blocked, day)["buyer_requests"] == 1
+        assert counters(platform_blocked, day).get("no_channel", 0) == 0
+
+
+def test_each_request_that_cannot_read_settings_logs_one_settings_unavailable(api: Any, capsys: Any) -> None:
+    """The SettingsUnavailable alarm counts these lines. Was: a batch logged two (store and service), a buyer's single
+    resolution (settings and tally in one BatchGetItem) none: five failed batches paged, a hundred singles did not."""
+    from tests.conftest import log_lines
+    from tests.integration.test_faults import inject, post_batch
+
+    inject("dynamodb", "BatchGetItem", "InternalServerError")
+    capsys.readouterr()
+    assert json.loads(post_batch(api, ["demo-chat", "demo-email", "demo-none"]).body)["results"][0]["degraded"] is True
+    assert json.loads(api.http.get("/v1/sellers/demo-chat/contact-options", headers=BUYER).body)["degraded"] is True
+    messages = [line["msg"] for line in log_lines(capsys.readouterr().out)]
+    assert messages.count("settings_unavailable") == 2
+
+
+def test_a_hung_shard_read_fails_the_support_cli_after_one_wave_of_timeouts(monkeypatch: Any) -> None:
+    """Was: with DynamoDB hung, the workers freed by the first wave's timeouts started the next queued shards before
+    the failure cancelled them, and the command waited out their timeouts too: 25 s, not ~12 s."""
+    import threading
+    import time
+    from collections.abc import Iterator
+
+    from botocore.exceptions import ReadTimeoutError
+
+    from support_cli import cli
+
+    started: list[str] = []
+    lock = threading.Lock()
+
+    def hung_query(table: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        with lock:
+            started.append(kwargs["ExpressionAttributeValues"][":partition"]["S"])
+        time.sleep(0.2)  # botocore's timeouts and retries, shortened
+        raise ReadTimeoutError(endpoint_url="http://127.0.0.1")
+        yield {}  # a generator, as the real one
+
+    monkeypatch.setattr(cli, "_query", hung_query)
+    with pytest.raises(ReadTimeoutError):
+        list(cli._query_shards("support-requests", [f"SELLER#s#R{n:02d}" for n in range(3 * cli.SHARD_READERS)]))
+    assert len(started) == cli.SHARD_READERS
