@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from chalicelib.models.common import SELLER_ID_PATTERN, Channel, Outgoing, SellerId, Strict, Topic
+from chalicelib.models.common import SELLER_ID_PATTERN, Channel, Outgoing, SellerId, Strict, Topic, each_once
 from chalicelib.models.settings import ExpectedVersion
 
 PLATFORM_OWNER = "platform"
@@ -92,9 +92,7 @@ class AuthoredAnswer(AnswerFields):
     @field_validator("topics")
     @classmethod
     def _topics_once(cls, topics: list[Topic]) -> list[Topic]:
-        if len(set(topics)) != len(topics):
-            raise ValueError("topics must not repeat")
-        return topics
+        return each_once(topics, "topics")
 
     @field_validator("title", "body", "keywords")
     @classmethod

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
@@ -114,3 +115,13 @@ class Caller(BaseModel):
     sub: str
     role: Role
     seller_id: str | None = None
+
+
+ItemsT = TypeVar("ItemsT", bound=Sequence[Hashable])
+
+
+def each_once(items: ItemsT, field: str) -> ItemsT:
+    """For a list that names things (sellers, topics): naming one twice is a mistake, not a request."""
+    if len(set(items)) != len(items):
+        raise ValueError(f"{field} must name each item once")
+    return items

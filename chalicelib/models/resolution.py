@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from chalicelib.models.answers import MAX_QUESTION_CHARS, MAX_SUGGESTED_ANSWERS, SuggestedAnswer
-from chalicelib.models.common import MAX_BATCH_SELLERS, Channel, Outgoing, Owner, Reason, SellerId, Strict, Topic
+from chalicelib.models.common import MAX_BATCH_SELLERS, Channel, Outgoing, Owner, Reason, SellerId, Strict, Topic, each_once
 
 
 class ExpectedReply(Outgoing):
@@ -76,9 +76,7 @@ class BatchRequest(Strict):
     @field_validator("seller_ids")
     @classmethod
     def _unique(cls, seller_ids: list[str]) -> list[str]:
-        if len(set(seller_ids)) != len(seller_ids):
-            raise ValueError("seller_ids must be unique")
-        return seller_ids
+        return each_once(seller_ids, "seller_ids")
 
 
 class BatchResponse(Outgoing):
