@@ -68,12 +68,16 @@ def get_service() -> ContactService:
 @cache
 def get_cached_policy() -> CachedPolicy:
     """The container's one policy cache: resolutions read it, a policy PUT here refreshes it at once."""
-    from chalicelib.aws import resolution_client
+    from chalicelib.aws import policy_refresh_client, resolution_client
     from chalicelib.policy_service import CachedPolicy
     from chalicelib.policy_store import DynamoPolicyStore
 
     config = get_config()
-    return CachedPolicy(DynamoPolicyStore(resolution_client("dynamodb"), config.policy_table_name), config.policy_ttl_seconds)
+    return CachedPolicy(
+        DynamoPolicyStore(resolution_client("dynamodb"), config.policy_table_name),
+        config.policy_ttl_seconds,
+        refresh_store=lambda: DynamoPolicyStore(policy_refresh_client(), config.policy_table_name),
+    )
 
 
 @cache

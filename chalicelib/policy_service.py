@@ -55,14 +55,32 @@ class CachedPolicy:
     uses the built-in default and says so (degraded) until a read succeeds.
     """
 
-    def __init__(self, store: PolicyStore, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        store: PolicyStore,
+        ttl_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        refresh_store: Callable[[], PolicyStore] | None = None,
+    ) -> None:
+        """`refresh_store()` (default: `store`) reads once a policy is held: with shorter timeouts, since a failed
+        refresh only keeps the last good policy; built on the first refresh."""
         self._store = store
+        self._make_refresh_store = refresh_store
+        self._refresh_store: PolicyStore | None = None
+        self._held = False  # a policy was read or written here: a refresh may fail without cost
         self._cache: TtlCache[str, PlatformPolicy] = TtlCache(
             self._load, ttl_seconds, max_entries=1, clock=clock, on_error=_kept_last_good
         )
 
     def _load(self, _key: str) -> PlatformPolicy:
-        return self._store.get() or DEFAULT_POLICY
+        store = self._store
+        if self._held and self._make_refresh_store is not None:
+            self._refresh_store = self._refresh_store or self._make_refresh_store()
+            store = self._refresh_store
+        policy = store.get() or DEFAULT_POLICY
+        self._held = True
+        return policy
 
     def current(self) -> tuple[PlatformPolicy, bool]:
         """(policy, degraded)."""
@@ -75,6 +93,7 @@ class CachedPolicy:
     def written(self, policy: PlatformPolicy) -> None:
         """This container just stored `policy`: it takes effect here at once."""
         self._cache.put(_POLICY, policy)
+        self._held = True
 
 
 def _kept_last_good(_key: str, exc: Exception) -> None:

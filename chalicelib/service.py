@@ -248,7 +248,7 @@ class ContactService:
         seller_answers = {
             sid: seller_answers_shown(policy, request.topic, found.get(sid), sid in unavailable) for sid in request.seller_ids
         }
-        if not unavailable:  # else DynamoDB is failing: answers come from the cache only, within the AWS time budget
+        if len(unavailable) < len(request.seller_ids):  # else DynamoDB failed the read: answers from the cache only
             self._prefetch_answers([*(sid for sid, shown in seller_answers.items() if shown), PLATFORM_OWNER], request.topic)
         results = [
             self._self_service(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from chalicelib.aws import client, resolution_client, settings_client
+from chalicelib.aws import client, policy_refresh_client, resolution_client, settings_client
 from chalicelib.errors import VersionConflict
 from chalicelib.events import SqsEventPublisher
 from chalicelib.models import ContactRequestEvent, Topic
@@ -29,8 +29,8 @@ def inject(service: str, operation: str, fault: str) -> None:
             raise ReadTimeoutError(endpoint_url="http://127.0.0.1")
         return FakeHttpResponse(400), {"Error": {"Code": fault, "Message": "injected"}}
 
-    clients = [resolution_client(service)] + ([settings_client()] if service == "dynamodb" else [])
-    for api_client in clients:  # the resolution path's and the settings path's
+    clients = [resolution_client(service)] + ([settings_client(), policy_refresh_client()] if service == "dynamodb" else [])
+    for api_client in clients:  # the resolution path's, the settings path's and the policy refresh's
         api_client.meta.events.register(f"before-call.{service}.{operation}", fail)
 
 

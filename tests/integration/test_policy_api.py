@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.aws import client, resolution_client
+from chalicelib.aws import client, policy_refresh_client, resolution_client
 from chalicelib.errors import StoreUnavailable
 from chalicelib.models import Channel, ContactRequestEvent, PlatformPolicy
 from chalicelib.policy import in_rollout
@@ -377,3 +377,23 @@ def test_a_put_that_changes_nothing_keeps_the_version_and_sends_no_event(api: An
     assert not [m for m in drain_queue(aws["queue_url"]) if m["body"]["type"] == "policy_changed"]
     changed = put_policy(api, {"channels": {"chat": {"enabled": True}}}, if_match='"1"')
     assert changed.status_code == 200 and changed.headers["ETag"] == '"2"'
+
+
+def test_a_refresh_reads_with_the_short_refresh_client_the_first_read_does_not(aws: dict[str, str]) -> None:
+    """The first read has no policy to fall back on: it gets a full call. A refresh that fails only keeps the last
+    good policy, so it has shorter timeouts (a sixth of the AWS budget), built on the first refresh."""
+    first, refresh = DynamoPolicyStore(resolution_client("dynamodb"), "platform-policy"), []
+    clock = Clock()
+
+    def refresh_store() -> DynamoPolicyStore:
+        refresh.append(DynamoPolicyStore(policy_refresh_client(), "platform-policy"))
+        return refresh[-1]
+
+    first.put(stored_policy(1, chat=False), expected_version=0)
+    cached = CachedPolicy(first, ttl_seconds=30, clock=clock, refresh_store=refresh_store)
+    assert cached.current()[0].version == 1 and refresh == []
+    first.put(stored_policy(2, chat=True), expected_version=1)
+    clock.now += 31
+    assert cached.current()[0].version == 2 and len(refresh) == 1
+    clock.now += 31
+    assert cached.current()[0].version == 2 and len(refresh) == 1  # built once
