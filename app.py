@@ -153,6 +153,8 @@ def json_error_shape(event: Any, get_response: Any) -> Response:
 def contact_options(seller_id: str) -> Response:
     request = current_request()
     caller = http.current_caller(request, auth.RESOLVERS)
+    if http.query_param(request, "explain") == "true":  # support only: a buyer hears that before any parameter error
+        auth.require_role(caller, auth.EXPLAINERS)
     seller_id, topic = http.seller_id_param(seller_id), http.topic_param(request)
     explain, buyer_id = http.explain_params(request)
     locale = http.language(request)

@@ -68,6 +68,12 @@ def _error(description: str, schema: str = "Error") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
 
 
+def _retry_later(description: str) -> dict[str, Any]:
+    """A 503 of an AWS outage: the client may retry after Retry-After seconds."""
+    retry_after = {"description": "Seconds to wait before retrying.", "schema": {"type": "string", "pattern": "^[0-9]+$"}}
+    return {**_error(description), "headers": {"Retry-After": retry_after}}
+
+
 def _ok(model: str, description: str = "OK", headers: dict[str, Any] | None = None) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": description,
@@ -126,7 +132,7 @@ WRITE_ERRORS = {
         "(a full PUT with its version replaces it). details.current_version."
     ),
     "428": _error("Neither If-Match nor version given."),
-    "503": _error("DynamoDB unavailable; retry."),
+    "503": _retry_later("DynamoDB unavailable; retry."),
 }
 
 
@@ -291,7 +297,7 @@ def openapi() -> dict[str, Any]:
                     "summary": "An owner's answers: published ones for everybody, drafts too for their author and support (admin: the platform's).",
                     "security": bearer,
                     "parameters": answer_filters,
-                    "responses": {"200": _ok("AnswerList"), **COMMON_ERRORS, "503": _error("DynamoDB unavailable; retry.")},
+                    "responses": {"200": _ok("AnswerList"), **COMMON_ERRORS, "503": _retry_later("DynamoDB unavailable; retry.")},
                 },
                 "post": {
                     "operationId": "createAnswer",
@@ -303,7 +309,7 @@ def openapi() -> dict[str, Any]:
                         **COMMON_ERRORS,
                         **BODY_ERRORS,
                         "409": _error("too_many_answers: the owner has the most answers allowed (50 per seller, 500 platform)."),
-                        "503": _error("DynamoDB unavailable; retry."),
+                        "503": _retry_later("DynamoDB unavailable; retry."),
                     },
                 },
             },
@@ -333,7 +339,7 @@ def openapi() -> dict[str, Any]:
                     "responses": {
                         "204": {"description": "Deleted."}, **COMMON_ERRORS, **answer_not_found,
                         "409": _error("Version conflict; details.current_version."),
-                        "503": _error("DynamoDB unavailable; retry."),
+                        "503": _retry_later("DynamoDB unavailable; retry."),
                     },
                 },
             },
@@ -345,7 +351,7 @@ def openapi() -> dict[str, Any]:
                     "responses": {
                         "200": _ok("PlatformPolicy", headers=POLICY_ETAG),
                         **COMMON_ERRORS,
-                        "503": _error("Policy store unavailable; retry."),
+                        "503": _retry_later("Policy store unavailable; retry."),
                     },
                 },
                 "put": {
@@ -360,7 +366,7 @@ def openapi() -> dict[str, Any]:
                         **BODY_ERRORS,
                         "409": _error("Version conflict; details.current_version."),
                         "428": _error("Neither If-Match nor version given."),
-                        "503": _error("Policy store unavailable; retry."),
+                        "503": _retry_later("Policy store unavailable; retry."),
                     },
                 },
             },
@@ -374,7 +380,7 @@ def openapi() -> dict[str, Any]:
                         "200": _ok("SellerRestriction"),
                         **COMMON_ERRORS,
                         "404": _error("The seller is not restricted."),
-                        "503": _error("DynamoDB unavailable; retry."),
+                        "503": _retry_later("DynamoDB unavailable; retry."),
                     },
                 },
                 "put": {
@@ -387,7 +393,7 @@ def openapi() -> dict[str, Any]:
                         "200": _ok("SellerRestriction"),
                         **COMMON_ERRORS,
                         **BODY_ERRORS,
-                        "503": _error("DynamoDB unavailable; retry."),
+                        "503": _retry_later("DynamoDB unavailable; retry."),
                     },
                 },
                 "delete": {
@@ -398,7 +404,7 @@ def openapi() -> dict[str, Any]:
                     "responses": {
                         "204": {"description": "Lifted, or there was none."},
                         **COMMON_ERRORS,
-                        "503": _error("DynamoDB unavailable; retry."),
+                        "503": _retry_later("DynamoDB unavailable; retry."),
                     },
                 },
             },
@@ -423,7 +429,7 @@ def openapi() -> dict[str, Any]:
                         **COMMON_ERRORS,
                         "404": _error("No settings yet."),
                         "409": _error("stored_settings_invalid: replace them with a full PUT; details.current_version."),
-                        "503": _error("DynamoDB unavailable; retry."),
+                        "503": _retry_later("DynamoDB unavailable; retry."),
                     },
                 },
                 "put": {

@@ -175,6 +175,9 @@ def prune(zip_path: Path) -> int:
     return before - zip_path.stat().st_size
 
 
+OUTPUTS = ("sam.json", "deployment.zip")
+
+
 def package(stage: str, out: Path, precompile: bool = True) -> Path:
     if stage not in stages():
         raise SystemExit(f"unknown stage {stage!r}: .chalice/config.json has {', '.join(stages())}")
@@ -192,7 +195,7 @@ def package(stage: str, out: Path, precompile: bool = True) -> Path:
         if result.returncode != 0:
             raise SystemExit(f"chalice package failed for stage {stage!r} (its output is above)")
         out.mkdir(parents=True, exist_ok=True)
-        for name in ("sam.json", "deployment.zip"):
+        for name in OUTPUTS:
             shutil.copy(build / name, out / name)
     print(f"pruned {prune(out / 'deployment.zip') / 1e3:.0f} KB of type stubs, pydantic.v1 and local bytecode")
     if precompile:
@@ -205,19 +208,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", required=True)
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "out")
     args = parser.parse_args(argv)
-    out = package(args.stage, args.out)
-    zip_path = out / "deployment.zip"
-    print(f"{out / 'sam.json'}\n{zip_path}: {zip_path.stat().st_size / 1e6:.2f} MB; heaviest packages:")
-    for name, size in heaviest_packages(zip_path):
-        print(f"  {size / 1e6:5.2f} MB  {name}")
-    problems = check_zip(zip_path)
+    # Nothing half-built or half-checked is left to upload by hand (aws cloudformation package, a copy of out/):
+    # the last run's outputs go first, and this run's stay only once checked.
+    remove_outputs(args.out)
+    try:
+        out = package(args.stage, args.out)
+        zip_path = out / "deployment.zip"
+        print(f"{out / 'sam.json'}\n{zip_path}: {zip_path.stat().st_size / 1e6:.2f} MB; heaviest packages:")
+        for name, size in heaviest_packages(zip_path):
+            print(f"  {size / 1e6:5.2f} MB  {name}")
+        problems = check_zip(zip_path)
+    except BaseException:
+        remove_outputs(args.out)
+        raise
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
-    if problems:  # nothing half-checked is left to upload by hand (aws cloudformation package, a copy of out/)
-        for name in ("sam.json", "deployment.zip"):
-            (out / name).unlink(missing_ok=True)
+    if problems:
+        remove_outputs(out)
         print(f"error: removed {out / 'sam.json'} and {zip_path}: nothing there to deploy", file=sys.stderr)
     return 1 if problems else 0
+
+
+def remove_outputs(out: Path) -> None:
+    for name in OUTPUTS:
+        (out / name).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -199,7 +199,7 @@ def cmd_recent(args: argparse.Namespace) -> int:
     rows = recent_requests(args.table, args.seller, args.topic, args.channel, since, args.limit)
     if args.jsonl:
         for row in rows:
-            print(json.dumps({c: row.get(c) for c in [*RECENT_COLUMNS, "buyer_id", "request_id"]}))
+            print(json.dumps({c: row.get(c) for c in [*RECENT_COLUMNS, "support_reason", "buyer_id", "request_id"]}))
     else:
         print(_table(rows, RECENT_COLUMNS) if rows else "no requests match")
         print(f"\n{len(rows)} request(s)", file=sys.stderr)

@@ -29,10 +29,12 @@ MAX_SUGGESTED_ANSWERS = 3
 # Bodies are plain text plus a small Markdown subset (**bold**, *italic*, `- ` lists, [text](https://...) links).
 # No HTML at all: the app renders bodies natively and a tag would be either shown raw or an injection. A tag starts
 # right after "<" (HTML reads "a < b and c > d" as text). Entities too: HTML decodes numeric ones (decimal or hex)
-# even without the closing semicolon; a new answer is also checked with html.unescape (see AuthoredAnswer).
+# even without the closing semicolon. A named one needs its ";" here: "&copy=2" in a link's query string is text.
 _HTML = re.compile(r"</?[A-Za-z!?][^>]*>|&[A-Za-z][A-Za-z0-9]*;|&#[0-9]+;?|&#[xX][0-9A-Fa-f]+;?")
 _IMAGE = re.compile(r"!\[")  # Markdown image: not in the subset, and a remote image tells its host who read it
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # control characters; tab and line breaks are text
+# Control characters (C0 but tab and line breaks, DEL, C1) and the bidirectional overrides that make text read
+# other than it is stored.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # Inline links [text](target), and reference definitions "[label]: target" on a line of their own.
 _LINK = re.compile(r"\]\(\s*([^)\s]*)|^ {0,3}\[[^\]]+\]:[ \t]*<?([^\s>]*)", re.MULTILINE)
 
@@ -97,15 +99,11 @@ class AuthoredAnswer(AnswerFields):
     @field_validator("title", "body", "keywords")
     @classmethod
     def _plain_text(cls, value: str | list[str]) -> str | list[str]:
-        import html  # writes only: not on a resolution's cold path
-
         for text in [value] if isinstance(value, str) else value:
             if _CONTROL.search(text):
-                raise ValueError("control characters are not allowed")
-            if html.unescape(text) != text:  # every entity HTML decodes, named ones without ";" too ("&lt b")
-                raise ValueError("HTML entities are not allowed; write the character itself")
+                raise ValueError("control characters and bidirectional overrides are not allowed")
             if _IMAGE.search(text):
-                raise ValueError("images are not allowed; use a link")
+                raise ValueError("images are not allowed; use a link (a '!' right before '[' makes a link an image)")
         return value
 
 

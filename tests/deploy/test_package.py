@@ -297,3 +297,23 @@ def test_a_package_that_fails_its_check_leaves_nothing_to_deploy(tmp_path: Path,
     monkeypatch.setattr(infra_package, "package", package_with_a_stray_file)
     assert infra_package.main(["--stage", "prod", "--out", str(tmp_path / "prod")]) == 1
     assert list((tmp_path / "prod").iterdir()) == []
+
+
+def test_a_package_that_fails_midway_leaves_neither_its_outputs_nor_the_last_runs(tmp_path: Path, monkeypatch: Any) -> None:
+    """Was: a failure after the copy (pruning, precompiling) left this run's outputs; a failed chalice package, the
+    last run's."""
+    out = tmp_path / "prod"
+    out.mkdir()
+    for name in infra_package.OUTPUTS:
+        (out / name).write_text("the last run's")
+
+    def package_failing_after_the_copy(stage: str, out: Path) -> Path:
+        assert list(out.iterdir()) == []  # the last run's outputs are gone before this run writes
+        (out / "sam.json").write_text("{}")
+        (out / "deployment.zip").write_bytes(b"")
+        raise SystemExit("precompiling failed")
+
+    monkeypatch.setattr(infra_package, "package", package_failing_after_the_copy)
+    with pytest.raises(SystemExit):
+        infra_package.main(["--stage", "prod", "--out", str(out)])
+    assert list(out.iterdir()) == []

@@ -61,6 +61,8 @@ WRONG_ROLE_WITH_BAD_INPUT = [
     ("seller", "POST", "/v1/contact-requests/abc/outcome", "garbage", {}),
     ("seller", "POST", "/v1/contact-options/batch", "garbage", {}),
     ("seller", "GET", "/v1/sellers/demo-chat/contact-options?topic=nonsense", None, {}),
+    ("buyer", "GET", "/v1/sellers/demo-chat/contact-options?explain=true&topic=nonsense", None, {}),  # explain: support's
+    ("buyer", "GET", f"/v1/sellers/demo-chat/contact-options?explain=true&buyer_id={'b' * 300}", None, {}),
     ("buyer", "GET", "/v1/sellers/not%20an%20id/channels", None, {}),
     ("support", "PUT", "/v1/sellers/demo-chat/restriction", "{}", {}),
     ("buyer", "GET", "/v1/sellers/not%20an%20id/restriction", None, {}),
@@ -149,9 +151,9 @@ NEW_ANSWER = {"owner": "platform", "topics": ["delivery"], "locale": "en", "titl
     ("changes", "field"),
     [
         ({"body": "See ![map](https://tracker.example/pixel.png)"}, "body"),  # a remote image reports who read it
-        ({"body": "a &lt b"}, "body"),  # HTML decodes a named entity without its ";"
-        ({"keywords": ["&copy2026"]}, "keywords"),
         ({"title": "a\u0000b"}, "title"),
+        ({"body": "a\u0085b"}, "body"),  # C1 control
+        ({"keywords": ["gro\u202eup"]}, "keywords"),  # right-to-left override: reads other than it is stored
         ({"topics": ["delivery", "delivery"]}, "topics"),
     ],
 )
@@ -162,8 +164,9 @@ def test_answer_content_outside_the_documented_subset_is_refused(api: Any, chang
 
 
 def test_plain_text_with_angle_brackets_and_ampersands_is_an_answer(api: Any) -> None:
-    """Was: "a < b and c > d" refused as HTML."""
-    text = {"body": "Sizes: S < M < L, and L > M. AT&T and R&D parcels: 1 & 2 days."}
+    """Was: "a < b and c > d" refused as HTML. A link's query string may name parameters like "copy" or "times"."""
+    text = {"body": "Sizes: S < M < L, and L > M. AT&T and R&D parcels: 1 & 2 days. "
+                    "[Track](https://track.example/?id=1&copy=2&times=3&region=eu)"}
     response = send(api, "POST", "/v1/answers", {**NEW_ANSWER, **text}, SUPPORT)
     assert response.status_code == 201, response.body
     assert json.loads(response.body)["body"] == text["body"]
@@ -187,7 +190,7 @@ def test_an_answer_stored_before_the_new_rules_still_reaches_buyers(api: Any, aw
     assert "old-image" in [answer["id"] for answer in json.loads(response.body)["answers"]]
 
 
-def test_stats_count_no_channel_only_for_sellers_who_enabled_none(api: Any, aws: dict[str, str]) -> None:
+def test_stats_count_no_channel_only_for_sellers_who_enabled_none(api: Any, aws: dict[str, str], capsys: Any) -> None:
     """Was: a seller the platform restricted, or whose e-mail the platform switched off, was counted as offering no
     channel: `contact-support stats` listed them among the sellers who left buyers with support alone."""
     from tests.conftest import drain_queue
@@ -208,6 +211,14 @@ def test_stats_count_no_channel_only_for_sellers_who_enabled_none(api: Any, aws:
     for platform_blocked in ("demo-email", "demo-chat"):
         assert counters(platform_blocked, day)["buyer_requests"] == 1
         assert counters(platform_blocked, day).get("no_channel", 0) == 0
+
+    from tests.integration.test_support_cli import run_cli
+
+    code, out, _ = run_cli(capsys, "recent", "--jsonl")  # support sees why each buyer had support alone
+    assert code == 0
+    assert {row["seller_id"]: row["support_reason"] for row in map(json.loads, out.splitlines())} == {
+        "demo-email": "seller_restricted", "demo-none": "seller_has_no_channels", "demo-chat": "chat_disabled_by_platform",
+    }
 
 
 def test_each_request_that_cannot_read_settings_logs_one_settings_unavailable(api: Any, capsys: Any) -> None:
