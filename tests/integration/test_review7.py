@@ -260,3 +260,20 @@ def test_a_hung_shard_read_fails_the_support_cli_after_one_wave_of_timeouts(monk
     with pytest.raises(ReadTimeoutError):
         list(cli._query_shards("support-requests", [f"SELLER#s#R{n:02d}" for n in range(3 * cli.SHARD_READERS)]))
     assert len(started) == cli.SHARD_READERS
+
+
+def test_one_unreadable_seller_does_not_empty_the_answers_of_the_whole_batch(api: Any) -> None:
+    """Regression of the time-budget fix: a batch skipped loading answers when any seller was unavailable, and one
+    stored item that no longer validates left every seller of the batch without answers, the platform's FAQ too."""
+    from chalicelib.aws import client
+
+    client("dynamodb").put_item(
+        TableName="seller-channels", Item={"seller_id": {"S": "broken-1"}, "version": {"N": "1"}, "chat": {"S": "garbage"}}
+    )
+    payload = {"seller_ids": ["demo-chat", "broken-1"], "topic": "return_refund", "question": "how do I return an item"}
+    response = api.http.post(
+        "/v1/contact-options/batch?lang=en", headers={**BUYER, "Content-Type": "application/json"}, body=json.dumps(payload).encode()
+    )
+    results = {result["seller_id"]: result for result in json.loads(response.body)["results"]}
+    assert results["broken-1"]["degraded"] is True
+    assert results["demo-chat"]["degraded"] is False and results["demo-chat"]["answers"], results["demo-chat"]
