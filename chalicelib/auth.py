@@ -77,6 +77,9 @@ def check_claims(claims: dict[str, Any], max_lifetime_seconds: int, now: float) 
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub.strip() or len(sub) > MAX_SUB_CHARS:
         raise InvalidToken("empty or overlong sub")
+    if not sub.isprintable() or any(0xD800 <= ord(char) <= 0xDFFF for char in sub):
+        # JSON's \ud800 escapes decode to lone surrogates no UTF-8 key, HMAC or log line can hold
+        raise InvalidToken("sub with control characters or lone surrogates")
     issued = claims.get("iat", now)
     if claims["exp"] - min(issued, now) > max_lifetime_seconds + LEEWAY_SECONDS:
         raise InvalidToken("lifetime over the maximum")

@@ -38,9 +38,9 @@ REASON_MESSAGES: dict[Reason, dict[Locale, str]] = {
     Reason.PHONE_NO_HOURS_SET: {Locale.RU: "Телефон продавца работает круглосуточно", Locale.EN: "The seller's phone is open around the clock"},
     Reason.PHONE_OUTSIDE_HOURS: {Locale.RU: "Телефон продавца сейчас не работает", Locale.EN: "The seller's phone is closed now"},
     Reason.PHONE_DISABLED: {Locale.RU: "Продавец не принимает звонки", Locale.EN: "The seller takes no calls"},
-    Reason.PLATFORM_TOPIC: {
-        Locale.RU: "Доставкой, возвратами и оплатой занимается поддержка площадки",
-        Locale.EN: "Delivery, refunds and payments are handled by platform support",
+    Reason.PLATFORM_TOPIC: {  # the topic, not a list: an admin may route any topic to support first
+        Locale.RU: "Этим вопросом в первую очередь занимается поддержка площадки",
+        Locale.EN: "Platform support handles this topic first",
     },
     Reason.LAST_RESORT: {Locale.RU: "Поддержка поможет, если продавец не ответит", Locale.EN: "Support helps if the seller does not answer"},
     Reason.SELLER_HAS_NO_CHANNELS: {

@@ -187,7 +187,7 @@ class ContactService:
 
     def _limit_for(self, role: Role, policy: PlatformPolicy) -> RevealTally | None:
         """The tally to read when the caller is limited: buyers only, and only with a limit set (0: none)."""
-        if role is not Role.BUYER or policy.limits.reveals_per_day == 0:
+        if role is not Role.BUYER or policy.limits.contact_reveals_per_buyer_per_day == 0:
             return None
         return self._reveals
 
@@ -462,7 +462,7 @@ def _read_with_tally(
 ) -> tuple[dict[str, SellerSettings], set[str], Allowance]:
     """The sellers' settings and the buyer's allowance for today, read in the same BatchGetItem."""
     found, unavailable, already = limit.get_with_reveals(seller_ids, buyer_id, utc_day(now))
-    return found, unavailable, Allowance.from_tally(policy.limits.reveals_per_day, already)
+    return found, unavailable, Allowance.from_tally(policy.limits.contact_reveals_per_buyer_per_day, already)
 
 
 def _log_answers_error(key: tuple[str, Topic], exc: Exception) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 from chalicelib.models.common import Channel, Outgoing, SellerId, Strict
 from chalicelib.models.resolution import ContactOptions, ExcludedChannel
@@ -63,19 +63,20 @@ MAX_REVEALS_PER_DAY = 1000
 MAX_STORED_REVEALS_PER_DAY = 100_000
 
 
+def _in_force(reveals: int) -> int:
+    """A full tally holds MAX_REVEALS_PER_DAY sellers, so no more can be counted: a larger value an older release
+    stored reads as that maximum, in resolutions and in the admin's GET (whose body can be sent back as it is)."""
+    return min(reveals, MAX_REVEALS_PER_DAY)
+
+
 class Limits(Strict):
-    contact_reveals_per_buyer_per_day: int = Field(
+    contact_reveals_per_buyer_per_day: Annotated[int, AfterValidator(_in_force)] = Field(
         default=30,
         ge=0,
         le=MAX_STORED_REVEALS_PER_DAY,
         description="Distinct sellers whose e-mail/phone a buyer is shown per UTC day; 0: no limit. A value over "
-        f"{MAX_REVEALS_PER_DAY} (stored before that maximum) acts as {MAX_REVEALS_PER_DAY}.",
+        f"{MAX_REVEALS_PER_DAY} (stored before that maximum) reads as {MAX_REVEALS_PER_DAY}.",
     )
-
-    @property
-    def reveals_per_day(self) -> int:
-        """The limit in force: a full tally holds MAX_REVEALS_PER_DAY sellers, so no more can be counted."""
-        return min(self.contact_reveals_per_buyer_per_day, MAX_REVEALS_PER_DAY)
 
 
 class LimitsUpdate(Limits):

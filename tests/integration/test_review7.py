@@ -277,3 +277,35 @@ def test_one_unreadable_seller_does_not_empty_the_answers_of_the_whole_batch(api
     results = {result["seller_id"]: result for result in json.loads(response.body)["results"]}
     assert results["broken-1"]["degraded"] is True
     assert results["demo-chat"]["degraded"] is False and results["demo-chat"]["answers"], results["demo-chat"]
+
+
+def test_a_support_first_topic_beyond_the_platform_ones_gets_a_hint_that_fits_it(api: Any) -> None:
+    """Was: a product question routed support first was told "Delivery, refunds and payments are handled by support"."""
+    assert put_policy(api, {"topics": {"product_question": "support_first"}}).status_code == 200
+    for lang, hint in [("en", "Platform support handles this topic first"), ("ru", "Этим вопросом в первую очередь занимается поддержка площадки")]:
+        response = api.http.get(f"/v1/sellers/demo-chat/contact-options?topic=product_question&lang={lang}", headers=BUYER)
+        support = json.loads(response.body)["options"][0]
+        assert (support["channel"], support["reason"], support["hint"]) == ("support", "platform_topic", hint)
+
+
+def test_a_token_whose_sub_holds_a_lone_surrogate_is_denied_not_a_500(api: Any) -> None:
+    """Was: accepted by the authorizer; both resolution routes then failed with a 500 (UnicodeEncodeError)."""
+    for sub in ("buyer-\ud800", "buyer-\u0000"):
+        response = api.http.get("/v1/sellers/demo-chat/contact-options", headers=bearer("buyer", sub))
+        assert response.status_code == 403, response.body
+
+
+def test_a_stored_limit_over_the_maximum_reads_as_the_maximum_so_a_get_can_be_sent_back(api: Any) -> None:
+    """Was: GET showed the stored 5000 and a PUT of that body was refused (400), against "a GET body can be sent back"."""
+    from chalicelib.aws import client
+
+    assert put_policy(api, {"limits": {"contact_reveals_per_buyer_per_day": 2}}).status_code == 200
+    item = client("dynamodb").get_item(TableName="platform-policy", Key={"policy_id": {"S": "platform"}})["Item"]
+    stored = json.loads(item["document"]["S"])
+    stored["limits"]["contact_reveals_per_buyer_per_day"] = 5000  # as the release before the maximum of 1000 stored it
+    client("dynamodb").put_item(TableName="platform-policy", Item={**item, "document": {"S": json.dumps(stored)}})
+    read = api.http.get("/v1/platform/policy", headers=ADMIN)
+    document = json.loads(read.body)
+    assert document["limits"]["contact_reveals_per_buyer_per_day"] == 1000
+    sent_back = send(api, "PUT", "/v1/platform/policy", document, {**ADMIN, "If-Match": read.headers["ETag"]})
+    assert sent_back.status_code == 200, sent_back.body
