@@ -14,7 +14,7 @@ from tests.conftest import SUPPORT, bearer, drain_queue, log_lines
 from tests.integration.test_faults import FakeHttpResponse, inject
 from tests.integration.test_ingest import sqs_event, stored
 from tests.integration.test_limits_api import resolve, shown, tally
-from tests.integration.test_policy_api import ADMIN, put_policy
+from tests.integration.test_policy_api import ADMIN, put_policy, send
 
 BEFORE_MIDNIGHT = datetime(2026, 11, 27, 23, 59, 59, 995000, tzinfo=UTC)
 AFTER_MIDNIGHT = datetime(2026, 11, 28, 0, 0, 0, 5000, tzinfo=UTC)
@@ -219,9 +219,11 @@ def test_a_limit_stored_by_the_release_before_the_maximum_still_reads(limit_2: A
     assert result["degraded"] is False and result["policy_version"] == 1
     assert "chat" not in [o["channel"] for o in result["options"]]  # the admin's switch, not the default
     assert response.headers["RateLimit-Policy"] == '"reveals";q=1000;w=86400'
+    # The admin's GET shows the limit in force (review7, D: it showed 5000, and a PUT of that body was refused).
     stored = limit_2.http.get("/v1/platform/policy", headers=ADMIN)
-    assert stored.status_code == 200 and json.loads(stored.body)["limits"]["contact_reveals_per_buyer_per_day"] == 5000
-    assert put_policy(limit_2, {"limits": {"contact_reveals_per_buyer_per_day": 1000}}, if_match='"1"').status_code == 200
+    assert stored.status_code == 200 and json.loads(stored.body)["limits"]["contact_reveals_per_buyer_per_day"] == 1000
+    sent_back = send(limit_2, "PUT", "/v1/platform/policy", json.loads(stored.body), {**ADMIN, "If-Match": stored.headers["ETag"]})
+    assert sent_back.status_code == 200, sent_back.body
 
 
 def test_a_throttled_seller_table_is_read_once_and_not_blamed_on_the_tally(limit_2: Any, capsys: Any) -> None:
