@@ -108,9 +108,12 @@ def get_answers_service() -> AnswersService:
     from chalicelib.answers_service import AnswersService
     from chalicelib.answers_store import DynamoAnswersStore
     from chalicelib.aws import settings_client
+    from chalicelib.settings_store import DynamoSettingsStore
 
-    store = DynamoAnswersStore(settings_client(), get_config().answers_table_name)
-    return AnswersService(store, support_publisher(), get_config().feedback_key)
+    config = get_config()
+    store = DynamoAnswersStore(settings_client(), config.answers_table_name)
+    restrictions = DynamoSettingsStore(settings_client(), config.seller_table_name)
+    return AnswersService(store, support_publisher(), config.feedback_key, restrictions=restrictions)
 
 
 def support_publisher() -> Any:

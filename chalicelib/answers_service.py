@@ -25,6 +25,7 @@ from chalicelib.models import (
     OutcomeAccepted,
     OutcomeRequest,
     Role,
+    SellerRestriction,
     Topic,
     VersionPrecondition,
 )
@@ -49,6 +50,10 @@ class FeedbackUnavailable(ApiError):
 FIRST_PAGE = AnswerPage()
 
 
+class Restrictions(Protocol):
+    def get_restriction(self, seller_id: str) -> SellerRestriction | None: ...
+
+
 class AnswersService:
     def __init__(
         self,
@@ -56,11 +61,15 @@ class AnswersService:
         publisher: EventPublisher,
         feedback_key: str | None,
         clock: Callable[[], datetime] = utc_now,
+        *,
+        restrictions: Restrictions | None = None,
     ) -> None:
+        """`restrictions`: where a seller's restriction is read (None: no seller is restricted)."""
         self._store = store
         self._publisher = publisher
         self._feedback_key = feedback_key
         self._clock = clock
+        self._restrictions = restrictions
 
     # ------------------------------------------------------------ authors: support (platform), sellers (their own)
 
@@ -125,6 +134,8 @@ class AnswersService:
         One page, ordered by id, after the cursor (the last id of the page before). An owner has at most 500
         answers, so each page reads them all and cuts: no cursor state to keep, and a cursor never goes stale.
         """
+        if self._withheld(owner, caller):
+            return AnswerList(items=[], next_cursor=None)
         status = None if may_see_drafts(caller, owner) else AnswerStatus.PUBLISHED
         found = self._store.find(owner, status=status, locale=locale, topic=topic)  # sorted by id
         after = [answer for answer in found if page.cursor is None or answer.id > page.cursor]
@@ -133,9 +144,20 @@ class AnswersService:
 
     def _readable(self, answer_id: str, caller: Caller) -> Answer:
         answer = self._store.get(answer_id)
-        if answer is None or (answer.status is not AnswerStatus.PUBLISHED and not may_see_drafts(caller, answer.owner)):
+        if (
+            answer is None
+            or (answer.status is not AnswerStatus.PUBLISHED and not may_see_drafts(caller, answer.owner))
+            or self._withheld(answer.owner, caller)
+        ):
             raise NotFound(f"No answer {answer_id}.", {"answer_id": answer_id}, code="answer_not_found")
         return answer
+
+    def _withheld(self, owner: str, caller: Caller) -> bool:
+        """A restricted seller's answers reach no buyer and no other seller, as in resolutions (the seller is under
+        review); the seller, support and admins still see them. One GetItem, on these routes only."""
+        if owner == PLATFORM_OWNER or caller.role in (Role.SUPPORT, Role.ADMIN) or _sellers_own(caller, owner):
+            return False
+        return self._restrictions is not None and self._restrictions.get_restriction(owner) is not None
 
     # ------------------------------------------------------------ did it help?
 

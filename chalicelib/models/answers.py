@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from chalicelib.models.common import SELLER_ID_PATTERN, Channel, Outgoing, SellerId, Strict, Topic, each_once
 from chalicelib.models.settings import ExpectedVersion
@@ -31,6 +31,7 @@ MAX_SUGGESTED_ANSWERS = 3
 # right after "<" (HTML reads "a < b and c > d" as text). Entities too: HTML decodes numeric ones (decimal or hex)
 # even without the closing semicolon. A named one needs its ";" here: "&copy=2" in a link's query string is text.
 _HTML = re.compile(r"</?[A-Za-z!?][^>]*>|&[A-Za-z][A-Za-z0-9]*;|&#[0-9]+;?|&#[xX][0-9A-Fa-f]+;?")
+_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(\.[\w-]+)+")  # an address in running text (mailto: links are refused anyway)
 _IMAGE = re.compile(r"!\[")  # Markdown image: not in the subset, and a remote image tells its host who read it
 # Control characters (C0 but tab and line breaks, DEL, C1) and the bidirectional overrides that make text read
 # other than it is stored.
@@ -95,6 +96,23 @@ class AuthoredAnswer(AnswerFields):
     @classmethod
     def _topics_once(cls, topics: list[Topic]) -> list[Topic]:
         return each_once(topics, "topics")
+
+    @field_validator("title", "body", "keywords")
+    @classmethod
+    def _no_contacts_from_sellers(cls, value: str | list[str], info: ValidationInfo) -> str | list[str]:
+        """A seller's answer must not hand out an e-mail address or phone number: buyers reach a seller through the
+        channels the seller offers, within the platform's switches and daily reveal limit (the platform's own FAQ
+        may name support's). Phone numbers as the `phonenumbers` library finds them in text (Russia by default)."""
+        if info.data.get("owner", PLATFORM_OWNER) == PLATFORM_OWNER:
+            return value
+        import phonenumbers  # writes only: not on a resolution's cold path
+
+        for text in [value] if isinstance(value, str) else value:
+            if _EMAIL.search(text):
+                raise ValueError("an auto-answer may not carry an e-mail address: buyers reach you through your channels")
+            if next(iter(phonenumbers.PhoneNumberMatcher(text, "RU", leniency=phonenumbers.Leniency.VALID)), None):
+                raise ValueError("an auto-answer may not carry a phone number: buyers reach you through your channels")
+        return value
 
     @field_validator("title", "body", "keywords")
     @classmethod

@@ -294,3 +294,48 @@ def test_a_token_whose_sub_holds_a_lone_surrogate_is_denied_not_a_500(api: Any) 
         response = api.http.get("/v1/sellers/demo-chat/contact-options", headers=bearer("buyer", sub))
         assert response.status_code == 403, response.body
 
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Пишите на shop-08@shop.example.com", "звоните +7 495 123-45-67", "или 8 (495) 123-45-67 в будни", "WhatsApp +1 212 555 0100"],
+)
+def test_a_sellers_answer_cannot_carry_an_email_or_a_phone_past_the_limit(api: Any, text: str) -> None:
+    """Was: 201, and every buyer got the contact in `answers`, past the daily reveal limit, the platform's e-mail and
+    phone switches and a restriction (through GET /v1/answers)."""
+    answer = {**NEW_ANSWER, "owner": "demo-chat", "topics": ["product_question"], "locale": "ru", "body": text}
+    error = assert_error(send(api, "POST", "/v1/answers", answer, seller_token("demo-chat")), 400, "validation_error")
+    assert "body" in [detail["field"] for detail in error["details"]]
+    title = {**answer, "body": "Ответим в чате", "title": text}
+    assert_error(send(api, "POST", "/v1/answers", title, seller_token("demo-chat")), 400, "validation_error")
+
+
+def test_sizes_dates_and_order_numbers_are_not_phone_numbers_and_the_platform_may_name_support(api: Any) -> None:
+    ordinary = {**NEW_ANSWER, "owner": "demo-chat", "topics": ["product_question"], "locale": "ru",
+                "body": "Размеры 44-46, рост 170-176 см, заказ 1234567, доставка 3-5 дней, с 27.11.2026"}
+    assert send(api, "POST", "/v1/answers", ordinary, seller_token("demo-chat")).status_code == 201
+    platform = {**NEW_ANSWER, "body": "Write to support@market.example or call 8 800 555-35-35."}
+    assert send(api, "POST", "/v1/answers", platform, SUPPORT).status_code == 201
+
+
+def test_a_restricted_sellers_answers_are_not_served_to_buyers_by_the_answers_routes(api: Any) -> None:
+    """Was: hidden in resolutions, but GET /v1/answers/{id} (what the answer's link opens) and the listing still
+    served them to buyers."""
+    other_seller = seller_token("demo-email")
+    assert get_ok(api, "/v1/answers/demo-chat-sizes-en", BUYER)
+    assert send(api, "PUT", "/v1/sellers/demo-chat/restriction", {"mode": "support_only", "note": "x"}, ADMIN).status_code == 200
+
+    for caller in (BUYER, other_seller):
+        assert_error(api.http.get("/v1/answers/demo-chat-sizes-en", headers=caller), 404, "answer_not_found")
+        listing = api.http.get("/v1/answers?owner=demo-chat", headers=caller)
+        assert listing.status_code == 200 and json.loads(listing.body)["items"] == []
+    for caller in (seller_token("demo-chat"), SUPPORT, ADMIN):  # the author, and who reviews the seller, still see them
+        assert get_ok(api, "/v1/answers/demo-chat-sizes-en", caller)
+
+    assert api.http.request("DELETE", "/v1/sellers/demo-chat/restriction", headers=ADMIN).status_code == 204
+    assert get_ok(api, "/v1/answers/demo-chat-sizes-en", BUYER)
+
+
+def get_ok(api: Any, path: str, headers: dict[str, str]) -> bool:
+    response = api.http.get(path, headers=headers)
+    return bool(response.status_code == 200 and json.loads(response.body)["id"])
