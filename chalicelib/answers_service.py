@@ -181,6 +181,10 @@ class AnswersService:
             raise BadRequest(
                 "This answer was not shown with that result.", {"field": "answer_id"}, code="answer_not_shown"
             )
+        if report.channel is not None and not claims.offered(report.channel):
+            raise BadRequest(
+                "That result did not offer this channel with its contact.", {"field": "channel"}, code="channel_not_offered"
+            )
         event = ContactOutcomeEvent(
             event_id=feedback.outcome_event_id(report.token, report.outcome, report.answer_id, report.channel),
             occurred_at=now,

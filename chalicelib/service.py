@@ -323,6 +323,7 @@ class ContactService:
             token = feedback.issue(
                 self._feedback_key, result.request_id, caller.sub, result.seller_id, result.topic,
                 int(result.resolved_at.timestamp()), [answer.id for answer in answers],
+                [option.channel for option in result.options if option.contact is not None],  # not one withheld
             )
         return result.model_copy(update={"answers": answers, **self._texts(result, settings, locale), "feedback_token": token})
 

@@ -339,3 +339,29 @@ def test_a_restricted_sellers_answers_are_not_served_to_buyers_by_the_answers_ro
 def get_ok(api: Any, path: str, headers: dict[str, str]) -> bool:
     response = api.http.get(path, headers=headers)
     return bool(response.status_code == 200 and json.loads(response.body)["id"])
+
+
+def test_an_outcome_names_only_a_channel_its_result_offered_with_a_contact(limit_2: Any) -> None:
+    """Was: 202 for `channel_chosen` with a channel never offered (phone for demo-none) or one the limit withheld."""
+    from tests.integration.test_review5 import seed_tally
+
+    def result(seller_id: str, buyer: dict[str, str]) -> dict[str, Any]:
+        response = limit_2.http.get(f"/v1/sellers/{seller_id}/contact-options?topic=product_question", headers=buyer)
+        return dict(json.loads(response.body))
+
+    def chosen(found: dict[str, Any], buyer: dict[str, str], channel: str) -> Any:
+        report = {"token": found["feedback_token"], "seller_id": found["seller_id"], "outcome": "channel_chosen", "channel": channel}
+        return send(limit_2, "POST", f"/v1/contact-requests/{found['request_id']}/outcome", report, buyer)
+
+    only_support = result("demo-none", BUYER)
+    assert_error(chosen(only_support, BUYER, "phone"), 400, "channel_not_offered")
+    assert chosen(only_support, BUYER, "support").status_code == 202
+
+    from datetime import UTC, datetime
+
+    over = bearer("buyer", "over-the-limit")
+    seed_tally("over-the-limit", datetime.now(UTC).date().isoformat(), ["shop-4", "shop-5"])
+    withheld = result("demo-chat", over)  # chat offered, its e-mail withheld by the limit
+    assert [o["contact"] is None for o in withheld["options"] if o["channel"] == "email"] == [True]
+    assert_error(chosen(withheld, over, "email"), 400, "channel_not_offered")
+    assert chosen(withheld, over, "chat").status_code == 202

@@ -294,10 +294,11 @@ def test_a_feedback_token_expires_and_cannot_be_altered() -> None:
     token = feedback.issue(KEY, "req-1", "buyer-1", "demo-chat", Topic.DELIVERY, NOW_EPOCH)
     with pytest.raises(feedback.TokenRejected, match="expired"):
         feedback.verify(KEY, token, "req-1", "buyer-1", "demo-chat", NOW_EPOCH + feedback.TOKEN_TTL_SECONDS + 1)
-    version, topic, expiry, shown, mac = token.split(".")
+    version, topic, expiry, shown, usable, mac = token.split(".")
     for forged in (
-        f"{version}.payment.{expiry}.{shown}.{mac}", f"{version}.{topic}.{int(expiry) + 999}.{shown}.{mac}",
-        f"{version}.{topic}.{expiry}.{feedback.answer_tag('made-up')}.{mac}", f"v1.{topic}.{expiry}.{mac}", "garbage", f"{token}x",
+        f"{version}.payment.{expiry}.{shown}.{usable}.{mac}", f"{version}.{topic}.{int(expiry) + 999}.{shown}.{usable}.{mac}",
+        f"{version}.{topic}.{expiry}.{feedback.answer_tag('made-up')}.{usable}.{mac}", f"{version}.{topic}.{expiry}.{shown}.cesp.{mac}",
+        f"v2.{topic}.{expiry}.{shown}.{mac}", f"v1.{topic}.{expiry}.{mac}", "garbage", f"{token}x",
     ):
         with pytest.raises(feedback.TokenRejected):
             feedback.verify(KEY, forged, "req-1", "buyer-1", "demo-chat", NOW_EPOCH)
@@ -306,9 +307,9 @@ def test_a_feedback_token_expires_and_cannot_be_altered() -> None:
 def test_a_feedback_token_has_one_spelling_only() -> None:
     """The outcome's event id comes from the token: another spelling of the expiry must not count an outcome again."""
     token = feedback.issue(KEY, "req-1", "buyer-1", "demo-chat", Topic.DELIVERY, NOW_EPOCH)
-    version, topic, expiry, shown, mac = token.split(".")
+    version, topic, expiry, shown, usable, mac = token.split(".")
     arabic_indic = "".join(chr(0x660 + int(digit)) for digit in expiry)
-    for respelled in (f"{version}.{topic}.0{expiry}.{shown}.{mac}", f"{version}.{topic}.{arabic_indic}.{shown}.{mac}"):
+    for respelled in (f"{version}.{topic}.0{expiry}.{shown}.{usable}.{mac}", f"{version}.{topic}.{arabic_indic}.{shown}.{usable}.{mac}"):
         with pytest.raises(feedback.TokenRejected):
             feedback.verify(KEY, respelled, "req-1", "buyer-1", "demo-chat", NOW_EPOCH)
 
@@ -321,7 +322,24 @@ def test_a_feedback_token_names_only_the_answers_its_result_showed() -> None:
     none_shown = feedback.issue(KEY, "req-1", "buyer-1", "demo-chat", Topic.DELIVERY, NOW_EPOCH)
     assert not feedback.verify(KEY, none_shown, "req-1", "buyer-1", "demo-chat", NOW_EPOCH).showed("faq-delivery-ru")
     assert len(token) <= 200  # OutcomeRequest.token's limit, with three answers shown
-    assert len(feedback.issue(KEY, "r" * 64, "b" * 255, "s" * 64, Topic.RETURN_REFUND, NOW_EPOCH, ["a" * 64] * 3)) <= 200
+    every_channel = list(feedback.CHANNEL_LETTERS)
+    assert len(feedback.issue(KEY, "r" * 64, "b" * 255, "s" * 64, Topic.RETURN_REFUND, NOW_EPOCH, ["a" * 64] * 3, every_channel)) <= 200
+
+
+def test_a_feedback_token_names_only_the_channels_its_result_offered_with_a_contact() -> None:
+    """Was: channel_chosen was accepted for any channel, one never offered or one the reveal limit withheld."""
+    token = feedback.issue(KEY, "req-1", "buyer-1", "demo-chat", Topic.DELIVERY, NOW_EPOCH, (), [Channel.CHAT, Channel.SUPPORT])
+    claims = feedback.verify(KEY, token, "req-1", "buyer-1", "demo-chat", NOW_EPOCH)
+    assert claims.offered(Channel.CHAT) and claims.offered(Channel.SUPPORT)
+    assert not claims.offered(Channel.EMAIL) and not claims.offered(Channel.PHONE)
+
+
+def test_a_v2_token_issued_before_channels_were_signed_still_verifies_until_it_expires() -> None:
+    expiry = NOW_EPOCH + feedback.TOKEN_TTL_SECONDS
+    tags = feedback.answer_tag("faq-delivery-ru")
+    mac = feedback._mac(KEY, "v2", "req-1", "buyer-1", "demo-chat", "delivery", str(expiry), tags)
+    claims = feedback.verify(KEY, f"v2.delivery.{expiry}.{tags}.{mac}", "req-1", "buyer-1", "demo-chat", NOW_EPOCH)
+    assert claims.showed("faq-delivery-ru") and not claims.showed("faq-warranty-ru") and claims.offered(Channel.PHONE)
 
 
 def test_a_v1_token_issued_before_answers_were_signed_still_verifies_until_it_expires() -> None:
