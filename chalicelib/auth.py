@@ -77,8 +77,9 @@ def check_claims(claims: dict[str, Any], max_lifetime_seconds: int, now: float) 
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub.strip() or len(sub) > MAX_SUB_CHARS:
         raise InvalidToken("empty or overlong sub")
-    if not sub.isprintable() or any(0xD800 <= ord(char) <= 0xDFFF for char in sub):
-        # JSON's \ud800 escapes decode to lone surrogates no UTF-8 key, HMAC or log line can hold
+    if any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F or 0xD800 <= ord(char) <= 0xDFFF for char in sub):
+        # Control characters, and JSON's \ud800 escapes: lone surrogates no UTF-8 key, HMAC or log line can hold.
+        # Anything else Unicode allows stays (a ZWJ emoji, a no-break space, characters newer than this runtime).
         raise InvalidToken("sub with control characters or lone surrogates")
     issued = claims.get("iat", now)
     if claims["exp"] - min(issued, now) > max_lifetime_seconds + LEEWAY_SECONDS:

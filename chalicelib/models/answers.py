@@ -79,10 +79,10 @@ class AnswerFields(Strict):
     owner: AnswerOwner = Field(description="`platform`, or the seller id whose auto-answer this is.")
     topics: Annotated[list[Topic], Field(min_length=1, max_length=len(Topic))]
     locale: Locale
+    status: AnswerStatus = AnswerStatus.PUBLISHED  # before the texts: their write rules depend on it
     title: Title
     body: Body = Field(description="Plain text or Markdown subset (**bold**, *italic*, `- ` lists, links); no HTML; at most 8 KiB.")
     keywords: Annotated[list[Keyword], Field(default_factory=list, max_length=30)]
-    status: AnswerStatus = AnswerStatus.PUBLISHED
     translation_key: AnswerId | None = Field(
         default=None, description="Answers saying the same in ru and en share it: a buyer sees only the one in their language."
     )
@@ -100,10 +100,11 @@ class AuthoredAnswer(AnswerFields):
     @field_validator("title", "body", "keywords")
     @classmethod
     def _no_contacts_from_sellers(cls, value: str | list[str], info: ValidationInfo) -> str | list[str]:
-        """A seller's answer must not hand out an e-mail address or phone number: buyers reach a seller through the
-        channels the seller offers, within the platform's switches and daily reveal limit (the platform's own FAQ
-        may name support's). Phone numbers as the `phonenumbers` library finds them in text (Russia by default)."""
-        if info.data.get("owner", PLATFORM_OWNER) == PLATFORM_OWNER:
+        """A seller's published answer must not hand out an e-mail address or phone number: buyers reach a seller
+        through the channels the seller offers, within the platform's switches and daily reveal limit (the platform's
+        own FAQ may name support's). A draft reaches no buyer: an older answer with a contact can be unpublished and
+        edited. Phone numbers as the `phonenumbers` library finds them in text (Russia by default)."""
+        if info.data.get("owner", PLATFORM_OWNER) == PLATFORM_OWNER or info.data.get("status") is AnswerStatus.DRAFT:
             return value
         import phonenumbers  # writes only: not on a resolution's cold path
 

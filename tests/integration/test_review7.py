@@ -365,3 +365,33 @@ def test_an_outcome_names_only_a_channel_its_result_offered_with_a_contact(limit
     assert [o["contact"] is None for o in withheld["options"] if o["channel"] == "email"] == [True]
     assert_error(chosen(withheld, over, "email"), 400, "channel_not_offered")
     assert chosen(withheld, over, "chat").status_code == 202
+
+
+def test_a_seller_can_unpublish_and_edit_an_older_answer_that_carries_a_contact(api: Any) -> None:
+    """Regression of the contact rule: an answer stored before it, with a contact, could be neither unpublished
+    nor edited, only deleted. A draft reaches no buyer; publishing it again needs the contact gone."""
+    from chalicelib.answers_store import to_item
+    from chalicelib.aws import client
+    from chalicelib.models import Answer
+
+    body = "Пишите: shop@demo.ru или 8 916 123 45 67"
+    old = {**NEW_ANSWER, "owner": "demo-chat", "topics": ["product_question"], "locale": "ru", "body": body}
+    stored = Answer.model_validate({**old, "id": "old-contact", "version": 1, "updated_at": "2026-01-01T00:00:00Z", "updated_by": "s"})
+    client("dynamodb").put_item(TableName="answers", Item=to_item(stored))
+    seller = {**seller_token("demo-chat"), "If-Match": '"1"'}
+
+    unpublished = send(api, "PUT", "/v1/answers/old-contact", {**old, "status": "draft"}, seller)
+    assert unpublished.status_code == 200, unpublished.body
+    edited = send(api, "PUT", "/v1/answers/old-contact", {**old, "status": "draft", "title": "Draft"}, {**seller, "If-Match": '"2"'})
+    assert edited.status_code == 200, edited.body
+    republished = send(api, "PUT", "/v1/answers/old-contact", {**old, "title": "Draft"}, {**seller, "If-Match": '"3"'})
+    assert_error(republished, 400, "validation_error")
+    fixed = {**old, "body": "Пишите в чат магазина"}
+    assert send(api, "PUT", "/v1/answers/old-contact", fixed, {**seller, "If-Match": '"3"'}).status_code == 200
+
+
+@pytest.mark.parametrize("sub", ["👨\u200d👩\u200d👧", "می\u200cخواهم", "a\u00a0b", "\U0001fae8", "a\u00adb", "Иван Петров"])
+def test_subs_with_joiners_no_break_spaces_or_newer_emoji_are_still_let_in(api: Any, sub: str) -> None:
+    """Regression of the lone-surrogate fix: str.isprintable() also refused these, which resolved before."""
+    response = api.http.get("/v1/sellers/demo-chat/contact-options?topic=product_question", headers=bearer("buyer", sub))
+    assert response.status_code == 200, response.body
