@@ -113,12 +113,17 @@ def decide(
         layers.append(_verdict(PolicyLayer.PLATFORM_CHANNELS, effect, "; ".join(details), channel_blocked))
     blocked.update(channel_blocked)
 
-    support_reason = None
-    if restriction is not None:
-        support_reason = Reason.SELLER_RESTRICTED
-    elif mode is TopicMode.SUPPORT_ONLY:
-        support_reason = Reason.TOPIC_SUPPORT_ONLY
+    support_reason = support_alone_reason(mode, restriction)
     return PlatformVerdict(topic_mode=mode, blocked=blocked, support_reason=support_reason, layers=tuple(layers))
+
+
+def support_alone_reason(mode: TopicMode, restriction: SellerRestriction | None) -> Reason | None:
+    """Why the platform leaves the buyer with support alone, whatever the seller offers; None: it does not."""
+    if restriction is not None:
+        return Reason.SELLER_RESTRICTED
+    if mode is TopicMode.SUPPORT_ONLY:
+        return Reason.TOPIC_SUPPORT_ONLY
+    return None
 
 
 def topic_mode(policy: PolicyDocument, topic: Topic) -> TopicMode:

@@ -52,11 +52,10 @@ from chalicelib.models import (
     SettingsChangedEvent,
     SuggestedAnswer,
     Topic,
-    TopicMode,
     VersionPrecondition,
 )
 from chalicelib.models.answers import DEFAULT_LOCALE
-from chalicelib.policy import PlatformVerdict, decide, topic_mode
+from chalicelib.policy import PlatformVerdict, decide, support_alone_reason, topic_mode
 from chalicelib.resolver import explain_seller_layers, primary_option, resolve
 from chalicelib.suggestions import AnswerSet, suggest
 
@@ -558,9 +557,9 @@ def seller_answers_shown(policy: PlatformPolicy, topic: Topic, settings: SellerS
 
     A seller under review must not reach buyers with their own words (say, a link to pay outside the platform).
     """
-    if unavailable or (settings is not None and settings.restriction is not None):
+    if unavailable:
         return False
-    return topic_mode(policy, topic) is not TopicMode.SUPPORT_ONLY
+    return support_alone_reason(topic_mode(policy, topic), settings.restriction if settings else None) is None
 
 
 def seller_exists(settings: SellerSettings | None, unavailable: bool) -> bool | None:
