@@ -85,6 +85,11 @@ class TtlCache(Generic[K, V]):
             self._entries.move_to_end(key)
             return entry.value
 
+    def holds(self, key: K) -> bool:
+        """Whether a value was ever loaded or put for `key` (fresh or not): a failed load would then fall back to it."""
+        with self._lock:
+            return key in self._entries
+
     def put(self, key: K, value: V, now: float | None = None) -> None:
         """Store a value this container just wrote: it takes effect here at once."""
         with self._lock:

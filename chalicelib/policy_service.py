@@ -68,19 +68,16 @@ class CachedPolicy:
         self._store = store
         self._make_refresh_store = refresh_store
         self._refresh_store: PolicyStore | None = None
-        self._held = False  # a policy was read or written here: a refresh may fail without cost
         self._cache: TtlCache[str, PlatformPolicy] = TtlCache(
             self._load, ttl_seconds, max_entries=1, clock=clock, on_error=_kept_last_good
         )
 
     def _load(self, _key: str) -> PlatformPolicy:
         store = self._store
-        if self._held and self._make_refresh_store is not None:
+        if self._make_refresh_store is not None and self._cache.holds(_POLICY):  # a refresh: the last good one stays
             self._refresh_store = self._refresh_store or self._make_refresh_store()
             store = self._refresh_store
-        policy = store.get() or DEFAULT_POLICY
-        self._held = True
-        return policy
+        return store.get() or DEFAULT_POLICY
 
     def current(self) -> tuple[PlatformPolicy, bool]:
         """(policy, degraded)."""
@@ -93,7 +90,6 @@ class CachedPolicy:
     def written(self, policy: PlatformPolicy) -> None:
         """This container just stored `policy`: it takes effect here at once."""
         self._cache.put(_POLICY, policy)
-        self._held = True
 
 
 def _kept_last_good(_key: str, exc: Exception) -> None:
