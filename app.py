@@ -302,7 +302,7 @@ def get_policy() -> Response:
 def put_policy() -> Response:
     request = current_request()
     caller = http.current_caller(request, auth.POLICY_EDITORS)
-    update = http.parse_body(request, PolicyUpdate)
+    update = http.parse_body(request, PolicyUpdate, http.MAX_POLICY_BODY_BYTES)
     expected = http.expected_version(request, update.version)
     return policy_response(get_policy_service().put_policy(update, expected, caller, http.request_id(request)))
 

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from chalicelib import feedback
 from chalicelib.auth import ANSWER_AUTHORS, OUTCOME_REPORTERS, require_role
-from chalicelib.errors import ApiError, BadRequest, Conflict, Forbidden, NotFound, VersionConflict
+from chalicelib.errors import ApiError, BadRequest, Conflict, Forbidden, InvalidStoredRestriction, NotFound, VersionConflict
 from chalicelib.logs import log
 from chalicelib.models import (
     PLATFORM_OWNER,
@@ -157,7 +157,12 @@ class AnswersService:
         review); the seller, support and admins still see them. One GetItem, on these routes only."""
         if owner == PLATFORM_OWNER or caller.role in (Role.SUPPORT, Role.ADMIN) or _sellers_own(caller, owner):
             return False
-        return self._restrictions is not None and self._restrictions.get_restriction(owner) is not None
+        if self._restrictions is None:
+            return False
+        try:
+            return self._restrictions.get_restriction(owner) is not None
+        except InvalidStoredRestriction:
+            return True  # a restriction this release cannot read still restricts: fail closed
 
     # ------------------------------------------------------------ did it help?
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -41,17 +42,18 @@ class Config:
             feedback_key=env.get("FEEDBACK_KEY") or None,
             support_reply_target_hours=int(env.get("SUPPORT_REPLY_TARGET_HOURS", "24")),
             policy_table_name=env.get("POLICY_TABLE_NAME", "platform-policy"),
-            policy_ttl_seconds=float(env.get("POLICY_TTL_SECONDS", "30")),
+            policy_ttl_seconds=_positive(env, "POLICY_TTL_SECONDS", 30.0),
         )
 
 
 def _positive(env: os._Environ[str], name: str, default: float) -> float:
-    """A positive number from `name`, or `default` when unset; a wrong value stops the cold start loudly."""
+    """A positive, finite number from `name`, or `default` when unset; a wrong value stops the cold start loudly
+    (an infinite policy TTL would never refresh; a NaN one would refresh on every request)."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     value = float(raw)
-    if not value > 0:
+    if not 0 < value < math.inf:
         raise ValueError(f"{name} must be a positive number of seconds")
     return value
 

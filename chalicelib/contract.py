@@ -351,6 +351,10 @@ def openapi() -> dict[str, Any]:
                     "responses": {
                         "200": _ok("PlatformPolicy", headers=POLICY_ETAG),
                         **COMMON_ERRORS,
+                        "409": _error(
+                            "stored_policy_invalid: the stored document no longer validates (a full PUT with "
+                            "details.current_version replaces it)."
+                        ),
                         "503": _retry_later("Policy store unavailable; retry."),
                     },
                 },
@@ -364,7 +368,11 @@ def openapi() -> dict[str, Any]:
                         "200": _ok("PlatformPolicy", headers=POLICY_ETAG),
                         **COMMON_ERRORS,
                         **BODY_ERRORS,
-                        "409": _error("Version conflict; details.current_version."),
+                        "413": _error("Body over 256 KiB."),
+                        "409": _error(
+                            "version_conflict: If-Match does not match details.current_version (also the version of "
+                            "a stored document that no longer validates, which this PUT replaces)."
+                        ),
                         "428": _error("Neither If-Match nor version given."),
                         "503": _retry_later("Policy store unavailable; retry."),
                     },
@@ -380,6 +388,10 @@ def openapi() -> dict[str, Any]:
                         "200": _ok("SellerRestriction"),
                         **COMMON_ERRORS,
                         "404": _error("The seller is not restricted."),
+                        "409": _error(
+                            "stored_restriction_invalid: the stored restriction no longer validates (details.stored_mode); "
+                            "PUT replaces it, DELETE lifts it."
+                        ),
                         "503": _retry_later("DynamoDB unavailable; retry."),
                     },
                 },

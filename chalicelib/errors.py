@@ -73,12 +73,36 @@ class AnswersUnavailable(StoreUnavailable):
     public_message = "Answers are unavailable right now; retry shortly."
 
 
-class InvalidStoredSettings(StoreUnavailable):
-    """The stored item no longer validates (edited by hand, or an older shape): its seller can replace it."""
+class InvalidStoredItem(StoreUnavailable):
+    """A stored item no longer validates (edited by hand, or a shape this release cannot read): a full write by
+    whoever owns it replaces it (its version is what that write names in If-Match)."""
+
+    what = "item"
 
     def __init__(self, version: int) -> None:
-        super().__init__(f"stored settings (version {version}) do not validate")
+        super().__init__(f"stored {self.what} (version {version}) does not validate")
         self.version = version
+
+
+class InvalidStoredSettings(InvalidStoredItem):
+    """A seller's stored settings: the seller can replace them."""
+
+    what = "settings"
+
+
+class InvalidStoredPolicy(InvalidStoredItem):
+    """The stored platform policy: an admin can replace it."""
+
+    what = "policy"
+
+
+class InvalidStoredRestriction(StoreUnavailable):
+    """A seller's stored restriction no longer validates (edited by hand, or a mode this release does not know):
+    an admin can replace it (PUT) or lift it (DELETE)."""
+
+    def __init__(self, stored_mode: str | None) -> None:
+        super().__init__(f"stored restriction (mode {stored_mode!r}) does not validate")
+        self.stored_mode = stored_mode
 
 
 class VersionConflict(Exception):

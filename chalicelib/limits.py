@@ -6,6 +6,7 @@ The tally of sellers already revealed today is kept by the support ingest (from 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -81,7 +82,7 @@ def revealed_channels(options: list[ContactOption]) -> list[Channel]:
 
 def rate_limit_headers(allowance: Allowance, now: datetime) -> dict[str, str]:
     """RateLimit-Policy and RateLimit after the IETF httpapi draft (structured fields, one policy named "reveals")."""
-    reset_seconds = max(1, int((window_reset(now) - now).total_seconds()))
+    reset_seconds = max(1, math.ceil((window_reset(now) - now).total_seconds()))  # waiting t never comes back early
     return {
         "RateLimit-Policy": f'"reveals";q={allowance.limit};w={WINDOW_SECONDS}',
         "RateLimit": f'"reveals";r={allowance.remaining};t={reset_seconds}',
@@ -99,7 +100,8 @@ def explain_limit(allowance: Allowance | None, seller_id: str, options: list[Con
         used = f"{len(allowance.already)} of {allowance.limit} reveals used today by the ingest's count"
     withheld = [option.channel.value for option in options if option.reason is Reason.CONTACT_LIMIT_REACHED]
     if withheld:
-        detail = f"{used}: {', '.join(withheld)} withheld until {window_reset(now).isoformat()}"
+        reset = window_reset(now).isoformat().replace("+00:00", "Z")  # written as available_again_at is
+        detail = f"{used}: {', '.join(withheld)} withheld until {reset}"
         return LayerVerdict(layer=PolicyLayer.REVEAL_LIMIT, effect="narrows", detail=detail, excluded=[])
     if seller_id in allowance.already:
         detail = f"{used}; this seller was already shown today and is shown again without counting"

@@ -41,7 +41,13 @@ def rollout_bucket(channel: Channel, buyer_id: str) -> int:
 
 def in_rollout(channel: Channel, buyer_id: str, percent: float) -> bool:
     """Monotonic: a buyer in at p % is in at every q >= p (the bucket is fixed, only the threshold moves)."""
-    return rollout_bucket(channel, buyer_id) < round(percent * ROLLOUT_BUCKETS / 100)
+    return rollout_bucket(channel, buyer_id) < rollout_threshold(percent)
+
+
+def rollout_threshold(percent: float) -> float:
+    """The buyer is in if the bucket is below percent x 100 (0.005 % lets bucket 0 in). Rounded to 6 places only
+    to drop float noise: 33.33 x 100 must be 3333, not 3333.0000000000005, which would let bucket 3333 in."""
+    return round(percent * ROLLOUT_BUCKETS / 100, 6)
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,7 @@ def decide(
                 details.append(f"{channel.value}: off platform-wide, on for this seller (allow_sellers)")
             continue
         bucket = rollout_bucket(channel, buyer_id)
-        in_share = bucket < round(rule.rollout_percent * ROLLOUT_BUCKETS / 100)
+        in_share = bucket < rollout_threshold(rule.rollout_percent)
         if not in_share and channel not in blocked:
             channel_blocked[channel] = Reason.NOT_IN_ROLLOUT if rule.rollout_percent > 0 else DISABLED_BY_PLATFORM[channel]
         if explain:

@@ -10,7 +10,16 @@ from typing import Any, Protocol
 
 from chalicelib.auth import POLICY_EDITORS, POLICY_READERS, require_role
 from chalicelib.cache import TtlCache
-from chalicelib.errors import RETRY_AFTER_SECONDS, ApiError, Conflict, NotFound, StoreUnavailable, VersionConflict
+from chalicelib.errors import (
+    RETRY_AFTER_SECONDS,
+    ApiError,
+    Conflict,
+    InvalidStoredPolicy,
+    InvalidStoredRestriction,
+    NotFound,
+    StoreUnavailable,
+    VersionConflict,
+)
 from chalicelib.logs import log
 from chalicelib.models import (
     DEFAULT_POLICY,
@@ -26,6 +35,8 @@ from chalicelib.models import (
 )
 
 _POLICY = "platform"  # the one cache key
+# What a policy_changed event names as changed when the document it replaced could not be read: all of it.
+REPLACED_UNREADABLE = ["channels", "limits", "topics"]
 
 
 class PolicyStore(Protocol):
@@ -35,8 +46,8 @@ class PolicyStore(Protocol):
 
 class RestrictionStore(Protocol):
     def get_restriction(self, seller_id: str) -> SellerRestriction | None: ...
-    def set_restriction(self, seller_id: str, restriction: SellerRestriction) -> SellerRestriction | None: ...
-    def lift_restriction(self, seller_id: str) -> SellerRestriction | None: ...
+    def set_restriction(self, seller_id: str, restriction: SellerRestriction) -> str | None: ...
+    def lift_restriction(self, seller_id: str) -> str | None: ...
 
 
 class Publisher(Protocol):
@@ -116,34 +127,46 @@ class PolicyService:
     def get_policy(self, caller: Caller) -> PlatformPolicy:
         """The stored policy, read fresh (not the cache): what a PUT must name in If-Match."""
         require_role(caller, POLICY_READERS)
-        return self._read()
+        try:
+            return self._read()
+        except InvalidStoredPolicy as exc:
+            raise Conflict(
+                "The stored policy is no longer valid (edited by hand, or written by a newer release); replace it "
+                "with a full PUT.",
+                {"current_version": exc.version, "hint": f'PUT the whole policy with If-Match: "{exc.version}"'},
+                code="stored_policy_invalid",
+            ) from None
 
     def put_policy(
         self, document: PolicyDocument, expected: VersionPrecondition, caller: Caller, request_id: str
     ) -> PlatformPolicy:
         require_role(caller, POLICY_EDITORS)
-        current = self._read()
-        if not expected.matches(current.version):
-            raise _conflict("The policy changed since you read it; reload and retry.", current.version)
-        if current.version > 0 and not changed_paths(current, document):
+        try:
+            current: PlatformPolicy | None = self._read()
+            current_version = current.version if current else 0
+        except InvalidStoredPolicy as exc:  # what cannot be read can still be replaced, by the version it has
+            current, current_version = None, exc.version
+        if not expected.matches(current_version):
+            raise _conflict("The policy changed since you read it; reload and retry.", current_version)
+        if current is not None and current.version > 0 and not changed_paths(current, document):
             return current  # nothing changes: same version, no write, no audit event (as a seller's unchanged PUT)
         new = PlatformPolicy(
             channels=document.channels,
             topics=document.topics,
             limits=document.limits,
-            version=current.version + 1,
+            version=current_version + 1,
             updated_at=self._clock(),
             updated_by=caller.sub,
         )
         try:
-            self._policies.put(new, current.version)
+            self._policies.put(new, current_version)
         except VersionConflict as exc:
             raise _conflict("The policy changed since you read it; reload and retry.", exc.current_version) from None
         except StoreUnavailable as exc:
             raise _unavailable(exc) from None
         if self._cached is not None:
             self._cached.written(new)
-        changed = changed_paths(current, new)
+        changed = changed_paths(current, new) if current is not None else REPLACED_UNREADABLE
         log(logging.INFO, "policy_changed", version=new.version, changed=changed, request_id=request_id)
         self._publisher.publish(
             [
@@ -151,7 +174,7 @@ class PolicyService:
                     occurred_at=new.updated_at or self._clock(),
                     request_id=request_id,
                     changed_by=caller.sub,
-                    old_version=current.version,
+                    old_version=current_version,
                     new_version=new.version,
                     changed=changed,
                 )
@@ -162,6 +185,8 @@ class PolicyService:
     def _read(self) -> PlatformPolicy:
         try:
             return self._policies.get() or DEFAULT_POLICY
+        except InvalidStoredPolicy:
+            raise
         except StoreUnavailable as exc:
             raise _unavailable(exc) from None
 
@@ -169,7 +194,14 @@ class PolicyService:
 
     def get_restriction(self, seller_id: str, caller: Caller) -> SellerRestriction:
         require_role(caller, POLICY_READERS)
-        restriction = self._restrictions.get_restriction(seller_id)
+        try:
+            restriction = self._restrictions.get_restriction(seller_id)
+        except InvalidStoredRestriction as exc:
+            raise Conflict(
+                "The stored restriction is no longer valid; replace it with PUT or lift it with DELETE.",
+                {"stored_mode": exc.stored_mode},
+                code="stored_restriction_invalid",
+            ) from None
         if restriction is None:
             raise NotFound(f"Seller {seller_id} is not restricted.", None, code="restriction_not_found")
         return restriction
@@ -177,21 +209,21 @@ class PolicyService:
     def restrict(self, seller_id: str, request: RestrictionInput, caller: Caller, request_id: str) -> SellerRestriction:
         require_role(caller, POLICY_EDITORS)
         new = SellerRestriction(mode=request.mode, note=request.note, set_by=caller.sub, set_at=self._clock())
-        old = self._restrictions.set_restriction(seller_id, new)
-        self._restriction_changed(seller_id, old, new, caller, request_id)
+        old_mode = self._restrictions.set_restriction(seller_id, new)
+        self._restriction_changed(seller_id, old_mode, new, caller, request_id)
         return new
 
     def lift_restriction(self, seller_id: str, caller: Caller, request_id: str) -> None:
         """Idempotent: lifting a restriction that is not there changes nothing and sends no event."""
         require_role(caller, POLICY_EDITORS)
-        old = self._restrictions.lift_restriction(seller_id)
-        if old is not None:
-            self._restriction_changed(seller_id, old, None, caller, request_id)
+        old_mode = self._restrictions.lift_restriction(seller_id)
+        if old_mode is not None:
+            self._restriction_changed(seller_id, old_mode, None, caller, request_id)
 
     def _restriction_changed(
         self,
         seller_id: str,
-        old: SellerRestriction | None,
+        old_mode: str | None,
         new: SellerRestriction | None,
         caller: Caller,
         request_id: str,
@@ -202,7 +234,7 @@ class PolicyService:
             request_id=request_id,
             seller_id=seller_id,
             changed_by=caller.sub,
-            old_mode=old.mode.value if old else None,
+            old_mode=old_mode,
             new_mode=new.mode.value if new else None,
             note=new.note if new else "",
         )

@@ -14,9 +14,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from chalicelib.errors import StoreUnavailable
+from chalicelib.errors import InvalidStoredPolicy, StoreUnavailable
 from chalicelib.models import PlatformPolicy
-from chalicelib.settings_store import versioned_write
+from chalicelib.models.policy import STORED
+from chalicelib.settings_store import stored_version, versioned_write
 
 POLICY_KEY = {"policy_id": {"S": "platform"}}
 
@@ -36,9 +37,9 @@ class DynamoPolicyStore:
         if not item:
             return None
         try:
-            return PlatformPolicy.model_validate_json(item["document"]["S"])
+            return PlatformPolicy.model_validate_json(item["document"]["S"], context=STORED)
         except (KeyError, ValidationError) as exc:
-            raise StoreUnavailable("stored policy does not validate") from exc
+            raise InvalidStoredPolicy(stored_version(item)) from exc
 
     def put(self, policy: PlatformPolicy, expected_version: int) -> None:
         """Write `policy` only if the stored version is still `expected_version` (0: none stored yet)."""
@@ -52,3 +53,4 @@ class DynamoPolicyStore:
         item = {**POLICY_KEY, "version": {"N": str(policy.version)}, "document": {"S": policy.model_dump_json()}}
         with versioned_write():
             self._db.put_item(TableName=self._table, Item=item, ReturnValuesOnConditionCheckFailure="ALL_OLD", **condition)
+

@@ -71,11 +71,11 @@ def resolve(
         return Resolution(options=[_support(seller_id, topic, platform.support_reason)], excluded=excluded)
     if not seller_options:
         return Resolution(options=[_support(seller_id, topic, nothing_offered)], excluded=excluded)
-    if platform.topic_mode is TopicMode.SUPPORT_FIRST:
-        return Resolution(options=[_support(seller_id, topic, Reason.PLATFORM_TOPIC), *options], excluded=excluded)
-    if not options:  # the platform left out everything the seller offers: support is no "last resort", it is all
+    if not options:  # the platform left out everything the seller offers: support is not "first" or "last", it is all
         deciding = platform.blocked[seller_options[0].channel]
         return Resolution(options=[_support(seller_id, topic, deciding)], excluded=excluded)
+    if platform.topic_mode is TopicMode.SUPPORT_FIRST:
+        return Resolution(options=[_support(seller_id, topic, Reason.PLATFORM_TOPIC), *options], excluded=excluded)
     return Resolution(options=[*options, _support(seller_id, topic, Reason.LAST_RESORT)], excluded=excluded)
 
 

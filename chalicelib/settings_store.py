@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from chalicelib.attributes import from_attributes, to_attributes
-from chalicelib.errors import InvalidStoredSettings, StoreUnavailable, VersionConflict
+from chalicelib.errors import InvalidStoredRestriction, InvalidStoredSettings, StoreUnavailable, VersionConflict
 from chalicelib.limits import tally_key
 from chalicelib.logs import log
 from chalicelib.models import SellerRestriction, SellerSettings
@@ -77,7 +77,7 @@ class DynamoSettingsStore:
             return self._without_settings(item)
         settings = _parse(item)
         if settings is None:
-            raise InvalidStoredSettings(_stored_version(item))
+            raise InvalidStoredSettings(stored_version(item))
         return settings
 
     def _without_settings(self, item: dict[str, Any]) -> SellerSettings | None:
@@ -153,7 +153,12 @@ class DynamoSettingsStore:
         unavailable.update(key["seller_id"]["S"] for key in unprocessed.get(self._table, []))
         for item in responses.get(self._table, []):
             if "version" not in item:
-                if (restricted := self._without_settings(item)) is not None:
+                try:
+                    restricted = self._without_settings(item)
+                except InvalidStoredSettings:
+                    unavailable.add(item["seller_id"]["S"])
+                    continue
+                if restricted is not None:
                     found[restricted.seller_id] = restricted
                 continue
             settings = _parse(item)
@@ -226,8 +231,9 @@ class DynamoSettingsStore:
         item = self._call("get_item", Key=_key(seller_id), ConsistentRead=True, ProjectionExpression="restriction")
         return _restriction(item.get("Item"))
 
-    def set_restriction(self, seller_id: str, restriction: SellerRestriction) -> SellerRestriction | None:
-        """Store `restriction` (creating the item if the seller has no settings yet); returns the one it replaced."""
+    def set_restriction(self, seller_id: str, restriction: SellerRestriction) -> str | None:
+        """Store `restriction` (creating the item if the seller has no settings yet); returns the mode it replaced,
+        as stored (one this release cannot read is replaced all the same)."""
         response = self._call(
             "update_item",
             Key=_key(seller_id),
@@ -235,10 +241,10 @@ class DynamoSettingsStore:
             ExpressionAttributeValues=to_attributes({":restriction": restriction.model_dump(mode="json")}),
             ReturnValues="UPDATED_OLD",
         )
-        return _restriction(response.get("Attributes"))
+        return _stored_mode(response.get("Attributes"))
 
-    def lift_restriction(self, seller_id: str) -> SellerRestriction | None:
-        """Remove the restriction; returns it, or None if there was none (then nothing is written)."""
+    def lift_restriction(self, seller_id: str) -> str | None:
+        """Remove the restriction; returns its mode as stored, or None if there was none (then nothing is written)."""
         try:
             response = self._db.update_item(
                 TableName=self._table,
@@ -253,7 +259,7 @@ class DynamoSettingsStore:
             raise StoreUnavailable(str(exc)) from exc
         except BotoCoreError as exc:
             raise StoreUnavailable(str(exc)) from exc
-        return _restriction(response.get("Attributes"))
+        return _stored_mode(response.get("Attributes"))
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -264,11 +270,15 @@ class DynamoSettingsStore:
 
 
 def _restricted_only(item: dict[str, Any]) -> SellerSettings | None:
-    """A restricted seller who never stored settings: no channel, version 0 (the API's "no settings yet")."""
+    """A restricted seller who never stored settings: no channel, version 0 (the API's "no settings yet").
+
+    A restriction that does not validate is InvalidStoredSettings: the resolution fails closed for this seller
+    (settings unavailable), as for a seller with settings and such a restriction, and never says "not restricted".
+    """
     try:
         restriction = _restriction(item)
-    except StoreUnavailable:
-        return None  # a restriction that does not validate reads as none, as the item read as no settings before
+    except InvalidStoredRestriction:
+        raise InvalidStoredSettings(0) from None
     if restriction is None:
         return None
     # model_construct: version 0 is below what a stored item may have (>= 1), and that is the point.
@@ -284,7 +294,16 @@ def _restriction(item: dict[str, Any] | None) -> SellerRestriction | None:
     try:
         return SellerRestriction.model_validate(from_attributes(item)["restriction"])
     except ValidationError as exc:
-        raise StoreUnavailable("stored restriction does not validate") from exc
+        raise InvalidStoredRestriction(_stored_mode(item)) from exc
+
+
+def _stored_mode(item: dict[str, Any] | None) -> str | None:
+    """The restriction's mode as stored, read without validating it (None: no restriction)."""
+    if not item or "restriction" not in item:
+        return None
+    stored = from_attributes(item)["restriction"]
+    mode = stored.get("mode") if isinstance(stored, dict) else None
+    return mode if isinstance(mode, str) else "unreadable"
 
 
 @contextmanager
@@ -296,7 +315,7 @@ def versioned_write() -> Iterator[None]:
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise StoreUnavailable(str(exc)) from exc
         old = exc.response.get("Item")
-        raise VersionConflict(_stored_version(old) if old else 0) from None
+        raise VersionConflict(stored_version(old) if old else 0) from None
     except BotoCoreError as exc:
         raise StoreUnavailable(str(exc)) from exc
 
@@ -311,8 +330,8 @@ def _key(seller_id: str) -> dict[str, Any]:
     return {"seller_id": {"S": seller_id}}
 
 
-def _stored_version(item: dict[str, Any]) -> int:
-    """The version of an item that does not validate, so its seller can replace it (0 if unreadable)."""
+def stored_version(item: dict[str, Any]) -> int:
+    """The version of an item that does not validate, so its owner can replace it (0 if unreadable)."""
     try:
         return max(int(item["version"]["N"]), 0)
     except (KeyError, TypeError, ValueError):

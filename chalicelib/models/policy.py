@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from chalicelib.models.common import Channel, Outgoing, SellerId, Strict
 from chalicelib.models.resolution import ContactOptions, ExcludedChannel
@@ -21,13 +21,31 @@ class TopicMode(StrEnum):
     SUPPORT_ONLY = "support_only"  # support alone: the seller's channels are not offered
 
 
-class ChannelPolicy(Strict):
+# Validation context of a stored policy document (policy_store): see StoredForwardCompatible.
+STORED = {"stored": True}
+
+
+class StoredForwardCompatible(Strict):
+    """A part of the policy document: an unknown field in a request is a mistake (400), but one in the stored
+    document is a newer release's field read by this one after a rollback, and is ignored there. Refusing it would
+    make the whole policy unreadable: every kill switch lost on a cold start, and the admin locked out."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields_when_stored(cls, data: object, info: ValidationInfo) -> object:
+        if isinstance(data, dict) and isinstance(info.context, dict) and info.context.get("stored"):
+            return {key: value for key, value in data.items() if key in cls.model_fields}
+        return data
+
+
+class ChannelPolicy(StoredForwardCompatible):
     """`enabled: false` switches the channel off for every seller, except the pilot sellers and the rollout share."""
 
     enabled: bool = True
     allow_sellers: Annotated[
         list[SellerId],
-        Field(max_length=MAX_ALLOW_SELLERS, description="Sellers for whom a disabled channel stays on (a pilot)."),
+        Field(max_length=MAX_ALLOW_SELLERS, description="Sellers for whom a disabled channel stays on (a pilot); a set."),
+        AfterValidator(lambda sellers: list(dict.fromkeys(sellers))),  # a set: repeats are dropped, the order is kept
     ] = Field(default_factory=list)
     rollout_percent: Annotated[
         float,
@@ -35,7 +53,7 @@ class ChannelPolicy(Strict):
     ] = 0
 
 
-class ChannelPolicies(Strict):
+class ChannelPolicies(StoredForwardCompatible):
     chat: ChannelPolicy = ChannelPolicy()
     email: ChannelPolicy = ChannelPolicy()
     phone: ChannelPolicy = ChannelPolicy()
@@ -45,7 +63,7 @@ class ChannelPolicies(Strict):
         return policy
 
 
-class TopicPolicies(Strict):
+class TopicPolicies(StoredForwardCompatible):
     """One mode per topic (every Topic is a field); the defaults are the rules before the policy existed."""
 
     product_question: TopicMode = TopicMode.SELLER_FIRST
@@ -69,7 +87,7 @@ def _in_force(reveals: int) -> int:
     return min(reveals, MAX_REVEALS_PER_DAY)
 
 
-class Limits(Strict):
+class Limits(StoredForwardCompatible):
     contact_reveals_per_buyer_per_day: Annotated[int, AfterValidator(_in_force)] = Field(
         default=30,
         ge=0,
@@ -103,6 +121,19 @@ class PolicyUpdate(PolicyDocument):
     version: ExpectedVersion = None
     updated_at: datetime | None = None
     updated_by: str | None = Field(default=None, max_length=200)
+
+    @field_validator("channels")
+    @classmethod
+    def _rollout_only_while_off(cls, channels: ChannelPolicies) -> ChannelPolicies:
+        """A rollout re-opens a channel that is off: with `enabled: true` the channel is on for every buyer, so an
+        admin who sent both meant something else (on a write only: a stored document is read as it is)."""
+        for name in ChannelPolicies.model_fields:
+            if getattr(channels, name).enabled and getattr(channels, name).rollout_percent > 0:
+                raise ValueError(
+                    f"channels.{name}: rollout_percent applies only while the channel is off (enabled: false); with "
+                    "enabled: true it is on for every buyer. Send enabled: false to roll it out to a share."
+                )
+        return channels
 
 
 class PlatformPolicy(PolicyDocument):

@@ -56,3 +56,12 @@ def test_a_budget_that_is_not_a_positive_number_stops_the_cold_start(fresh: pyte
     fresh.setenv("AWS_CALL_BUDGET_SECONDS", "0")
     with pytest.raises(ValueError, match="AWS_CALL_BUDGET_SECONDS"):
         get_config()
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-30"])
+def test_a_policy_ttl_that_is_not_a_finite_positive_number_stops_the_cold_start(fresh: pytest.MonkeyPatch, value: str) -> None:
+    """Was: POLICY_TTL_SECONDS=inf was taken (a container that never sees a policy change again), nan refreshed on
+    every request."""
+    fresh.setenv("POLICY_TTL_SECONDS", value)
+    with pytest.raises(ValueError, match="POLICY_TTL_SECONDS"):
+        get_config()

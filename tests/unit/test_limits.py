@@ -84,3 +84,20 @@ def test_ratelimit_headers_follow_the_ietf_draft() -> None:
         "RateLimit-Policy": '"reveals";q=30;w=86400',
         "RateLimit": '"reveals";r=28;t=5400',
     }
+
+
+def test_ratelimit_reset_rounds_up_so_waiting_t_seconds_never_comes_back_early() -> None:
+    """Was: t truncated; at 10:00:00.7 it said 50399, and a client waiting that long came back 0.3 s too soon."""
+    now = datetime(2026, 11, 26, 10, 0, 0, 700_000, tzinfo=UTC)
+    assert rate_limit_headers(Allowance(limit=30, already=frozenset()), now)["RateLimit"] == '"reveals";r=30;t=50400'
+
+
+def test_explain_writes_the_reset_as_available_again_at_does() -> None:
+    """Was: explain wrote 2026-11-27T00:00:00+00:00 next to available_again_at's 2026-11-27T00:00:00Z."""
+    from chalicelib.limits import explain_limit
+
+    allowance = Allowance(limit=1, already=frozenset({"other"}))
+    limited = apply_limit(FULL, "s", allowance, NOW)
+    detail = explain_limit(allowance, "s", limited, NOW).detail
+    assert "withheld until 2026-11-27T00:00:00Z" in detail
+    assert limited[1].model_dump(mode="json")["available_again_at"] == "2026-11-27T00:00:00Z"

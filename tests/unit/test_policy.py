@@ -258,3 +258,17 @@ def test_an_item_with_only_a_restriction_reads_as_version_0_for_resolutions_and_
     assert not (restricted.chat.enabled or restricted.email.enabled or restricted.phone.enabled)
     table.item = {"seller_id": {"S": "restricted-seller"}}  # lifted: nothing left of the item but its key
     assert DynamoSettingsStore(table, "seller-channels", restricted_without_settings=True).get("restricted-seller") is None
+
+
+def first_buyer_in_bucket(channel: Channel, bucket: int) -> str:
+    return next(f"buyer-{i}" for i in range(10**7) if rollout_bucket(channel, f"buyer-{i}") == bucket)
+
+
+def test_a_buyer_is_in_the_rollout_if_the_bucket_is_below_percent_times_100_as_documented() -> None:
+    """Was: the threshold was round(percent x 100): at 0.005 % nobody was in (the documented rule lets bucket 0 in),
+    while every buyer was told not_in_rollout, "a rollout is running"."""
+    assert in_rollout(Channel.CHAT, first_buyer_in_bucket(Channel.CHAT, 0), 0.005)
+    assert not in_rollout(Channel.CHAT, first_buyer_in_bucket(Channel.CHAT, 1), 0.005)
+    # 33.33 x 100 is 3333 exactly, float noise aside: bucket 3332 is in, 3333 is not.
+    assert in_rollout(Channel.CHAT, first_buyer_in_bucket(Channel.CHAT, 3332), 33.33)
+    assert not in_rollout(Channel.CHAT, first_buyer_in_bucket(Channel.CHAT, 3333), 33.33)

@@ -1,0 +1,151 @@
+"""Outside review of policy, time and answers (review8): each test failed before its fix."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib.aws import client
+from chalicelib.policy_service import REPLACED_UNREADABLE, CachedPolicy
+from chalicelib.policy_store import POLICY_KEY, DynamoPolicyStore
+from tests.conftest import BUYER, SUPPORT, drain_queue, seller_token
+from tests.integration.test_api import assert_error
+from tests.integration.test_policy_api import ADMIN, CHAT_OFF, excluded, offered, options, put_policy, send
+
+POLICY_TABLE = "platform-policy"
+SELLER_TABLE = "seller-channels"
+
+
+def edit_stored_policy(change: Any) -> int:
+    """Edit the stored policy document as a newer release (or a hand) would; returns its version."""
+    db = client("dynamodb")
+    item = db.get_item(TableName=POLICY_TABLE, Key=POLICY_KEY)["Item"]
+    document = json.loads(item["document"]["S"])
+    change(document)
+    item["document"] = {"S": json.dumps(document)}
+    db.put_item(TableName=POLICY_TABLE, Item=item)
+    return int(item["version"]["N"])
+
+
+def test_a_newer_releases_field_in_the_stored_policy_is_ignored_and_the_kill_switch_holds(api: Any, aws: dict[str, str]) -> None:
+    """Was: one unknown nested field made the stored policy unreadable: a cold container switched every channel
+    back on (the built-in default) and the admin's GET and PUT answered 503."""
+    everything_off = {"channels": {name: {"enabled": False} for name in ("chat", "email", "phone")}}
+    assert put_policy(api, everything_off).status_code == 200
+
+    def newer_release(document: dict[str, Any]) -> None:
+        document["channels"]["chat"]["kill_reason"] = "incident-42"
+        document["topics"]["warranty"] = "support_only"
+        document["limits"]["reveals_per_hour"] = 5
+
+    version = edit_stored_policy(newer_release)
+    cold = CachedPolicy(DynamoPolicyStore(client("dynamodb"), POLICY_TABLE), ttl_seconds=30)
+    policy, degraded = cold.current()
+    assert (policy.version, degraded) == (version, False)
+    assert not (policy.channels.chat.enabled or policy.channels.email.enabled or policy.channels.phone.enabled)
+    response = api.http.get("/v1/platform/policy", headers=ADMIN)
+    assert response.status_code == 200 and response.headers["ETag"] == f'"{version}"'
+
+
+def test_a_stored_policy_that_cannot_be_read_is_a_409_the_admin_can_replace(api: Any, aws: dict[str, str]) -> None:
+    """Was: GET and PUT answered 503 "retry shortly" for good: no way to repair the document through the API."""
+    assert put_policy(api, CHAT_OFF).status_code == 200
+    version = edit_stored_policy(lambda document: document["channels"]["chat"].update(enabled="maybe"))
+    drain_queue(aws["queue_url"])
+
+    response = api.http.get("/v1/platform/policy", headers=ADMIN)
+    assert_error(response, 409, "stored_policy_invalid")
+    assert json.loads(response.body)["error"]["details"]["current_version"] == version
+    assert_error(put_policy(api, CHAT_OFF, if_match='"7"'), 409, "version_conflict")
+
+    replaced = put_policy(api, CHAT_OFF, if_match=f'"{version}"')
+    assert replaced.status_code == 200, replaced.body
+    assert json.loads(replaced.body)["version"] == version + 1
+    [event] = [m["body"] for m in drain_queue(aws["queue_url"]) if m["body"]["type"] == "policy_changed"]
+    assert (event["old_version"], event["new_version"], event["changed"]) == (version, version + 1, REPLACED_UNREADABLE)
+    assert api.http.get("/v1/platform/policy", headers=ADMIN).status_code == 200
+
+
+def store_restriction(seller_id: str, mode: str) -> None:
+    """A restriction as a newer release (or a hand) stored it."""
+    restriction = {"mode": {"S": mode}, "note": {"S": "fraud ring"}, "set_by": {"S": "ops-9"}, "set_at": {"S": "2026-11-01T00:00:00Z"}}
+    client("dynamodb").update_item(
+        TableName=SELLER_TABLE,
+        Key={"seller_id": {"S": seller_id}},
+        UpdateExpression="SET restriction = :r",
+        ExpressionAttributeValues={":r": {"M": restriction}},
+    )
+
+
+def restriction_events(aws: dict[str, str]) -> list[tuple[str | None, str | None]]:
+    return [
+        (m["body"]["old_mode"], m["body"]["new_mode"])
+        for m in drain_queue(aws["queue_url"])
+        if m["body"]["type"] == "seller_restriction_changed"
+    ]
+
+
+def test_a_restriction_that_cannot_be_read_is_lifted_or_replaced_with_its_audit_event(api: Any, aws: dict[str, str]) -> None:
+    """Was: DELETE and PUT wrote, then answered 503 and sent no seller_restriction_changed event."""
+    store_restriction("demo-chat", "suspended")
+    response = api.http.get("/v1/sellers/demo-chat/restriction", headers=SUPPORT)
+    assert_error(response, 409, "stored_restriction_invalid")
+    assert json.loads(response.body)["error"]["details"] == {"stored_mode": "suspended"}
+
+    assert api.http.request("DELETE", "/v1/sellers/demo-chat/restriction", headers=ADMIN).status_code == 204
+    assert restriction_events(aws) == [("suspended", None)]
+    assert "chat" in offered(options(api, "demo-chat"))
+
+    store_restriction("demo-chat", "suspended")
+    replaced = send(api, "PUT", "/v1/sellers/demo-chat/restriction", {"mode": "support_only", "note": "review"}, ADMIN)
+    assert replaced.status_code == 200, replaced.body
+    assert restriction_events(aws) == [("suspended", "support_only")]
+
+
+def test_an_unreadable_restriction_of_a_seller_without_settings_fails_closed(api: Any) -> None:
+    """Was: explain said "the seller is not restricted"; the restriction could not be read, so that is unknown."""
+    store_restriction("ghost-9", "suspended")
+    result = options(api, "ghost-9")
+    assert result["degraded"] is True
+    assert [option["reason"] for option in result["options"]] == ["settings_unavailable"]
+
+
+def test_an_unreadable_restriction_hides_the_sellers_answers_from_buyers(api: Any) -> None:
+    """A restriction this release cannot read still restricts (was: 503 on every answers read for that seller)."""
+    store_restriction("demo-chat", "suspended")
+    response = api.http.get("/v1/answers?owner=demo-chat", headers=BUYER)
+    assert response.status_code == 200 and json.loads(response.body)["items"] == []
+
+
+def test_when_the_kill_switch_leaves_support_alone_on_a_support_first_topic_it_says_so(api: Any) -> None:
+    """Was: support's reason was platform_topic ("support handles this topic first") with nothing after it."""
+    assert put_policy(api, {"channels": {"chat": {"enabled": False}}}).status_code == 200
+    body = {"chat": {"enabled": True}}
+    assert send(api, "PUT", "/v1/sellers/chat-only/channels", body, {**seller_token("chat-only"), "If-Match": '"0"'}).status_code == 200
+
+    result = options(api, "chat-only", topic="delivery")
+    assert [(option["channel"], option["reason"]) for option in result["options"]] == [("support", "chat_disabled_by_platform")]
+    assert excluded(result)["chat"] == "chat_disabled_by_platform"
+    assert options(api, "demo-chat", topic="delivery")["options"][0]["reason"] == "platform_topic"  # e-mail still follows
+
+
+
+def test_a_rollout_on_a_channel_that_is_on_is_refused_not_silently_open_to_everyone(api: Any) -> None:
+    """Was: {"enabled": true, "rollout_percent": 10} was stored: an admin meaning "10 %" had opened chat to all."""
+    response = put_policy(api, {"channels": {"chat": {"enabled": True, "rollout_percent": 10}}})
+    assert_error(response, 400, "validation_error")
+    assert "channels.chat: rollout_percent applies only while the channel is off" in response.body.decode()
+    assert put_policy(api, {"channels": {"chat": {"enabled": False, "rollout_percent": 10}}}).status_code == 200
+
+
+def test_a_thousand_allow_sellers_of_64_characters_fit_and_repeats_are_dropped(api: Any) -> None:
+    """Was: the documented 1,000 pilot sellers per channel met the 64 KiB body cap (413); repeats were stored."""
+    sellers = [f"{i:04d}".ljust(64, "s") for i in range(1000)]
+    document = {"channels": {name: {"enabled": False, "allow_sellers": sellers} for name in ("chat", "email", "phone")}}
+    response = put_policy(api, document)
+    assert response.status_code == 200, response.body
+    assert json.loads(response.body)["channels"]["phone"]["allow_sellers"] == sellers
+
+    repeated = {"channels": {"chat": {"enabled": False, "allow_sellers": ["b", "a", "b"]}}, "version": 1}
+    response = send(api, "PUT", "/v1/platform/policy", repeated, ADMIN)
+    assert json.loads(response.body)["channels"]["chat"]["allow_sellers"] == ["b", "a"]
