@@ -24,17 +24,27 @@ FIELD_WEIGHTS = (2.0, 3.0, 1.0)  # title, keywords, body
 
 _WORD = re.compile(r"[0-9a-zа-я]+")
 _CYRILLIC = re.compile(r"[а-я]")
+# Marks no word is spelled with: a stress mark over a vowel (посы́лка: no precomposed form, so NFKC keeps it apart),
+# zero-width spaces and joiners, the word joiner, a BOM and the soft hyphen. Each would split one word in two.
+_INVISIBLE = re.compile("[\u0300-\u036f\u00ad\u200b-\u200f\u2060\ufeff]")
+# English contractions: "don't" would split into "don" (a word of its own) and "t"; "not" carries the meaning.
+_NOT = re.compile(r"(?<=[a-z])n['’]t\b")
+_IRREGULAR_NOT = {"can't": "can not", "can’t": "can not", "won't": "will not", "won’t": "will not"}
+_IRREGULAR_NOT_RE = re.compile("|".join(map(re.escape, _IRREGULAR_NOT)))
+_CLITIC = re.compile(r"(?<=[a-z])['’](?:s|m|re|ve|ll|d)\b")  # it's, I'm, we're, I've, you'll, I'd
+# Not stop words, though the usual lists have them: где/where ask where a parcel is (the tracking answer), and
+# не/нет/not/no turn "arrived" into a late parcel rather than a damaged one.
 STOPWORDS = frozenset(
     """
-    и в во не что он на я с со как а то все всё она так его но да ты к у же вы за бы по только ее её мне было вот от
-    меня еще ещё нет о об из ему теперь когда ли если уже или ни быть был него до вас опять уж вам ведь там потом себя
-    ей может они тут где есть надо ней для мы тебя их чем была сам чтоб без чего раз тоже себе под будет ж тогда кто
+    и в во что он на я с со как а то все всё она так его но да ты к у же вы за бы по только ее её мне было вот от
+    меня еще ещё о об из ему теперь когда ли если уже или ни быть был него до вас опять уж вам ведь там потом себя
+    ей может они тут есть надо ней для мы тебя их чем была сам чтоб без чего раз тоже себе под будет ж тогда кто
     этот того потому этого какой какая какие каким ним здесь этом мой моя моё мое мои моего тем чтобы нее сейчас были
     куда зачем всех можно при после над тот через эти нас про всего них много эту свою этой перед том им почему
     пожалуйста здравствуйте добрый день подскажите скажите хочу хотел хотела мой
     a an the and or but if of to in on at for with by from is are was were be been being do does did i my me we our
-    you your it its this that these those what which who whom how when where why can could would should will shall may
-    might have has had not no so as about into than then there here get got am please hi hello there any some
+    you your it its this that these those what which who whom how when why can could would should will shall may
+    might have has had so as about into than then there here get got am please hi hello there any some
     """.split()
 )
 
@@ -55,7 +65,9 @@ def terms(text: str) -> list[str]:
     NFKC first: a decomposed "й" or "ё" (NFD, as some keyboards and copied file names send it) or full-width
     Latin letters would otherwise split words apart or drop them.
     """
-    words = _WORD.findall(unicodedata.normalize("NFKC", text).lower().replace("ё", "е"))
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text).lower().replace("ё", "е"))
+    text = _CLITIC.sub("", _NOT.sub(" not", _IRREGULAR_NOT_RE.sub(lambda m: _IRREGULAR_NOT[m.group()], text)))
+    words = _WORD.findall(text)
     return [stem(word) for word in words if word not in STOPWORDS and (len(word) > 1 or word.isdigit())]
 
 

@@ -70,9 +70,24 @@ def test_decomposed_and_full_width_questions_mean_the_same(question: str) -> Non
 
 
 def test_stop_words_and_case_do_not_count() -> None:
-    assert terms("Где МОЯ посылка?") == terms("посылка")
-    assert terms("where is my parcel") == terms("Parcel")
+    assert terms("Где МОЯ посылка?") == terms("где посылка")
+    assert terms("where is my parcel") == terms("Where Parcel")
     assert terms("ёлка") == terms("елка")
+
+
+def test_where_and_negation_count_and_contractions_mean_not() -> None:
+    """Was: где/мой/where were dropped ("где мой заказ" found the cancellation FAQ first), "don't" became the word
+    "don", and "hasn't arrived" read as "arrived" (the damaged-item FAQ)."""
+    assert terms("где мой заказ") == terms("где заказ") != terms("заказ")
+    assert terms("посылка не пришла") != terms("посылка пришла")
+    assert terms("package hasn't arrived") == terms("package has not arrived") == terms("package not arrived")
+    assert terms("I can't pay, it's declined") == terms("I can not pay, it declined")
+    assert "don" not in terms("I don't know")
+
+
+def test_a_stress_mark_or_an_invisible_character_does_not_split_a_word() -> None:
+    assert terms("где посы\u0301лка") == terms("где посылка")
+    assert terms("пос\u200bылка") == terms("посылка") == terms("по\u00adсылка")
 
 
 def test_bm25_prefers_the_document_about_the_question() -> None:
@@ -131,12 +146,15 @@ def test_snippet_is_plain_text_cut_at_a_word() -> None:
 
 
 def test_eval_set_hit_rates_stay_above_the_floor() -> None:
-    """make eval reached top-1 93 %, top-3 97 % on 72 questions; a ranking change that loses ground fails here."""
+    """make eval reaches top-1 92.7 %, top-3 97.6 % on 82 questions; a ranking change that loses ground fails here.
+
+    The last 10 came from a review: "где мой заказ" ranked cancelling first (где, мой dropped as stop words) and
+    "hasn't arrived" matched "The item arrived damaged" ("hasn" a word, "not" a stop word); 85.4 % top-1 then."""
     result = evaluate()
-    assert result.questions >= 60
-    assert {locale: counts[0] for locale, counts in result.by_locale.items()} == {"ru": 36, "en": 36}
-    assert result.top3_rate >= 0.93, result.misses
-    assert result.top1_rate >= 0.88
+    assert result.questions >= 80
+    assert {locale: counts[0] for locale, counts in result.by_locale.items()} == {"ru": 41, "en": 41}
+    assert result.top3_rate >= 0.96, result.misses
+    assert result.top1_rate >= 0.90, result.misses
 
 
 # ---------------------------------------------------------------- answers as written
