@@ -11,6 +11,7 @@ from chalice.app import AuthResponse, Chalice, Request, Response
 from chalicelib import auth, http
 from chalicelib.auth import InvalidToken, caller_context, deny_policy, verify_token
 from chalicelib.config import get_config
+from chalicelib.errors import BadRequest
 from chalicelib.logs import get_logger, log
 from chalicelib.models import (
     Answer,
@@ -224,9 +225,10 @@ def put_answer(answer_id: str) -> Response:
     request = current_request()
     caller = http.current_caller(request, auth.ANSWER_AUTHORS)
     update = http.parse_body(request, AnswerUpdate)
-    answer = get_answers_service().replace(
-        http.answer_id_param(answer_id), update, http.expected_version(request, update.version), caller
-    )
+    answer_id = http.answer_id_param(answer_id)
+    if update.id is not None and update.id != answer_id:  # a GET body sent back to another answer's address
+        raise BadRequest(f"The body's id is {update.id}, not {answer_id}.", {"field": "id"})
+    answer = get_answers_service().replace(answer_id, update, http.expected_version(request, update.version), caller)
     return answer_response(answer)
 
 

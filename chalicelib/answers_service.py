@@ -6,7 +6,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from chalicelib import feedback
 from chalicelib.auth import ANSWER_AUTHORS, OUTCOME_REPORTERS, require_role
@@ -93,6 +93,8 @@ class AnswersService:
         require_author(caller, fields.owner)
         if not expected.matches(current.version):
             raise _conflict(current.version)
+        if _written_fields(fields) == _written_fields(current):
+            return current  # nothing changes: same version and ETag, no write (as for settings and the policy)
         answer = self._stamped(answer_id, fields, current.version + 1, caller)
         try:
             self._store.put(answer, current.version)
@@ -115,7 +117,7 @@ class AnswersService:
     def _stamped(self, answer_id: str, fields: AnswerFields, version: int, caller: Caller) -> Answer:
         return Answer(
             id=answer_id,
-            **fields.model_dump(include=set(AnswerFields.model_fields)),
+            **_written_fields(fields),
             version=version,
             updated_at=self._clock(),
             updated_by=caller.sub,
@@ -191,7 +193,7 @@ class AnswersService:
                 "That result did not offer this channel with its contact.", {"field": "channel"}, code="channel_not_offered"
             )
         event = ContactOutcomeEvent(
-            event_id=feedback.outcome_event_id(report.token, report.outcome, report.answer_id, report.channel),
+            event_id=feedback.outcome_event_id(report.token, report.outcome, report.answer_id),
             occurred_at=now,
             request_id=request_id,
             seller_id=report.seller_id,
@@ -205,6 +207,10 @@ class AnswersService:
         self._publisher.publish([event])
         log(logging.INFO, "contact_outcome", request_id=request_id, seller_id=report.seller_id, outcome=report.outcome)
         return OutcomeAccepted(event_id=event.event_id)
+
+
+def _written_fields(answer: AnswerFields) -> dict[str, Any]:
+    return answer.model_dump(include=set(AnswerFields.model_fields))
 
 
 def may_see_drafts(caller: Caller, owner: str) -> bool:

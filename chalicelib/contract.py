@@ -319,7 +319,10 @@ def openapi() -> dict[str, Any]:
                     "summary": "One answer (drafts only for their author and support).",
                     "security": bearer,
                     "parameters": [answer_id],
-                    "responses": {"200": _ok("Answer", headers=answer_etag), **COMMON_ERRORS, **answer_not_found},
+                    "responses": {
+                        "200": _ok("Answer", headers=answer_etag), **COMMON_ERRORS, **answer_not_found,
+                        "503": _retry_later("The answers table (or the owner's restriction) unavailable; retry."),
+                    },
                 },
                 "put": {
                     "operationId": "replaceAnswer",

@@ -121,13 +121,15 @@ def verify(key: str, token: str, request_id: str, buyer_id: str, seller_id: str,
     return claims
 
 
-def outcome_event_id(token: str, outcome: str, answer_id: str | None, channel: str | None) -> str:
+def outcome_event_id(token: str, outcome: str, answer_id: str | None) -> str:
     """Deterministic: a repeated outcome has the same event id, and the ingest stores each event id once.
 
     A result counts as `answered` once and `channel_chosen` once, whichever shown answer or channel is named: the
     deflection rate divides the two, so naming another answer of the same result must not count it again (a v1
-    token does not say which answers were shown). `not_answered` is kept per answer (which answers fail).
+    token does not say which answers were shown). `not_answered` is kept per answer (which answers fail), not per
+    channel also named: one answer of one result must not count once more for each channel offered.
     """
     if outcome != "not_answered":
-        answer_id = channel = None
-    return str(uuid.uuid5(_OUTCOME_NAMESPACE, "|".join([token, outcome, answer_id or "", channel or ""])))
+        answer_id = None
+    # The last part was the channel of a not_answered: always empty now, so the ids of every other outcome stay.
+    return str(uuid.uuid5(_OUTCOME_NAMESPACE, "|".join([token, outcome, answer_id or "", ""])))

@@ -237,7 +237,7 @@ def parse_if_match(header: str) -> VersionPrecondition:
 
 
 def _invalid_if_match() -> BadRequest:
-    return BadRequest('If-Match must be a settings version, e.g. "3", or *.', {"header": "If-Match"}, code="invalid_if_match")
+    return BadRequest('If-Match must be a version in quotes, e.g. "3" (what the ETag said), or *.', {"header": "If-Match"}, code="invalid_if_match")
 
 
 def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -30,8 +30,17 @@ MAX_SUGGESTED_ANSWERS = 3
 # No HTML at all: the app renders bodies natively and a tag would be either shown raw or an injection. A tag starts
 # right after "<" (HTML reads "a < b and c > d" as text). Entities too: HTML decodes numeric ones (decimal or hex)
 # even without the closing semicolon. A named one needs its ";" here: "&copy=2" in a link's query string is text.
-_HTML = re.compile(r"</?[A-Za-z!?][^>]*>|&[A-Za-z][A-Za-z0-9]*;|&#[0-9]+;?|&#[xX][0-9A-Fa-f]+;?")
-_EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(\.[\w-]+)+")  # an address in running text (mailto: links are refused anyway)
+_HTML = re.compile(r"</?[A-Za-z!?][^>]*>|&#[0-9]+;?|&#[xX][0-9A-Fa-f]+;?")
+_NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*;)")  # HTML's only if the name is one (AT&T; is text)
+# An address in running text (mailto: links are refused anyway), also with spaces around the "@".
+_EMAIL = re.compile(r"[\w.%+-]+\s*@\s*[\w-]+(\.[\w-]+)+")
+# Messenger links hand out a direct contact just as an address does.
+_MESSENGER = re.compile(r"\b(?:t|telegram|wa|vk)\.me/|\b(?:tg|viber|whatsapp)://", re.IGNORECASE)
+# What a contact is hidden with: format characters (zero-width spaces and joiners, soft hyphen, BOM) dropped, the
+# rest read through NFKC (the full-width at sign U+FF20, superscript or circled digits become "@" and digits).
+_FORMAT = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
+# A title or keyword is one line (a body may have many).
+_LINE_BREAK = re.compile("[\t\n\r\x85\u2028\u2029]")
 _IMAGE = re.compile(r"!\[")  # Markdown image: not in the subset, and a remote image tells its host who read it
 # Control characters (C0 but tab and line breaks, DEL, C1) and the bidirectional overrides that make text read
 # other than it is stored.
@@ -54,12 +63,18 @@ class AnswerStatus(StrEnum):
 
 
 def _no_html(value: str) -> str:
-    if _HTML.search(value):
+    if _HTML.search(value) or (_NAMED_ENTITY.search(value) and _is_named_entity(value)):
         raise ValueError("HTML is not allowed; use plain text or the Markdown subset (**bold**, *italic*, - lists, [links](https://...))")
     for inline, reference in _LINK.findall(value):
         if not (inline or reference).startswith(("https://", "app://")):
             raise ValueError("links must point to https:// or app:// addresses")
     return value
+
+
+def _is_named_entity(value: str) -> bool:
+    from html.entities import html5  # only for text with "&name;" in it: not on a resolution's cold path
+
+    return any(name in html5 for name in _NAMED_ENTITY.findall(value))
 
 
 def _body_size(value: str) -> str:
@@ -106,13 +121,26 @@ class AuthoredAnswer(AnswerFields):
         edited. Phone numbers as the `phonenumbers` library finds them in text (Russia by default)."""
         if info.data.get("owner", PLATFORM_OWNER) == PLATFORM_OWNER or info.data.get("status") is AnswerStatus.DRAFT:
             return value
-        import phonenumbers  # writes only: not on a resolution's cold path
+        import unicodedata  # writes only, as phonenumbers: not on a resolution's cold path
 
-        for text in [value] if isinstance(value, str) else value:
+        import phonenumbers
+
+        for written in [value] if isinstance(value, str) else value:
+            text = unicodedata.normalize("NFKC", _FORMAT.sub("", written))
             if _EMAIL.search(text):
                 raise ValueError("an auto-answer may not carry an e-mail address: buyers reach you through your channels")
+            if _MESSENGER.search(text):
+                raise ValueError("an auto-answer may not carry a messenger link: buyers reach you through your channels")
             if next(iter(phonenumbers.PhoneNumberMatcher(text, "RU", leniency=phonenumbers.Leniency.VALID)), None):
                 raise ValueError("an auto-answer may not carry a phone number: buyers reach you through your channels")
+        return value
+
+    @field_validator("title", "keywords")
+    @classmethod
+    def _one_line(cls, value: str | list[str]) -> str | list[str]:
+        for text in [value] if isinstance(value, str) else value:
+            if _LINE_BREAK.search(text):
+                raise ValueError("a title or keyword is one line: no line breaks or tabs")
         return value
 
     @field_validator("title", "body", "keywords")
@@ -131,9 +159,13 @@ class AnswerInput(AuthoredAnswer):
 
 
 class AnswerUpdate(AuthoredAnswer):
-    """PUT body: the whole answer again, with If-Match (or `version`)."""
+    """PUT body: the whole answer again, with If-Match (or `version`). A GET's body can be sent back: `id` must be
+    the answer's own, `updated_at`/`updated_by` are ignored (the server sets them)."""
 
     version: ExpectedVersion = None
+    id: AnswerId | None = None
+    updated_at: datetime | None = None
+    updated_by: str | None = Field(default=None, max_length=200)
 
 
 class Answer(AnswerFields):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from chalicelib.aws import client
 from chalicelib.policy_service import REPLACED_UNREADABLE, CachedPolicy
 from chalicelib.policy_store import POLICY_KEY, DynamoPolicyStore
@@ -149,3 +151,70 @@ def test_a_thousand_allow_sellers_of_64_characters_fit_and_repeats_are_dropped(a
     repeated = {"channels": {"chat": {"enabled": False, "allow_sellers": ["b", "a", "b"]}}, "version": 1}
     response = send(api, "PUT", "/v1/platform/policy", repeated, ADMIN)
     assert json.loads(response.body)["channels"]["chat"]["allow_sellers"] == ["b", "a"]
+
+
+def test_not_answered_counts_once_per_answer_whatever_channel_is_also_named(api: Any) -> None:
+    """Was: the channel was part of a not_answered event's id: the same answer of the same result counted once more
+    for each channel the buyer also named."""
+    from tests.integration.test_answers_api import body, outcome, resolve
+
+    result = body(resolve(api, "demo-none", "delivery", "где посылка"))
+    shown = result["answers"][0]["id"]
+    report = {"token": result["feedback_token"], "seller_id": "demo-none", "outcome": "not_answered", "answer_id": shown}
+    event_ids = {
+        json.loads(outcome(api, result["request_id"], {**report, **extra}).body)["event_id"]
+        for extra in ({}, {"channel": "support"}, {"channel": "support", "reason": "not_related"})
+    }
+    assert len(event_ids) == 1
+
+
+SELLER_ANSWER = {"owner": "demo-chat", "topics": ["product_question"], "locale": "ru", "title": "Размеры", "body": "Смотрите таблицу."}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Пишите shop\u200b@example.com",  # a zero-width space: displays as a plain address
+        "Пишите shop\uff20example.com",  # a full-width at sign
+        "Пишите shop @ example.com",
+        "Звоните \u2078\u2079\u00b9\u2076\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077",  # superscript digits
+        "Звоните \u2467\u2468\u2460\u2465\u2460\u2461\u2462\u2463\u2464\u2465\u2466",  # circled digits
+        "Пишите в телеграм t.me/demo_chat_shop",
+        "WhatsApp: wa.me/74951234567",
+    ],
+)
+def test_a_sellers_answer_cannot_hide_a_contact_behind_invisible_or_look_alike_characters(api: Any, text: str) -> None:
+    """Was: 201: the contact filter read the text as stored, so a zero-width space, a full-width "@", spaces around
+    it, superscript or circled digits, or a messenger link carried a contact past the reveal limit."""
+    answer = {**SELLER_ANSWER, "body": text}
+    assert_error(send(api, "POST", "/v1/answers", answer, seller_token("demo-chat")), 400, "validation_error")
+
+
+def test_plain_text_that_only_looks_like_an_entity_or_an_at_sign_is_an_answer(api: Any) -> None:
+    """Was: "AT&T;" was refused as HTML; only a real named entity (&amp;) is."""
+    for body in ("Работаем с AT&T; и R&D; отделом", "Ответим @ 10:00 по Москве"):
+        assert send(api, "POST", "/v1/answers", {**SELLER_ANSWER, "body": body}, seller_token("demo-chat")).status_code == 201
+    assert_error(send(api, "POST", "/v1/answers", {**SELLER_ANSWER, "body": "a &amp; b"}, seller_token("demo-chat")), 400, "validation_error")
+
+
+@pytest.mark.parametrize(("field", "value"), [("title", "Размеры\nи рост"), ("title", "Размеры\tрост"), ("keywords", ["размер\u2028рост"])])
+def test_a_title_or_keyword_is_one_line(api: Any, field: str, value: Any) -> None:
+    """Was: line breaks and tabs were let into titles and keywords (the control-character rule spared them for the body)."""
+    error = assert_error(send(api, "POST", "/v1/answers", {**SELLER_ANSWER, field: value}, seller_token("demo-chat")), 400, "validation_error")
+    assert field in [detail["field"].split(".")[0] for detail in error["details"]]
+
+
+def test_an_answer_put_that_changes_nothing_keeps_its_version_and_a_get_body_can_be_sent_back(api: Any) -> None:
+    """Was: a PUT of the same answer made version 2 (and a new ETag), and a GET's body was refused for its id and
+    updated_* fields, unlike settings and the policy."""
+    seller = seller_token("demo-chat")
+    created = send(api, "POST", "/v1/answers", SELLER_ANSWER, seller)
+    answer_id = json.loads(created.body)["id"]
+    read = api.http.get(f"/v1/answers/{answer_id}", headers=seller)
+    again = api.http.request("PUT", f"/v1/answers/{answer_id}", headers={**seller, "Content-Type": "application/json", "If-Match": '"1"'}, body=read.body)
+    assert again.status_code == 200, again.body
+    assert again.headers["ETag"] == '"1"' and json.loads(again.body) == json.loads(read.body)
+
+    other = json.loads(send(api, "POST", "/v1/answers", {**SELLER_ANSWER, "title": "Другой"}, seller).body)["id"]
+    moved = api.http.request("PUT", f"/v1/answers/{other}", headers={**seller, "Content-Type": "application/json", "If-Match": '"1"'}, body=read.body)
+    assert_error(moved, 400, "bad_request")
