@@ -137,6 +137,11 @@ NEXT_WEEKDAY_NAMES: dict[Locale, tuple[str, ...]] = {
     Locale.EN: ("next Monday", "next Tuesday", "next Wednesday", "next Thursday", "next Friday", "next Saturday", "next Sunday"),
 }
 
+MONTH_NAMES: dict[Locale, tuple[str, ...]] = {
+    Locale.RU: ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"),
+    Locale.EN: ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"),
+}
+
 
 def label(channel: Channel, locale: Locale) -> str:
     return LABELS.get(channel, {}).get(locale, channel.value)
@@ -154,10 +159,13 @@ def opens_hint(opening: datetime, timezone: str, now: datetime, locale: Locale) 
         day = TEXTS["today"][locale]
     elif local_opening.date() == (local_now + timedelta(days=1)).date():
         day = TEXTS["tomorrow"][locale]
-    elif (local_opening.date() - local_now.date()).days < 7:
+    elif (days_ahead := (local_opening.date() - local_now.date()).days) < 7:
         day = WEEKDAY_NAMES[locale][local_opening.weekday()]
-    else:  # today's weekday, a week on: "on Friday" said on a Friday reads as today
+    elif days_ahead == 7:  # today's weekday, a week on: "on Friday" said on a Friday reads as today
         day = NEXT_WEEKDAY_NAMES[locale][local_opening.weekday()]
+    else:  # further (a clock change skipped the next opening): "next Sunday" said on a Saturday reads as tomorrow
+        weekday, month = WEEKDAY_NAMES[locale][local_opening.weekday()], MONTH_NAMES[locale][local_opening.month - 1]
+        day = f"{weekday}, {local_opening.day} {month}" if locale is Locale.RU else f"{weekday} {local_opening.day} {month}"
     return TEXTS["opens_at"][locale].format(day=day, time=f"{local_opening:%H:%M}", zone=timezone)
 
 

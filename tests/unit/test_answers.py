@@ -272,6 +272,20 @@ def test_a_phone_opening_a_week_on_is_not_announced_as_today() -> None:
     assert ru[Channel.PHONE].hint == "Откроется в следующую пятницу в 09:01 (Europe/Moscow)"
 
 
+def test_a_phone_opening_more_than_a_week_on_is_announced_with_its_date() -> None:
+    """Was: "Opens next Sunday" on Saturday 28 March for Sunday 5 April (the spring-forward skipped 29 March's only
+    hour): read as tomorrow."""
+    seller = settings(phone={"enabled": True, "number": "+4930123456",
+                             "hours": {"timezone": "Europe/Berlin", "weekly": {"sun": ["02:00-03:00"]}}})
+    saturday = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
+    options = resolve("s1", seller, Topic.PRODUCT_QUESTION, saturday).options
+    en = {o.channel: o for o in localize_options(options, seller, Locale.EN, saturday, 24)}
+    ru = {o.channel: o for o in localize_options(options, seller, Locale.RU, saturday, 24)}
+    assert en[Channel.PHONE].next_available_at == datetime(2026, 4, 5, 0, 0, tzinfo=UTC)  # 02:00 CEST
+    assert en[Channel.PHONE].hint == "Opens on Sunday 5 April at 02:00 (Europe/Berlin time)"
+    assert ru[Channel.PHONE].hint == "Откроется в воскресенье, 5 апреля в 02:00 (Europe/Berlin)"
+
+
 # ---------------------------------------------------------------- primary
 
 
