@@ -30,6 +30,15 @@ class AnswerSet:
     answers: tuple[Answer, ...]
     _index: Any = field(default=None, repr=False)
     _plain: list[tuple[Answer, SuggestedAnswer]] | None = field(default=None, repr=False)
+    _translations: dict[tuple[str, Locale], Answer] | None = field(default=None, repr=False)
+
+    def in_language(self, answer: Answer, locale: Locale) -> Answer:
+        """`answer`'s translation into `locale` from this set if there is one, else `answer` itself."""
+        if answer.locale == locale or not answer.translation_key:
+            return answer
+        if self._translations is None:
+            self._translations = {(a.translation_key, a.locale): a for a in self.answers if a.translation_key}
+        return self._translations.get((answer.translation_key, locale), answer)
 
     def without_question(self) -> list[tuple[Answer, SuggestedAnswer]]:
         """The answers in their order for no question, each with its suggestion (built once per cache entry)."""
@@ -53,7 +62,9 @@ def suggest(sets: Sequence[AnswerSet], locale: Locale, question: str | None) -> 
         if not terms(question):  # only stop words or punctuation: as good as no question
             return suggest(sets, locale, None)
         hits = search(question, [answer_set.search_index() for answer_set in sets])
-        ranked = [(sets[set_number].answers[number], score) for set_number, number, score in hits]
+        # A question typed in the other language finds answers in it: the buyer gets their own language's version
+        # of each (with that hit's score), the first hit of an answer counting.
+        ranked = _each_once([(sets[s].in_language(sets[s].answers[number], locale), score) for s, number, score in hits])
         return [_suggestion(answer, score) for answer, score in _language_first(ranked, locale)]
     plain = [pair for answer_set in sets for pair in answer_set.without_question()]
     return [suggestion for _, suggestion in _language_first(plain, locale)]
@@ -66,6 +77,13 @@ def _language_first(ranked: list[tuple[Answer, T]], locale: Locale) -> list[tupl
     kept = [pair for pair in ranked if pair[0].locale == locale or not pair[0].translation_key or pair[0].translation_key not in listed]
     kept.sort(key=lambda pair: pair[0].locale != locale)
     return kept[:MAX_SUGGESTED_ANSWERS]
+
+
+def _each_once(ranked: list[tuple[Answer, float]]) -> list[tuple[Answer, float]]:
+    first: dict[str, tuple[Answer, float]] = {}
+    for pair in ranked:
+        first.setdefault(pair[0].id, pair)  # dicts keep insertion order: the ranking holds
+    return list(first.values())
 
 
 def _by_specificity(answers: Sequence[Answer]) -> list[Answer]:

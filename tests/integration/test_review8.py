@@ -218,3 +218,14 @@ def test_an_answer_put_that_changes_nothing_keeps_its_version_and_a_get_body_can
     other = json.loads(send(api, "POST", "/v1/answers", {**SELLER_ANSWER, "title": "Другой"}, seller).body)["id"]
     moved = api.http.request("PUT", f"/v1/answers/{other}", headers={**seller, "Content-Type": "application/json", "If-Match": '"1"'}, body=read.body)
     assert_error(moved, 400, "bad_request")
+
+
+def test_a_question_in_the_other_language_shows_the_buyers_own_language_version(api: Any) -> None:
+    """Was: a Russian-speaking buyer who typed "where is my parcel" got only English articles under Russian labels,
+    though each has a Russian translation (same translation_key)."""
+    response = api.http.get("/v1/sellers/demo-none/contact-options?topic=delivery&lang=ru&q=where+is+my+parcel", headers=BUYER)
+    answers = json.loads(response.body)["answers"]
+    assert answers and answers[0]["id"] == "faq-track-parcel-ru"
+    assert all(answer["id"].endswith("-ru") for answer in answers)
+    english = api.http.get("/v1/sellers/demo-none/contact-options?topic=delivery&lang=en&q=where+is+my+parcel", headers=BUYER)
+    assert json.loads(english.body)["answers"][0]["id"] == "faq-track-parcel-en"
