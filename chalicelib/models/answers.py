@@ -112,6 +112,12 @@ class AuthoredAnswer(AnswerFields):
     def _topics_once(cls, topics: list[Topic]) -> list[Topic]:
         return each_once(topics, "topics")
 
+    @field_validator("keywords")
+    @classmethod
+    def _keywords_once(cls, keywords: list[str]) -> list[str]:
+        each_once([keyword.casefold() for keyword in keywords], "keywords")  # a repeat only inflates the ranking
+        return keywords
+
     @field_validator("title", "body", "keywords")
     @classmethod
     def _no_contacts_from_sellers(cls, value: str | list[str], info: ValidationInfo) -> str | list[str]:

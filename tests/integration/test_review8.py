@@ -229,3 +229,10 @@ def test_a_question_in_the_other_language_shows_the_buyers_own_language_version(
     assert all(answer["id"].endswith("-ru") for answer in answers)
     english = api.http.get("/v1/sellers/demo-none/contact-options?topic=delivery&lang=en&q=where+is+my+parcel", headers=BUYER)
     assert json.loads(english.body)["answers"][0]["id"] == "faq-track-parcel-en"
+
+
+def test_a_keyword_repeated_to_climb_the_ranking_is_refused(api: Any) -> None:
+    """Was: 30 copies of common words put a seller's answer second for every question."""
+    stuffed = {**SELLER_ANSWER, "keywords": ["доставка", "Доставка", "заказ"]}
+    error = assert_error(send(api, "POST", "/v1/answers", stuffed, seller_token("demo-chat")), 400, "validation_error")
+    assert "keywords" in [detail["field"] for detail in error["details"]]
