@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 from pydantic import TypeAdapter, ValidationError
 
 from chalicelib import support_keys as keys
@@ -240,10 +240,15 @@ def ingest_batch(records: list[Record], store: SupportRequestStore) -> dict[str,
             log(logging.ERROR, "support_event_invalid", message_id=record.message_id, errors=exc.errors(include_input=False, include_url=False)[:5])
             failures.append(record.message_id)
             continue
+        except RecursionError:  # nested deeper than the parser goes: invalid, and this record's alone
+            log(logging.ERROR, "support_event_invalid", message_id=record.message_id, errors=["nested too deeply"])
+            failures.append(record.message_id)
+            continue
         try:
             stored = store.ingest(event)
-        except (ClientError, BotoCoreError, TypeError, ValueError, ArithmeticError) as exc:
-            # ValueError/ArithmeticError: an added field DynamoDB cannot hold (e.g. a number over 38 digits)
+        except Exception as exc:  # noqa: BLE001 - any error fails this record only, never its neighbours in the batch
+            # e.g. ClientError; ValueError/ArithmeticError: an added field DynamoDB cannot hold (a number over 38
+            # digits); RecursionError: an added field nested deeper than the serializer goes
             log(logging.ERROR, "support_event_store_failed", message_id=record.message_id, event_id=event.event_id, error=type(exc).__name__)
             failures.append(record.message_id)
             continue

@@ -236,3 +236,18 @@ def test_a_keyword_repeated_to_climb_the_ranking_is_refused(api: Any) -> None:
     stuffed = {**SELLER_ANSWER, "keywords": ["доставка", "Доставка", "заказ"]}
     error = assert_error(send(api, "POST", "/v1/answers", stuffed, seller_token("demo-chat")), 400, "validation_error")
     assert "keywords" in [detail["field"] for detail in error["details"]]
+
+
+def test_an_event_nested_too_deeply_fails_alone_not_its_whole_batch(api: Any, aws: dict[str, str]) -> None:
+    """Was: an added field nested 200 levels raised RecursionError out of the handler: every record of the batch was
+    retried, and after 3 receives the valid ones were dead-lettered with it."""
+    from tests.integration.test_ingest import resolved_events, sqs_event, stored
+
+    deep, plain = resolved_events(api, aws, "demo-chat", "demo-email")
+    nested: Any = "x"
+    for _ in range(190):  # below the parser's limit (200), beyond what botocore's serializer recurses through
+        nested = {"n": nested}
+    deep = json.dumps({**json.loads(deep), "extra": nested})
+    result = api.lambda_.invoke("support_ingest", sqs_event(api, [deep, plain]))
+    assert result.payload == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+    assert len(stored("demo-email")) == 1
