@@ -351,10 +351,9 @@ def get_ingest_store() -> Any:
 @app.on_sqs_message(queue="support-contact-requests", batch_size=10, maximum_batching_window_in_seconds=1)
 def support_ingest(event: Any) -> dict[str, Any]:
     """Store each support event once; report failed records so only those are retried (then dead-lettered)."""
-    from chalicelib.ingest import Record, ingest_batch
+    from chalicelib.ingest import ingest_batch, record_from_sqs
 
-    records = [Record(message_id=record.to_dict()["messageId"], body=record.body) for record in event]
-    return ingest_batch(records, get_ingest_store())
+    return ingest_batch([record_from_sqs(record.to_dict()) for record in event], get_ingest_store())
 
 
 @app.route("/v1/openapi.json", methods=["GET"])

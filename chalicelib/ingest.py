@@ -66,10 +66,22 @@ def unknown_seller(event: ContactRequestEvent) -> bool:
     return event.seller_exists is False
 
 
+# The schema version this consumer reads. A message whose `schema_version` attribute names another was sent for
+# other consumers (a v2 copy next to each v1 one while both are read, docs/events.md): skipped, not dead-lettered.
+READ_SCHEMA_VERSION = "1"
+
+
 @dataclass(frozen=True)
 class Record:
     message_id: str
     body: str
+    schema_version: str | None = None  # the message attribute, if the producer set it
+
+
+def record_from_sqs(record: dict[str, Any]) -> Record:
+    """A Lambda SQS record (as Chalice's SQSRecord.to_dict() gives it)."""
+    attribute = record.get("messageAttributes", {}).get("schema_version") or {}
+    return Record(message_id=record["messageId"], body=record["body"], schema_version=attribute.get("stringValue"))
 
 
 class SupportRequestStore:
@@ -234,6 +246,9 @@ def ingest_batch(records: list[Record], store: SupportRequestStore) -> dict[str,
     """Store each record on its own; report the ones that failed so SQS retries only those."""
     failures = []
     for record in records:
+        if record.schema_version not in (None, READ_SCHEMA_VERSION):
+            log(logging.INFO, "support_event_other_version_skipped", message_id=record.message_id, schema_version=record.schema_version[:20])
+            continue
         try:
             event = parse_event(record.body)
         except ValidationError as exc:

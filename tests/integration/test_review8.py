@@ -251,3 +251,19 @@ def test_an_event_nested_too_deeply_fails_alone_not_its_whole_batch(api: Any, aw
     result = api.lambda_.invoke("support_ingest", sqs_event(api, [deep, plain]))
     assert result.payload == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
     assert len(stored("demo-email")) == 1
+
+
+def test_a_v2_copy_sent_next_to_its_v1_event_is_skipped_not_dead_lettered(api: Any, aws: dict[str, str]) -> None:
+    """Was: the documented v2 rollout (both versions side by side on the queue, told apart by the schema_version
+    attribute) would have dead-lettered every v2 copy: the ingest ignored the attribute and failed the body."""
+    from tests.integration.test_ingest import resolved_events, sqs_event, stored
+
+    [v1] = resolved_events(api, aws, "demo-email")
+    v2 = json.dumps({**json.loads(v1), "schema_version": 2, "event_id": "00000000-0000-4000-8000-000000000002"})
+    event = sqs_event(api, [v1, v2, v2])
+    for record, version in zip(event["Records"], ("1", "2", None), strict=True):
+        if version is not None:
+            record["messageAttributes"] = {"schema_version": {"stringValue": version, "dataType": "Number"}}
+    result = api.lambda_.invoke("support_ingest", event)
+    assert result.payload == {"batchItemFailures": [{"itemIdentifier": "m2"}]}  # a v2 body without the attribute is not read as v1
+    assert len(stored("demo-email")) == 1
