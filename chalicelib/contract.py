@@ -56,11 +56,22 @@ EVENT_SCHEMAS: dict[str, type[BaseModel]] = {
 }
 
 
+# What every v1 event carried from the first release on: required in the published schemas. Fields added within v1
+# since (caller_role, seller_exists, policy_version, revealed, support_reason, ...) are not, so the schema accepts an
+# older producer's events as the ingest does.
+SENT_SINCE_V1_0 = frozenset({"schema_version", "event_id", "type"})
+
+
 def event_schema(model: type[BaseModel], filename: str) -> dict[str, Any]:
+    if model is PlatformPolicy:  # what GET /v1/platform/policy answers: every field is always there
+        schema = model.model_json_schema(mode="serialization")
+    else:
+        schema = model.model_json_schema(mode="validation")
+        schema["required"] = [name for name in schema["properties"] if name in SENT_SINCE_V1_0 or name in schema["required"]]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://contact-resolver.example/schemas/{filename}",
-        **model.model_json_schema(mode="serialization"),
+        **schema,
     }
 
 
