@@ -12,7 +12,7 @@ popularity), one key per day or per seller would throttle. So the hot keys carry
     SELLER#<seller_id>#R<nn>           OUT#<occurred_at>#<id>       a contact outcome (did an answer help)
     SELLER#<seller_id>                 CHG#<occurred_at>#<id>       a settings or restriction change (rare: unsharded)
     POLICY                             CHG#<occurred_at>#<id>       a platform policy change (rare: unsharded)
-    STATS#<date>#<nnn>                 SELLER#<seller_id>#<m>       per-seller-per-day counters
+    STATS#<date>#<nn>                  SELLER#<seller_id>#<m>       per-seller-per-day counters (nn: 00..255)
     OUTCOMES#<date>#<nn>               TOPIC#<topic>, ANSWER#<id>   outcome counters per topic and per answer
     REVEALS#<buyer_id>                 DAY#<date>                   sellers shown to that buyer that UTC day
 

@@ -254,6 +254,8 @@ def test_observability_and_limits_are_wired(template: dict[str, Any]) -> None:
     watched = {(a["Namespace"], a["MetricName"], json.dumps(a["Dimensions"][0]["Value"])) for a in alarms.values() if "Dimensions" in a}
     assert watched >= {
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", json.dumps({"Fn::GetAtt": ["SupportDeadLetterQueue", "QueueName"]})),
+        # a backlog: SQS deletes what waits past the retention without dead-lettering it
+        ("AWS/SQS", "ApproximateAgeOfOldestMessage", json.dumps({"Fn::GetAtt": ["SupportQueue", "QueueName"]})),
         ("AWS/Lambda", "Errors", json.dumps({"Ref": "SupportIngest"})),
         ("AWS/Lambda", "Errors", json.dumps({"Ref": "APIHandler"})),
         ("AWS/Lambda", "Throttles", json.dumps({"Ref": "APIHandler"})),
@@ -277,6 +279,15 @@ def test_observability_and_limits_are_wired(template: dict[str, Any]) -> None:
         assert alarms[f"{metric}Alarm"]["MetricName"] == metric and alarms[f"{metric}Alarm"]["Statistic"] == "Sum"
         for message in messages:  # a renamed log line would leave its alarm silent
             assert any(f'"{message}"' in path.read_text() for path in (PROJECT_DIR / "chalicelib").glob("*.py")), message
+    # A wrong or rotated identity-provider key denies everyone with 403, which no 5XX alarm sees.
+    signature = filters["TokenSignatureRejected"]
+    assert signature["LogGroupName"] == {"Ref": "JwtAuthLogGroup"} and '$.msg = "token_rejected"' in signature["FilterPattern"]
+    assert alarms["TokenSignatureRejectedAlarm"]["MetricName"] == "TokenSignatureRejected"
+    for reason in ("InvalidSignatureError", "no JWT_PUBLIC_KEY or JWT_SECRET configured"):
+        assert f'$.reason = "{reason}"' in signature["FilterPattern"]
+    assert "no JWT_PUBLIC_KEY or JWT_SECRET configured" in (PROJECT_DIR / "chalicelib" / "auth.py").read_text()
+    queue = resources["SupportQueue"]["Properties"]
+    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600  # the most SQS keeps: time to notice and catch up
     parameters = template["Parameters"]
     assert all("Default" in parameters[name] for name in parameters if name not in ("JwtPublicKey", "FeedbackKey"))  # secrets: no default
 

@@ -118,3 +118,15 @@ def test_maximum_lifetime_is_configurable() -> None:
     assert verify_token(token, config(secret=SECRET)).sub == "u1"  # default: 24 h
     with pytest.raises(InvalidToken):
         verify_token(token, dataclasses.replace(config(secret=SECRET), jwt_max_lifetime_seconds=3600))
+
+
+def test_a_token_from_another_key_is_rejected_with_the_reason_the_signature_alarm_counts(rsa_keys: tuple[bytes, str]) -> None:
+    """The TokenSignatureRejected metric filter (infra/resources.json) matches this reason: a rotated identity-provider
+    key denies every caller, and only that alarm sees it."""
+    _private, public = rsa_keys
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    token = jwt.encode(claims(), other, algorithm="RS256")
+    with pytest.raises(InvalidToken, match="^InvalidSignatureError$"):
+        verify_token(f"Bearer {token}", config(public_key=public))
+    with pytest.raises(InvalidToken, match="^no JWT_PUBLIC_KEY or JWT_SECRET configured$"):
+        verify_token(f"Bearer {token}", config())
