@@ -126,7 +126,7 @@ def test_a_token_from_another_key_is_rejected_with_the_reason_the_signature_alar
     _private, public = rsa_keys
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     token = jwt.encode(claims(), other, algorithm="RS256")
-    with pytest.raises(InvalidToken, match="^InvalidSignatureError$"):
+    with pytest.raises(InvalidToken, match=r"^InvalidSignatureError$"):
         verify_token(f"Bearer {token}", config(public_key=public))
-    with pytest.raises(InvalidToken, match="^no JWT_PUBLIC_KEY or JWT_SECRET configured$"):
+    with pytest.raises(InvalidToken, match=r"^no JWT_PUBLIC_KEY or JWT_SECRET configured$"):
         verify_token(f"Bearer {token}", config())
