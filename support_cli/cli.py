@@ -425,19 +425,34 @@ def why_failed(body: str) -> str:
     return f"valid {event.type} event {event.event_id}: failed while storing (see support_event_store_failed logs)"
 
 
-def dead_letters(dlq_url: str, limit: int, hide_seconds: int = 30) -> list[dict[str, Any]]:
-    """Receive up to `limit` messages, hidden for `hide_seconds` so each is seen once."""
+# Listed messages stay hidden this long (then `release` or the redrive ends it at once): longer than a listing of the
+# most messages takes, so none comes back while we still list and a redrive never deletes with a stale handle.
+LISTING_HIDE_SECONDS = 600
+
+
+def dead_letters(dlq_url: str, limit: int, hide_seconds: int = LISTING_HIDE_SECONDS) -> list[dict[str, Any]]:
+    """Receive up to `limit` messages, hidden for `hide_seconds` so each is seen once.
+
+    Ends when the queue answers empty (a 1 s long poll: a short poll may answer empty while messages exist) or a
+    message comes back that was listed already (it was hidden too briefly, so everything has been seen); the newest
+    receipt handle of each is kept, the only one a delete or visibility change still accepts.
+    """
     sqs = client("sqs")
     seen: dict[str, dict[str, Any]] = {}
+    shown = sys.stderr.isatty()
     while len(seen) < limit:
         batch = sqs.receive_message(
             QueueUrl=dlq_url, MaxNumberOfMessages=min(10, limit - len(seen)), VisibilityTimeout=hide_seconds,
-            AttributeNames=["All"], MessageAttributeNames=["All"], WaitTimeSeconds=0,
+            AttributeNames=["All"], MessageAttributeNames=["All"], WaitTimeSeconds=1,
         ).get("Messages", [])
-        if not batch:
+        came_back = any(message["MessageId"] in seen for message in batch)
+        seen.update((message["MessageId"], message) for message in batch)
+        if shown:
+            print(f"\rdlq: listed {len(seen)}", end="", file=sys.stderr, flush=True)
+        if not batch or came_back:
             break
-        for message in batch:
-            seen.setdefault(message["MessageId"], message)
+    if shown:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
     return list(seen.values())
 
 
@@ -466,9 +481,9 @@ def redrive(dlq_url: str, queue_url: str, messages: list[dict[str, Any]], stop: 
     """
     sqs = client("sqs")
     moved = 0
-    for message in messages:
+    for message in _with_progress(messages, len(messages), "redriving"):
         if stop:
-            print(f"\ninterrupted: {moved} moved, {len(messages) - moved} left in the DLQ", file=sys.stderr)
+            print(f"\rinterrupted: {moved} moved, {len(messages) - moved} left in the DLQ", file=sys.stderr)
             break
         attributes = {
             name: {"DataType": value["DataType"], "StringValue": value["StringValue"]}
@@ -478,8 +493,6 @@ def redrive(dlq_url: str, queue_url: str, messages: list[dict[str, Any]], stop: 
         sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"], MessageAttributes=attributes)
         sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
         moved += 1
-        print(f"\rredriven {moved}/{len(messages)}", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
     return moved
 
 

@@ -267,3 +267,26 @@ def test_a_v2_copy_sent_next_to_its_v1_event_is_skipped_not_dead_lettered(api: A
     result = api.lambda_.invoke("support_ingest", event)
     assert result.payload == {"batchItemFailures": [{"itemIdentifier": "m2"}]}  # a v2 body without the attribute is not read as v1
     assert len(stored("demo-email")) == 1
+
+
+def test_a_dlq_listing_ends_when_listed_messages_come_back_and_keeps_their_newest_handles(aws: dict[str, str]) -> None:
+    """Was: listed messages were hidden 30 s; past that they came back and the listing went on receiving them (11
+    minutes without an end at 1,000 messages), keeping their first, stale receipt handles for the redrive."""
+    import threading
+
+    from support_cli import cli as support_cli
+
+    sqs = client("sqs")
+    for n in range(25):
+        sqs.send_message(QueueUrl=aws["dlq_url"], MessageBody=f'{{"n": {n}}}')
+    listed: list[list[dict[str, Any]]] = []
+    listing = threading.Thread(target=lambda: listed.append(support_cli.dead_letters(aws["dlq_url"], 1000, hide_seconds=0)), daemon=True)
+    listing.start()
+    listing.join(timeout=20)
+    assert not listing.is_alive(), "the listing did not end"
+    [messages] = listed
+    assert 0 < len(messages) == len({m["MessageId"] for m in messages}) <= 25
+
+    everything = support_cli.dead_letters(aws["dlq_url"], 1000)  # hidden long enough: each listed once
+    assert len(everything) == 25
+    support_cli.release(aws["dlq_url"], everything)  # the newest handles are still valid
