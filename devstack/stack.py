@@ -286,6 +286,7 @@ def start_moto(port: int) -> subprocess.Popen[bytes]:
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "MOTO_PORT": str(port)},  # moto reads it too: an empty MOTO_PORT= (ours: the default) crashed it
     )
     return _ready_or_stopped(process, lambda: wait_for_http(f"http://127.0.0.1:{port}/moto-api/", process=process))
 

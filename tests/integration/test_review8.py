@@ -290,3 +290,16 @@ def test_a_dlq_listing_ends_when_listed_messages_come_back_and_keeps_their_newes
     everything = support_cli.dead_letters(aws["dlq_url"], 1000)  # hidden long enough: each listed once
     assert len(everything) == 25
     support_cli.release(aws["dlq_url"], everything)  # the newest handles are still valid
+
+
+def test_the_local_moto_server_starts_with_an_empty_moto_port_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was: `MOTO_PORT= make run` (empty: our default port) crashed moto, which reads MOTO_PORT itself."""
+    from devstack import stack
+
+    monkeypatch.setenv("MOTO_PORT", "")
+    port = stack.free_port()
+    moto = stack.start_moto(port)
+    try:
+        assert moto.poll() is None
+    finally:
+        stack.stop_processes([moto])
