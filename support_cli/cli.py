@@ -15,6 +15,7 @@ import argparse
 import heapq
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -33,6 +34,7 @@ from chalicelib.attributes import from_attributes
 from chalicelib.aws import client
 from chalicelib.ingest import COUNTER_TTL, REQUEST_TTL, parse_event
 from chalicelib.models import Channel, Topic
+from chalicelib.models.common import SELLER_ID_PATTERN
 
 QUEUE_NAME = "support-contact-requests"
 SHARD_READERS = 16  # parallel queries when a reader fans out over a day's shards
@@ -93,6 +95,13 @@ def _since(text: str | None, default_days: int = 7) -> datetime:
         return datetime.now(UTC) - timedelta(days=default_days)
     moment = datetime.fromisoformat(text)
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _seller_id(text: str) -> str:
+    """argparse type for --seller: an empty or malformed id would read as "every seller" or find nothing silently."""
+    if not re.fullmatch(SELLER_ID_PATTERN, text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a seller id (letters, digits, - and _, 1-64, starting with a letter or digit)")
+    return text
 
 
 def _at_least_one(text: str) -> int:
@@ -540,7 +549,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
 
     recent = commands.add_parser("recent", help="newest contact requests")
-    recent.add_argument("--seller", help="only this seller's requests (default: every seller, day by day)")
+    recent.add_argument("--seller", type=_seller_id, help="only this seller's requests (default: every seller, day by day)")
     recent.add_argument("--topic", choices=[t.value for t in Topic], help="only requests about this topic")
     recent.add_argument("--channel", choices=[c.value for c in Channel], help="primary channel")
     recent.add_argument("--since", help=f"ISO date or time; UTC unless it has an offset (default: 7 days ago; requests are kept {REQUEST_TTL.days} days)")
@@ -556,7 +565,7 @@ def parser() -> argparse.ArgumentParser:
 
     history = commands.add_parser("history", help="a seller's changes (settings, restriction) or the policy's, newest first")
     whose = history.add_mutually_exclusive_group(required=True)
-    whose.add_argument("--seller", help="a seller's settings and restriction changes")
+    whose.add_argument("--seller", type=_seller_id, help="a seller's settings and restriction changes")
     whose.add_argument("--policy", action="store_true", help="the platform policy's changes (who, versions, changed paths)")
     history.add_argument("--since", help="ISO date or time; UTC unless it has an offset (default: everything stored)")
     history.add_argument("--limit", type=_at_least_one, default=50, help="at most this many changes, newest first (default 50)")

@@ -303,3 +303,13 @@ def test_the_local_moto_server_starts_with_an_empty_moto_port_set(monkeypatch: p
         assert moto.poll() is None
     finally:
         stack.stop_processes([moto])
+
+
+@pytest.mark.parametrize("argv", [["recent", "--seller", ""], ["history", "--seller", "a b"], ["recent", "--seller", "x/y"]])
+def test_the_support_cli_refuses_a_seller_id_that_is_none(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Was: `recent --seller ''` listed every seller's requests, as if no --seller had been given."""
+    from support_cli import cli as support_cli
+
+    with pytest.raises(SystemExit) as exit_:
+        support_cli.main(argv)
+    assert exit_.value.code == 2 and "is not a seller id" in capsys.readouterr().err
