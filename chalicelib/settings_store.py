@@ -277,7 +277,8 @@ def _restricted_only(item: dict[str, Any]) -> SellerSettings | None:
     """
     try:
         restriction = _restriction(item)
-    except InvalidStoredRestriction:
+    except InvalidStoredRestriction as exc:
+        log(logging.ERROR, "settings_item_invalid", seller_id=item["seller_id"]["S"], restriction_mode=str(exc.stored_mode)[:40])
         raise InvalidStoredSettings(0) from None
     if restriction is None:
         return None
