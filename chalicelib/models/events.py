@@ -37,13 +37,20 @@ def _in_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _the_integer(value: object) -> object:
+    """schema_version is the JSON integer 1, as the schema says: not true or 1.0, which Literal[1] would take."""
+    if type(value) is not int:
+        raise ValueError("schema_version must be the integer 1")
+    return value
+
+
 class EventBase(BaseModel):
     """What every support event carries. Schema v1: additive changes only (docs/events.md)."""
 
     # extra="allow": a field added within v1 by a newer producer is kept (and stored by the ingest), not dropped.
     model_config = ConfigDict(extra="allow", json_schema_serialization_defaults_required=True, defer_build=True)
 
-    schema_version: Literal[1] = 1
+    schema_version: Annotated[Literal[1], BeforeValidator(_the_integer)] = 1
     event_id: str = Field(default_factory=new_event_id, description="De-duplication key: SQS delivers at least once.")
     occurred_at: Annotated[Timestamp, AfterValidator(_in_utc)]
     request_id: str

@@ -313,3 +313,13 @@ def test_the_support_cli_refuses_a_seller_id_that_is_none(argv: list[str], capsy
     with pytest.raises(SystemExit) as exit_:
         support_cli.main(argv)
     assert exit_.value.code == 2 and "is not a seller id" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("version", [True, 1.0])
+def test_an_event_whose_schema_version_is_not_the_integer_1_is_invalid(api: Any, aws: dict[str, str], version: Any) -> None:
+    """Was: true and 1.0 passed as schema version 1 (and were stored), though the published schema says integer 1."""
+    from tests.integration.test_ingest import resolved_events, sqs_event
+
+    [event] = resolved_events(api, aws, "demo-email")
+    odd = json.dumps({**json.loads(event), "schema_version": version})
+    assert api.lambda_.invoke("support_ingest", sqs_event(api, [odd])).payload == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
