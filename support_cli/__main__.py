@@ -1,5 +1,3 @@
-import sys
+from support_cli.cli import console
 
-from support_cli.cli import main
-
-sys.exit(main())
+console()

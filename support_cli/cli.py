@@ -78,8 +78,11 @@ def _query_shards(
             failed.set()
             raise
 
-    with ThreadPoolExecutor(max_workers=SHARD_READERS) as pool:
+    pool = ThreadPoolExecutor(max_workers=SHARD_READERS)
+    try:
         started = list(pool.map(first_page, [shard(partition) for partition in partitions]))
+    finally:  # on Ctrl-C or a failure, not waiting for the reads still running (a hung AWS holds them its timeouts)
+        pool.shutdown(wait=False, cancel_futures=True)
     yield from heapq.merge(*started, key=lambda item: str(item.get(sort_key, "")), reverse=newest_first)
 
 
@@ -621,5 +624,16 @@ def main(argv: list[str] | None = None) -> int:
         return 141  # 128 + SIGPIPE, what a tool killed by the broken pipe reports
 
 
+def console() -> None:
+    """The `contact-support` script: main(), and after Ctrl-C an exit at once. Shard reads still waiting on a hung
+    AWS would otherwise hold the interpreter's exit for their timeouts (it joins every worker thread)."""
+    status = main()
+    if status == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

@@ -74,3 +74,20 @@ def test_a_reader_that_goes_away_is_no_stack_trace(stack: Stack) -> None:
         os.close(write_end)
     assert result.returncode == 141, result.stderr
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("argv", [["recent"], ["stats", "--days", "2"]], ids=lambda a: a[0])
+def test_ctrl_c_against_a_hung_endpoint_exits_at_once(hung_endpoint: str, argv: list[str]) -> None:
+    """Was: "interrupted" was printed at once, but the process exited 7-11 s later: the interpreter's exit waited for
+    the shard reads still hanging on AWS (review8)."""
+    import signal
+
+    env = {**os.environ, **LOCAL_AWS_ENV, "AWS_ENDPOINT_URL": hung_endpoint}
+    cli = subprocess.Popen([CLI, *argv], cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)  # the shard reads are waiting on the endpoint
+    interrupted = time.monotonic()
+    cli.send_signal(signal.SIGINT)
+    _out, err = cli.communicate(timeout=30)
+    took = time.monotonic() - interrupted
+    assert cli.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert took < 2, took
