@@ -16,6 +16,7 @@ from typing import Any
 
 from capacity.simulate import SAFE_SHARE, KeyLoad, Load
 from capacity.work import load_counts
+from chalicelib.service import ANSWERS_CACHE_SECONDS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DAYS_PER_MONTH = 30
@@ -40,6 +41,7 @@ LAMBDA_ACCOUNT_CONCURRENCY = 1_000
 SQS_IN_FLIGHT = 120_000
 BATCH_GET_BYTES = 16 * 1024 * 1024
 CACHE_REFRESH_SECONDS = 30  # the shorter of the two per-container TTLs (policy 30 s, answers 60 s)
+POLICY_READ_UNITS = 1  # the cold resolution's policy GetItem: one strongly consistent read of a small item
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,19 @@ def bench_durations() -> dict[str, float]:
     }
 
 
+def seller_answers_cached_share(load: Load, ttl_seconds: float) -> float:
+    """Share of resolutions whose seller's answers the serving container still holds (cached `ttl_seconds`).
+
+    A busy container serves ttl / seconds_per_resolution resolutions per TTL; it holds seller i's answers if one of
+    them was seller i's: p_i (1 - exp(-p_i n)), summed over sellers with Zipf popularity p_i. Optimistic: requests
+    spread over the fewest containers; more warm containers than that only lower it. The rest add one Query each.
+    """
+    per_ttl = ttl_seconds / load.seconds_per_resolution
+    weights = [1 / rank**load.zipf_s for rank in range(1, load.sellers + 1)]
+    total = sum(weights)
+    return float(sum(w / total * -math.expm1(-w / total * per_ttl) for w in weights))
+
+
 def estimate(load: Load, assumptions: Assumptions, key_loads: dict[str, KeyLoad] | None = None) -> Estimate:
     counts = load_counts()
     deployment = Deployment.from_repository()
@@ -125,7 +140,11 @@ def estimate(load: Load, assumptions: Assumptions, key_loads: dict[str, KeyLoad]
     outcomes_month = taps_month * load.outcome_share
     events_month = taps_month + writes_month + outcomes_month
     calls_per_resolution = sum(resolution["calls"].values())
-    api_ms = durations["warm_ms"] + calls_per_resolution * assumptions.aws_call_ms
+    # counts.json's warm resolution had the seller's answers cached; a long tail of sellers mostly has not.
+    answers_missed = 1 - seller_answers_cached_share(load, ANSWERS_CACHE_SECONDS)
+    cold = counts["resolution_cold"]
+    query_units = (cold["read_units"] - resolution["read_units"] - POLICY_READ_UNITS) / cold["calls"]["dynamodb:Query"]
+    api_ms = durations["warm_ms"] + (calls_per_resolution + answers_missed) * assumptions.aws_call_ms
     api_billed_s = math.ceil(api_ms + assumptions.cold_start_share * durations["cold_ms"]) / 1000
     ingest_batch_s = durations["ingest_batch_ms"] / 1000  # batches of 10
 
@@ -140,7 +159,11 @@ def estimate(load: Load, assumptions: Assumptions, key_loads: dict[str, KeyLoad]
     containers = load.taps_per_day / 86_400 * load.seconds_per_resolution
     refreshes_month = containers * DAYS_PER_MONTH * 86_400 / CACHE_REFRESH_SECONDS
     cold_extra_reads = counts["resolution_cold"]["read_units"] - resolution["read_units"]
-    read_units = taps_month * resolution["read_units"] + writes_month * write["read_units"] + refreshes_month * cold_extra_reads
+    read_units = (
+        taps_month * (resolution["read_units"] + answers_missed * query_units)
+        + writes_month * write["read_units"]
+        + refreshes_month * cold_extra_reads  # the policy and the platform's answers, per container
+    )
     outcome_ingest = counts["ingest_outcome_event"]
     write_units = (
         (taps_month + writes_month) * (ingest["write_units"] + ingest["index_write_units"])
@@ -193,6 +216,7 @@ def estimate(load: Load, assumptions: Assumptions, key_loads: dict[str, KeyLoad]
         "outcome": counts["outcome"],
         "ingest_outcome_event": outcome_ingest,
         "api_handler_ms_in_aws": api_ms,
+        "seller_answers_cached_share": 1 - answers_missed,
     }
     return Estimate(load, peak, per_request, monthly, limits)
 
@@ -210,6 +234,12 @@ def render(estimate: Estimate) -> list[str]:
         lines.append(
             f"  {name:22} {calls:58} RU {work['read_units']:5g}  WU {work['write_units'] + work['index_write_units']:5g}  SQS {work['sqs_requests']}"
         )
+    cached = estimate.per_request["seller_answers_cached_share"]
+    lines.append(
+        f"  seller's answers cached in the container for {cached:.0%} of resolutions ({load.sellers:,} sellers, Zipf "
+        f"s={load.zipf_s:g}); the other {1 - cached:.0%} add one Query ({estimate.per_request['api_handler_ms_in_aws']:.1f} ms "
+        "per resolution in AWS on average)"
+    )
     lines += ["", f"monthly cost ({PRICES_AS_OF}):"]
     for component, cost in estimate.monthly_cost.items():
         lines.append(f"  {component:36} ${cost:12,.2f}")
