@@ -318,7 +318,7 @@ class ContactService:
         owners = [result.seller_id, PLATFORM_OWNER] if seller_answers else [PLATFORM_OWNER]
         answers = self._suggest(owners, result.topic, locale, question, prefetched or result.degraded)
         token = None
-        if self._feedback_key:
+        if self._feedback_key and caller.role is Role.BUYER:  # only a buyer may post the outcome it is for
             token = feedback.issue(
                 self._feedback_key, result.request_id, caller.sub, result.seller_id, result.topic,
                 int(result.resolved_at.timestamp()), [answer.id for answer in answers],

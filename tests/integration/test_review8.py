@@ -323,3 +323,10 @@ def test_an_event_whose_schema_version_is_not_the_integer_1_is_invalid(api: Any,
     [event] = resolved_events(api, aws, "demo-email")
     odd = json.dumps({**json.loads(event), "schema_version": version})
     assert api.lambda_.invoke("support_ingest", sqs_event(api, [odd])).payload == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
+
+
+def test_only_a_buyer_gets_a_feedback_token(api: Any) -> None:
+    """Was: support's resolutions carried a feedback token that the outcome route (buyers only) never accepts."""
+    path = "/v1/sellers/demo-none/contact-options?topic=delivery&q=where"
+    assert json.loads(api.http.get(path, headers=BUYER).body)["feedback_token"]
+    assert json.loads(api.http.get(path, headers=SUPPORT).body)["feedback_token"] is None
