@@ -12,6 +12,7 @@ Never imported by the API.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import heapq
 import json
 import os
@@ -452,19 +453,25 @@ def dead_letters(dlq_url: str, limit: int, hide_seconds: int = LISTING_HIDE_SECO
     sqs = client("sqs")
     seen: dict[str, dict[str, Any]] = {}
     shown = sys.stderr.isatty()
-    while len(seen) < limit:
-        batch = sqs.receive_message(
-            QueueUrl=dlq_url, MaxNumberOfMessages=min(10, limit - len(seen)), VisibilityTimeout=hide_seconds,
-            AttributeNames=["All"], MessageAttributeNames=["All"], WaitTimeSeconds=1,
-        ).get("Messages", [])
-        came_back = any(message["MessageId"] in seen for message in batch)
-        seen.update((message["MessageId"], message) for message in batch)
+    try:
+        while len(seen) < limit:
+            batch = sqs.receive_message(
+                QueueUrl=dlq_url, MaxNumberOfMessages=min(10, limit - len(seen)), VisibilityTimeout=hide_seconds,
+                AttributeNames=["All"], MessageAttributeNames=["All"], WaitTimeSeconds=1,
+            ).get("Messages", [])
+            came_back = any(message["MessageId"] in seen for message in batch)
+            seen.update((message["MessageId"], message) for message in batch)
+            if shown:
+                print(f"\rdlq: listed {len(seen)}", end="", file=sys.stderr, flush=True)
+            if not batch or came_back:
+                break
+    except BaseException:  # Ctrl-C or an AWS error mid-listing: nothing stays hidden for the listing's sake
+        with contextlib.suppress(BotoCoreError, ClientError):
+            release(dlq_url, list(seen.values()))
+        raise
+    finally:
         if shown:
-            print(f"\rdlq: listed {len(seen)}", end="", file=sys.stderr, flush=True)
-        if not batch or came_back:
-            break
-    if shown:
-        print("\r\033[K", end="", file=sys.stderr, flush=True)
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
     return list(seen.values())
 
 
@@ -485,8 +492,11 @@ def release(dlq_url: str, messages: list[dict[str, Any]]) -> None:
         )
 
 
-def redrive(dlq_url: str, queue_url: str, messages: list[dict[str, Any]], stop: list[bool]) -> int:
-    """Move each message back: send to the main queue, then delete from the DLQ.
+def redrive(
+    dlq_url: str, queue_url: str, messages: list[dict[str, Any]], stop: list[bool], moved_ids: list[str] | None = None
+) -> int:
+    """Move each message back: send to the main queue, then delete from the DLQ; returns how many moved, and adds
+    each moved message's id to `moved_ids`.
 
     Ctrl-C is only honoured between messages, so none is half-moved. A crash between send and
     delete leaves a copy in both queues; the consumer de-duplicates by event_id.
@@ -505,6 +515,8 @@ def redrive(dlq_url: str, queue_url: str, messages: list[dict[str, Any]], stop: 
         sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"], MessageAttributes=attributes)
         sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
         moved += 1
+        if moved_ids is not None:
+            moved_ids.append(message["MessageId"])
     return moved
 
 
@@ -514,6 +526,17 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     if not messages:
         print("the dead-letter queue is empty")
         return 0
+    moved: list[str] = []  # ids of the messages the redrive took out of the DLQ
+    try:
+        return _show_and_redrive(args, dlq_url, messages, moved)
+    finally:  # however it ended (done, a reader gone, Ctrl-C, an AWS error): the rest is visible again at once
+        gone = set(moved)
+        left = [message for message in messages if message["MessageId"] not in gone]
+        with contextlib.suppress(BotoCoreError, ClientError):  # else they reappear when the hide ends; the error
+            release(dlq_url, left)  # that ended us is the one reported
+
+
+def _show_and_redrive(args: argparse.Namespace, dlq_url: str, messages: list[dict[str, Any]], moved: list[str]) -> int:
     rows = [
         {
             "message_id": m["MessageId"],
@@ -527,18 +550,16 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     print("\nreceives_before: times the message was received before this listing (by the consumer, and by earlier listings);"
           " this listing's own receive is not counted", file=sys.stderr)
     if not args.redrive:
-        release(dlq_url, messages)
         print(f"\n{len(messages)} dead-lettered message(s); --redrive moves them back to the main queue", file=sys.stderr)
         return 0
     stop: list[bool] = []
     previous = signal.signal(signal.SIGINT, lambda *_: stop.append(True))
     try:
-        moved = redrive(dlq_url, args.queue_url or _queue_url(QUEUE_NAME), messages, stop)
+        redrive(dlq_url, args.queue_url or _queue_url(QUEUE_NAME), messages, stop, moved)
     finally:
         signal.signal(signal.SIGINT, previous)
-    release(dlq_url, messages[moved:])
-    print(f"moved {moved} of {len(messages)} message(s) back to the main queue")
-    return 0 if moved == len(messages) else 130
+    print(f"moved {len(moved)} of {len(messages)} message(s) back to the main queue")
+    return 0 if len(moved) == len(messages) else 130
 
 
 def _queue_url(name: str) -> str:

@@ -330,3 +330,37 @@ def test_only_a_buyer_gets_a_feedback_token(api: Any) -> None:
     path = "/v1/sellers/demo-none/contact-options?topic=delivery&q=where"
     assert json.loads(api.http.get(path, headers=BUYER).body)["feedback_token"]
     assert json.loads(api.http.get(path, headers=SUPPORT).body)["feedback_token"] is None
+
+
+def test_an_unreadable_restriction_does_not_lock_the_seller_out_of_their_own_settings(api: Any) -> None:
+    """Was: the seller's GET and PATCH answered 409 stored_settings_invalid for good (a PUT did not help): their own
+    routes validated the restriction, which they never see (review9)."""
+    store_restriction("demo-email", "chat_only")
+    seller = seller_token("demo-email")
+    read = api.http.get("/v1/sellers/demo-email/channels", headers=seller)
+    assert read.status_code == 200, read.body
+    assert "restriction" not in json.loads(read.body)
+    patched = api.http.request(
+        "PATCH", "/v1/sellers/demo-email/channels", headers={**seller, "Content-Type": "application/merge-patch+json", "If-Match": read.headers["ETag"]},
+        body=json.dumps({"chat": {"enabled": True}}).encode(),
+    )
+    assert patched.status_code == 200, patched.body
+    assert options(api, "demo-email")["degraded"] is True  # buyers: still support only while it cannot be read
+
+
+def test_a_dlq_listing_cut_short_leaves_nothing_hidden(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was (a regression of the 10-minute hide): `contact-support dlq | head` ended before releasing, and the whole
+    DLQ stayed hidden: the next listing said it was empty, and its alarm could go back to OK (review9)."""
+    from support_cli import cli as support_cli
+
+    sqs = client("sqs")
+    for n in range(15):
+        sqs.send_message(QueueUrl=aws["dlq_url"], MessageBody=f'{{"n": {n}}}')
+
+    def reader_gone(*_args: Any, **_kwargs: Any) -> str:
+        raise BrokenPipeError
+
+    monkeypatch.setattr(support_cli, "_table", reader_gone)
+    assert support_cli.main(["dlq"]) == 141
+    attributes = sqs.get_queue_attributes(QueueUrl=aws["dlq_url"], AttributeNames=["All"])["Attributes"]
+    assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]) == ("15", "0")
