@@ -25,8 +25,13 @@ FIELD_WEIGHTS = (2.0, 3.0, 1.0)  # title, keywords, body
 _WORD = re.compile(r"[0-9a-zа-я]+")
 _CYRILLIC = re.compile(r"[а-я]")
 # Marks no word is spelled with: a stress mark over a vowel (посы́лка: no precomposed form, so NFKC keeps it apart),
-# zero-width spaces and joiners, the word joiner, a BOM and the soft hyphen. Each would split one word in two.
-_INVISIBLE = re.compile("[\u0300-\u036f\u00ad\u200b-\u200f\u2060\ufeff]")
+# zero-width spaces and joiners, bidi and invisible operators, variation selectors, tag characters, a BOM and the soft
+# hyphen. Each would split one word in two. (A regex, not a Unicode category test per character: this runs on every
+# question.)
+_INVISIBLE = re.compile(
+    "[\u0300-\u036f\u00ad\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff"
+    "\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+)
 # English contractions: "don't" would split into "don" (a word of its own) and "t"; "not" carries the meaning.
 _NOT = re.compile(r"(?<=[a-z])n['’]t\b")
 _IRREGULAR_NOT = {"can't": "can not", "can’t": "can not", "won't": "will not", "won’t": "will not"}

@@ -32,13 +32,16 @@ MAX_SUGGESTED_ANSWERS = 3
 # even without the closing semicolon. A named one needs its ";" here: "&copy=2" in a link's query string is text.
 _HTML = re.compile(r"</?[A-Za-z!?][^>]*>|&#[0-9]+;?|&#[xX][0-9A-Fa-f]+;?")
 _NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*;)")  # HTML's only if the name is one (AT&T; is text)
-# An address in running text (mailto: links are refused anyway), also with spaces around the "@".
-_EMAIL = re.compile(r"[\w.%+-]+\s*@\s*[\w-]+(\.[\w-]+)+")
+# An address in running text (mailto: links are refused anyway), also with spaces around the "@". Its domain ends
+# in a name of letters (or an IDN's xn--): "3 pairs @ 4.99 each" is a price, not an address.
+_EMAIL = re.compile(r"[\w.%+-]+\s*@\s*[\w-]+(?:\.[\w-]+)*\.(?:[^\W\d_]{2,}|xn--[\w-]+)\b")
 # Messenger links hand out a direct contact just as an address does.
-_MESSENGER = re.compile(r"\b(?:t|telegram|wa|vk)\.me/|\b(?:tg|viber|whatsapp)://", re.IGNORECASE)
-# What a contact is hidden with: format characters (zero-width spaces and joiners, soft hyphen, BOM) dropped, the
-# rest read through NFKC (the full-width at sign U+FF20, superscript or circled digits become "@" and digits).
-_FORMAT = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
+_MESSENGER = re.compile(r"\b(?:t|telegram|wa|vk|m)\.me/|\bwa\.link/|\b(?:tg|viber|whatsapp)://", re.IGNORECASE)
+# What a contact is hidden with, dropped before looking: every character that shows nothing or only changes the one
+# before it (Unicode categories Cf: format, Mn/Me: combining marks, Cn: unassigned; zero-width spaces and joiners,
+# variation selectors, tag characters, the soft hyphen, the BOM); the rest is read through NFKC (the full-width at
+# sign U+FF20, superscript or circled digits become "@" and digits).
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Mn", "Me", "Cn"})
 # A title or keyword is one line (a body may have many).
 _LINE_BREAK = re.compile("[\t\n\r\x85\u2028\u2029]")
 _IMAGE = re.compile(r"!\[")  # Markdown image: not in the subset, and a remote image tells its host who read it
@@ -132,7 +135,8 @@ class AuthoredAnswer(AnswerFields):
         import phonenumbers
 
         for written in [value] if isinstance(value, str) else value:
-            text = unicodedata.normalize("NFKC", _FORMAT.sub("", written))
+            shown = "".join(char for char in written if unicodedata.category(char) not in _INVISIBLE_CATEGORIES)
+            text = unicodedata.normalize("NFKC", shown)
             if _EMAIL.search(text):
                 raise ValueError("an auto-answer may not carry an e-mail address: buyers reach you through your channels")
             if _MESSENGER.search(text):

@@ -181,6 +181,14 @@ SELLER_ANSWER = {"owner": "demo-chat", "topics": ["product_question"], "locale":
         "Звоните \u2467\u2468\u2460\u2465\u2460\u2461\u2462\u2463\u2464\u2465\u2466",  # circled digits
         "Пишите в телеграм t.me/demo_chat_shop",
         "WhatsApp: wa.me/74951234567",
+        # review9: what the first list of invisible characters missed
+        "Пишите shop\u034f@mail.ru",  # combining grapheme joiner
+        "Пишите shop\ufe0f@mail.ru",  # variation selector
+        "Пишите shop\U000e0041@mail.ru",  # a tag character
+        "Пишите shop\u2065@mail.ru",  # unassigned
+        "Звоните 8\u180b916\u17b41234567",  # a Mongolian variation selector and a Khmer invisible vowel in a number
+        "Messenger: m.me/demo.chat",
+        "wa.link/demo-chat",
     ],
 )
 def test_a_sellers_answer_cannot_hide_a_contact_behind_invisible_or_look_alike_characters(api: Any, text: str) -> None:
@@ -192,7 +200,7 @@ def test_a_sellers_answer_cannot_hide_a_contact_behind_invisible_or_look_alike_c
 
 def test_plain_text_that_only_looks_like_an_entity_or_an_at_sign_is_an_answer(api: Any) -> None:
     """Was: "AT&T;" was refused as HTML; only a real named entity (&amp;) is."""
-    for body in ("Работаем с AT&T; и R&D; отделом", "Ответим @ 10:00 по Москве"):
+    for body in ("Работаем с AT&T; и R&D; отделом", "Ответим @ 10:00 по Москве", "3 pairs @ 4.99 each", "2 шт @ 1.5 кг", "slots @ 10.30"):
         assert send(api, "POST", "/v1/answers", {**SELLER_ANSWER, "body": body}, seller_token("demo-chat")).status_code == 201
     assert_error(send(api, "POST", "/v1/answers", {**SELLER_ANSWER, "body": "a &amp; b"}, seller_token("demo-chat")), 400, "validation_error")
 
