@@ -165,7 +165,7 @@ def opens_hint(opening: datetime, timezone: str, now: datetime, locale: Locale) 
         day = NEXT_WEEKDAY_NAMES[locale][local_opening.weekday()]
     else:  # further (a clock change skipped the next opening): "next Sunday" said on a Saturday reads as tomorrow
         weekday, month = WEEKDAY_NAMES[locale][local_opening.weekday()], MONTH_NAMES[locale][local_opening.month - 1]
-        day = f"{weekday}, {local_opening.day} {month}" if locale is Locale.RU else f"{weekday} {local_opening.day} {month}"
+        day = f"{weekday}, {local_opening.day} {month}," if locale is Locale.RU else f"{weekday} {local_opening.day} {month}"
     return TEXTS["opens_at"][locale].format(day=day, time=f"{local_opening:%H:%M}", zone=timezone)
 
 

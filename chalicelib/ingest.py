@@ -68,7 +68,7 @@ def unknown_seller(event: ContactRequestEvent) -> bool:
 
 # The schema version this consumer reads. A message whose `schema_version` attribute names another was sent for
 # other consumers (a v2 copy next to each v1 one while both are read, docs/events.md): skipped, not dead-lettered.
-READ_SCHEMA_VERSION = "1"
+READ_SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,18 @@ class Record:
     message_id: str
     body: str
     schema_version: str | None = None  # the message attribute, if the producer set it
+
+
+def other_schema_version(attribute: str | None) -> bool:
+    """Does the message attribute name a version other than ours? It is a Number: "1", "1.0" and "01" are all 1.
+    Absent or not a number: the body decides (a v2 body fails validation and is dead-lettered, never misread)."""
+    if attribute is None:
+        return False
+    try:
+        version = Decimal(attribute)
+    except ArithmeticError:  # decimal.InvalidOperation: not a number
+        return False
+    return version.is_finite() and version != READ_SCHEMA_VERSION
 
 
 def record_from_sqs(record: dict[str, Any]) -> Record:
@@ -246,8 +258,8 @@ def ingest_batch(records: list[Record], store: SupportRequestStore) -> dict[str,
     """Store each record on its own; report the ones that failed so SQS retries only those."""
     failures = []
     for record in records:
-        if record.schema_version not in (None, READ_SCHEMA_VERSION):
-            log(logging.INFO, "support_event_other_version_skipped", message_id=record.message_id, schema_version=record.schema_version[:20])
+        if other_schema_version(record.schema_version):  # WARNING: prod logs it, and a skipped event is not stored
+            log(logging.WARNING, "support_event_other_version_skipped", message_id=record.message_id, schema_version=str(record.schema_version)[:20])
             continue
         try:
             event = parse_event(record.body)

@@ -38,9 +38,10 @@ def _in_utc(value: datetime) -> datetime:
 
 
 def _the_integer(value: object) -> object:
-    """schema_version is the JSON integer 1, as the schema says: not true or 1.0, which Literal[1] would take."""
-    if type(value) is not int:
-        raise ValueError("schema_version must be the integer 1")
+    """schema_version is the number 1, as the schema says (JSON Schema counts 1.0 as that integer too): not true,
+    which Literal[1] would take as 1."""
+    if isinstance(value, bool):
+        raise ValueError("schema_version must be the integer 1, not a boolean")
     return value
 
 

@@ -283,11 +283,13 @@ def test_observability_and_limits_are_wired(template: dict[str, Any]) -> None:
     signature = filters["TokenSignatureRejected"]
     assert signature["LogGroupName"] == {"Ref": "JwtAuthLogGroup"} and '$.msg = "token_rejected"' in signature["FilterPattern"]
     assert alarms["TokenSignatureRejectedAlarm"]["MetricName"] == "TokenSignatureRejected"
-    for reason in ("InvalidSignatureError", "no JWT_PUBLIC_KEY or JWT_SECRET configured"):
+    for reason in ("InvalidSignatureError", "InvalidKeyError", "InvalidAlgorithmError", "no JWT_PUBLIC_KEY or JWT_SECRET configured"):
         assert f'$.reason = "{reason}"' in signature["FilterPattern"]
     assert "no JWT_PUBLIC_KEY or JWT_SECRET configured" in (PROJECT_DIR / "chalicelib" / "auth.py").read_text()
-    queue = resources["SupportQueue"]["Properties"]
-    assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600  # the most SQS keeps: time to notice and catch up
+    # A week to notice and catch up; the DLQ keeps a message 14 days from its first enqueue (SQS keeps that time when
+    # it moves), so a message dead-lettered after a week's backlog still has a week there.
+    queue, dead_letters = resources["SupportQueue"]["Properties"], resources["SupportDeadLetterQueue"]["Properties"]
+    assert queue["MessageRetentionPeriod"] == 7 * 24 * 3600 < dead_letters["MessageRetentionPeriod"] == 14 * 24 * 3600
     parameters = template["Parameters"]
     assert all("Default" in parameters[name] for name in parameters if name not in ("JwtPublicKey", "FeedbackKey"))  # secrets: no default
 

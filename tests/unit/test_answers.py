@@ -283,7 +283,7 @@ def test_a_phone_opening_more_than_a_week_on_is_announced_with_its_date() -> Non
     ru = {o.channel: o for o in localize_options(options, seller, Locale.RU, saturday, 24)}
     assert en[Channel.PHONE].next_available_at == datetime(2026, 4, 5, 0, 0, tzinfo=UTC)  # 02:00 CEST
     assert en[Channel.PHONE].hint == "Opens on Sunday 5 April at 02:00 (Europe/Berlin time)"
-    assert ru[Channel.PHONE].hint == "Откроется в воскресенье, 5 апреля в 02:00 (Europe/Berlin)"
+    assert ru[Channel.PHONE].hint == "Откроется в воскресенье, 5 апреля, в 02:00 (Europe/Berlin)"
 
 
 # ---------------------------------------------------------------- primary
