@@ -14,12 +14,12 @@ from pydantic import ValidationError
 from chalicelib.config import Config
 from chalicelib.errors import Forbidden
 from chalicelib.models import Caller, Role
+from chalicelib.models.common import MAX_SUB_CHARS
 
 REQUIRED_CLAIMS = ["exp", "sub", "role"]
 LEEWAY_SECONDS = 30  # clock skew between the app's token issuer and Lambda
 # OpenID Connect Core §2: a sub is at most 255 ASCII characters. It becomes a DynamoDB key (the buyer's reveal
 # tally, REVEALS#<sub>): past 2048 bytes every read of that buyer would fail and every event of theirs dead-letter.
-MAX_SUB_CHARS = 255
 
 
 # Who may call what. A route checks its caller before it reads a body, a header or a parameter (a wrong role hears

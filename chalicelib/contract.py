@@ -14,7 +14,6 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.auth import MAX_SUB_CHARS
 from chalicelib.models import (
     SELLER_ID_PATTERN,
     Answer,
@@ -43,6 +42,7 @@ from chalicelib.models import (
     Topic,
 )
 from chalicelib.models.answers import ANSWER_ID_PATTERN, MAX_ANSWERS_PER_PAGE
+from chalicelib.models.common import MAX_SUB_CHARS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 API_VERSION = "1.0.0"

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from chalice.app import Request, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.auth import MAX_SUB_CHARS, caller_from_context, require_role
+from chalicelib.auth import caller_from_context, require_role
 from chalicelib.errors import (
     RETRY_AFTER_SECONDS,
     ApiError,
@@ -28,6 +28,7 @@ from chalicelib.errors import (
 from chalicelib.logs import log
 from chalicelib.models import PLATFORM_OWNER, SELLER_ID_PATTERN, AnswerPage, Caller, Locale, Role, Topic, VersionPrecondition
 from chalicelib.models.answers import ANSWER_ID_PATTERN, DEFAULT_LOCALE, MAX_ANSWERS_PER_PAGE, MAX_QUESTION_CHARS
+from chalicelib.models.common import MAX_SUB_CHARS
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY_BYTES = 64 * 1024

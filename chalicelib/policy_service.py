@@ -13,6 +13,7 @@ from chalicelib.cache import TtlCache
 from chalicelib.errors import (
     RETRY_AFTER_SECONDS,
     ApiError,
+    BadRequest,
     Conflict,
     InvalidStoredPolicy,
     InvalidStoredRestriction,
@@ -25,6 +26,7 @@ from chalicelib.models import (
     DEFAULT_POLICY,
     AnyEvent,
     Caller,
+    ChannelPolicies,
     PlatformPolicy,
     PolicyChangedEvent,
     PolicyDocument,
@@ -150,6 +152,7 @@ class PolicyService:
             raise _conflict("The policy changed since you read it; reload and retry.", current_version)
         if current is not None and current.version > 0 and not changed_paths(current, document):
             return current  # nothing changes: same version, no write, no audit event (as a seller's unchanged PUT)
+        _refuse_rollouts_on_channels_turned_on(current, document)
         new = PlatformPolicy(
             channels=document.channels,
             topics=document.topics,
@@ -239,6 +242,25 @@ class PolicyService:
             note=new.note if new else "",
         )
         self._publisher.publish([event])
+
+
+def _refuse_rollouts_on_channels_turned_on(current: PlatformPolicy | None, document: PolicyDocument) -> None:
+    """A rollout re-opens a channel that is off; with `enabled: true` the channel is on for every buyer, so an admin
+    who sends both meant something else. Checked only where this PUT changes the channel's switch or share: a GET
+    body of a policy stored that way (before this check) can still be sent back."""
+    refused = []
+    for name in ChannelPolicies.model_fields:
+        rule, before = getattr(document.channels, name), getattr(current.channels, name) if current else None
+        changed = before is None or (before.enabled, before.rollout_percent) != (rule.enabled, rule.rollout_percent)
+        if rule.enabled and rule.rollout_percent > 0 and changed:
+            refused.append({
+                "field": f"channels.{name}.rollout_percent",
+                "message": f"channels.{name}: rollout_percent applies only while the channel is off (enabled: false); with "
+                "enabled: true it is on for every buyer. Send enabled: false to roll it out to a share.",
+                "type": "rollout_on_enabled_channel",
+            })
+    if refused:
+        raise BadRequest("The policy is not valid.", refused, code="validation_error")
 
 
 def changed_paths(old: PolicyDocument, new: PolicyDocument) -> list[str]:

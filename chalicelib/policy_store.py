@@ -36,15 +36,23 @@ class DynamoPolicyStore:
         item = response.get("Item")
         if not item:
             return None
+        version = stored_version(item)
+        if version < 1:  # no readable version: a PUT could name none its condition accepts but "0" (see put)
+            raise InvalidStoredPolicy(0)
         try:
-            return PlatformPolicy.model_validate_json(item["document"]["S"], context=STORED)
+            policy = PlatformPolicy.model_validate_json(item["document"]["S"], context=STORED)
         except (KeyError, ValidationError) as exc:
-            raise InvalidStoredPolicy(stored_version(item)) from exc
+            raise InvalidStoredPolicy(version) from exc
+        # The item's own version is what a PUT's condition compares: it wins over one written into the document.
+        return policy if policy.version == version else policy.model_copy(update={"version": version})
 
     def put(self, policy: PlatformPolicy, expected_version: int) -> None:
         """Write `policy` only if the stored version is still `expected_version` (0: none stored yet)."""
-        if expected_version == 0:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(policy_id)"}
+        if expected_version == 0:  # none stored yet, or one without a readable version (edited by hand) replaced
+            condition: dict[str, Any] = {
+                "ConditionExpression": "attribute_not_exists(policy_id) OR NOT attribute_type(version, :number) OR version < :one",
+                "ExpressionAttributeValues": {":number": {"S": "N"}, ":one": {"N": "1"}},
+            }
         else:
             condition = {
                 "ConditionExpression": "version = :expected",

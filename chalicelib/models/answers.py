@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
-from chalicelib.models.common import SELLER_ID_PATTERN, Channel, Outgoing, SellerId, Strict, Topic, each_once
+from chalicelib.models.common import MAX_SUB_CHARS, SELLER_ID_PATTERN, Channel, Outgoing, SellerId, Strict, Topic, each_once
 from chalicelib.models.settings import ExpectedVersion
 
 PLATFORM_OWNER = "platform"
@@ -175,7 +175,7 @@ class AnswerUpdate(AuthoredAnswer):
     version: ExpectedVersion = None
     id: AnswerId | None = None
     updated_at: datetime | None = None
-    updated_by: str | None = Field(default=None, max_length=200)
+    updated_by: str | None = Field(default=None, max_length=MAX_SUB_CHARS)  # ignored; any caller's sub fits
 
 
 class Answer(AnswerFields):

@@ -9,6 +9,7 @@ from typing import Annotated, TypeVar
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 SELLER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+MAX_SUB_CHARS = 255  # a token's `sub` (the caller's id): what `updated_by` and a tally key may hold
 SellerId = Annotated[str, StringConstraints(pattern=SELLER_ID_PATTERN)]
 MAX_BATCH_SELLERS = 100
 

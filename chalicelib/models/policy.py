@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from chalicelib.models.common import Channel, Outgoing, SellerId, Strict
+from chalicelib.models.common import MAX_SUB_CHARS, Channel, Outgoing, SellerId, Strict
 from chalicelib.models.resolution import ContactOptions, ExcludedChannel
 from chalicelib.models.settings import ExpectedVersion
 
@@ -120,20 +120,7 @@ class PolicyUpdate(PolicyDocument):
     limits: LimitsUpdate = LimitsUpdate()
     version: ExpectedVersion = None
     updated_at: datetime | None = None
-    updated_by: str | None = Field(default=None, max_length=200)
-
-    @field_validator("channels")
-    @classmethod
-    def _rollout_only_while_off(cls, channels: ChannelPolicies) -> ChannelPolicies:
-        """A rollout re-opens a channel that is off: with `enabled: true` the channel is on for every buyer, so an
-        admin who sent both meant something else (on a write only: a stored document is read as it is)."""
-        for name in ChannelPolicies.model_fields:
-            if getattr(channels, name).enabled and getattr(channels, name).rollout_percent > 0:
-                raise ValueError(
-                    f"channels.{name}: rollout_percent applies only while the channel is off (enabled: false); with "
-                    "enabled: true it is on for every buyer. Send enabled: false to roll it out to a share."
-                )
-        return channels
+    updated_by: str | None = Field(default=None, max_length=MAX_SUB_CHARS)  # ignored; any caller's sub fits
 
 
 class PlatformPolicy(PolicyDocument):
