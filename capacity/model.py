@@ -16,6 +16,7 @@ from typing import Any
 
 from capacity.simulate import SAFE_SHARE, KeyLoad, Load
 from capacity.work import load_counts
+from chalicelib.models import Topic
 from chalicelib.service import ANSWERS_CACHE_SECONDS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -117,13 +118,15 @@ def bench_durations() -> dict[str, float]:
 
 
 def seller_answers_cached_share(load: Load, ttl_seconds: float) -> float:
-    """Share of resolutions whose seller's answers the serving container still holds (cached `ttl_seconds`).
+    """Share of resolutions whose seller's answers for the topic the serving container still holds (cached
+    `ttl_seconds`, keyed by seller and topic).
 
-    A busy container serves ttl / seconds_per_resolution resolutions per TTL; it holds seller i's answers if one of
-    them was seller i's: p_i (1 - exp(-p_i n)), summed over sellers with Zipf popularity p_i. Optimistic: requests
-    spread over the fewest containers; more warm containers than that only lower it. The rest add one Query each.
+    A busy container serves n = ttl / seconds_per_resolution resolutions per TTL; it holds seller i's answers for a
+    topic if one of them was that seller and topic: with Zipf popularity p_i and the topics equally likely (k of
+    them), p_i (1 - exp(-p_i n / k)) summed over sellers. Optimistic: requests spread over the fewest containers;
+    more warm containers than that only lower it. The rest add one Query each.
     """
-    per_ttl = ttl_seconds / load.seconds_per_resolution
+    per_ttl = ttl_seconds / load.seconds_per_resolution / len(Topic)
     weights = [1 / rank**load.zipf_s for rank in range(1, load.sellers + 1)]
     total = sum(weights)
     return float(sum(w / total * -math.expm1(-w / total * per_ttl) for w in weights))
@@ -236,7 +239,7 @@ def render(estimate: Estimate) -> list[str]:
         )
     cached = estimate.per_request["seller_answers_cached_share"]
     lines.append(
-        f"  seller's answers cached in the container for {cached:.0%} of resolutions ({load.sellers:,} sellers, Zipf "
+        f"  seller's answers for the topic cached in the container for {cached:.0%} of resolutions ({load.sellers:,} sellers, Zipf "
         f"s={load.zipf_s:g}); the other {1 - cached:.0%} add one Query ({estimate.per_request['api_handler_ms_in_aws']:.1f} ms "
         "per resolution in AWS on average)"
     )
