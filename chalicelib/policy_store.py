@@ -36,15 +36,14 @@ class DynamoPolicyStore:
         item = response.get("Item")
         if not item:
             return None
-        version = stored_version(item)
-        if version < 1:  # no readable version: a PUT could name none its condition accepts but "0" (see put)
-            raise InvalidStoredPolicy(0)
+        version = stored_version(item)  # 0: the item's own version is missing or not a number (edited by hand)
         try:
             policy = PlatformPolicy.model_validate_json(item["document"]["S"], context=STORED)
         except (KeyError, ValidationError) as exc:
             raise InvalidStoredPolicy(version) from exc
         # The item's own version is what a PUT's condition compares: it wins over one written into the document.
-        return policy if policy.version == version else policy.model_copy(update={"version": version})
+        # Without a readable one the document's stands (its switches hold; see put for how it is replaced).
+        return policy if version < 1 or policy.version == version else policy.model_copy(update={"version": version})
 
     def put(self, policy: PlatformPolicy, expected_version: int) -> None:
         """Write `policy` only if the stored version is still `expected_version` (0: none stored yet)."""
@@ -53,10 +52,10 @@ class DynamoPolicyStore:
                 "ConditionExpression": "attribute_not_exists(policy_id) OR NOT attribute_type(version, :number) OR version < :one",
                 "ExpressionAttributeValues": {":number": {"S": "N"}, ":one": {"N": "1"}},
             }
-        else:
+        else:  # the version read; or, where the item had no readable one, still none (the caller read the document's)
             condition = {
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+                "ConditionExpression": "version = :expected OR attribute_not_exists(version) OR NOT attribute_type(version, :number)",
+                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}, ":number": {"S": "N"}},
             }
         item = {**POLICY_KEY, "version": {"N": str(policy.version)}, "document": {"S": policy.model_dump_json()}}
         with versioned_write():

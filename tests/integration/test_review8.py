@@ -389,16 +389,24 @@ def test_the_schema_version_attribute_is_read_as_the_number_it_is(attribute: str
     assert other_schema_version(attribute) is other
 
 
-@pytest.mark.parametrize("version_attribute", [None, {"S": "seven"}, {"N": "0"}])
-def test_a_stored_policy_without_a_readable_version_can_be_replaced_with_0(api: Any, aws: dict[str, str], version_attribute: Any) -> None:
-    """Was: the 409 said to PUT with If-Match "0", and that PUT was a version_conflict every time (review9)."""
-    assert put_policy(api, CHAT_OFF).status_code == 200
+def replace_version_attribute(version_attribute: Any, document_change: Any = None) -> None:
     db = client("dynamodb")
     item = db.get_item(TableName=POLICY_TABLE, Key=POLICY_KEY)["Item"]
     item.pop("version")
     if version_attribute is not None:
         item["version"] = version_attribute
+    if document_change is not None:
+        document = json.loads(item["document"]["S"])
+        document_change(document)
+        item["document"] = {"S": json.dumps(document)}
     db.put_item(TableName=POLICY_TABLE, Item=item)
+
+
+@pytest.mark.parametrize("version_attribute", [None, {"S": "seven"}, {"N": "0"}])
+def test_a_stored_policy_without_a_readable_version_can_be_replaced_with_0(api: Any, aws: dict[str, str], version_attribute: Any) -> None:
+    """Was: the 409 said to PUT with If-Match "0", and that PUT was a version_conflict every time (review9)."""
+    assert put_policy(api, CHAT_OFF).status_code == 200
+    replace_version_attribute(version_attribute, lambda document: document["channels"]["chat"].update(enabled="maybe"))
 
     response = api.http.get("/v1/platform/policy", headers=ADMIN)
     assert_error(response, 409, "stored_policy_invalid")
@@ -406,6 +414,20 @@ def test_a_stored_policy_without_a_readable_version_can_be_replaced_with_0(api: 
     replaced = put_policy(api, CHAT_OFF, if_match='"0"')
     assert replaced.status_code == 200, replaced.body
     assert api.http.get("/v1/platform/policy", headers=ADMIN).headers["ETag"] == '"1"'
+
+
+@pytest.mark.parametrize("version_attribute", [None, {"S": "7"}])
+def test_a_readable_policy_without_a_readable_version_keeps_its_switches_and_its_version(api: Any, version_attribute: Any) -> None:
+    """Review10, a regression of the fix above: such a policy was unreadable as a whole, so a cold container served
+    the built-in default (every channel on); a PUT then restarted its versions at 1."""
+    assert put_policy(api, {"channels": {"phone": {"enabled": False}}}).status_code == 200
+    replace_version_attribute(version_attribute, lambda document: document.update(version=7))
+    policy, degraded = CachedPolicy(DynamoPolicyStore(client("dynamodb"), POLICY_TABLE), ttl_seconds=30).current()
+    assert (policy.channels.phone.enabled, policy.version, degraded) == (False, 7, False)
+    read = api.http.get("/v1/platform/policy", headers=ADMIN)
+    assert read.headers["ETag"] == '"7"'
+    assert put_policy(api, CHAT_OFF, if_match='"7"').headers["ETag"] == '"8"'
+    assert_error(put_policy(api, CHAT_OFF, if_match='"7"'), 409, "version_conflict")  # the item has a version again
 
 
 def test_the_items_version_wins_over_one_written_into_the_document(api: Any) -> None:
