@@ -185,7 +185,10 @@ SELLER_ANSWER = {"owner": "demo-chat", "topics": ["product_question"], "locale":
         "Пишите shop\u034f@mail.ru",  # combining grapheme joiner
         "Пишите shop\ufe0f@mail.ru",  # variation selector
         "Пишите shop\U000e0041@mail.ru",  # a tag character
-        "Пишите shop\u2065@mail.ru",  # unassigned
+        "Пишите _ivan@mail.ru_ в любое время",  # review10: \b after the domain let a trailing _ or digit through
+        "Пишите t\u3164.me/shop",  # a Hangul filler: drawn blank
+        "Звоните 8\u2800916\u2800123\u28004567",  # the braille blank
+        "ig.me/demo.chat",
         "Звоните 8\u180b916\u17b41234567",  # a Mongolian variation selector and a Khmer invisible vowel in a number
         "Messenger: m.me/demo.chat",
         "wa.link/demo-chat",
@@ -200,7 +203,10 @@ def test_a_sellers_answer_cannot_hide_a_contact_behind_invisible_or_look_alike_c
 
 def test_plain_text_that_only_looks_like_an_entity_or_an_at_sign_is_an_answer(api: Any) -> None:
     """Was: "AT&T;" was refused as HTML; only a real named entity (&amp;) is."""
-    for body in ("Работаем с AT&T; и R&D; отделом", "Ответим @ 10:00 по Москве", "3 pairs @ 4.99 each", "2 шт @ 1.5 кг", "slots @ 10.30"):
+    for body in (
+        "Работаем с AT&T; и R&D; отделом", "Ответим @ 10:00 по Москве", "3 pairs @ 4.99 each", "2 шт @ 1.5 кг", "slots @ 10.30",
+        "Размеры в наличии: 42\U0001fa7744\U0001fa7746\U0001fa7748\U0001fa7750",  # review10: an emoji newer than the runtime's Unicode is no joiner
+    ):
         assert send(api, "POST", "/v1/answers", {**SELLER_ANSWER, "body": body}, seller_token("demo-chat")).status_code == 201
     assert_error(send(api, "POST", "/v1/answers", {**SELLER_ANSWER, "body": "a &amp; b"}, seller_token("demo-chat")), 400, "validation_error")
 
