@@ -123,8 +123,9 @@ def seller_answers_cached_share(load: Load, ttl_seconds: float) -> float:
 
     A busy container serves n = ttl / seconds_per_resolution resolutions per TTL; it holds seller i's answers for a
     topic if one of them was that seller and topic: with Zipf popularity p_i and the topics equally likely (k of
-    them), p_i (1 - exp(-p_i n / k)) summed over sellers. Optimistic: requests spread over the fewest containers;
-    more warm containers than that only lower it. The rest add one Query each.
+    them), p_i (1 - exp(-p_i n / k)) summed over sellers. Optimistic in containers (requests spread over the fewest;
+    more warm containers only lower it), pessimistic in topics (buyers favour a few, which raises it). The rest add
+    one Query each.
     """
     per_ttl = ttl_seconds / load.seconds_per_resolution / len(Topic)
     weights = [1 / rank**load.zipf_s for rank in range(1, load.sellers + 1)]

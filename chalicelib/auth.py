@@ -56,6 +56,8 @@ def verify_token(authorization: str, config: Config) -> Caller:
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(type(exc).__name__) from None
+    except (AttributeError, TypeError, ValueError):  # a key PyJWT loads but cannot verify with (a private key set as
+        raise InvalidToken("InvalidKeyError") from None  # the public one): every token fails, as a corrupt key does
     check_claims(claims, config.jwt_max_lifetime_seconds, time.time())
     try:
         caller = Caller(sub=claims["sub"], role=claims["role"], seller_id=claims.get("seller_id"))

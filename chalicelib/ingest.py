@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -78,16 +79,15 @@ class Record:
     schema_version: str | None = None  # the message attribute, if the producer set it
 
 
+_WHOLE_NUMBER = re.compile(r"\s*0*([0-9]+)(?:\.0*)?\s*", re.ASCII)
+
+
 def other_schema_version(attribute: str | None) -> bool:
     """Does the message attribute name a version other than ours? It is a Number: "1", "1.0" and "01" are all 1.
-    Absent or not a number: the body decides (a v2 body fails validation and is dead-lettered, never misread)."""
-    if attribute is None:
-        return False
-    try:
-        version = Decimal(attribute)
-    except ArithmeticError:  # decimal.InvalidOperation: not a number
-        return False
-    return version.is_finite() and version != READ_SCHEMA_VERSION
+    Absent, or no whole number (a version never is): the body decides (a v2 body fails validation and is
+    dead-lettered, never misread)."""
+    whole = _WHOLE_NUMBER.fullmatch(attribute) if attribute is not None else None
+    return whole is not None and int(whole.group(1)) != READ_SCHEMA_VERSION
 
 
 def record_from_sqs(record: dict[str, Any]) -> Record:

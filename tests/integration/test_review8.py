@@ -388,7 +388,11 @@ def test_a_dlq_listing_cut_short_leaves_nothing_hidden(aws: dict[str, str], monk
     assert (attributes["ApproximateNumberOfMessages"], attributes["ApproximateNumberOfMessagesNotVisible"]) == ("15", "0")
 
 
-@pytest.mark.parametrize(("attribute", "other"), [("1", False), ("1.0", False), ("01", False), ("2", True), ("2.0", True), ("NaN", False), ("x", False), (None, False)])
+@pytest.mark.parametrize(
+    ("attribute", "other"),
+    [("1", False), ("1.0", False), ("01", False), ("2", True), ("2.0", True), ("NaN", False), ("x", False), (None, False),
+     ("1.5", False), ("\u0662", False)],  # review10: no whole ASCII number: the body decides, nothing is dropped
+)
 def test_the_schema_version_attribute_is_read_as_the_number_it_is(attribute: str | None, other: bool) -> None:
     from chalicelib.ingest import other_schema_version
 

@@ -133,5 +133,8 @@ def test_a_token_from_another_key_is_rejected_with_the_reason_the_signature_alar
     truncated = public[:200] + "\n-----END PUBLIC KEY-----\n"  # a key pasted incompletely (review9)
     with pytest.raises(InvalidToken, match=r"^InvalidKeyError$"):
         verify_token(f"Bearer {token}", config(public_key=truncated))
+    private, _public = rsa_keys
+    with pytest.raises(InvalidToken, match=r"^InvalidKeyError$"):  # the private key set as the public one (review10: a 500)
+        verify_token(f"Bearer {token}", config(public_key=private.decode()))
     with pytest.raises(InvalidToken, match=r"^InvalidAlgorithmError$"):  # the provider moved to another algorithm
         verify_token(f"Bearer {jwt.encode(claims(), SECRET, algorithm='HS256')}", config(public_key=public))
