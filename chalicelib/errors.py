@@ -91,9 +91,14 @@ class InvalidStoredSettings(InvalidStoredItem):
 
 
 class InvalidStoredPolicy(InvalidStoredItem):
-    """The stored platform policy: an admin can replace it."""
+    """The stored platform policy: an admin can replace it. `version_attribute`: the item's `version` as stored
+    (None: missing), which a replacement of an item without a readable version is conditioned on."""
 
     what = "policy"
+
+    def __init__(self, version: int, version_attribute: dict[str, Any] | None = None) -> None:
+        super().__init__(version)
+        self.version_attribute = version_attribute
 
 
 class InvalidStoredRestriction(StoreUnavailable):

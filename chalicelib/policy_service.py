@@ -42,8 +42,8 @@ REPLACED_UNREADABLE = ["channels", "limits", "topics"]
 
 
 class PolicyStore(Protocol):
-    def get(self) -> PlatformPolicy | None: ...
-    def put(self, policy: PlatformPolicy, expected_version: int) -> None: ...
+    def get(self, *, for_change: bool = False) -> PlatformPolicy | None: ...
+    def put(self, policy: PlatformPolicy, expected_version: int, *, replacing: InvalidStoredPolicy | None = None) -> None: ...
 
 
 class RestrictionStore(Protocol):
@@ -143,11 +143,12 @@ class PolicyService:
         self, document: PolicyDocument, expected: VersionPrecondition, caller: Caller, request_id: str
     ) -> PlatformPolicy:
         require_role(caller, POLICY_EDITORS)
+        replacing: InvalidStoredPolicy | None = None
         try:
             current: PlatformPolicy | None = self._read()
             current_version = current.version if current else 0
         except InvalidStoredPolicy as exc:  # what cannot be read can still be replaced, by the version it has
-            current, current_version = None, exc.version
+            current, current_version, replacing = None, exc.version, exc
         if not expected.matches(current_version):
             raise _conflict("The policy changed since you read it; reload and retry.", current_version)
         if current is not None and current.version > 0 and not changed_paths(current, document):
@@ -162,7 +163,7 @@ class PolicyService:
             updated_by=caller.sub,
         )
         try:
-            self._policies.put(new, current_version)
+            self._policies.put(new, current_version, replacing=replacing)
         except VersionConflict as exc:
             raise _conflict("The policy changed since you read it; reload and retry.", exc.current_version) from None
         except StoreUnavailable as exc:
@@ -187,7 +188,7 @@ class PolicyService:
 
     def _read(self) -> PlatformPolicy:
         try:
-            return self._policies.get() or DEFAULT_POLICY
+            return self._policies.get(for_change=True) or DEFAULT_POLICY
         except InvalidStoredPolicy:
             raise
         except StoreUnavailable as exc:

@@ -9,6 +9,7 @@ for the conditional write.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,9 +18,10 @@ from pydantic import ValidationError
 from chalicelib.errors import InvalidStoredPolicy, StoreUnavailable
 from chalicelib.models import PlatformPolicy
 from chalicelib.models.policy import STORED
-from chalicelib.settings_store import stored_version, versioned_write
+from chalicelib.settings_store import versioned_write
 
 POLICY_KEY = {"policy_id": {"S": "platform"}}
+_POSITIVE_WHOLE = re.compile(r"[1-9][0-9]{0,17}")
 
 
 class DynamoPolicyStore:
@@ -27,8 +29,13 @@ class DynamoPolicyStore:
         self._db = dynamodb
         self._table = table_name
 
-    def get(self) -> PlatformPolicy | None:
-        """The stored policy, or None if none was ever stored (the built-in default applies)."""
+    def get(self, *, for_change: bool = False) -> PlatformPolicy | None:
+        """The stored policy, or None if none was ever stored (the built-in default applies).
+
+        The item's own `version` (a positive whole number) is what a PUT's condition compares, so it wins over one
+        written into the document. An item without one (edited by hand) is still served to resolutions, so its
+        switches hold; for a change (`for_change`) it is InvalidStoredPolicy, which a PUT with version 0 replaces.
+        """
         try:
             response = self._db.get_item(TableName=self._table, Key=POLICY_KEY, ConsistentRead=True)
         except (ClientError, BotoCoreError) as exc:
@@ -36,28 +43,40 @@ class DynamoPolicyStore:
         item = response.get("Item")
         if not item:
             return None
-        version = stored_version(item)  # 0: the item's own version is missing or not a number (edited by hand)
+        version = _whole_version(item)
         try:
             policy = PlatformPolicy.model_validate_json(item["document"]["S"], context=STORED)
         except (KeyError, ValidationError) as exc:
-            raise InvalidStoredPolicy(version) from exc
-        # The item's own version is what a PUT's condition compares: it wins over one written into the document.
-        # Without a readable one the document's stands (its switches hold; see put for how it is replaced).
-        return policy if version < 1 or policy.version == version else policy.model_copy(update={"version": version})
+            raise InvalidStoredPolicy(version or 0, item.get("version")) from exc
+        if version is None:
+            if for_change:
+                raise InvalidStoredPolicy(0, item.get("version"))
+            return policy
+        return policy if policy.version == version else policy.model_copy(update={"version": version})
 
-    def put(self, policy: PlatformPolicy, expected_version: int) -> None:
-        """Write `policy` only if the stored version is still `expected_version` (0: none stored yet)."""
-        if expected_version == 0:  # none stored yet, or one without a readable version (edited by hand) replaced
-            condition: dict[str, Any] = {
-                "ConditionExpression": "attribute_not_exists(policy_id) OR NOT attribute_type(version, :number) OR version < :one",
-                "ExpressionAttributeValues": {":number": {"S": "N"}, ":one": {"N": "1"}},
-            }
-        else:  # the version read; or, where the item had no readable one, still none (the caller read the document's)
+    def put(self, policy: PlatformPolicy, expected_version: int, *, replacing: InvalidStoredPolicy | None = None) -> None:
+        """Write `policy` only if the stored version is still `expected_version` (0: none stored yet), or, `replacing`
+        an item without a readable version, only if its `version` attribute is still exactly what was read."""
+        condition: dict[str, Any]
+        if replacing is not None and replacing.version == 0:
+            if replacing.version_attribute is None:
+                condition = {"ConditionExpression": "attribute_exists(policy_id) AND attribute_not_exists(version)"}
+            else:
+                condition = {"ConditionExpression": "version = :read", "ExpressionAttributeValues": {":read": replacing.version_attribute}}
+        elif expected_version == 0:
+            condition = {"ConditionExpression": "attribute_not_exists(policy_id)"}
+        else:
             condition = {
-                "ConditionExpression": "version = :expected OR attribute_not_exists(version) OR NOT attribute_type(version, :number)",
-                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}, ":number": {"S": "N"}},
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
             }
         item = {**POLICY_KEY, "version": {"N": str(policy.version)}, "document": {"S": policy.model_dump_json()}}
         with versioned_write():
             self._db.put_item(TableName=self._table, Item=item, ReturnValuesOnConditionCheckFailure="ALL_OLD", **condition)
 
+
+
+def _whole_version(item: dict[str, Any]) -> int | None:
+    """The item's `version` if it is a positive whole number (what this store writes), else None."""
+    number = item.get("version", {}).get("N")
+    return int(number) if isinstance(number, str) and _POSITIVE_WHOLE.fullmatch(number) else None

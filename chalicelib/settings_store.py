@@ -81,7 +81,7 @@ class DynamoSettingsStore:
             # not lock them out of their settings (resolutions still fail closed on it).
             settings = _parse({name: value for name, value in item.items() if name != "restriction"})
         if settings is None:
-            raise InvalidStoredSettings(stored_version(item))
+            raise InvalidStoredSettings(_stored_version(item))
         return settings
 
     def _without_settings(self, item: dict[str, Any]) -> SellerSettings | None:
@@ -320,7 +320,7 @@ def versioned_write() -> Iterator[None]:
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise StoreUnavailable(str(exc)) from exc
         old = exc.response.get("Item")
-        raise VersionConflict(stored_version(old) if old else 0) from None
+        raise VersionConflict(_stored_version(old) if old else 0) from None
     except BotoCoreError as exc:
         raise StoreUnavailable(str(exc)) from exc
 
@@ -335,7 +335,7 @@ def _key(seller_id: str) -> dict[str, Any]:
     return {"seller_id": {"S": seller_id}}
 
 
-def stored_version(item: dict[str, Any]) -> int:
+def _stored_version(item: dict[str, Any]) -> int:
     """The version of an item that does not validate, so its owner can replace it (0 if unreadable)."""
     try:
         return max(int(item["version"]["N"]), 0)

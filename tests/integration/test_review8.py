@@ -426,18 +426,21 @@ def test_a_stored_policy_without_a_readable_version_can_be_replaced_with_0(api: 
     assert api.http.get("/v1/platform/policy", headers=ADMIN).headers["ETag"] == '"1"'
 
 
-@pytest.mark.parametrize("version_attribute", [None, {"S": "7"}])
-def test_a_readable_policy_without_a_readable_version_keeps_its_switches_and_its_version(api: Any, version_attribute: Any) -> None:
+@pytest.mark.parametrize("version_attribute", [None, {"S": "7"}, {"N": "0"}, {"N": "-3"}, {"N": "2.5"}])
+def test_a_readable_policy_without_a_readable_version_keeps_its_switches_and_can_be_replaced(api: Any, version_attribute: Any) -> None:
     """Review10, a regression of the fix above: such a policy was unreadable as a whole, so a cold container served
-    the built-in default (every channel on); a PUT then restarted its versions at 1."""
+    the built-in default (every channel on). Review11: with a version attribute below 1 or a fraction, every
+    If-Match was a version_conflict. Resolutions now read the document; a change is a 409 that If-Match "0" resolves,
+    conditioned on the version attribute exactly as it was read."""
     assert put_policy(api, {"channels": {"phone": {"enabled": False}}}).status_code == 200
     replace_version_attribute(version_attribute, lambda document: document.update(version=7))
     policy, degraded = CachedPolicy(DynamoPolicyStore(client("dynamodb"), POLICY_TABLE), ttl_seconds=30).current()
-    assert (policy.channels.phone.enabled, policy.version, degraded) == (False, 7, False)
-    read = api.http.get("/v1/platform/policy", headers=ADMIN)
-    assert read.headers["ETag"] == '"7"'
-    assert put_policy(api, CHAT_OFF, if_match='"7"').headers["ETag"] == '"8"'
-    assert_error(put_policy(api, CHAT_OFF, if_match='"7"'), 409, "version_conflict")  # the item has a version again
+    assert (policy.channels.phone.enabled, degraded) == (False, False)
+
+    assert_error(api.http.get("/v1/platform/policy", headers=ADMIN), 409, "stored_policy_invalid")
+    assert_error(put_policy(api, CHAT_OFF, if_match='"7"'), 409, "version_conflict")
+    assert put_policy(api, CHAT_OFF, if_match='"0"').headers["ETag"] == '"1"'
+    assert_error(put_policy(api, CHAT_OFF, if_match='"0"'), 409, "version_conflict")  # the item has a version again
 
 
 def test_the_items_version_wins_over_one_written_into_the_document(api: Any) -> None:
