@@ -80,13 +80,16 @@ class Record:
 
 
 _WHOLE_NUMBER = re.compile(r"\s*0*([0-9]+)(?:\.0*)?\s*", re.ASCII)
+MAX_NUMBER_ATTRIBUTE_CHARS = 40  # an SQS Number attribute: up to 38 digits, a sign and a decimal point
 
 
 def other_schema_version(attribute: str | None) -> bool:
     """Does the message attribute name a version other than ours? It is a Number: "1", "1.0" and "01" are all 1.
     Absent, or no whole number (a version never is): the body decides (a v2 body fails validation and is
     dead-lettered, never misread)."""
-    whole = _WHOLE_NUMBER.fullmatch(attribute) if attribute is not None else None
+    if attribute is None or len(attribute) > MAX_NUMBER_ATTRIBUTE_CHARS:  # what SQS allows a Number; a String may be
+        return False  # any length, and a long one must not cost the batch quadratic time or int()'s digit limit
+    whole = _WHOLE_NUMBER.fullmatch(attribute)
     return whole is not None and int(whole.group(1)) != READ_SCHEMA_VERSION
 
 

@@ -34,17 +34,18 @@ _HTML = re.compile(r"</?[A-Za-z!?][^>]*>|&#[0-9]+;?|&#[xX][0-9A-Fa-f]+;?")
 _NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*;)")  # HTML's only if the name is one (AT&T; is text)
 # An address in running text (mailto: links are refused anyway), also with spaces around the "@". Its domain ends
 # in a name of letters (or an IDN's xn--): "3 pairs @ 4.99 each" is a price, not an address.
-_EMAIL = re.compile(r"[\w.%+-]+\s*@\s*[\w-]+(?:\.[\w-]+)*\.(?:[^\W\d_]{2,}|xn--[\w-]+)(?![^\W\d_])")
+# Quantifiers are bounded (RFC 5321: 64 before the "@", 63 a label) so a long run of letters costs linear time.
+_EMAIL = re.compile(r"[\w.%+-]{1,64}\s*@\s*[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.(?:[^\W\d_]{2,63}|xn--[\w-]{1,59})(?![^\W\d_])")
 # Messenger links hand out a direct contact just as an address does.
 _MESSENGER = re.compile(r"\b(?:t|telegram|wa|vk|m|ig)\.me/|\bwa\.link/|\b(?:tg|viber|whatsapp)://", re.IGNORECASE)
 # What a contact is hidden with, dropped before looking: every character that shows nothing or only changes the one
 # before it (Unicode categories Cf: format, Mn/Me: combining marks; zero-width spaces and joiners, variation
-# selectors, tag characters, the soft hyphen, the BOM) and the letters drawn blank (Hangul fillers, the braille
-# blank). The rest is read through NFKC (the full-width at sign U+FF20, superscript or circled digits become "@" and
-# digits). Not unassigned code points (Cn): this runtime's Unicode predates the newest emoji, and "42🩷44🩷46" must
-# not join into one number.
+# selectors, tag characters, the soft hyphen, the BOM) and what is drawn blank (Hangul fillers, the braille blank,
+# the invisible-operator and tag blocks). The rest is read through NFKC (the full-width at sign U+FF20, superscript or circled digits become "@" and
+# digits). Of the code points this runtime's Unicode does not know (Cn), only the ranges kept for invisible
+# characters: the newest emoji are Cn here too, and "42🩷44🩷46" must not join into one number.
 _INVISIBLE_CATEGORIES = frozenset({"Cf", "Mn", "Me"})
-_BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+_BLANK = re.compile("[\u115f\u1160\u2065\u2800\u3164\uffa0\ufff0-\ufff8\U000e0000-\U000e0fff]")
 # A title or keyword is one line (a body may have many).
 _LINE_BREAK = re.compile("[\t\n\r\x85\u2028\u2029]")
 _IMAGE = re.compile(r"!\[")  # Markdown image: not in the subset, and a remote image tells its host who read it
@@ -138,9 +139,7 @@ class AuthoredAnswer(AnswerFields):
         import phonenumbers
 
         for written in [value] if isinstance(value, str) else value:
-            shown = "".join(
-                char for char in written if char not in _BLANK_LETTERS and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
-            )
+            shown = "".join(char for char in _BLANK.sub("", written) if unicodedata.category(char) not in _INVISIBLE_CATEGORIES)
             text = unicodedata.normalize("NFKC", shown)
             if _EMAIL.search(text):
                 raise ValueError("an auto-answer may not carry an e-mail address: buyers reach you through your channels")

@@ -186,6 +186,10 @@ SELLER_ANSWER = {"owner": "demo-chat", "topics": ["product_question"], "locale":
         "Пишите shop\ufe0f@mail.ru",  # variation selector
         "Пишите shop\U000e0041@mail.ru",  # a tag character
         "Пишите _ivan@mail.ru_ в любое время",  # review10: \b after the domain let a trailing _ or digit through
+        "Пишите shop\u2065@mail.ru",  # review11: unassigned, but in the invisible operators' block
+        "Звоните 8\ufff0916\ufff0123\ufff045\ufff067",  # unassigned specials
+        "t\U000e0080.me/shop",  # unassigned, in the tag block
+        "Пишите " + "x" * 100 + "@mail.ru",  # a local part past 64: the bounded pattern still finds its last 64
         "Пишите t\u3164.me/shop",  # a Hangul filler: drawn blank
         "Звоните 8\u2800916\u2800123\u28004567",  # the braille blank
         "ig.me/demo.chat",
@@ -391,7 +395,8 @@ def test_a_dlq_listing_cut_short_leaves_nothing_hidden(aws: dict[str, str], monk
 @pytest.mark.parametrize(
     ("attribute", "other"),
     [("1", False), ("1.0", False), ("01", False), ("2", True), ("2.0", True), ("NaN", False), ("x", False), (None, False),
-     ("1.5", False), ("\u0662", False)],  # review10: no whole ASCII number: the body decides, nothing is dropped
+     ("1.5", False), ("\u0662", False),  # review10: no whole ASCII number: the body decides, nothing is dropped
+     ("1" + "0" * 4400, False), ("0" * 40_000 + "x", False)],  # review11: int()'s digit limit raised; the regex took 27 s
 )
 def test_the_schema_version_attribute_is_read_as_the_number_it_is(attribute: str | None, other: bool) -> None:
     from chalicelib.ingest import other_schema_version
