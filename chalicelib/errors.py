@@ -96,9 +96,10 @@ class InvalidStoredPolicy(InvalidStoredItem):
 
     what = "policy"
 
-    def __init__(self, version: int, version_attribute: dict[str, Any] | None = None) -> None:
+    def __init__(self, version: int, version_attribute: dict[str, Any] | None = None, in_force: Any = None) -> None:
         super().__init__(version)
         self.version_attribute = version_attribute
+        self.in_force = in_force  # the document, when only the version is unreadable: what resolutions apply
 
 
 class InvalidStoredRestriction(StoreUnavailable):

@@ -132,10 +132,13 @@ class PolicyService:
         try:
             return self._read()
         except InvalidStoredPolicy as exc:
+            details: dict[str, Any] = {"current_version": exc.version, "hint": f'PUT the whole policy with If-Match: "{exc.version}"'}
+            if exc.in_force is not None:  # only the item's version is unreadable: show what resolutions apply
+                details["in_force"] = exc.in_force.model_dump(mode="json", include={"channels", "topics", "limits"})
             raise Conflict(
                 "The stored policy is no longer valid (edited by hand, or written by a newer release); replace it "
                 "with a full PUT.",
-                {"current_version": exc.version, "hint": f'PUT the whole policy with If-Match: "{exc.version}"'},
+                details,
                 code="stored_policy_invalid",
             ) from None
 

@@ -50,7 +50,7 @@ class DynamoPolicyStore:
             raise InvalidStoredPolicy(version or 0, item.get("version")) from exc
         if version is None:
             if for_change:
-                raise InvalidStoredPolicy(0, item.get("version"))
+                raise InvalidStoredPolicy(0, item.get("version"), in_force=policy)
             return policy
         return policy if policy.version == version else policy.model_copy(update={"version": version})
 

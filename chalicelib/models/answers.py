@@ -34,8 +34,9 @@ _HTML = re.compile(r"</?[A-Za-z!?][^>]*>|&#[0-9]+;?|&#[xX][0-9A-Fa-f]+;?")
 _NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*;)")  # HTML's only if the name is one (AT&T; is text)
 # An address in running text (mailto: links are refused anyway), also with spaces around the "@". Its domain ends
 # in a name of letters (or an IDN's xn--): "3 pairs @ 4.99 each" is a price, not an address.
-# Quantifiers are bounded (RFC 5321: 64 before the "@", 63 a label) so a long run of letters costs linear time.
-_EMAIL = re.compile(r"[\w.%+-]{1,64}\s*@\s*[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.(?:[^\W\d_]{2,63}|xn--[\w-]{1,59})(?![^\W\d_])")
+# The quantifiers that can backtrack are bounded (RFC 5321: 64 before the "@", 63 a label) so a long run of letters
+# costs linear time. Not the last label's: it runs to the first non-letter, so letters glued on cannot hide an address.
+_EMAIL = re.compile(r"[\w.%+-]{1,64}\s*@\s*[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.(?:[^\W\d_]{2,}|xn--[\w-]+)(?![^\W\d_])")
 # Messenger links hand out a direct contact just as an address does.
 _MESSENGER = re.compile(r"\b(?:t|telegram|wa|vk|m|ig)\.me/|\bwa\.link/|\b(?:tg|viber|whatsapp)://", re.IGNORECASE)
 # What a contact is hidden with, dropped before looking: every character that shows nothing or only changes the one

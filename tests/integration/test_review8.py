@@ -190,6 +190,8 @@ SELLER_ANSWER = {"owner": "demo-chat", "topics": ["product_question"], "locale":
         "Звоните 8\ufff0916\ufff0123\ufff045\ufff067",  # unassigned specials
         "t\U000e0080.me/shop",  # unassigned, in the tag block
         "Пишите " + "x" * 100 + "@mail.ru",  # a local part past 64: the bounded pattern still finds its last 64
+        "Пишите: ivan@mail.ru" + "Я" * 63 + " — ответим",  # review12: letters glued on past a capped last label
+        "ivan@gmail.com" + "x" * 61,
         "Пишите t\u3164.me/shop",  # a Hangul filler: drawn blank
         "Звоните 8\u2800916\u2800123\u28004567",  # the braille blank
         "ig.me/demo.chat",
@@ -442,7 +444,10 @@ def test_a_readable_policy_without_a_readable_version_keeps_its_switches_and_can
     policy, degraded = CachedPolicy(DynamoPolicyStore(client("dynamodb"), POLICY_TABLE), ttl_seconds=30).current()
     assert (policy.channels.phone.enabled, degraded) == (False, False)
 
-    assert_error(api.http.get("/v1/platform/policy", headers=ADMIN), 409, "stored_policy_invalid")
+    read = api.http.get("/v1/platform/policy", headers=ADMIN)
+    assert_error(read, 409, "stored_policy_invalid")
+    # review12: the admin sees what is in force before replacing it (a hand-set switch must not be lost unseen)
+    assert json.loads(read.body)["error"]["details"]["in_force"]["channels"]["phone"]["enabled"] is False
     assert_error(put_policy(api, CHAT_OFF, if_match='"7"'), 409, "version_conflict")
     assert put_policy(api, CHAT_OFF, if_match='"0"').headers["ETag"] == '"1"'
     assert_error(put_policy(api, CHAT_OFF, if_match='"0"'), 409, "version_conflict")  # the item has a version again
