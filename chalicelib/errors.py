@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
+
+if TYPE_CHECKING:  # for an annotation only: this module, which every layer imports, imports no models
+    from chalicelib.models import PlatformPolicy
 
 RETRY_AFTER_SECONDS = 5  # a 503 of an AWS outage: worth a retry soon, not in a tight loop
 
@@ -96,7 +99,7 @@ class InvalidStoredPolicy(InvalidStoredItem):
 
     what = "policy"
 
-    def __init__(self, version: int, version_attribute: dict[str, Any] | None = None, in_force: Any = None) -> None:
+    def __init__(self, version: int, version_attribute: dict[str, Any] | None = None, in_force: PlatformPolicy | None = None) -> None:
         super().__init__(version)
         self.version_attribute = version_attribute
         self.in_force = in_force  # the document, when only the version is unreadable: what resolutions apply

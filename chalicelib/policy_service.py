@@ -146,10 +146,10 @@ class PolicyService:
         self, document: PolicyDocument, expected: VersionPrecondition, caller: Caller, request_id: str
     ) -> PlatformPolicy:
         require_role(caller, POLICY_EDITORS)
-        replacing: InvalidStoredPolicy | None = None
+        current: PlatformPolicy | None
         try:
-            current: PlatformPolicy | None = self._read()
-            current_version = current.version if current else 0
+            current = self._read()  # the built-in default (version 0) when none is stored
+            current_version, replacing = current.version, None
         except InvalidStoredPolicy as exc:  # what cannot be read can still be replaced, by the version it has
             current, current_version, replacing = None, exc.version, exc
         if not expected.matches(current_version):

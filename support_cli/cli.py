@@ -502,10 +502,10 @@ def redrive(
     delete leaves a copy in both queues; the consumer de-duplicates by event_id.
     """
     sqs = client("sqs")
-    moved = 0
+    moved = moved_ids if moved_ids is not None else []
     for message in _with_progress(messages, len(messages), "redriving"):
         if stop:
-            print(f"\rinterrupted: {moved} moved, {len(messages) - moved} left in the DLQ", file=sys.stderr)
+            print(f"\rinterrupted: {len(moved)} moved, {len(messages) - len(moved)} left in the DLQ", file=sys.stderr)
             break
         attributes = {
             name: {"DataType": value["DataType"], "StringValue": value["StringValue"]}
@@ -514,10 +514,8 @@ def redrive(
         }
         sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"], MessageAttributes=attributes)
         sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
-        moved += 1
-        if moved_ids is not None:
-            moved_ids.append(message["MessageId"])
-    return moved
+        moved.append(message["MessageId"])
+    return len(moved)
 
 
 def cmd_dlq(args: argparse.Namespace) -> int:

@@ -71,7 +71,7 @@ class AnswerStatus(StrEnum):
 
 
 def _no_html(value: str) -> str:
-    if _HTML.search(value) or (_NAMED_ENTITY.search(value) and _is_named_entity(value)):
+    if _HTML.search(value) or _is_named_entity(value):
         raise ValueError("HTML is not allowed; use plain text or the Markdown subset (**bold**, *italic*, - lists, [links](https://...))")
     for inline, reference in _LINK.findall(value):
         if not (inline or reference).startswith(("https://", "app://")):
@@ -80,9 +80,12 @@ def _no_html(value: str) -> str:
 
 
 def _is_named_entity(value: str) -> bool:
+    names = _NAMED_ENTITY.findall(value)
+    if not names:
+        return False
     from html.entities import html5  # only for text with "&name;" in it: not on a resolution's cold path
 
-    return any(name in html5 for name in _NAMED_ENTITY.findall(value))
+    return any(name in html5 for name in names)
 
 
 def _body_size(value: str) -> str:
