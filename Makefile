@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
 # checkov pins boto3==1.35.49, which conflicts with requirements-dev.txt: it gets a venv of its own.
 CHECKOV_VENV ?= .venv-checkov
 STAGE ?=
@@ -14,13 +15,17 @@ export AWS_DEFAULT_REGION ?= eu-central-1
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+$(VENV)/.installed: requirements-uv.txt requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (set PYTHON=python3.11)"'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade 'pip<26.3'  # chalice 1.34 requires pip<26.3
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-uv.txt
+	$(UV) pip sync --quiet --python $(PY) --require-hashes requirements-dev.txt
+	$(UV) pip install --quiet --python $(PY) --no-deps --no-build-isolation -e .
 	touch $@
+
+.PHONY: lock
+lock: install  ## re-resolve every lock file (hashes included) from its .in file and print what changed
+	$(PY) -m devstack.lock
 
 run: install  ## moto server + demo sellers + chalice local on 127.0.0.1 (MOTO_PORT, API_PORT)
 	$(PY) -m devstack run
@@ -31,9 +36,9 @@ test: install checkov-install  ## the whole suite: unit, integration (moto), end
 .PHONY: checkov-install
 checkov-install: $(CHECKOV_VENV)/.installed
 
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt | install
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	$(UV) pip sync --quiet --python $(CHECKOV_VENV)/bin/python --require-hashes requirements-checkov.txt
 	touch $@
 
 token: install  ## make token ROLE=seller SELLER=demo-chat (ROLE: buyer, seller, support, admin)
@@ -82,7 +87,8 @@ fuzz: install  ## schemathesis against the served OpenAPI on the local stack, as
 	$(PY) fuzz/run.py
 
 .PHONY: lint
-lint: install  ## ruff + mypy --strict on the code and its tooling; bandit on what ships (app.py, chalicelib/)
+lint: install  ## locks match their .in files; ruff + mypy --strict on the code and its tooling; bandit on what ships (app.py, chalicelib/)
+	$(PY) -m devstack.lock --check
 	$(PY) -m ruff check .
 	$(PY) -m mypy chalicelib app.py devstack support_cli capacity infra bench/bench.py fuzz/run.py
 	$(PY) -m bandit --quiet --recursive app.py chalicelib

@@ -500,18 +500,20 @@ def deployment_size(runs: int) -> None:
         heaviest = infra_package.heaviest_packages(zip_path)
         problems = infra_package.check_zip(zip_path)
     plain_ms, compiled_ms = (statistics.median(imports[n]) * 1000 for n in ("chalice", "precompiled"))
+    goal_mb, guard_mb = infra_package.ZIP_GOAL_BYTES / 1e6, infra_package.MAX_ZIP_BYTES / 1e6
     table(
         "4. deployment size (make package STAGE=prod) and import app from it, read-only like /var/task",
         ["what", "MB", "import app ms"],
         [
             ["deployment.zip as chalice builds it", plain_size / 1e6, plain_ms],
-            ["+ bytecode of the API path (shipped; target <= 10 MB)", size / 1e6, compiled_ms],
+            [f"+ bytecode of the API path (shipped; goal <= {goal_mb:.0f} MB, guard {guard_mb:.0f} MB)", size / 1e6, compiled_ms],
+            ["  over (+) or under (-) the goal", (size - infra_package.ZIP_GOAL_BYTES) / 1e6, ""],
             *[[f"  {name}", s / 1e6, ""] for name, s in heaviest],
         ],
     )
     RESULTS["deployment"] = {
-        "zip_mb": size / 1e6, "zip_mb_without_bytecode": plain_size / 1e6, "heaviest": heaviest, "target_mb": 10,
-        "met": not problems and size <= 10_000_000, "problems": problems,
+        "zip_mb": size / 1e6, "zip_mb_without_bytecode": plain_size / 1e6, "heaviest": heaviest, "target_mb": goal_mb, "guard_mb": guard_mb,
+        "met": not problems and size <= infra_package.ZIP_GOAL_BYTES, "problems": problems,
         "import_app_ms": {"chalice_zip": plain_ms, "precompiled": compiled_ms, "runs": runs},
     }
 
