@@ -258,7 +258,7 @@ MAX_ACCEPT_LANGUAGE_ITEMS = 20
 
 
 def language(request: Request) -> Locale:
-    """`?lang=` if given, else the best of ru/en in Accept-Language (q-values honoured), else ru."""
+    """`?lang=` if given, else the best of ru/en in Accept-Language (q-values honoured): see preferred_locale."""
     lang = query_param(request, "lang")
     if lang is not None:
         try:
@@ -272,19 +272,23 @@ def language(request: Request) -> Locale:
 
 @functools.lru_cache(maxsize=256)  # apps send a handful of distinct headers: parse each once per container
 def preferred_locale(header: str) -> Locale:
-    """The acceptable locale with the highest q-value (the first named wins a tie); ru when the header names none.
+    """The acceptable locale with the highest q-value (the first named wins a tie).
 
-    `*` stands for the languages the header does not name (RFC 4647), and q=0 excludes a language: so
-    `ru;q=0` and `*;q=0.5, ru;q=0` both mean English, never Russian.
+    Russian only when the header asks for it or says nothing we can read (no header, or only malformed items): a
+    buyer whose app asks for a language we do not speak (`de`) reads English, the closer guess for them. `*` stands
+    for the languages the header does not name (RFC 4647) and then also prefers English; q=0 excludes a language:
+    so `ru;q=0` and `*;q=0.5, ru;q=0` both mean English, never Russian.
     """
     named: dict[Locale, tuple[float, int]] = {}  # locale -> (highest q, position of its first mention)
     wildcard: tuple[float, int] | None = None
+    readable = False  # any well-formed item at all, ours or not
     for position, item in enumerate(header.split(",")[:MAX_ACCEPT_LANGUAGE_ITEMS]):
         tag, *params = (part.strip() for part in item.split(";"))
         weight = _q_value(params)
         primary = tag.lower().split("-")[0]
-        if weight is None:
-            continue  # a malformed weight: ignore this item
+        if weight is None or not primary:
+            continue  # a malformed weight or an empty item: ignore it
+        readable = True
         if primary == "*":
             wildcard = wildcard or (weight, position)
         elif (locale := next((loc for loc in Locale if loc.value == primary), None)) is not None:
@@ -293,10 +297,13 @@ def preferred_locale(header: str) -> Locale:
     weights = {locale: named.get(locale, wildcard) for locale in Locale}
     acceptable = [(weight, position, locale) for locale, (weight, position) in _present(weights) if weight > 0]
     if acceptable:
-        return min(acceptable, key=lambda candidate: (-candidate[0], candidate[1]))[2]
-    # Nothing the header names is ours: the default, unless the header excluded it and not the other language.
+        # A tie between two locales only the wildcard covers: English, as for a language we do not speak.
+        return min(acceptable, key=lambda c: (-c[0], c[1], c[2] is not Locale.EN))[2]
+    if not readable:
+        return DEFAULT_LOCALE
+    # Nothing the header names is ours: English, unless the header excluded it and not Russian.
     excluded = {locale for locale, (weight, _) in _present(weights) if weight == 0}
-    return next((locale for locale in (DEFAULT_LOCALE, *Locale) if locale not in excluded), DEFAULT_LOCALE)
+    return next((locale for locale in (Locale.EN, Locale.RU) if locale not in excluded), DEFAULT_LOCALE)
 
 
 def _present(weights: dict[Locale, tuple[float, int] | None]) -> list[tuple[Locale, tuple[float, int]]]:

@@ -185,6 +185,14 @@ def test_language_from_accept_language_or_lang(api: Any) -> None:
     assert_error(resolve(api, "demo-chat", "other", lang="de"), 400, "invalid_lang")
 
 
+def test_a_language_the_service_does_not_speak_reads_english(api: Any) -> None:
+    german = resolve(api, "demo-chat", "product_question", headers={**BUYER, "Accept-Language": "de-DE,de;q=0.9"})
+    assert german.headers["Content-Language"] == "en"
+    assert body(german)["options"][0]["label"] == "Message the seller"
+    silent = resolve(api, "demo-chat", "product_question", headers=BUYER)
+    assert silent.headers["Content-Language"] == "ru"
+
+
 def test_without_a_question_the_topics_best_answers_come_first(api: Any) -> None:
     result = body(resolve(api, "demo-chat", "product_question"))
     assert [a["id"] for a in result["answers"]] == ["demo-chat-sizes-ru", "faq-warranty-ru"]

@@ -216,8 +216,12 @@ def test_every_channel_and_every_reason_has_both_languages() -> None:
         ("en-GB,en;q=0.9", Locale.EN),
         ("de-DE, en;q=0.5, ru;q=0.8", Locale.RU),
         ("ru;q=0.2, en;q=0.7", Locale.EN),
-        ("en;q=0, fr", Locale.RU),  # q=0: not acceptable
-        ("fr, *;q=0.1", Locale.RU),
+        ("en;q=0, fr", Locale.RU),  # q=0: English not acceptable, so the default
+        ("fr, *;q=0.1", Locale.EN),  # "*" covers both alike: English, as for a language we do not speak
+        ("de", Locale.EN),  # a language the service does not speak: English
+        ("de-DE,fr;q=0.8", Locale.EN),
+        ("ru", Locale.RU),
+        (",", Locale.RU),  # nothing readable: as no header
         ("en;q=banana", Locale.RU),
         ("EN-us", Locale.EN),
         ("ru;q=0", Locale.EN),  # Russian excluded: English, not the default
