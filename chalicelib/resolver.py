@@ -52,18 +52,14 @@ def resolve(
             options=[_support(seller_id, topic, reason)],
             excluded=[ExcludedChannel(channel=channel, reason=reason) for channel in SELLER_CHANNELS],
         )
-    if settings is None:
-        seller_options: list[ContactOption] = []
-        seller_excluded = dict.fromkeys(SELLER_CHANNELS, Reason.SELLER_SETTINGS_MISSING)
-        nothing_offered = Reason.SELLER_SETTINGS_MISSING
-    else:
-        seller_options, seller_excluded = _seller_channels(seller_id, settings, now)
-        nothing_offered = Reason.SELLER_HAS_NO_CHANNELS
+    seller_options, seller_excluded = _seller_offer(seller_id, settings, now)
+    nothing_offered = Reason.SELLER_SETTINGS_MISSING if _never_stored(settings) else Reason.SELLER_HAS_NO_CHANNELS
 
-    # The platform only narrows: a channel it blocks is left out, and its (higher) layer names the reason.
+    # The platform only narrows: a channel it blocks is left out, and its layer is named only where it removed
+    # something the seller offered. A channel the seller never offered is the seller's own choice, whatever else.
     options = [option for option in seller_options if option.channel not in platform.blocked]
     excluded = [
-        ExcludedChannel(channel=channel, reason=platform.blocked.get(channel) or seller_excluded[channel])
+        ExcludedChannel(channel=channel, reason=seller_excluded.get(channel) or platform.blocked[channel])
         for channel in SELLER_CHANNELS
         if channel in platform.blocked or channel in seller_excluded
     ]
@@ -82,6 +78,26 @@ def resolve(
 def _default_verdict(topic: Topic) -> PlatformVerdict:
     """The rules before the policy existed: nothing blocked, platform topics support first."""
     return PlatformVerdict(topic_mode=TopicMode.SUPPORT_FIRST if topic in PLATFORM_TOPICS else TopicMode.SELLER_FIRST)
+
+
+def _never_stored(settings: SellerSettings | None) -> bool:
+    """No settings item, or one holding only the platform's restriction (version 0)."""
+    return settings is None or settings.version == 0
+
+
+def _seller_offer(
+    seller_id: str, settings: SellerSettings | None, now: datetime
+) -> tuple[list[ContactOption], dict[Channel, Reason]]:
+    """What the seller offers, and why each other channel is not offered (their choice, or no settings at all)."""
+    if _never_stored(settings):
+        return [], dict.fromkeys(SELLER_CHANNELS, Reason.SELLER_SETTINGS_MISSING)
+    assert settings is not None  # nosec B101: _never_stored is False only for stored settings (for mypy)
+    return _seller_channels(seller_id, settings, now)
+
+
+def not_offered_by_seller(seller_id: str, settings: SellerSettings | None, now: datetime) -> dict[Channel, Reason]:
+    """The seller channels the seller does not offer, with the seller's reason: no platform layer is named for them."""
+    return _seller_offer(seller_id, settings, now)[1]
 
 
 def _seller_channels(
@@ -129,14 +145,15 @@ def explain_seller_layers(
     """The verdicts of the two lowest layers, the seller's settings and the phone's hours, for ?explain=true."""
     if unavailable or settings is None or settings.version == 0:  # version 0: only the platform's restriction
         reason = Reason.SETTINGS_UNAVAILABLE if unavailable else Reason.SELLER_SETTINGS_MISSING
-        left = [ExcludedChannel(channel=c, reason=reason) for c in SELLER_CHANNELS if c not in platform.blocked]
+        # Unreadable settings: the platform's layers keep the channels they block; missing ones: the seller's own.
+        left = [ExcludedChannel(channel=c, reason=reason) for c in SELLER_CHANNELS if not (unavailable and c in platform.blocked)]
         detail = "DynamoDB could not answer" if unavailable else "the seller never stored settings"
         return [
             LayerVerdict(layer=PolicyLayer.SELLER_SETTINGS, effect="decides", detail=detail, excluded=left),
             LayerVerdict(layer=PolicyLayer.OPENING_HOURS, effect="none", detail="no phone to check", excluded=[]),
         ]
     options, seller_excluded = _seller_channels(seller_id, settings, now)
-    left = [ExcludedChannel(channel=c, reason=r) for c, r in seller_excluded.items() if c not in platform.blocked]
+    left = [ExcludedChannel(channel=c, reason=r) for c, r in seller_excluded.items()]
     enabled = ", ".join(option.channel.value for option in options) or "none"
     effect: Literal["none", "narrows", "decides"] = "decides" if not options else "narrows" if left else "none"
     phone = next((option for option in options if option.channel is Channel.PHONE), None)

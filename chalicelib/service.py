@@ -43,6 +43,7 @@ from chalicelib.models import (
     ContactRequestEvent,
     ExplainedContactOptions,
     Explanation,
+    LayerVerdict,
     Locale,
     PlatformPolicy,
     PolicyLayer,
@@ -56,7 +57,7 @@ from chalicelib.models import (
 )
 from chalicelib.models.answers import DEFAULT_LOCALE
 from chalicelib.policy import PlatformVerdict, decide, support_alone_reason, topic_mode
-from chalicelib.resolver import explain_seller_layers, primary_option, resolve
+from chalicelib.resolver import explain_seller_layers, not_offered_by_seller, primary_option, resolve
 from chalicelib.suggestions import AnswerSet, suggest
 
 if TYPE_CHECKING:
@@ -217,6 +218,9 @@ class ContactService:
         ]
         # The channel layer that left out every channel the seller offers left support only, so it decides.
         channels_decide = verdict.support_reason is None and _support_alone_by_channel_layer(result)
+        # A platform layer is named only where it removed something the seller offered (as in `excluded`).
+        not_offered = {} if unavailable else not_offered_by_seller(seller_id, settings, now)
+        layers = [_offered_only(layer, not_offered) for layer in layers]
         layers = [
             layer.model_copy(
                 update={
@@ -538,6 +542,19 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 # Support alone for a reason of the seller's own layer (or of the store): not the platform's channel switches.
 _SELLER_SIDE_ALONE = frozenset({Reason.SELLER_HAS_NO_CHANNELS, Reason.SELLER_SETTINGS_MISSING, Reason.SETTINGS_UNAVAILABLE})
+
+
+_PLATFORM_LAYERS = frozenset({PolicyLayer.SELLER_RESTRICTION, PolicyLayer.TOPIC, PolicyLayer.PLATFORM_CHANNELS})
+
+
+def _offered_only(layer: LayerVerdict, not_offered: dict[Channel, Reason]) -> LayerVerdict:
+    """A platform layer's verdict without the channels the seller never offered; a channel switch that then removes
+    nothing has no effect (a restriction or support_only topic still decides: support is all the buyer gets)."""
+    if layer.layer not in _PLATFORM_LAYERS or not any(e.channel in not_offered for e in layer.excluded):
+        return layer
+    kept = [excluded for excluded in layer.excluded if excluded.channel not in not_offered]
+    effect = "none" if not kept and layer.layer is PolicyLayer.PLATFORM_CHANNELS else layer.effect
+    return layer.model_copy(update={"excluded": kept, "effect": effect})
 
 
 def _support_alone_by_channel_layer(result: ContactOptions) -> bool:

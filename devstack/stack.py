@@ -283,7 +283,7 @@ def port_in_use(port: int) -> bool:
 
 def start_moto(port: int) -> subprocess.Popen[bytes]:
     process = spawn(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "devstack.moto_server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "MOTO_PORT": str(port)},  # moto reads it too: an empty MOTO_PORT= (ours: the default) crashed it

@@ -115,8 +115,8 @@ def test_chat_switched_off_then_given_back_to_one_pilot_seller(api: Any, aws: di
     result = options(api, "demo-chat")
     assert offered(result) == ["email", "support"] and excluded(result)["chat"] == "chat_disabled_by_platform"
     assert result["policy_version"] == 1 and result["degraded"] is False
-    other = options(api, "demo-email")  # the seller switched chat off too, but the higher layer names the reason
-    assert offered(other) == ["email", "support"] and excluded(other)["chat"] == "chat_disabled_by_platform"
+    other = options(api, "demo-email")  # the seller switched chat off too: their own choice, not the platform's
+    assert offered(other) == ["email", "support"] and excluded(other)["chat"] == "chat_disabled"
 
     pilot = {"channels": {"chat": {"enabled": False, "allow_sellers": ["demo-chat"]}}}
     assert put_policy(api, pilot, if_match='"1"').status_code == 200
@@ -142,7 +142,8 @@ def test_support_only_topic_and_support_first_topic(api: Any) -> None:
     assert put_policy(api, document).status_code == 200
     only = options(api, "demo-chat", "product_question")
     assert [(o["channel"], o["reason"]) for o in only["options"]] == [("support", "topic_support_only")]
-    assert set(excluded(only).values()) == {"topic_support_only"}
+    # demo-chat offers chat and e-mail, not the phone: the topic is named for what it removed, the seller for the rest.
+    assert excluded(only) == {"chat": "topic_support_only", "email": "topic_support_only", "phone": "phone_disabled"}
     assert offered(options(api, "demo-chat", "order_status")) == ["support", "chat", "email"]
 
 
@@ -158,7 +159,7 @@ def test_restriction_makes_a_seller_support_only_and_the_sellers_own_writes_keep
     assert response.status_code == 200 and json.loads(response.body)["set_by"] == "ops-1"
     result = options(api, "demo-chat")
     assert [(o["channel"], o["reason"]) for o in result["options"]] == [("support", "seller_restricted")]
-    assert set(excluded(result).values()) == {"seller_restricted"}
+    assert excluded(result) == {"chat": "seller_restricted", "email": "seller_restricted", "phone": "phone_disabled"}
 
     mine = seller_token("demo-chat")
     channels = api.http.get("/v1/sellers/demo-chat/channels", headers=mine)
@@ -195,7 +196,8 @@ def test_a_restricted_seller_without_settings_is_support_only_because_of_the_res
     for headers in (BUYER, bearer("buyer", "buyer-batch")):
         result = options(api, "newcomer", headers=headers)
         assert [(o["channel"], o["reason"]) for o in result["options"]] == [("support", "seller_restricted")]
-        assert set(excluded(result).values()) == {"seller_restricted"}
+        # Support alone because of the restriction; each channel left out because the seller never offered it.
+        assert set(excluded(result).values()) == {"seller_settings_missing"}
     batch = send(api, "POST", "/v1/contact-options/batch", {"seller_ids": ["newcomer", "demo-chat"]}, BUYER)
     assert [o["reason"] for o in json.loads(batch.body)["results"][0]["options"]] == ["seller_restricted"]
     explained = json.loads(api.http.get("/v1/sellers/newcomer/contact-options?explain=true", headers=SUPPORT).body)
@@ -397,3 +399,17 @@ def test_a_refresh_reads_with_the_short_refresh_client_the_first_read_does_not(a
     assert cached.current()[0].version == 2 and len(refresh) == 1
     clock.now += 31
     assert cached.current()[0].version == 2 and len(refresh) == 1  # built once
+
+
+def test_a_channel_the_seller_never_offered_is_blamed_on_the_seller_not_the_rollout(api: Any) -> None:
+    """With chat off platform-wide and a rollout running, demo-none's chat is their own choice (chat_disabled), in
+    `excluded` and in explain alike; demo-chat's chat, which the platform did remove, names the rollout."""
+    assert put_policy(api, {"channels": {"chat": {"enabled": False, "rollout_percent": 1}}}).status_code == 200
+    assert excluded(options(api, "demo-none"))["chat"] == "chat_disabled"
+    explained = json.loads(api.http.get("/v1/sellers/demo-none/contact-options?explain=true", headers=SUPPORT).body)
+    layers = {layer["layer"]: layer for layer in explained["explanation"]["layers"]}
+    assert layers["platform_channels"]["excluded"] == [] and layers["platform_channels"]["effect"] == "none"
+    assert {e["channel"]: e["reason"] for e in layers["seller_settings"]["excluded"]}["chat"] == "chat_disabled"
+    assert excluded(explained)["chat"] == "chat_disabled"
+    buyer_outside = next(b for b in (f"buyer-{i}" for i in range(200)) if not in_rollout(Channel.CHAT, b, 1))
+    assert excluded(options(api, "demo-chat", headers=bearer("buyer", buyer_outside)))["chat"] == "not_in_rollout"

@@ -85,8 +85,14 @@ def test_explain_says_the_channel_layer_decides_when_it_left_out_everything(api:
         effects = {layer["layer"]: layer["effect"] for layer in result["explanation"]["layers"]}
         assert effects["platform_channels"] == "decides", result["explanation"]
         assert [effect for effect in effects.values() if effect == "decides"] == ["decides"]
-    # The channel layer only narrows while the seller keeps a channel of their own (demo-phone's phone is on).
+    # demo-phone never offered chat or e-mail: switching them off removed nothing of theirs, so the layer did nothing.
     result = body(get(api, "/v1/sellers/demo-phone/contact-options?topic=other&explain=true", SUPPORT))
+    layers = {layer["layer"]: layer for layer in result["explanation"]["layers"]}
+    assert layers["platform_channels"]["effect"] == "none" and layers["platform_channels"]["excluded"] == []
+    assert {e["channel"]: e["reason"] for e in layers["seller_settings"]["excluded"]} == {"chat": "chat_disabled", "email": "email_disabled"}
+    # The channel layer narrows while the seller keeps a channel of their own (demo-chat's e-mail with chat off).
+    assert put_policy(api, {"channels": {"chat": {"enabled": False}}}, '"1"').status_code == 200
+    result = body(get(api, "/v1/sellers/demo-chat/contact-options?topic=other&explain=true", SUPPORT))
     effects = {layer["layer"]: layer["effect"] for layer in result["explanation"]["layers"]}
     assert effects["platform_channels"] == "narrows" and "decides" not in effects.values()
 
