@@ -1,6 +1,8 @@
 """`chalice local`, with the gateway's own errors in the API's error shape, as AWS answers them.
 
-    python -m devstack.local_gateway --stage local --host 127.0.0.1 --port 8000   (devstack.stack.start_api)
+    python -m devstack.local_gateway --stage local --host 127.0.0.1 --port 8000 --no-autoreload   (devstack.stack.start_api)
+
+takes `chalice local`'s options and runs chalice's own command line; only the request handler is ours.
 
 chalice local emulates API Gateway's own answers in API Gateway's default bodies: 401 {"message":"Unauthorized"}
 without a token, 403 {"Message": ...} when the authorizer denies, 403 "Missing Authentication Token" for an unknown
@@ -12,14 +14,15 @@ same responses, read from that file, so there is one table of them. Everything e
 from __future__ import annotations
 
 import json
-import logging
-import os
 import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from chalice.app import Chalice
+from chalice.cli.factory import CLIFactory
+from chalice.config import Config
 from chalice.local import (
     ChaliceRequestHandler,
     CustomLocalChalice,
@@ -99,37 +102,24 @@ class GatewayResponseHandler(ChaliceRequestHandler):
         self._send_http_response(status, headers, body)
 
 
-def create_server(stage: str, host: str, port: int) -> LocalDevServer:
-    """What `chalice local --stage STAGE` builds (config, environment, app, route check), with our handler."""
-    from chalice.deploy.validate import validate_routes
-    from chalice.cli.factory import CLIFactory
-
-    os.environ["AWS_CHALICE_CLI_MODE"] = "true"
-    config = CLIFactory(str(PROJECT_DIR), environ=os.environ).create_config_obj(chalice_stage_name=stage)
-    app_object = config.chalice_app
-    validate_routes(app_object.routes)
-    CustomLocalChalice.__bases__ = (LocalChalice, app_object.__class__)  # as chalice.local.create_local_server does
-    app_object.__class__ = CustomLocalChalice
-    return LocalDevServer(app_object, config, host, port, handler_cls=GatewayResponseHandler)
+def create_local_server(_factory: CLIFactory, app_obj: Chalice, config: Config, host: str, port: int) -> LocalDevServer:
+    """CLIFactory.create_local_server (chalice.local.create_local_server), with our request handler."""
+    CustomLocalChalice.__bases__ = (LocalChalice, app_obj.__class__)
+    app_obj.__class__ = CustomLocalChalice
+    return LocalDevServer(app_obj, config, host, port, handler_cls=GatewayResponseHandler)
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
+    """`chalice local ARGS...`, run by chalice's own command line, serving through GatewayResponseHandler."""
+    from chalice.cli import main as chalice_main
 
-    parser = argparse.ArgumentParser(prog="python -m devstack.local_gateway", description=__doc__.splitlines()[0])
-    parser.add_argument("--stage", default="local")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args(argv)
     gateway_responses()  # a template this server cannot serve fails now, not at the first error
-    # chalice local logs to stdout at INFO, as Lambda does to CloudWatch
-    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")
-    server = create_server(args.stage, args.host, args.port)
+    CLIFactory.create_local_server = create_local_server  # type: ignore[method-assign,assignment]
+    sys.argv = ["chalice", "local", *(sys.argv[1:] if argv is None else argv)]
     try:
-        server.serve_forever()
+        return int(chalice_main() or 0)
     except KeyboardInterrupt:
         return 130
-    return 0
 
 
 if __name__ == "__main__":

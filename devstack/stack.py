@@ -326,7 +326,10 @@ def start_api(port: int, env: dict[str, str], quiet: bool = False) -> subprocess
     """
     output = subprocess.DEVNULL if quiet else None
     process = spawn(
-        [sys.executable, "-m", "devstack.local_gateway", "--stage", "local", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable, "-m", "devstack.local_gateway", "--stage", "local",
+            "--host", "127.0.0.1", "--port", str(port), "--no-autoreload",
+        ],
         cwd=PROJECT_DIR,
         env={**os.environ, **env},
         stdout=output,
