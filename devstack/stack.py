@@ -320,11 +320,14 @@ def provision(endpoint: str, visibility_timeout: int = 30) -> dict[str, str]:
 
 
 def start_api(port: int, env: dict[str, str], quiet: bool = False) -> subprocess.Popen[bytes]:
-    """chalice local on 127.0.0.1:`port`; quiet drops its per-request lines (fuzzing, load)."""
+    """chalice local on 127.0.0.1:`port`; quiet drops its per-request lines (fuzzing, load).
+
+    Through devstack.local_gateway: the gateway's own errors (401, 403, unknown route) answer as on AWS.
+    """
     output = subprocess.DEVNULL if quiet else None
     process = spawn(
         [
-            str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local",
+            sys.executable, "-m", "devstack.local_gateway", "--stage", "local",
             "--host", "127.0.0.1", "--port", str(port), "--no-autoreload",
         ],
         cwd=PROJECT_DIR,

@@ -26,8 +26,9 @@ IAM_ACTION_FOR = {
     "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
     "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
 }
-# The Lambda runtime writes logs with the function's role; our code never calls CloudWatch Logs.
-RUNTIME_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
+# The Lambda runtime writes logs with the function's role, and decrypts the function's environment with it at init
+# (infra/resources.json: LambdaEnvironmentKey); our code never calls CloudWatch Logs or KMS.
+RUNTIME_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents", "kms:Decrypt"}
 
 current_lambda: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_lambda", default=None)
 recorded: dict[str, set[str]] = defaultdict(set)
