@@ -66,6 +66,8 @@ class RelayHandler:
 
 def start(deliver: Deliver, port: int | None = None, hostname: str = HOST) -> Controller:
     """Starts the server in a thread of its own (aiosmtpd's Controller) and returns it; `controller.stop()` ends it."""
+    # aiosmtpd logs each command line, sender and recipient at INFO (and the message at DEBUG): warnings only.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = Controller(
         RelayHandler(deliver),
         hostname=hostname,
