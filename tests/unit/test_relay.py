@@ -29,6 +29,7 @@ from chalicelib.relay.addresses import (
 from chalicelib.relay.html_text import html_to_text
 from chalicelib.relay.inbound import MailVerdicts, attachment_note, parse_inbound, verdicts_from_receipt
 from chalicelib.relay.outbound import build_outgoing, display_name, own_message_ids
+from chalicelib.relay.receive import Received, receive
 from chalicelib.relay.refusals import Refusal, RelayVerdict
 
 RELAY = "relay.market.example"
@@ -410,3 +411,26 @@ def test_a_verdict_is_a_reply() -> None:
     assert RelayVerdict.accepted().smtp_reply == "250 OK" and RelayVerdict.accepted().ok
     refused = RelayVerdict.refused(Refusal.CONVERSATION_CLOSED)
     assert not refused.ok and refused.smtp_reply.startswith("550 5.7.1 This conversation is closed")
+
+
+# Receive: parse, check and route in one ----------------------------------------------------------------------
+
+
+def test_receive_places_a_mail_from_the_party_by_its_envelope_recipient() -> None:
+    raw = raw_mail("From: Ivan <ivan@mail.example>", f"To: {SELLER_MASK}@{RELAY}", "Subject: Q", body="Где заказ?")
+    received = receive(raw, ["other@elsewhere.example", f"{SELLER_MASK}@{RELAY}"], RELAY, LOOKUP)
+    assert isinstance(received, Received)
+    assert received.route == RelayRoute("c-1", Side.BUYER, Side.SELLER, SELLER_MASK)
+    assert (received.mail.subject, received.mail.text) == ("Q", "Где заказ?")
+
+
+def test_receive_refuses_a_stranger_a_closed_conversation_no_relay_recipient_and_failed_verdicts() -> None:
+    stranger = raw_mail("From: eve@mail.example", body="hi")
+    assert receive(stranger, [f"{SELLER_MASK}@{RELAY}"], RELAY, LOOKUP) is Refusal.NOT_THE_PARTY
+    ivan = raw_mail("From: ivan@mail.example", body="hi")
+    assert receive(ivan, [f"{'c' * 24}@{RELAY}"], RELAY, LOOKUP) is Refusal.CONVERSATION_CLOSED
+    assert receive(ivan, ["ivan@mail.example"], RELAY, LOOKUP) is Refusal.UNKNOWN_ADDRESS
+    assert receive(ivan, [f"{SELLER_MASK}@{RELAY}"], RELAY, LOOKUP, MailVerdicts(dmarc="fail")) is Refusal.UNAUTHENTICATED
+    spam = raw_mail(*[line.replace("X-SES-Spam-Verdict: PASS", "X-SES-Spam-Verdict: FAIL") for line in SES_TRACE], "From: ivan@mail.example")
+    assert receive(spam, [f"{SELLER_MASK}@{RELAY}"], RELAY, LOOKUP) is Refusal.UNAUTHENTICATED
+    assert receive(ivan, [f"{SELLER_MASK}@{RELAY}"], RELAY, FakeLookup({}, down=True)) is Refusal.TEMPORARILY_UNAVAILABLE
