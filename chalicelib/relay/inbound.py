@@ -81,8 +81,7 @@ def attachment_note(count: int, language: str) -> str:
 def parse_inbound(raw: bytes) -> InboundMail:
     """Reads a raw message. Never raises on a malformed one: what cannot be read is empty (an unreadable From is no
     sender, and is then refused as not the party)."""
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    assert isinstance(message, EmailMessage)
+    message: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)
     body = _body(message)
     text = _text(body) if body is not None else ""
     return InboundMail(
