@@ -32,21 +32,7 @@ MAX_SUGGESTED_ANSWERS = 3
 # even without the closing semicolon. A named one needs its ";" here: "&copy=2" in a link's query string is text.
 _HTML = re.compile(r"</?[A-Za-z!?][^>]*>|&#[0-9]+;?|&#[xX][0-9A-Fa-f]+;?")
 _NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*;)")  # HTML's only if the name is one (AT&T; is text)
-# An address in running text (mailto: links are refused anyway), also with spaces around the "@". Its domain ends
-# in a name of letters (or an IDN's xn--): "3 pairs @ 4.99 each" is a price, not an address.
-# The quantifiers that can backtrack are bounded (RFC 5321: 64 before the "@", 63 a label) so a long run of letters
-# costs linear time. Not the last label's: it runs to the first non-letter, so letters glued on cannot hide an address.
-_EMAIL = re.compile(r"[\w.%+-]{1,64}\s*@\s*[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.(?:[^\W\d_]{2,}|xn--[\w-]+)(?![^\W\d_])")
-# Messenger links hand out a direct contact just as an address does.
-_MESSENGER = re.compile(r"\b(?:t|telegram|wa|vk|m|ig)\.me/|\bwa\.link/|\b(?:tg|viber|whatsapp)://", re.IGNORECASE)
-# What a contact is hidden with, dropped before looking: every character that shows nothing or only changes the one
-# before it (Unicode categories Cf: format, Mn/Me: combining marks; zero-width spaces and joiners, variation
-# selectors, tag characters, the soft hyphen, the BOM) and what is drawn blank (Hangul fillers, the braille blank,
-# the invisible-operator and tag blocks). The rest is read through NFKC (the full-width at sign U+FF20, superscript or circled digits become "@" and
-# digits). Of the code points this runtime's Unicode does not know (Cn), only the ranges kept for invisible
-# characters: the newest emoji are Cn here too, and "42🩷44🩷46" must not join into one number.
-_INVISIBLE_CATEGORIES = frozenset({"Cf", "Mn", "Me"})
-_BLANK = re.compile("[\u115f\u1160\u2065\u2800\u3164\uffa0\ufff0-\ufff8\U000e0000-\U000e0fff]")
+_CONTACT_NAMES = {"email": "an e-mail address", "messenger": "a messenger link or @handle", "phone": "a phone number"}
 # A title or keyword is one line (a body may have many).
 _LINE_BREAK = re.compile("[\t\n\r\x85\u2028\u2029]")
 _IMAGE = re.compile(r"!\[")  # Markdown image: not in the subset, and a remote image tells its host who read it
@@ -135,22 +121,18 @@ class AuthoredAnswer(AnswerFields):
         """A seller's published answer must not hand out an e-mail address or phone number: buyers reach a seller
         through the channels the seller offers, within the platform's switches and daily reveal limit (the platform's
         own FAQ may name support's). A draft reaches no buyer: an older answer with a contact can be unpublished and
-        edited. Phone numbers as the `phonenumbers` library finds them in text (Russia by default)."""
+        edited. The detector is the one conversations redact with (chalicelib/moderation/contacts.py)."""
         if info.data.get("owner", PLATFORM_OWNER) == PLATFORM_OWNER or info.data.get("status") is AnswerStatus.DRAFT:
             return value
-        import unicodedata  # writes only, as phonenumbers: not on a resolution's cold path
-
-        import phonenumbers
+        # Writes only, as phonenumbers (which it imports on a first digit): not on a resolution's cold path.
+        from chalicelib.moderation.contacts import ContactKind, find_contacts
 
         for written in [value] if isinstance(value, str) else value:
-            shown = "".join(char for char in _BLANK.sub("", written) if unicodedata.category(char) not in _INVISIBLE_CATEGORIES)
-            text = unicodedata.normalize("NFKC", shown)
-            if _EMAIL.search(text):
-                raise ValueError("an auto-answer may not carry an e-mail address: buyers reach you through your channels")
-            if _MESSENGER.search(text):
-                raise ValueError("an auto-answer may not carry a messenger link: buyers reach you through your channels")
-            if next(iter(phonenumbers.PhoneNumberMatcher(text, "RU", leniency=phonenumbers.Leniency.VALID)), None):
-                raise ValueError("an auto-answer may not carry a phone number: buyers reach you through your channels")
+            # Links are the Markdown subset's own ([text](https://...), checked by _no_html); the rest refuses.
+            found = {finding.kind for finding in find_contacts(written)} - {ContactKind.LINK}
+            for kind in (ContactKind.EMAIL, ContactKind.MESSENGER, ContactKind.PHONE):
+                if kind in found:
+                    raise ValueError(f"an auto-answer may not carry {_CONTACT_NAMES[kind]}: buyers reach you through your channels")
         return value
 
     @field_validator("title", "keywords")

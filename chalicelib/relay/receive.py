@@ -1,0 +1,37 @@
+"""One inbound mail from raw bytes to its place in a conversation, or the refusal: what `deliver` (laptop) and the
+S3-triggered Lambda (AWS) both start with. Pure; storing and sending on are the caller's."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chalicelib.relay.addresses import RelayAddressLookup, RelayRoute, relay_local_part, route
+from chalicelib.relay.inbound import InboundMail, MailVerdicts, parse_inbound
+from chalicelib.relay.refusals import Refusal
+
+
+@dataclass(frozen=True)
+class Received:
+    route: RelayRoute
+    mail: InboundMail
+
+
+def receive(
+    raw: bytes, rcpt_tos: Sequence[str], relay_domain: str, lookup: RelayAddressLookup, verdicts: MailVerdicts | None = None
+) -> Received | Refusal:
+    """Reads `raw` and places it by the first envelope recipient on the relay domain (`rcpt_tos`: SMTP's RCPT TO, or
+    SES's receipt.recipients), its sender being the From header's address.
+
+    `verdicts`: SES's, from the receipt when the caller has it; else those SES stamped on the mail. A failed check
+    (spam, virus, DMARC, or SPF and DKIM both) is UNAUTHENTICATED: on AWS drop and count it, never bounce it (the
+    From of a forged mail is someone else's). The caller also drops `mail.automatic` mail (auto-replies, bounces) so
+    that two auto-responders never talk to each other through the relay."""
+    mail = parse_inbound(raw)
+    if (verdicts or mail.verdicts).failed:
+        return Refusal.UNAUTHENTICATED
+    recipient = next((address for address in rcpt_tos if relay_local_part(address, relay_domain) is not None), None)
+    if recipient is None:
+        return Refusal.UNKNOWN_ADDRESS
+    placed = route(recipient, mail.sender, relay_domain, lookup)
+    return placed if isinstance(placed, Refusal) else Received(placed, mail)
