@@ -49,8 +49,8 @@ check-stage:  # chalice silently falls back to defaults for an unknown stage: re
 	@case " $(STAGES) " in *" $(STAGE) "*) ;; *) echo "unknown STAGE '$(STAGE)'; use one of: $(STAGES)" >&2; exit 2;; esac
 
 .PHONY: contract
-contract: install  ## regenerate docs/schemas/*.json and docs/openapi.json from the pydantic models
-	$(PY) -m chalicelib.contract
+contract: install  ## regenerate docs/schemas/*.json and docs/openapi.json from the pydantic models and the routes
+	$(PY) -m devstack.contract
 
 .PHONY: support
 support: install  ## the contact-support script against the running local stack: make support ARGS="recent --seller demo-none"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.aws import client
-from chalicelib.settings_store import to_item
+from chalicelib.sellers.store import to_item
+from chalicelib.shared.aws import client
 from tests.conftest import BUYER, SUPPORT, bearer, drain_queue, seller_token
 from tests.integration.test_api import assert_error, body, get, send
 

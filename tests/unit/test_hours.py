@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.hours import is_open, next_opening
+from chalicelib.contacts.hours import is_open, next_opening
 from chalicelib.models import OpeningHours
 
 MINUTE = timedelta(minutes=1)

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.models import BatchRequest, ChannelSettingsInput, SellerSettings
-from chalicelib.settings_store import from_item, to_item
+from chalicelib.sellers.store import from_item, to_item
 
 
 def error_fields(exc: pytest.ExceptionInfo[ValidationError]) -> set[str]:
@@ -125,12 +125,13 @@ def test_api_handler_serving_a_resolution_never_imports_the_authorizers_librarie
     code = """
 import json, sys
 import app
-from chalicelib.service import ContactService
+from chalicelib import wiring
+from chalicelib.contacts.resolution import ResolutionService
 class Store:
     def get(self, seller_id): return None
 class Publisher:
     def publish(self, events): return len(events)
-app.get_service = lambda: ContactService(Store(), Publisher())
+wiring.resolution_service = lambda: ResolutionService(Store(), Publisher())
 event = {
     "resource": "/v1/sellers/{seller_id}/contact-options", "path": "/v1/sellers/s1/contact-options", "httpMethod": "GET",
     "headers": {}, "multiValueQueryStringParameters": None, "pathParameters": {"seller_id": "s1"}, "stageVariables": {},
@@ -224,7 +225,7 @@ def test_phone_extension_is_kept_in_rfc3966_form() -> None:
 
 @pytest.mark.parametrize("occurred_at", ["2026-11-26", "2026-11-26T13:01:20", 1764162080, "1764162080", "yesterday"])
 def test_events_refuse_naive_date_only_and_epoch_timestamps(occurred_at: Any) -> None:
-    from chalicelib.ingest import parse_event
+    from chalicelib.support.ingest import parse_event
 
     event = {"type": "contact_request", "schema_version": 1, "event_id": "e1", "occurred_at": occurred_at,
              "request_id": "r", "buyer_id": "b", "seller_id": "s", "topic": "other", "primary_channel": "support",

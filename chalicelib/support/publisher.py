@@ -12,8 +12,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.logs import log
 from chalicelib.models import AnyEvent, ContactOutcomeEvent, ContactRequestEvent
+from chalicelib.shared.logs import log
 
 SEND_BATCH_LIMIT = 10  # SQS SendMessageBatch maximum
 FAILED_ENTRY_RETRIES = 2

@@ -12,13 +12,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from chalicelib.errors import InvalidStoredPolicy, StoreUnavailable
-from chalicelib.models import PlatformPolicy
-from chalicelib.models.policy import STORED
-from chalicelib.settings_store import versioned_write
+from chalicelib.models.policy import STORED, PlatformPolicy
+from chalicelib.shared.dynamo import unavailable_as, version_condition, versioned_write
+from chalicelib.shared.errors import InvalidStoredPolicy
 
 POLICY_KEY = {"policy_id": {"S": "platform"}}
 _POSITIVE_WHOLE = re.compile(r"[1-9][0-9]{0,17}")
@@ -36,10 +34,8 @@ class DynamoPolicyStore:
         written into the document. An item without one (edited by hand) is still served to resolutions, so its
         switches hold; for a change (`for_change`) it is InvalidStoredPolicy, which a PUT with version 0 replaces.
         """
-        try:
+        with unavailable_as():
             response = self._db.get_item(TableName=self._table, Key=POLICY_KEY, ConsistentRead=True)
-        except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
         item = response.get("Item")
         if not item:
             return None
@@ -63,17 +59,11 @@ class DynamoPolicyStore:
                 condition = {"ConditionExpression": "attribute_exists(policy_id) AND attribute_not_exists(version)"}
             else:
                 condition = {"ConditionExpression": "version = :read", "ExpressionAttributeValues": {":read": replacing.version_attribute}}
-        elif expected_version == 0:
-            condition = {"ConditionExpression": "attribute_not_exists(policy_id)"}
         else:
-            condition = {
-                "ConditionExpression": "version = :expected",
-                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
-            }
+            condition = version_condition(expected_version, "policy_id")
         item = {**POLICY_KEY, "version": {"N": str(policy.version)}, "document": {"S": policy.model_dump_json()}}
         with versioned_write():
             self._db.put_item(TableName=self._table, Item=item, ReturnValuesOnConditionCheckFailure="ALL_OLD", **condition)
-
 
 
 def _whole_version(item: dict[str, Any]) -> int | None:

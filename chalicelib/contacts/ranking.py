@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import quote_plus
 
-from chalicelib.hours import is_open, next_opening
+from chalicelib.contacts.hours import is_open, next_opening
 from chalicelib.models import (
     PLATFORM_TOPICS,
     SELLER_CHANNELS,
@@ -22,7 +22,7 @@ from chalicelib.models import (
     Topic,
     TopicMode,
 )
-from chalicelib.policy import PlatformVerdict
+from chalicelib.platform_policy.layers import PlatformVerdict
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def resolve(
 ) -> Resolution:
     """Rank the channels a buyer may use to reach `seller_id` about `topic` at `now` (aware).
 
-    `platform` is what the platform's layers decided (chalicelib/policy.py); None: the built-in default.
+    `platform` is what the platform's layers decided (chalicelib/platform_policy/layers.py); None: the built-in default.
     """
     if platform is None:
         platform = _default_verdict(topic)

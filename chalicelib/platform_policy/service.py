@@ -1,30 +1,14 @@
-"""The platform policy on the hot path (cached per container) and the admin use cases: policy and restrictions."""
+"""The admin use cases: the platform policy document and the restrictions of sellers."""
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.auth import POLICY_EDITORS, POLICY_READERS, require_role
-from chalicelib.cache import TtlCache
-from chalicelib.errors import (
-    RETRY_AFTER_SECONDS,
-    ApiError,
-    BadRequest,
-    Conflict,
-    InvalidStoredPolicy,
-    InvalidStoredRestriction,
-    NotFound,
-    StoreUnavailable,
-    VersionConflict,
-)
-from chalicelib.logs import log
 from chalicelib.models import (
     DEFAULT_POLICY,
-    AnyEvent,
     Caller,
     ChannelPolicies,
     PlatformPolicy,
@@ -35,8 +19,24 @@ from chalicelib.models import (
     SellerRestrictionChangedEvent,
     VersionPrecondition,
 )
+from chalicelib.shared.auth import POLICY_EDITORS, POLICY_READERS, require_role
+from chalicelib.shared.errors import (
+    RETRY_AFTER_SECONDS,
+    ApiError,
+    BadRequest,
+    Conflict,
+    InvalidStoredPolicy,
+    InvalidStoredRestriction,
+    NotFound,
+    StoreUnavailable,
+    VersionConflict,
+)
+from chalicelib.shared.logs import log
+from chalicelib.shared.ports import EventPublisher
 
-_POLICY = "platform"  # the one cache key
+if TYPE_CHECKING:
+    from chalicelib.platform_policy.cached import CachedPolicy
+
 # What a policy_changed event names as changed when the document it replaced could not be read: all of it.
 REPLACED_UNREADABLE = ["channels", "limits", "topics"]
 
@@ -52,61 +52,9 @@ class RestrictionStore(Protocol):
     def lift_restriction(self, seller_id: str) -> str | None: ...
 
 
-class Publisher(Protocol):
-    def publish(self, events: Sequence[AnyEvent]) -> int: ...
-
-
 class PolicyUnavailable(ApiError):
     status, code = 503, "policy_unavailable"
     retry_after_seconds = RETRY_AFTER_SECONDS
-
-
-class CachedPolicy:
-    """The policy as the hot path sees it: cached per container for `ttl_seconds`, refreshed by one request.
-
-    A failed refresh keeps the last good policy (logged once per TTL); a container that never read it
-    uses the built-in default and says so (degraded) until a read succeeds.
-    """
-
-    def __init__(
-        self,
-        store: PolicyStore,
-        ttl_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-        *,
-        refresh_store: Callable[[], PolicyStore] | None = None,
-    ) -> None:
-        """`refresh_store()` (default: `store`) reads once a policy is held: with shorter timeouts, since a failed
-        refresh only keeps the last good policy; built on the first refresh."""
-        self._store = store
-        self._make_refresh_store = refresh_store
-        self._refresh_store: PolicyStore | None = None
-        self._cache: TtlCache[str, PlatformPolicy] = TtlCache(
-            self._load, ttl_seconds, max_entries=1, clock=clock, on_error=_kept_last_good
-        )
-
-    def _load(self, _key: str) -> PlatformPolicy:
-        store = self._store
-        if self._make_refresh_store is not None and self._cache.holds(_POLICY):  # a refresh: the last good one stays
-            self._refresh_store = self._refresh_store or self._make_refresh_store()
-            store = self._refresh_store
-        return store.get() or DEFAULT_POLICY
-
-    def current(self) -> tuple[PlatformPolicy, bool]:
-        """(policy, degraded)."""
-        try:
-            return self._cache.get(_POLICY).value, False
-        except StoreUnavailable as exc:
-            log(logging.WARNING, "policy_unavailable_default_used", error=str(exc)[:200])
-            return DEFAULT_POLICY, True
-
-    def written(self, policy: PlatformPolicy) -> None:
-        """This container just stored `policy`: it takes effect here at once."""
-        self._cache.put(_POLICY, policy)
-
-
-def _kept_last_good(_key: str, exc: Exception) -> None:
-    log(logging.WARNING, "policy_refresh_failed_kept_last_good", error=str(exc)[:200])
 
 
 class PolicyService:
@@ -114,7 +62,7 @@ class PolicyService:
         self,
         policies: PolicyStore,
         restrictions: RestrictionStore,
-        publisher: Publisher,
+        publisher: EventPublisher,
         cached: CachedPolicy | None,
         clock: Callable[[], datetime],
     ) -> None:

@@ -1,4 +1,8 @@
-"""DynamoDB adapter for seller channel settings: one item per seller, native attributes."""
+"""DynamoDB adapter for seller channel settings: one item per seller, native attributes.
+
+The same item holds the platform's restriction of the seller (written by chalicelib/platform_policy/restrictions.py):
+a resolution reads both in one GetItem or BatchGetItem.
+"""
 
 from __future__ import annotations
 
@@ -6,36 +10,50 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from datetime import date
-from enum import Enum
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from chalicelib.attributes import from_attributes, to_attributes
-from chalicelib.errors import InvalidStoredRestriction, InvalidStoredSettings, StoreUnavailable, VersionConflict
-from chalicelib.limits import tally_key
-from chalicelib.logs import log
-from chalicelib.models import SellerRestriction, SellerSettings
+from chalicelib.models.settings import SellerSettings
+from chalicelib.platform_policy.restrictions import restriction_of
+from chalicelib.shared.dynamo import (
+    error_code,
+    from_attributes,
+    stored_version,
+    to_attributes,
+    unavailable_as,
+    version_condition,
+    versioned_write,
+)
+from chalicelib.shared.errors import InvalidStoredRestriction, InvalidStoredSettings
+from chalicelib.shared.logs import log
 
 BATCH_GET_LIMIT = 100  # DynamoDB's BatchGetItem maximum
 UNPROCESSED_RETRIES = 4
 PARALLEL_READS = 2  # a batch of 100 sellers plus the reveal tally is two BatchGetItem calls
 PARSED_ITEMS_KEPT = 4096  # sellers per container whose last parsed item is kept
 # Errors DynamoDB gives for one table of a BatchGetItem that the other tables do not cause: worth a second read.
-TALLY_TABLE_ERRORS = frozenset({"ResourceNotFoundException", "AccessDeniedException"})
+EXTRA_TABLE_ERRORS = frozenset({"ResourceNotFoundException", "AccessDeniedException"})
 
 
-class _Tally(Enum):
-    UNREAD = "unread"  # asked for, but DynamoDB did not answer for it
+@dataclass(frozen=True)
+class ExtraItem:
+    """The item of another table read along with the sellers (the reveal tally), as DynamoDB answered for it.
+
+    `unread`: DynamoDB did not answer for it; `reason` says why when DynamoDB refused it alone (the sellers were read).
+    """
+
+    item: dict[str, Any] | None = None
+    unread: bool = False
+    reason: str | None = None
 
 
-TALLY_UNREAD = _Tally.UNREAD
+UNREAD = ExtraItem(unread=True)
 
 
 def to_item(settings: SellerSettings) -> dict[str, Any]:
@@ -52,7 +70,6 @@ class DynamoSettingsStore:
         dynamodb: Any,
         table_name: str,
         sleep: Any = time.sleep,
-        tally_table: str | None = None,
         *,
         restricted_without_settings: bool = False,
     ) -> None:
@@ -62,14 +79,11 @@ class DynamoSettingsStore:
         self._db = dynamodb
         self._table = table_name
         self._sleep = sleep
-        self._tally_table = tally_table  # support-requests: where the ingest keeps each buyer's daily reveals
         self._restricted_without_settings = restricted_without_settings
 
     def get(self, seller_id: str) -> SellerSettings | None:
-        try:
+        with unavailable_as():
             response = self._db.get_item(TableName=self._table, Key=_key(seller_id), ConsistentRead=True)
-        except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
         item = response.get("Item")
         if not item:
             return None
@@ -81,7 +95,7 @@ class DynamoSettingsStore:
             # not lock them out of their settings (resolutions still fail closed on it).
             settings = _parse({name: value for name, value in item.items() if name != "restriction"})
         if settings is None:
-            raise InvalidStoredSettings(_stored_version(item))
+            raise InvalidStoredSettings(stored_version(item))
         return settings
 
     def _without_settings(self, item: dict[str, Any]) -> SellerSettings | None:
@@ -98,60 +112,58 @@ class DynamoSettingsStore:
             self._read_chunk({self._table: {"Keys": [_key(sid) for sid in chunk], "ConsistentRead": True}}, chunk, found, unavailable)
         return found, unavailable
 
-    def get_with_reveals(
-        self, seller_ids: Iterable[str], buyer_id: str, day: date
-    ) -> tuple[dict[str, SellerSettings], set[str], frozenset[str] | None]:
-        """get_many plus the sellers revealed to `buyer_id` on `day` (None: the tally could not be read), read in
-        the same BatchGetItem.
+    def get_many_with(
+        self, seller_ids: Iterable[str], table: str, key: dict[str, Any]
+    ) -> tuple[dict[str, SellerSettings], set[str], ExtraItem]:
+        """get_many plus the item at `key` of another `table`, read in the same BatchGetItem (the reveal tally).
 
-        N sellers take ceil((N+1)/100) calls, issued in parallel. An unreadable tally never blocks the buyer (not
-        by our outage); the caller's allowance still caps what one request reveals.
+        N sellers take ceil((N+1)/100) calls, issued in parallel.
         """
-        if self._tally_table is None:
-            raise RuntimeError("no tally table configured")
         ids = list(seller_ids)
-        tally = {"Keys": [{name: {"S": value} for name, value in tally_key(buyer_id, day).items()}], "ConsistentRead": True}
+        extra = {"Keys": [key], "ConsistentRead": True}
         found: dict[str, SellerSettings] = {}
         unavailable: set[str] = set()
-        first = ids[: BATCH_GET_LIMIT - 1]  # the tally key takes one of the first call's 100 slots
+        first = ids[: BATCH_GET_LIMIT - 1]  # the extra key takes one of the first call's 100 slots
         chunks = [first, *(ids[start : start + BATCH_GET_LIMIT] for start in range(len(first), len(ids), BATCH_GET_LIMIT))]
         requests = [{self._table: {"Keys": [_key(sid) for sid in chunk], "ConsistentRead": True}} for chunk in chunks]
-        requests[0][self._tally_table] = tally
+        requests[0][table] = extra
         if not first:
             del requests[0][self._table]
         if len(requests) == 1:
-            tally_item = self._read_chunk(requests[0], chunks[0], found, unavailable)
+            extra_item = self._read_chunk(requests[0], chunks[0], found, unavailable, table)
         else:  # boto3 clients are thread-safe; each worker runs in a copy of our context (log fields go along)
             futures = [
-                _reader_pool().submit(contextvars.copy_context().run, self._read_chunk, request, chunk, found, unavailable)
+                _reader_pool().submit(contextvars.copy_context().run, self._read_chunk, request, chunk, found, unavailable, table)
                 for request, chunk in zip(requests, chunks, strict=True)
             ]
             results = [future.result() for future in futures]  # every chunk is read before `found` is returned
-            tally_item = results[0]  # the first call carries the tally key
-        if tally_item is TALLY_UNREAD:
-            return found, unavailable, None
-        return found, unavailable, frozenset((tally_item or {}).get("sellers", set()))
+            extra_item = results[0]  # the first call carries the extra key
+        return found, unavailable, extra_item or ExtraItem()
 
     def _read_chunk(
-        self, request: dict[str, Any], chunk: list[str], found: dict[str, SellerSettings], unavailable: set[str]
-    ) -> dict[str, Any] | _Tally | None:
-        """Read one BatchGetItem's worth into `found`/`unavailable`; returns the tally item if asked for and present,
-        or TALLY_UNREAD if asked for and DynamoDB did not answer for it."""
-        tally_refused = False
+        self,
+        request: dict[str, Any],
+        chunk: list[str],
+        found: dict[str, SellerSettings],
+        unavailable: set[str],
+        extra_table: str | None = None,
+    ) -> ExtraItem | None:
+        """Read one BatchGetItem's worth into `found`/`unavailable`; returns what became of `extra_table`'s item if
+        this request asks for it (else None)."""
+        extra_refused = None
         try:
             responses, unprocessed = self._batch_get(request)
         except ClientError as exc:
-            if not (self._table in request and self._tally_table in request and _error_code(exc) in TALLY_TABLE_ERRORS):
+            if not (self._table in request and extra_table in request and error_code(exc) in EXTRA_TABLE_ERRORS):
                 return self._failed(chunk, exc, unavailable)
-            # DynamoDB refused the tally's table alone (missing, access denied): the sellers' settings matter more
-            # than the limit, so read them again without it. Any other error is not retried: a throttled or failing
+            # DynamoDB refused the other table alone (missing, access denied): the sellers' settings matter more
+            # than that item, so read them again without it. Any other error is not retried: a throttled or failing
             # seller table would only spend the rest of the resolution's AWS time budget.
             try:
                 responses, unprocessed = self._batch_get({self._table: request[self._table]})
             except (ClientError, BotoCoreError) as retry_exc:
                 return self._failed(chunk, retry_exc, unavailable)
-            log(logging.WARNING, "reveal_tally_unavailable", error=_error_code(exc))
-            tally_refused = True
+            extra_refused = error_code(exc)
         except BotoCoreError as exc:
             return self._failed(chunk, exc, unavailable)
         unavailable.update(key["seller_id"]["S"] for key in unprocessed.get(self._table, []))
@@ -170,22 +182,21 @@ class DynamoSettingsStore:
                 unavailable.add(item["seller_id"]["S"])
             else:
                 found[settings.seller_id] = settings
-        if self._tally_table is None or self._tally_table not in request:
+        if extra_table is None or extra_table not in request:
             return None
-        if tally_refused:
-            return TALLY_UNREAD
-        if unprocessed.get(self._tally_table):
-            log(logging.WARNING, "reveal_tally_unavailable", error="UnprocessedKeys")
-            return TALLY_UNREAD
-        tally = responses.get(self._tally_table, [])
-        return from_attributes(tally[0]) if tally else None
+        if extra_refused is not None:
+            return ExtraItem(unread=True, reason=extra_refused)
+        if unprocessed.get(extra_table):
+            return ExtraItem(unread=True, reason="UnprocessedKeys")
+        items = responses.get(extra_table, [])
+        return ExtraItem(item=items[0] if items else None)
 
     @staticmethod
-    def _failed(chunk: list[str], exc: Exception, unavailable: set[str]) -> _Tally:
-        """DynamoDB did not answer: the chunk's sellers are unavailable, and so is any tally it asked for."""
+    def _failed(chunk: list[str], exc: Exception, unavailable: set[str]) -> ExtraItem:
+        """DynamoDB did not answer: the chunk's sellers are unavailable, and so is any other item it asked for."""
         log(logging.WARNING, "settings_batch_get_failed", error=type(exc).__name__, sellers=len(chunk))
         unavailable.update(chunk)
-        return TALLY_UNREAD
+        return UNREAD
 
     def _batch_get(self, request: dict[str, Any]) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
         """Items per table, and the keys per table still unprocessed after the retries."""
@@ -207,14 +218,10 @@ class DynamoSettingsStore:
         """Write `settings` only if the stored version is still `expected_version` (0: no settings yet).
 
         An update of the seller's own attributes, not a put of the item: a restriction the platform set on
-        the same item (see set_restriction) survives every seller write, even one racing with it.
+        the same item (platform_policy/restrictions.py) survives every seller write, even one racing with it.
         """
-        if expected_version == 0:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(version)"}
-            values: dict[str, Any] = {}
-        else:
-            condition = {"ConditionExpression": "version = :expected"}
-            values = {":expected": {"N": str(expected_version)}}
+        condition = version_condition(expected_version, "version")
+        values = condition.pop("ExpressionAttributeValues", {})
         attributes = to_item(settings)
         del attributes["seller_id"]
         names = {f"#a{i}": name for i, name in enumerate(attributes)}
@@ -229,49 +236,6 @@ class DynamoSettingsStore:
                 **condition,
             )
 
-    # ------------------------------------------------------------ the platform's restriction, on the same item
-
-    def get_restriction(self, seller_id: str) -> SellerRestriction | None:
-        item = self._call("get_item", Key=_key(seller_id), ConsistentRead=True, ProjectionExpression="restriction")
-        return _restriction(item.get("Item"))
-
-    def set_restriction(self, seller_id: str, restriction: SellerRestriction) -> str | None:
-        """Store `restriction` (creating the item if the seller has no settings yet); returns the mode it replaced,
-        as stored (one this release cannot read is replaced all the same)."""
-        response = self._call(
-            "update_item",
-            Key=_key(seller_id),
-            UpdateExpression="SET restriction = :restriction",
-            ExpressionAttributeValues=to_attributes({":restriction": restriction.model_dump(mode="json")}),
-            ReturnValues="UPDATED_OLD",
-        )
-        return _stored_mode(response.get("Attributes"))
-
-    def lift_restriction(self, seller_id: str) -> str | None:
-        """Remove the restriction; returns its mode as stored, or None if there was none (then nothing is written)."""
-        try:
-            response = self._db.update_item(
-                TableName=self._table,
-                Key=_key(seller_id),
-                UpdateExpression="REMOVE restriction",
-                ConditionExpression="attribute_exists(restriction)",
-                ReturnValues="UPDATED_OLD",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise StoreUnavailable(str(exc)) from exc
-        except BotoCoreError as exc:
-            raise StoreUnavailable(str(exc)) from exc
-        return _stored_mode(response.get("Attributes"))
-
-    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            response: dict[str, Any] = getattr(self._db, operation)(TableName=self._table, **kwargs)
-        except (ClientError, BotoCoreError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
-        return response
-
 
 def _restricted_only(item: dict[str, Any]) -> SellerSettings | None:
     """A restricted seller who never stored settings: no channel, version 0 (the API's "no settings yet").
@@ -280,7 +244,7 @@ def _restricted_only(item: dict[str, Any]) -> SellerSettings | None:
     (settings unavailable), as for a seller with settings and such a restriction, and never says "not restricted".
     """
     try:
-        restriction = _restriction(item)
+        restriction = restriction_of(item)
     except InvalidStoredRestriction as exc:
         log(logging.ERROR, "settings_item_invalid", seller_id=item["seller_id"]["S"], restriction_mode=str(exc.stored_mode)[:40])
         raise InvalidStoredSettings(0) from None
@@ -293,38 +257,6 @@ def _restricted_only(item: dict[str, Any]) -> SellerSettings | None:
     )
 
 
-def _restriction(item: dict[str, Any] | None) -> SellerRestriction | None:
-    if not item or "restriction" not in item:
-        return None
-    try:
-        return SellerRestriction.model_validate(from_attributes(item)["restriction"])
-    except ValidationError as exc:
-        raise InvalidStoredRestriction(_stored_mode(item)) from exc
-
-
-def _stored_mode(item: dict[str, Any] | None) -> str | None:
-    """The restriction's mode as stored, read without validating it (None: no restriction)."""
-    if not item or "restriction" not in item:
-        return None
-    stored = from_attributes(item)["restriction"]
-    mode = stored.get("mode") if isinstance(stored, dict) else None
-    return mode if isinstance(mode, str) else "unreadable"
-
-
-@contextmanager
-def versioned_write() -> Iterator[None]:
-    """Around a write conditioned on `version` (ALL_OLD on failure): a lost race -> VersionConflict, else StoreUnavailable."""
-    try:
-        yield
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise StoreUnavailable(str(exc)) from exc
-        old = exc.response.get("Item")
-        raise VersionConflict(_stored_version(old) if old else 0) from None
-    except BotoCoreError as exc:
-        raise StoreUnavailable(str(exc)) from exc
-
-
 @cache
 def _reader_pool() -> ThreadPoolExecutor:
     """Created on the first multi-call read and kept for the container's life."""
@@ -333,14 +265,6 @@ def _reader_pool() -> ThreadPoolExecutor:
 
 def _key(seller_id: str) -> dict[str, Any]:
     return {"seller_id": {"S": seller_id}}
-
-
-def _stored_version(item: dict[str, Any]) -> int:
-    """The version of an item that does not validate, so its owner can replace it (0 if unreadable)."""
-    try:
-        return max(int(item["version"]["N"]), 0)
-    except (KeyError, TypeError, ValueError):
-        return 0
 
 
 # seller id -> (the raw item, its parsed settings). Every read still goes to DynamoDB; an item equal to the one
@@ -365,7 +289,3 @@ def _parse(item: dict[str, Any]) -> SellerSettings | None:
             del _parsed[next(iter(_parsed))]  # the oldest first
         _parsed[settings.seller_id] = (item, settings)
     return settings
-
-
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", type(exc).__name__))

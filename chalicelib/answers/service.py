@@ -8,10 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from chalicelib import feedback
-from chalicelib.auth import ANSWER_AUTHORS, OUTCOME_REPORTERS, require_role
-from chalicelib.errors import ApiError, BadRequest, Conflict, Forbidden, InvalidStoredRestriction, NotFound, VersionConflict
-from chalicelib.logs import log
+from chalicelib.answers import feedback
 from chalicelib.models import (
     PLATFORM_OWNER,
     Answer,
@@ -30,7 +27,19 @@ from chalicelib.models import (
     VersionPrecondition,
 )
 from chalicelib.models.answers import MAX_ANSWERS_PER_SELLER, MAX_PLATFORM_ANSWERS, AnswerFields
-from chalicelib.service import EventPublisher, utc_now
+from chalicelib.shared.auth import ANSWER_AUTHORS, OUTCOME_REPORTERS, require_role
+from chalicelib.shared.clock import utc_now
+from chalicelib.shared.errors import (
+    ApiError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidStoredRestriction,
+    NotFound,
+    VersionConflict,
+)
+from chalicelib.shared.logs import log
+from chalicelib.shared.ports import EventPublisher
 
 
 class AnswersStore(Protocol):

@@ -8,13 +8,17 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from enum import Enum
 from typing import Any, TypeVar
 
 from chalice.app import Request, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.auth import caller_from_context, require_role
-from chalicelib.errors import (
+from chalicelib.models import PLATFORM_OWNER, SELLER_ID_PATTERN, AnswerPage, Caller, Locale, Role, Topic, VersionPrecondition
+from chalicelib.models.answers import ANSWER_ID_PATTERN, DEFAULT_LOCALE, MAX_ANSWERS_PER_PAGE, MAX_QUESTION_CHARS
+from chalicelib.models.common import MAX_SUB_CHARS
+from chalicelib.shared.auth import caller_from_context, require_role
+from chalicelib.shared.errors import (
     RETRY_AFTER_SECONDS,
     ApiError,
     BadRequest,
@@ -25,12 +29,10 @@ from chalicelib.errors import (
     error_body,
     invalid,
 )
-from chalicelib.logs import log
-from chalicelib.models import PLATFORM_OWNER, SELLER_ID_PATTERN, AnswerPage, Caller, Locale, Role, Topic, VersionPrecondition
-from chalicelib.models.answers import ANSWER_ID_PATTERN, DEFAULT_LOCALE, MAX_ANSWERS_PER_PAGE, MAX_QUESTION_CHARS
-from chalicelib.models.common import MAX_SUB_CHARS
+from chalicelib.shared.logs import log
 
 M = TypeVar("M", bound=BaseModel)
+E = TypeVar("E", bound=Enum)
 MAX_BODY_BYTES = 64 * 1024
 # The policy PUT: 1,000 allow_sellers of 64 characters in each of the three channels (≈ 200 KB; the stored item stays
 # inside DynamoDB's 400 KB).
@@ -121,16 +123,23 @@ def query_param(request: Request, name: str) -> str | None:
     return str(values[0])
 
 
-def topic_param(request: Request) -> Topic:
-    raw = query_param(request, "topic")
+def enum_param(request: Request, name: str, enum: type[E], what: str, *, lower: bool = False) -> E | None:
+    """Query parameter `name` as a member of `enum` (None when absent); an unknown value is a 400 `invalid_<name>`
+    listing the allowed values. `lower`: compared in lower case."""
+    raw = query_param(request, name)
     if raw is None:
-        return Topic.OTHER
+        return None
     try:
-        return Topic(raw)
+        return enum(raw.lower() if lower else raw)
     except ValueError:
         raise BadRequest(
-            "Unknown topic.", {"field": "topic", "allowed": [topic.value for topic in Topic]}, code="invalid_topic"
+            f"Unknown {what}.", {"field": name, "allowed": [member.value for member in enum]}, code=f"invalid_{name}"
         ) from None
+
+
+def topic_param(request: Request) -> Topic:
+    topic = enum_param(request, "topic", Topic, "topic")
+    return Topic.OTHER if topic is None else topic
 
 
 def explain_params(request: Request) -> tuple[bool, str | None]:
@@ -249,6 +258,11 @@ def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] |
     )
 
 
+def versioned_response(model: BaseModel, version: int, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A stored document with its version as the ETag (what the next If-Match names)."""
+    return json_response(model, status, {"ETag": f'"{version}"', **(headers or {})})
+
+
 
 # ---------------------------------------------------------------- language, question, answers, outcomes
 
@@ -259,15 +273,8 @@ MAX_ACCEPT_LANGUAGE_ITEMS = 20
 
 def language(request: Request) -> Locale:
     """`?lang=` if given, else the best of ru/en in Accept-Language (q-values honoured): see preferred_locale."""
-    lang = query_param(request, "lang")
-    if lang is not None:
-        try:
-            return Locale(lang.lower())
-        except ValueError:
-            raise BadRequest(
-                "Unknown language.", {"field": "lang", "allowed": [locale.value for locale in Locale]}, code="invalid_lang"
-            ) from None
-    return preferred_locale(request.headers.get("accept-language", ""))
+    lang = enum_param(request, "lang", Locale, "language", lower=True)
+    return preferred_locale(request.headers.get("accept-language", "")) if lang is None else lang
 
 
 @functools.lru_cache(maxsize=256)  # apps send a handful of distinct headers: parse each once per container
@@ -359,16 +366,7 @@ def answer_filters(request: Request) -> tuple[str, Topic | None, Locale | None]:
     owner = PLATFORM_OWNER if owner is None else owner
     if not _SELLER_ID.fullmatch(owner):
         raise BadRequest("owner must be 'platform' or a seller id.", {"field": "owner"}, code="invalid_owner")
-    topic = topic_param(request) if query_param(request, "topic") is not None else None
-    locale = query_param(request, "locale")
-    if locale is not None:
-        try:
-            locale = Locale(locale)
-        except ValueError:
-            raise BadRequest(
-                "Unknown locale.", {"field": "locale", "allowed": [loc.value for loc in Locale]}, code="invalid_locale"
-            ) from None
-    return owner, topic, locale
+    return owner, enum_param(request, "topic", Topic, "topic"), enum_param(request, "locale", Locale, "locale")
 
 
 def answer_page(request: Request) -> AnswerPage:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from chalicelib.config import get_config
+from chalicelib.shared.config import get_config
 
 # Background work (the support ingest, the CLI, the local poller): no one waits on an answer, so botocore's
 # "standard" retries (back-off with jitter) may take their time.

@@ -11,10 +11,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.config import Config
-from chalicelib.errors import Forbidden
 from chalicelib.models import Caller, Role
 from chalicelib.models.common import MAX_SUB_CHARS
+from chalicelib.shared.config import Config
+from chalicelib.shared.errors import Forbidden
 
 REQUIRED_CLAIMS = ["exp", "sub", "role"]
 LEEWAY_SECONDS = 30  # clock skew between the app's token issuer and Lambda

@@ -18,13 +18,12 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from chalicelib.attributes import from_attributes, to_attributes
-from chalicelib.errors import AnswersUnavailable, VersionConflict
-from chalicelib.logs import log
 from chalicelib.models import Answer, AnswerStatus, Locale, Topic
+from chalicelib.shared.dynamo import from_attributes, to_attributes, unavailable_as, version_condition, versioned_write
+from chalicelib.shared.errors import AnswersUnavailable
+from chalicelib.shared.logs import log
 
 OWNER_INDEX = "by-owner"
 
@@ -42,10 +41,8 @@ class DynamoAnswersStore:
         self._table = table_name
 
     def get(self, answer_id: str) -> Answer | None:
-        try:
+        with unavailable_as(AnswersUnavailable):
             response = self._db.get_item(TableName=self._table, Key=_key(answer_id), ConsistentRead=True)
-        except (ClientError, BotoCoreError) as exc:
-            raise AnswersUnavailable(str(exc)) from exc
         item = response.get("Item")
         return _parse(item) if item else None
 
@@ -72,19 +69,15 @@ class DynamoAnswersStore:
             query["ExpressionAttributeNames"]["#locale"] = "locale"
         if filters:
             query["FilterExpression"] = " AND ".join(filters)
-        try:
+        with unavailable_as(AnswersUnavailable):
             found = [answer for item in self._query(query, values) if (answer := _parse(item)) is not None]
-        except (ClientError, BotoCoreError) as exc:
-            raise AnswersUnavailable(str(exc)) from exc
         return sorted(found, key=lambda answer: answer.id)
 
     def count(self, owner: str) -> int:
         """How many answers `owner` has (any status, any locale): one COUNT Query on the owner index."""
         query = {"KeyConditionExpression": "#owner = :owner", "ExpressionAttributeNames": {"#owner": "owner"}, "Select": "COUNT"}
-        try:
+        with unavailable_as(AnswersUnavailable):
             return sum(int(page.get("Count", 0)) for page in self._pages(query, {":owner": owner}))
-        except (ClientError, BotoCoreError) as exc:
-            raise AnswersUnavailable(str(exc)) from exc
 
     def published(self, owner: str, topic: Topic) -> list[Answer]:
         """What a resolution may show for `owner` and `topic`, both locales (the buyer's first, the other may fill)."""
@@ -112,31 +105,15 @@ class DynamoAnswersStore:
         self._conditional(self._db.delete_item, expected_version, Key=_key(answer_id))
 
     def _conditional(self, write: Any, expected_version: int, **params: Any) -> None:
-        try:
+        with versioned_write(AnswersUnavailable):
             write(
-                TableName=self._table, ReturnValuesOnConditionCheckFailure="ALL_OLD", **_version_condition(expected_version), **params
+                TableName=self._table, ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **version_condition(expected_version, "answer_id"), **params,
             )
-        except ClientError as exc:
-            raise _write_error(exc) from None
-        except BotoCoreError as exc:
-            raise AnswersUnavailable(str(exc)) from exc
 
 
 def _key(answer_id: str) -> dict[str, Any]:
     return {"answer_id": {"S": answer_id}}
-
-
-def _version_condition(expected_version: int) -> dict[str, Any]:
-    if expected_version == 0:
-        return {"ConditionExpression": "attribute_not_exists(answer_id)"}
-    return {"ConditionExpression": "version = :expected", "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}}}
-
-
-def _write_error(exc: ClientError) -> Exception:
-    if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-        return AnswersUnavailable(str(exc))
-    old = exc.response.get("Item")
-    return VersionConflict(int(old["version"]["N"]) if old else 0)
 
 
 def _parse(item: dict[str, Any]) -> Answer | None:

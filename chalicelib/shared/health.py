@@ -7,9 +7,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.aws import resolution_client
-from chalicelib.config import Config
-from chalicelib.logs import log
+from chalicelib.shared.aws import resolution_client
+from chalicelib.shared.config import Config
+from chalicelib.shared.logs import log
 
 
 def check(config: Config) -> dict[str, Any]:

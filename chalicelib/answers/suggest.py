@@ -1,6 +1,6 @@
 """Which answers a resolution shows before the channels: at most 3, in the buyer's language first.
 
-Pure. With a question, answers are ranked by `chalicelib.search` (imported only then) and only answers sharing
+Pure. With a question, answers are ranked by `chalicelib.answers.search` (imported only then) and only answers sharing
 a word with it are shown; without one (or with only stop words), the seller's own auto-answers come before the
 platform's, the more specific (fewer topics) and newer first.
 """
@@ -48,7 +48,7 @@ class AnswerSet:
 
     def search_index(self) -> Any:
         if self._index is None:
-            from chalicelib.search import Document, Index
+            from chalicelib.answers.search import Document, Index
 
             self._index = Index.build([Document(a.title, a.keywords, a.body) for a in self.answers])
         return self._index
@@ -57,7 +57,7 @@ class AnswerSet:
 def suggest(sets: Sequence[AnswerSet], locale: Locale, question: str | None) -> list[SuggestedAnswer]:
     """Up to 3 answers out of `sets` (the seller's set first, then the platform's)."""
     if question and question.strip():
-        from chalicelib.search import search, terms
+        from chalicelib.answers.search import search, terms
 
         if not terms(question):  # only stop words or punctuation: as good as no question
             return suggest(sets, locale, None)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
-from chalicelib.hours import zone
+from chalicelib.contacts.hours import zone
 from chalicelib.models import (
     Channel,
     ContactOption,

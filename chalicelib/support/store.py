@@ -1,28 +1,21 @@
-"""Support ingest: validate queue records, de-duplicate by event_id, store them and count them.
+"""The support-requests table: each event stored once (marker + record + counters in one transaction), and counted.
 
-One DynamoDB transaction per event (marker + record + counters), so a retried record is either
-counted once or not at all. A buyer's reveal is added to their tally after it, on every delivery (ADD on a
-string set counts a seller once): a tally that cannot grow never costs support the record.
-The table layout and its write shards: chalicelib/support_keys.py.
+One DynamoDB transaction per event, so a retried record is either counted once or not at all. A buyer's reveal is
+added to their tally after it, on every delivery (ADD on a string set counts a seller once): a tally that cannot
+grow never costs support the record. The table layout and its write shards: chalicelib/support/keys.py.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import TypeAdapter, ValidationError
 
-from chalicelib import support_keys as keys
-from chalicelib.attributes import to_attributes
-from chalicelib.limits import tally_key, utc_day, window_reset
-from chalicelib.logs import log
+from chalicelib.contacts.limits import tally_key, utc_day, window_reset
 from chalicelib.models import (
     MAX_REVEALS_PER_DAY,
     AnyEvent,
@@ -34,18 +27,14 @@ from chalicelib.models import (
     Role,
     SellerRestrictionChangedEvent,
     SettingsChangedEvent,
-    SupportEvent,
 )
+from chalicelib.shared.dynamo import to_attributes
+from chalicelib.shared.logs import log
+from chalicelib.support import keys
 
 REQUEST_TTL = timedelta(days=90)
 COUNTER_TTL = timedelta(days=400)
 TALLY_GRACE_SECONDS = 24 * 3600  # kept a day past its UTC day (late events, support lookups), then expired
-_event_adapter: TypeAdapter[AnyEvent] = TypeAdapter(SupportEvent)
-
-
-def parse_event(body: str) -> AnyEvent:
-    """Raises ValidationError for malformed JSON, an unknown schema_version/type or a missing field."""
-    return _event_adapter.validate_json(body)
 
 
 def from_support(event: ContactRequestEvent) -> bool:
@@ -65,38 +54,6 @@ def offered_no_channel(event: ContactRequestEvent) -> bool:
 def unknown_seller(event: ContactRequestEvent) -> bool:
     """The seller id has no stored settings: made up, mistyped, or a seller who never set anything up."""
     return event.seller_exists is False
-
-
-# The schema version this consumer reads. A message whose `schema_version` attribute names another was sent for
-# other consumers (a v2 copy next to each v1 one while both are read, docs/events.md): skipped, not dead-lettered.
-READ_SCHEMA_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Record:
-    message_id: str
-    body: str
-    schema_version: str | None = None  # the message attribute, if the producer set it
-
-
-_WHOLE_NUMBER = re.compile(r"\s*0*([0-9]+)(?:\.0*)?\s*", re.ASCII)
-MAX_NUMBER_ATTRIBUTE_CHARS = 40  # an SQS Number attribute: up to 38 digits, a sign and a decimal point
-
-
-def other_schema_version(attribute: str | None) -> bool:
-    """Does the message attribute name a version other than ours? It is a Number: "1", "1.0" and "01" are all 1.
-    Absent, or no whole number (a version never is): the body decides (a v2 body fails validation and is
-    dead-lettered, never misread)."""
-    if attribute is None or len(attribute) > MAX_NUMBER_ATTRIBUTE_CHARS:  # what SQS allows a Number; a String may be
-        return False  # any length, and a long one must not cost the batch quadratic time or int()'s digit limit
-    whole = _WHOLE_NUMBER.fullmatch(attribute)
-    return whole is not None and int(whole.group(1)) != READ_SCHEMA_VERSION
-
-
-def record_from_sqs(record: dict[str, Any]) -> Record:
-    """A Lambda SQS record (as Chalice's SQSRecord.to_dict() gives it)."""
-    attribute = record.get("messageAttributes", {}).get("schema_version") or {}
-    return Record(message_id=record["messageId"], body=record["body"], schema_version=attribute.get("stringValue"))
 
 
 class SupportRequestStore:
@@ -255,32 +212,3 @@ class SupportRequestStore:
 def _expiry(occurred_at: datetime, ttl: timedelta) -> int:
     """Epoch seconds for DynamoDB's TTL attribute."""
     return int((occurred_at + ttl).timestamp())
-
-
-def ingest_batch(records: list[Record], store: SupportRequestStore) -> dict[str, list[dict[str, str]]]:
-    """Store each record on its own; report the ones that failed so SQS retries only those."""
-    failures = []
-    for record in records:
-        if other_schema_version(record.schema_version):  # WARNING: prod logs it, and a skipped event is not stored
-            log(logging.WARNING, "support_event_other_version_skipped", message_id=record.message_id, schema_version=str(record.schema_version)[:20])
-            continue
-        try:
-            event = parse_event(record.body)
-        except ValidationError as exc:
-            log(logging.ERROR, "support_event_invalid", message_id=record.message_id, errors=exc.errors(include_input=False, include_url=False)[:5])
-            failures.append(record.message_id)
-            continue
-        except RecursionError:  # nested deeper than the parser goes: invalid, and this record's alone
-            log(logging.ERROR, "support_event_invalid", message_id=record.message_id, errors=["nested too deeply"])
-            failures.append(record.message_id)
-            continue
-        try:
-            stored = store.ingest(event)
-        except Exception as exc:  # noqa: BLE001 - any error fails this record only, never its neighbours in the batch
-            # e.g. ClientError; ValueError/ArithmeticError: an added field DynamoDB cannot hold (a number over 38
-            # digits); RecursionError: an added field nested deeper than the serializer goes
-            log(logging.ERROR, "support_event_store_failed", message_id=record.message_id, event_id=event.event_id, error=type(exc).__name__)
-            failures.append(record.message_id)
-            continue
-        log(logging.INFO, "support_event_stored" if stored else "support_event_duplicate", event_id=event.event_id, seller_id=getattr(event, "seller_id", None))
-    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}

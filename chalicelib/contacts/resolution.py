@@ -1,44 +1,25 @@
-"""Use cases: resolve contact options, read and change seller settings. Ports in, models out."""
+"""The resolution use case: seller settings + the platform's verdict + the reveal limit -> contact options, with
+the answers shown first, the buyer's texts and a feedback token; one contact event per seller. Ports in, models out."""
 
 from __future__ import annotations
 
-import contextvars
-import json
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
-from functools import cache
-from typing import TYPE_CHECKING, Any, Protocol
+from datetime import date, datetime
+from typing import Any, Protocol
 
-from pydantic import ValidationError
-
-from chalicelib import feedback
-from chalicelib.auth import EXPLAINERS, RESOLVERS, SETTINGS_READERS, SETTINGS_WRITERS, require_role
-from chalicelib.cache import TtlCache
-from chalicelib.errors import (
-    Conflict,
-    Forbidden,
-    InvalidStoredSettings,
-    NotFound,
-    StoreUnavailable,
-    VersionConflict,
-    invalid,
-)
-from chalicelib.i18n import localize_excluded, localize_options
-from chalicelib.limits import Allowance, apply_limit, explain_limit, rate_limit_headers, revealed_channels, utc_day
-from chalicelib.logs import log
+from chalicelib.answers import feedback
+from chalicelib.answers.shown import ShownAnswers
+from chalicelib.contacts.limits import Allowance, apply_limit, explain_limit, rate_limit_headers, revealed_channels, utc_day
+from chalicelib.contacts.ranking import explain_seller_layers, primary_option, resolve
+from chalicelib.contacts.texts import localize_excluded, localize_options
 from chalicelib.models import (
     DEFAULT_POLICY,
     PLATFORM_OWNER,
-    SELLER_CHANNELS,
-    Answer,
-    AnyEvent,
     BatchRequest,
     BatchResponse,
     Caller,
     Channel,
-    ChannelSettings,
-    ChannelSettingsInput,
     ContactOptions,
     ContactRequestEvent,
     ExplainedContactOptions,
@@ -49,36 +30,23 @@ from chalicelib.models import (
     Reason,
     Role,
     SellerSettings,
-    SettingsChangedEvent,
     SuggestedAnswer,
     Topic,
-    VersionPrecondition,
 )
 from chalicelib.models.answers import DEFAULT_LOCALE
-from chalicelib.policy import PlatformVerdict, decide, support_alone_reason, topic_mode
-from chalicelib.resolver import explain_seller_layers, primary_option, resolve
-from chalicelib.suggestions import AnswerSet, suggest
-
-if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
-
-ANSWERS_CACHE_SECONDS = 60.0  # a changed answer reaches every container's resolutions within a minute
-ANSWERS_CACHE_ENTRIES = 4096  # (owner, topic) pairs per container
-ANSWERS_PREFETCH_THREADS = 10
+from chalicelib.platform_policy.layers import PlatformVerdict, decide, support_alone_reason, topic_mode
+from chalicelib.shared.auth import EXPLAINERS, RESOLVERS, require_role
+from chalicelib.shared.clock import utc_now
+from chalicelib.shared.errors import StoreUnavailable
+from chalicelib.shared.logs import log
+from chalicelib.shared.ports import EventPublisher
 
 
-class SettingsStore(Protocol):
+class SettingsReads(Protocol):
+    """The sellers' settings as a resolution reads them (a restriction alone reads as settings at version 0)."""
+
     def get(self, seller_id: str) -> SellerSettings | None: ...
     def get_many(self, seller_ids: Sequence[str]) -> tuple[dict[str, SellerSettings], set[str]]: ...
-    def put(self, settings: SellerSettings, expected_version: int) -> None: ...
-
-
-class EventPublisher(Protocol):
-    def publish(self, events: Sequence[AnyEvent]) -> int: ...
-
-
-class PublishedAnswers(Protocol):
-    def published(self, owner: str, topic: Topic) -> list[Answer]: ...
 
 
 class RevealTally(Protocol):
@@ -103,48 +71,27 @@ class BuiltInPolicy:
         return DEFAULT_POLICY, False
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class ContactService:
+class ResolutionService:
     def __init__(
         self,
-        store: SettingsStore,
+        store: SettingsReads,
         publisher: EventPublisher,
         clock: Callable[[], datetime] = utc_now,
         *,
-        settings_store: Callable[[], SettingsStore] | None = None,
         policy: PolicySource | None = None,
         reveals: RevealTally | None = None,
-        answers: PublishedAnswers | None = None,
+        answers: ShownAnswers | None = None,
         feedback_key: str | None = None,
         support_reply_target_hours: int = 24,
     ) -> None:
-        """`store` serves resolutions; `settings_store()` (default: the same) a seller's reads and writes.
-
-        Two adapters so each path gets its own AWS time budget (chalicelib/aws.py). The second is built on the
-        first seller request: a cold container serving a resolution does not create its client (~15 ms).
-        """
         self._store = store
-        self._make_settings_store = settings_store
-        self._seller_store: SettingsStore | None = None
         self._publisher = publisher
         self._clock = clock
         self._policy = policy or BuiltInPolicy()
         self._reveals = reveals  # None: no reveal limit (the store cannot read the tally)
         self._answers = answers
-        self._answers_cache: TtlCache[tuple[str, Topic], AnswerSet] = TtlCache(
-            self._load_answers, ANSWERS_CACHE_SECONDS, max_entries=ANSWERS_CACHE_ENTRIES, on_error=_log_answers_error
-        )
         self._feedback_key = feedback_key
         self._support_target_hours = support_reply_target_hours
-
-    @property
-    def _settings_store(self) -> SettingsStore:
-        if self._seller_store is None:
-            self._seller_store = self._make_settings_store() if self._make_settings_store else self._store
-        return self._seller_store
 
     # ------------------------------------------------------------ buyers and support
 
@@ -336,125 +283,11 @@ class ContactService:
     ) -> list[SuggestedAnswer]:
         if self._answers is None:
             return []
-        keys = [(owner, topic) for owner in dict.fromkeys(owners)]  # seller id "platform": listed once
-        if prefetched:  # a batch loaded what it could at once; what failed is left out, not loaded one by one
-            sets = [answer_set for key in keys if (answer_set := self._answers_cache.peek(key)) is not None]
-            return suggest(sets, locale, question)
-        try:
-            sets = [self._answers_cache.get(key).value for key in keys]
-        except StoreUnavailable:  # answers are a help, never a reason to fail the resolution
-            return []
-        return suggest(sets, locale, question)
+        return self._answers.suggest(owners, topic, locale, question, prefetched)
 
     def _prefetch_answers(self, owners: list[str], topic: Topic) -> None:
-        """Load the answer sets a batch lacks concurrently (a cold batch of 100 sellers: 101 Queries in parallel)."""
-        if self._answers is None:
-            return
-        missing = [(owner, topic) for owner in owners if self._answers_cache.peek((owner, topic)) is None]
-        futures = {key: _answers_pool().submit(contextvars.copy_context().run, self._load_answers, key) for key in missing}
-        for key, future in futures.items():
-            try:
-                self._answers_cache.put(key, future.result())
-            except StoreUnavailable as exc:
-                _log_answers_error(key, exc)
-
-    def _load_answers(self, key: tuple[str, Topic]) -> AnswerSet:
-        if self._answers is None:  # no answers store wired: nothing to show
-            return AnswerSet(())
-        return AnswerSet(tuple(self._answers.published(*key)))
-
-    # ------------------------------------------------------------ sellers
-
-    def get_settings(self, seller_id: str, caller: Caller) -> SellerSettings:
-        require_role(caller, SETTINGS_READERS)
-        require_own_settings(caller, seller_id)
-        settings = self._read_for_change(seller_id)
-        if settings is None:
-            raise _settings_not_found(seller_id)
-        return settings
-
-    def replace_settings(
-        self,
-        seller_id: str,
-        channels: ChannelSettings,
-        expected: VersionPrecondition,
-        caller: Caller,
-        request_id: str,
-    ) -> SellerSettings:
-        """Full replacement; also repairs a stored item that no longer validates (given its current version)."""
-        require_role(caller, SETTINGS_WRITERS)
-        require_own_settings(caller, seller_id)
-        try:
-            current = self._settings_store.get(seller_id)
-            current_version = current.version if current else 0
-        except InvalidStoredSettings as exc:
-            current, current_version = None, exc.version
-        return self._write(seller_id, current, current_version, channels, expected, caller, request_id)
-
-    def patch_settings(
-        self, seller_id: str, patch: dict[str, Any], expected: VersionPrecondition, caller: Caller, request_id: str
-    ) -> SellerSettings:
-        """Apply a JSON merge patch (RFC 7386: objects merge, null removes) to the current settings."""
-        require_role(caller, SETTINGS_WRITERS)
-        require_own_settings(caller, seller_id)
-        current = self._read_for_change(seller_id)
-        if current is None:
-            raise _settings_not_found(seller_id)
-        merged = merge_patch(channels_of(current).model_dump(mode="json", exclude_none=True), patch)
-        try:
-            channels = ChannelSettingsInput.model_validate_json(json.dumps(merged), strict=True)
-        except ValidationError as exc:
-            raise invalid(exc, "The settings after this change are not valid.") from None
-        return self._write(seller_id, current, current.version, channels, expected, caller, request_id)
-
-    def _read_for_change(self, seller_id: str) -> SellerSettings | None:
-        """The stored settings; one that no longer validates is a 409 saying how to replace it."""
-        try:
-            return self._settings_store.get(seller_id)
-        except InvalidStoredSettings as exc:
-            raise Conflict(
-                "The stored settings are no longer valid; replace them with a full PUT.",
-                {"current_version": exc.version, "hint": f'PUT the whole settings with If-Match: "{exc.version}"'},
-                code="stored_settings_invalid",
-            ) from None
-
-    def _write(
-        self,
-        seller_id: str,
-        current: SellerSettings | None,
-        current_version: int,
-        channels: ChannelSettings,
-        expected: VersionPrecondition,
-        caller: Caller,
-        request_id: str,
-    ) -> SellerSettings:
-        if not expected.matches(current_version):
-            raise _conflict(current_version)
-        wanted = channels.model_dump(mode="json", include={"chat", "email", "phone"})
-        if current is not None and channels_of(current).model_dump(mode="json") == wanted:
-            return current  # nothing changes: same version, no event
-        new = SellerSettings(
-            seller_id=seller_id,
-            **channels.model_dump(include={"chat", "email", "phone"}),
-            version=current_version + 1,
-            updated_at=self._clock(),
-            updated_by=caller.sub,
-        )
-        try:
-            self._settings_store.put(new, current_version)
-        except VersionConflict as exc:  # lost a race between our read and our write
-            raise _conflict(exc.current_version) from None
-        log(logging.INFO, "settings_changed", seller_id=seller_id, version=new.version, request_id=request_id)
-        self._publisher.publish([settings_event(current, current_version, new, caller, request_id)])
-        return new
-
-
-@cache
-def _answers_pool() -> ThreadPoolExecutor:
-    """Created on the first cold batch and kept for the container's life (boto3 clients are thread-safe)."""
-    from concurrent.futures import ThreadPoolExecutor  # only batches need threads: not on a single resolution's cold path
-
-    return ThreadPoolExecutor(max_workers=ANSWERS_PREFETCH_THREADS, thread_name_prefix="answers-load")
+        if self._answers is not None:
+            self._answers.prefetch(owners, topic)
 
 
 def _read_with_tally(
@@ -463,10 +296,6 @@ def _read_with_tally(
     """The sellers' settings and the buyer's allowance for today, read in the same BatchGetItem."""
     found, unavailable, already = limit.get_with_reveals(seller_ids, buyer_id, utc_day(now))
     return found, unavailable, Allowance.from_tally(policy.limits.contact_reveals_per_buyer_per_day, already)
-
-
-def _log_answers_error(key: tuple[str, Topic], exc: Exception) -> None:
-    log(logging.WARNING, "answers_unavailable", owner=key[0], topic=key[1].value, error=type(exc).__name__)
 
 
 def _options(
@@ -500,42 +329,6 @@ def _options(
     )
 
 
-def require_own_settings(caller: Caller, seller_id: str) -> None:
-    """A seller reaches only their own settings (support may read anyone's; checked by role first)."""
-    if caller.role is Role.SELLER and caller.seller_id != seller_id:
-        raise Forbidden("A seller can read and change only their own settings.", None, code="not_your_settings")
-
-
-def _settings_not_found(seller_id: str) -> NotFound:
-    return NotFound(
-        f"Seller {seller_id} has no channel settings yet.",
-        {"current_version": 0, "hint": "create them with PUT and If-Match: 0"},
-        code="settings_not_found",
-    )
-
-
-def _conflict(current_version: int) -> Conflict:
-    return Conflict(
-        "The settings changed since you read them; reload and retry.", {"current_version": current_version}
-    )
-
-
-def channels_of(settings: SellerSettings) -> ChannelSettings:
-    return ChannelSettings(chat=settings.chat, email=settings.email, phone=settings.phone)
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    if not isinstance(patch, dict):
-        return patch
-    merged = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = merge_patch(merged.get(key), value)
-    return merged
-
-
 # Support alone for a reason of the seller's own layer (or of the store): not the platform's channel switches.
 _SELLER_SIDE_ALONE = frozenset({Reason.SELLER_HAS_NO_CHANNELS, Reason.SELLER_SETTINGS_MISSING, Reason.SETTINGS_UNAVAILABLE})
 
@@ -543,12 +336,6 @@ _SELLER_SIDE_ALONE = frozenset({Reason.SELLER_HAS_NO_CHANNELS, Reason.SELLER_SET
 def _support_alone_by_channel_layer(result: ContactOptions) -> bool:
     """Support is the only option although the seller offers a channel (restriction and topic did not decide)."""
     return [option.channel for option in result.options] == [Channel.SUPPORT] and result.options[0].reason not in _SELLER_SIDE_ALONE
-
-
-def enabled_channels(settings: SellerSettings | None) -> list[Channel]:
-    if settings is None:
-        return []
-    return [channel for channel in SELLER_CHANNELS if getattr(settings, channel.value).enabled]
 
 
 def seller_answers_shown(policy: PlatformPolicy, topic: Topic, settings: SellerSettings | None, unavailable: bool) -> bool:
@@ -582,24 +369,4 @@ def contact_event(result: ContactOptions, caller: Caller, exists: bool | None) -
         policy_version=result.policy_version,
         revealed=revealed_channels(result.options),
         support_reason=next(option.reason for option in result.options if option.channel is Channel.SUPPORT),
-    )
-
-
-def settings_event(
-    old: SellerSettings | None, old_version: int, new: SellerSettings, caller: Caller, request_id: str
-) -> SettingsChangedEvent:
-    changed = [
-        channel
-        for channel in SELLER_CHANNELS
-        if old is None or getattr(old, channel.value) != getattr(new, channel.value)
-    ]
-    return SettingsChangedEvent(
-        occurred_at=new.updated_at,
-        request_id=request_id,
-        seller_id=new.seller_id,
-        changed_by=caller.sub,
-        old_version=old_version,
-        new_version=new.version,
-        changed_channels=changed,
-        enabled_channels=enabled_channels(new),
     )
