@@ -87,11 +87,12 @@ fuzz: install  ## schemathesis against the served OpenAPI on the local stack, as
 	$(PY) fuzz/run.py
 
 .PHONY: lint
-lint: install  ## locks match their .in files; ruff + mypy --strict on the code and its tooling; bandit on what ships (app.py, chalicelib/)
+lint: install  ## locks match their .in files; ruff + mypy --strict; bandit on what ships; the import rule (docs/architecture.md)
 	$(PY) -m devstack.lock --check
 	$(PY) -m ruff check .
 	$(PY) -m mypy chalicelib app.py devstack support_cli capacity infra bench/bench.py fuzz/run.py
 	$(PY) -m bandit --quiet --recursive app.py chalicelib
+	$(VENV)/bin/lint-imports --no-cache
 
 .PHONY: capacity capacity-counts
 capacity: install  ## capacity, cost and busiest partition keys: make capacity ARGS="--taps-per-day 20000000 --peak-factor 8"

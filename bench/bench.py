@@ -189,7 +189,7 @@ BENCH_REVEAL_LIMIT = 30
 def store_bench_policy(env: dict[str, str], reveals_per_day: int) -> int:
     """Store BENCH_POLICY with this reveal limit as the next version; the bench's container applies it at once
     (as after a PUT there), every other container within the TTL. Returns the version."""
-    from chalicelib.models import PlatformPolicy
+    from chalicelib.models.policy import PlatformPolicy
     from chalicelib.platform_policy.store import DynamoPolicyStore
 
     store = DynamoPolicyStore(local_stack.local_client("dynamodb", env["AWS_ENDPOINT_URL"]), local_stack.POLICY_TABLE)
@@ -630,7 +630,8 @@ def answers_service_cost(rounds: int = 2000) -> None:
 
     from chalicelib.answers.shown import ShownAnswers
     from chalicelib.contacts.resolution import ResolutionService
-    from chalicelib.models import Caller, ChannelSettingsInput, Role, SellerSettings, Topic
+    from chalicelib.models.common import Caller, Role, Topic
+    from chalicelib.models.settings import ChannelSettingsInput, SellerSettings
 
     corpus = local_stack.demo_answers()
     settings = SellerSettings(
@@ -672,7 +673,7 @@ def answers_service_cost(rounds: int = 2000) -> None:
 def answers_search_scale(total: int = 10_000) -> None:
     """Search time per question with the demo corpus scaled to `total` answers in one set (no topic filter)."""
     from chalicelib.answers.suggest import AnswerSet, suggest
-    from chalicelib.models import Locale
+    from chalicelib.models.answers import Locale
     from devstack.answers_eval import EVAL_SET
 
     corpus = local_stack.demo_answers()

@@ -71,7 +71,8 @@ def simulate(load: Load, sample: int = 200_000, seed: int = 20261126) -> dict[st
     once per answers TTL.
     """
     from chalicelib.answers.shown import ANSWERS_CACHE_SECONDS
-    from chalicelib.models import Channel, ContactOutcomeEvent, ContactRequestEvent, Topic
+    from chalicelib.models.common import Channel, Topic
+    from chalicelib.models.events import ContactOutcomeEvent, ContactRequestEvent
     from chalicelib.shared.config import Config
     from chalicelib.support.store import SupportRequestStore
 

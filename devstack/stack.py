@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from chalicelib.models import ChannelSettingsInput, SellerSettings
+from chalicelib.models.settings import ChannelSettingsInput, SellerSettings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SELLER_TABLE = "seller-channels"
@@ -123,7 +123,7 @@ def create_answers_table(dynamodb: Any) -> None:
 
 def demo_answers() -> list[Any]:
     """The committed demo corpus (platform FAQ and demo sellers' auto-answers, ru and en) as Answer models."""
-    from chalicelib.models import Answer
+    from chalicelib.models.answers import Answer
 
     now = datetime.now(UTC)
     return [
@@ -157,7 +157,7 @@ def seed_demo_sellers(store: Any) -> None:
 
 def store_default_policy(dynamodb: Any) -> None:
     """Version 1 of the platform policy: the built-in default, stored, as an admin would start from."""
-    from chalicelib.models import DEFAULT_POLICY
+    from chalicelib.models.policy import DEFAULT_POLICY
     from chalicelib.platform_policy.store import DynamoPolicyStore
 
     policy = DEFAULT_POLICY.model_copy(update={"version": 1, "updated_at": datetime.now(UTC), "updated_by": "demo-seed"})

@@ -101,7 +101,8 @@ TRACE_API_PATH = """
 import json, sys
 from datetime import datetime, timezone
 import app
-from chalicelib.models import BatchRequest, Caller, Topic
+from chalicelib.models.common import Caller, Topic
+from chalicelib.models.resolution import BatchRequest
 from chalicelib.contacts.resolution import ResolutionService
 import chalicelib.sellers.store, chalicelib.support.publisher, chalicelib.shared.aws, chalicelib.platform_policy.store
 import chalicelib.platform_policy.cached, chalicelib.contacts.tally, chalicelib.answers.shown, chalicelib.answers.store

@@ -30,8 +30,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from pydantic import ValidationError
 
-from chalicelib.models import Channel, Topic
-from chalicelib.models.common import SELLER_ID_PATTERN
+from chalicelib.models.common import SELLER_ID_PATTERN, Channel, Topic
 from chalicelib.shared.aws import client
 from chalicelib.shared.dynamo import from_attributes
 from chalicelib.support import keys as keys

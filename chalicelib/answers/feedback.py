@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from chalicelib.models import Channel, Topic
+from chalicelib.models.common import Channel, Topic
 
 TOKEN_TTL_SECONDS = 24 * 3600
 _VERSION = "v3"

@@ -9,24 +9,24 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.answers import feedback
-from chalicelib.models import (
+from chalicelib.models.answers import (
+    MAX_ANSWERS_PER_SELLER,
+    MAX_PLATFORM_ANSWERS,
     PLATFORM_OWNER,
     Answer,
+    AnswerFields,
     AnswerInput,
     AnswerList,
     AnswerPage,
     AnswerStatus,
-    Caller,
-    ContactOutcomeEvent,
     Locale,
     OutcomeAccepted,
     OutcomeRequest,
-    Role,
-    SellerRestriction,
-    Topic,
-    VersionPrecondition,
 )
-from chalicelib.models.answers import MAX_ANSWERS_PER_SELLER, MAX_PLATFORM_ANSWERS, AnswerFields
+from chalicelib.models.common import Caller, Role, Topic
+from chalicelib.models.events import ContactOutcomeEvent
+from chalicelib.models.restriction import SellerRestriction
+from chalicelib.models.settings import VersionPrecondition
 from chalicelib.shared.auth import ANSWER_AUTHORS, OUTCOME_REPORTERS, require_role
 from chalicelib.shared.clock import utc_now
 from chalicelib.shared.errors import (

@@ -20,7 +20,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.models import Answer, AnswerStatus, Locale, Topic
+from chalicelib.models.answers import Answer, AnswerStatus, Locale
+from chalicelib.models.common import Topic
 from chalicelib.shared.dynamo import from_attributes, to_attributes, unavailable_as, version_condition, versioned_write
 from chalicelib.shared.errors import AnswersUnavailable
 from chalicelib.shared.logs import log

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from chalicelib.models import Answer, Locale, SuggestedAnswer
-from chalicelib.models.answers import MAX_SUGGESTED_ANSWERS
+from chalicelib.models.answers import MAX_SUGGESTED_ANSWERS, Answer, Locale, SuggestedAnswer
 
 SNIPPET_CHARS = 200
 _MARKDOWN = re.compile(r"\*\*|\*|`|^\s*-\s+", re.MULTILINE)

@@ -14,9 +14,17 @@ from typing import Any, TypeVar
 from chalice.app import Request, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.models import PLATFORM_OWNER, SELLER_ID_PATTERN, AnswerPage, Caller, Locale, Role, Topic, VersionPrecondition
-from chalicelib.models.answers import ANSWER_ID_PATTERN, DEFAULT_LOCALE, MAX_ANSWERS_PER_PAGE, MAX_QUESTION_CHARS
-from chalicelib.models.common import MAX_SUB_CHARS
+from chalicelib.models.answers import (
+    ANSWER_ID_PATTERN,
+    DEFAULT_LOCALE,
+    MAX_ANSWERS_PER_PAGE,
+    MAX_QUESTION_CHARS,
+    PLATFORM_OWNER,
+    AnswerPage,
+    Locale,
+)
+from chalicelib.models.common import MAX_SUB_CHARS, SELLER_ID_PATTERN, Caller, Role, Topic
+from chalicelib.models.settings import VersionPrecondition
 from chalicelib.shared.auth import caller_from_context, require_role
 from chalicelib.shared.errors import (
     RETRY_AFTER_SECONDS,

@@ -9,29 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.models import (
-    SELLER_ID_PATTERN,
-    Answer,
-    AnswerInput,
-    AnswerList,
-    AnswerUpdate,
-    BatchRequest,
-    BatchResponse,
-    ChannelSettingsPatch,
-    ChannelSettingsUpdate,
-    ContactOptions,
-    ExplainedContactOptions,
-    Locale,
-    OutcomeAccepted,
-    OutcomeRequest,
-    PlatformPolicy,
-    PolicyUpdate,
-    RestrictionInput,
-    SellerRestriction,
-    SellerSettings,
-    Topic,
-)
-from chalicelib.models.common import MAX_SUB_CHARS
+from chalicelib.models.answers import Answer, AnswerInput, AnswerList, AnswerUpdate, Locale, OutcomeAccepted, OutcomeRequest
+from chalicelib.models.common import MAX_SUB_CHARS, SELLER_ID_PATTERN, Topic
+from chalicelib.models.policy import ExplainedContactOptions, PlatformPolicy, PolicyUpdate
+from chalicelib.models.resolution import BatchRequest, BatchResponse, ContactOptions
+from chalicelib.models.restriction import RestrictionInput, SellerRestriction
+from chalicelib.models.settings import ChannelSettingsPatch, ChannelSettingsUpdate, SellerSettings
 
 if TYPE_CHECKING:
     from chalice.app import RouteEntry

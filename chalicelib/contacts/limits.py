@@ -10,7 +10,9 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from chalicelib.models import Channel, ContactOption, LayerVerdict, PolicyLayer, Reason
+from chalicelib.models.common import Channel, Reason
+from chalicelib.models.policy import LayerVerdict, PolicyLayer
+from chalicelib.models.resolution import ContactOption
 
 REVEALING_CHANNELS = frozenset({Channel.EMAIL, Channel.PHONE})  # chat deep links and support are never withheld
 WINDOW_SECONDS = 24 * 3600

@@ -8,20 +8,10 @@ from typing import Literal
 from urllib.parse import quote_plus
 
 from chalicelib.contacts.hours import is_open, next_opening
-from chalicelib.models import (
-    PLATFORM_TOPICS,
-    SELLER_CHANNELS,
-    Channel,
-    ContactOption,
-    ExcludedChannel,
-    LayerVerdict,
-    Owner,
-    PolicyLayer,
-    Reason,
-    SellerSettings,
-    Topic,
-    TopicMode,
-)
+from chalicelib.models.common import PLATFORM_TOPICS, SELLER_CHANNELS, Channel, Owner, Reason, Topic
+from chalicelib.models.policy import LayerVerdict, PolicyLayer, TopicMode
+from chalicelib.models.resolution import ContactOption, ExcludedChannel
+from chalicelib.models.settings import SellerSettings
 from chalicelib.platform_policy.layers import PlatformVerdict
 
 

@@ -13,27 +13,12 @@ from chalicelib.answers.shown import ShownAnswers
 from chalicelib.contacts.limits import Allowance, apply_limit, explain_limit, rate_limit_headers, revealed_channels, utc_day
 from chalicelib.contacts.ranking import explain_seller_layers, primary_option, resolve
 from chalicelib.contacts.texts import localize_excluded, localize_options
-from chalicelib.models import (
-    DEFAULT_POLICY,
-    PLATFORM_OWNER,
-    BatchRequest,
-    BatchResponse,
-    Caller,
-    Channel,
-    ContactOptions,
-    ContactRequestEvent,
-    ExplainedContactOptions,
-    Explanation,
-    Locale,
-    PlatformPolicy,
-    PolicyLayer,
-    Reason,
-    Role,
-    SellerSettings,
-    SuggestedAnswer,
-    Topic,
-)
-from chalicelib.models.answers import DEFAULT_LOCALE
+from chalicelib.models.answers import DEFAULT_LOCALE, PLATFORM_OWNER, Locale, SuggestedAnswer
+from chalicelib.models.common import Caller, Channel, Reason, Role, Topic
+from chalicelib.models.events import ContactRequestEvent
+from chalicelib.models.policy import DEFAULT_POLICY, ExplainedContactOptions, Explanation, PlatformPolicy, PolicyLayer
+from chalicelib.models.resolution import BatchRequest, BatchResponse, ContactOptions
+from chalicelib.models.settings import SellerSettings
 from chalicelib.platform_policy.layers import PlatformVerdict, decide, support_alone_reason, topic_mode
 from chalicelib.shared.auth import EXPLAINERS, RESOLVERS, require_role
 from chalicelib.shared.clock import utc_now

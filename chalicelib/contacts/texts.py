@@ -12,15 +12,10 @@ from functools import lru_cache
 from typing import Literal
 
 from chalicelib.contacts.hours import zone
-from chalicelib.models import (
-    Channel,
-    ContactOption,
-    ExcludedChannel,
-    ExpectedReply,
-    Locale,
-    Reason,
-    SellerSettings,
-)
+from chalicelib.models.answers import Locale
+from chalicelib.models.common import Channel, Reason
+from chalicelib.models.resolution import ContactOption, ExcludedChannel, ExpectedReply
+from chalicelib.models.settings import SellerSettings
 
 LABELS: dict[Channel, dict[Locale, str]] = {
     Channel.CHAT: {Locale.RU: "Написать продавцу", Locale.EN: "Message the seller"},

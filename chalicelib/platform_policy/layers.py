@@ -10,18 +10,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from chalicelib.models import (
-    SELLER_CHANNELS,
-    Channel,
-    ExcludedChannel,
-    LayerVerdict,
-    PolicyDocument,
-    PolicyLayer,
-    Reason,
-    SellerRestriction,
-    Topic,
-    TopicMode,
-)
+from chalicelib.models.common import SELLER_CHANNELS, Channel, Reason, Topic
+from chalicelib.models.policy import LayerVerdict, PolicyDocument, PolicyLayer, TopicMode
+from chalicelib.models.resolution import ExcludedChannel
+from chalicelib.models.restriction import SellerRestriction
 
 ROLLOUT_BUCKETS = 10_000  # buckets of 0.01 %: a percentage with two decimals maps exactly
 # A salt per channel: a buyer early in the chat rollout is not also early in the phone rollout.

@@ -7,18 +7,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.models import (
-    DEFAULT_POLICY,
-    Caller,
-    ChannelPolicies,
-    PlatformPolicy,
-    PolicyChangedEvent,
-    PolicyDocument,
-    RestrictionInput,
-    SellerRestriction,
-    SellerRestrictionChangedEvent,
-    VersionPrecondition,
-)
+from chalicelib.models.common import Caller
+from chalicelib.models.events import PolicyChangedEvent, SellerRestrictionChangedEvent
+from chalicelib.models.policy import DEFAULT_POLICY, ChannelPolicies, PlatformPolicy, PolicyDocument
+from chalicelib.models.restriction import RestrictionInput, SellerRestriction
+from chalicelib.models.settings import VersionPrecondition
 from chalicelib.shared.auth import POLICY_EDITORS, POLICY_READERS, require_role
 from chalicelib.shared.errors import (
     RETRY_AFTER_SECONDS,

@@ -10,17 +10,9 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from chalicelib.models import (
-    SELLER_CHANNELS,
-    Caller,
-    Channel,
-    ChannelSettings,
-    ChannelSettingsInput,
-    Role,
-    SellerSettings,
-    SettingsChangedEvent,
-    VersionPrecondition,
-)
+from chalicelib.models.common import SELLER_CHANNELS, Caller, Channel, Role
+from chalicelib.models.events import SettingsChangedEvent
+from chalicelib.models.settings import ChannelSettings, ChannelSettingsInput, SellerSettings, VersionPrecondition
 from chalicelib.shared.auth import SETTINGS_READERS, SETTINGS_WRITERS, require_role
 from chalicelib.shared.clock import utc_now
 from chalicelib.shared.errors import Conflict, Forbidden, InvalidStoredSettings, NotFound, VersionConflict, invalid

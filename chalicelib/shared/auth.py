@@ -11,8 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.models import Caller, Role
-from chalicelib.models.common import MAX_SUB_CHARS
+from chalicelib.models.common import MAX_SUB_CHARS, Caller, Role
 from chalicelib.shared.config import Config
 from chalicelib.shared.errors import Forbidden
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 if TYPE_CHECKING:  # for an annotation only: this module, which every layer imports, imports no models
-    from chalicelib.models import PlatformPolicy
+    from chalicelib.models.policy import PlatformPolicy
 
 RETRY_AFTER_SECONDS = 5  # a 503 of an AWS outage: worth a retry soon, not in a tight loop
 

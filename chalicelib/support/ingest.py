@@ -8,15 +8,19 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pydantic import TypeAdapter, ValidationError
 
-from chalicelib.models import AnyEvent, SupportEvent
+from chalicelib.models.events import AnyEvent, SupportEvent
 from chalicelib.shared.logs import log
 
-if TYPE_CHECKING:
-    from chalicelib.support.store import SupportRequestStore
+
+class EventStore(Protocol):
+    def ingest(self, event: AnyEvent) -> bool:
+        """Store `event` once; False if it was already stored (SQS delivers at least once)."""
+        ...
+
 
 _event_adapter: TypeAdapter[AnyEvent] = TypeAdapter(SupportEvent)
 
@@ -58,7 +62,7 @@ def record_from_sqs(record: dict[str, Any]) -> Record:
     return Record(message_id=record["messageId"], body=record["body"], schema_version=attribute.get("stringValue"))
 
 
-def ingest_batch(records: list[Record], store: SupportRequestStore) -> dict[str, list[dict[str, str]]]:
+def ingest_batch(records: list[Record], store: EventStore) -> dict[str, list[dict[str, str]]]:
     """Store each record on its own; report the ones that failed so SQS retries only those."""
     failures = []
     for record in records:

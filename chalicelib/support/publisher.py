@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.models import AnyEvent, ContactOutcomeEvent, ContactRequestEvent
+from chalicelib.models.events import AnyEvent, ContactOutcomeEvent, ContactRequestEvent
 from chalicelib.shared.logs import log
 
 SEND_BATCH_LIMIT = 10  # SQS SendMessageBatch maximum

@@ -16,18 +16,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.contacts.limits import tally_key, utc_day, window_reset
-from chalicelib.models import (
-    MAX_REVEALS_PER_DAY,
+from chalicelib.models.common import Channel, Reason, Role
+from chalicelib.models.events import (
     AnyEvent,
-    Channel,
     ContactOutcomeEvent,
     ContactRequestEvent,
     PolicyChangedEvent,
-    Reason,
-    Role,
     SellerRestrictionChangedEvent,
     SettingsChangedEvent,
 )
+from chalicelib.models.policy import MAX_REVEALS_PER_DAY
 from chalicelib.shared.dynamo import to_attributes
 from chalicelib.shared.logs import log
 from chalicelib.support import keys

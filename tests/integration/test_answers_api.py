@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from chalicelib.models import ContactOutcomeEvent
+from chalicelib.models.events import ContactOutcomeEvent
 from support_cli import cli as support_cli
 from tests.conftest import BUYER, SUPPORT, bearer, drain_queue, seller_token
 from tests.integration.test_api import assert_error, body, send

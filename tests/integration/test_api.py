@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.models import ContactRequestEvent, SettingsChangedEvent
+from chalicelib.models.events import ContactRequestEvent, SettingsChangedEvent
 from tests.conftest import BUYER, SUPPORT, bearer, drain_queue, seller_token
 
 JSON = {"Content-Type": "application/json"}

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from chalicelib.models import ContactRequestEvent, Topic
+from chalicelib.models.common import Topic
+from chalicelib.models.events import ContactRequestEvent
 from chalicelib.sellers.store import DynamoSettingsStore
 from chalicelib.shared.aws import client, policy_refresh_client, resolution_client, settings_client
 from chalicelib.shared.errors import VersionConflict

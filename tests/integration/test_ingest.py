@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.models import ContactRequestEvent
+from chalicelib.models.events import ContactRequestEvent
 from chalicelib.shared.aws import client
 from chalicelib.support import keys as support_keys
 from tests.conftest import BUYER, drain_queue, seller_token

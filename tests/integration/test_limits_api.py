@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.models import ContactRequestEvent
+from chalicelib.models.events import ContactRequestEvent
 from chalicelib.shared.aws import client
 from tests.conftest import SUPPORT, bearer, drain_queue
 from tests.integration.test_ingest import sqs_event

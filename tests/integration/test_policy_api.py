@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.models import Channel, ContactRequestEvent, PlatformPolicy
+from chalicelib.models.common import Channel
+from chalicelib.models.events import ContactRequestEvent
+from chalicelib.models.policy import PlatformPolicy
 from chalicelib.platform_policy.cached import CachedPolicy
 from chalicelib.platform_policy.layers import in_rollout
 from chalicelib.platform_policy.store import DynamoPolicyStore

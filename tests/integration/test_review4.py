@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.models import Channel
+from chalicelib.models.common import Channel
 from chalicelib.platform_policy.layers import in_rollout
 from tests.conftest import BUYER, SUPPORT, bearer, drain_queue
 from tests.integration.test_api import assert_error, body, get, send

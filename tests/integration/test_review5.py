@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib import wiring
-from chalicelib.models import MAX_REVEALS_PER_DAY
+from chalicelib.models.policy import MAX_REVEALS_PER_DAY
 from chalicelib.shared.aws import client, resolution_client
 from tests.conftest import SUPPORT, bearer, drain_queue, log_lines
 from tests.integration.test_faults import FakeHttpResponse, inject

@@ -175,7 +175,7 @@ def test_plain_text_with_angle_brackets_and_ampersands_is_an_answer(api: Any) ->
 def test_an_answer_stored_before_the_new_rules_still_reaches_buyers(api: Any, aws: dict[str, str]) -> None:
     """The new rules apply to writes: a stored answer with an image or a repeated topic is still read and shown."""
     from chalicelib.answers.store import to_item
-    from chalicelib.models import Answer
+    from chalicelib.models.answers import Answer
     from chalicelib.shared.aws import client
 
     stored = Answer.model_validate(
@@ -371,7 +371,7 @@ def test_a_seller_can_unpublish_and_edit_an_older_answer_that_carries_a_contact(
     """Regression of the contact rule: an answer stored before it, with a contact, could be neither unpublished
     nor edited, only deleted. A draft reaches no buyer; publishing it again needs the contact gone."""
     from chalicelib.answers.store import to_item
-    from chalicelib.models import Answer
+    from chalicelib.models.answers import Answer
     from chalicelib.shared.aws import client
 
     body = "Пишите: shop@demo.ru или 8 916 123 45 67"

@@ -24,7 +24,7 @@ def put_raw_item(item: dict[str, Any]) -> None:
 def stored_item(seller_id: str, **channels: Any) -> dict[str, Any]:
     from datetime import UTC, datetime
 
-    from chalicelib.models import SellerSettings
+    from chalicelib.models.settings import SellerSettings
 
     settings = SellerSettings.model_validate(
         {"seller_id": seller_id, "version": 1, "updated_at": datetime(2026, 11, 26, tzinfo=UTC), "updated_by": "o", **channels}

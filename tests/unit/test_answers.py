@@ -15,18 +15,10 @@ from chalicelib.answers.suggest import AnswerSet, snippet, suggest
 from chalicelib.api.http import preferred_locale
 from chalicelib.contacts.ranking import primary_option, resolve
 from chalicelib.contacts.texts import LABELS, REASON_MESSAGES, localize_options
-from chalicelib.models import (
-    Answer,
-    AnswerInput,
-    Channel,
-    ContactOption,
-    Locale,
-    OutcomeRequest,
-    Owner,
-    Reason,
-    SellerSettings,
-    Topic,
-)
+from chalicelib.models.answers import Answer, AnswerInput, Locale, OutcomeRequest
+from chalicelib.models.common import Channel, Owner, Reason, Topic
+from chalicelib.models.resolution import ContactOption
+from chalicelib.models.settings import SellerSettings
 from devstack.answers_eval import evaluate
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -458,7 +450,8 @@ def test_a_cold_batch_loads_its_answer_sets_concurrently_and_leaves_out_what_fai
 
     from chalicelib.answers.shown import ShownAnswers
     from chalicelib.contacts.resolution import ResolutionService
-    from chalicelib.models import BatchRequest, Caller, Role
+    from chalicelib.models.common import Caller, Role
+    from chalicelib.models.resolution import BatchRequest
     from chalicelib.shared.errors import StoreUnavailable
 
     seller_answer = answer("own", "Своё", owner="s3")

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from chalicelib.models import Role
+from chalicelib.models.common import Role
 from chalicelib.shared.auth import InvalidToken, verify_token
 from chalicelib.shared.config import Config
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import jsonschema
 
-from chalicelib.models import ContactRequestEvent
+from chalicelib.models.events import ContactRequestEvent
 from devstack.contract import DOCS, main, rendered
 
 

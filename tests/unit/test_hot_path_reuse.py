@@ -7,7 +7,10 @@ from typing import Any
 
 from chalicelib.answers import feedback
 from chalicelib.answers.suggest import AnswerSet, suggest
-from chalicelib.models import Answer, Locale, SellerRestriction, SellerSettings, Topic
+from chalicelib.models.answers import Answer, Locale
+from chalicelib.models.common import Topic
+from chalicelib.models.restriction import SellerRestriction
+from chalicelib.models.settings import SellerSettings
 from chalicelib.sellers.store import DynamoSettingsStore, to_item
 from chalicelib.shared.dynamo import to_attributes
 

@@ -16,7 +16,8 @@ from chalicelib.contacts.limits import (
     utc_day,
     window_reset,
 )
-from chalicelib.models import Channel, ContactOption, Owner, Reason
+from chalicelib.models.common import Channel, Owner, Reason
+from chalicelib.models.resolution import ContactOption
 
 NOW = datetime(2026, 11, 26, 22, 30, tzinfo=UTC)
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.models import BatchRequest, ChannelSettingsInput, SellerSettings
+from chalicelib.models.resolution import BatchRequest
+from chalicelib.models.settings import ChannelSettingsInput, SellerSettings
 from chalicelib.sellers.store import from_item, to_item
 
 
@@ -100,7 +101,7 @@ def test_settings_round_trip_through_native_dynamodb_attributes() -> None:
 
 def test_stored_settings_are_read_without_reparsing_contact_values() -> None:
     """A stored item is trusted for syntax (checked on write); structure is still checked on every read."""
-    from chalicelib.models import ChannelSettings
+    from chalicelib.models.settings import ChannelSettings
 
     stored = ChannelSettings.model_validate({"phone": {"enabled": True, "number": "+74951234567"}})
     assert stored.phone.number == "+74951234567"
@@ -172,7 +173,7 @@ def test_real_zones_are_accepted(timezone: str) -> None:
 def test_known_zones_are_the_bundled_tzdata_list_not_the_hosts_files() -> None:
     from importlib.resources import files
 
-    from chalicelib.models import known_zones
+    from chalicelib.models.settings import known_zones
 
     listed = set(files("tzdata").joinpath("zones").read_text().split())
     assert known_zones() == listed - {"Factory"} and "localtime" not in known_zones()
@@ -189,7 +190,7 @@ def test_time_ranges_must_be_the_whole_string(time_range: str) -> None:
 
 
 def test_time_ranges_are_parsed_once_and_stored_as_written() -> None:
-    from chalicelib.models import ClockRange
+    from chalicelib.models.settings import ClockRange
 
     hours = {"timezone": "UTC", "weekly": {"mon": ["13:00-24:00", "09:00-12:30"]}}
     channels = ChannelSettingsInput.model_validate({"phone": {"enabled": True, "number": "+74951234567", "hours": hours}})
@@ -212,7 +213,7 @@ def test_time_ranges_are_parsed_once_and_stored_as_written() -> None:
 def test_input_models_are_strict(body: dict[str, Any]) -> None:
     import json
 
-    from chalicelib.models import ChannelSettingsUpdate
+    from chalicelib.models.settings import ChannelSettingsUpdate
 
     with pytest.raises(ValidationError):
         ChannelSettingsUpdate.model_validate_json(json.dumps(body), strict=True)

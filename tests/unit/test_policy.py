@@ -11,22 +11,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from chalicelib.contacts.ranking import resolve
-from chalicelib.models import (
-    DEFAULT_POLICY,
-    SELLER_CHANNELS,
-    Channel,
-    ChannelSettings,
-    PolicyDocument,
-    PolicyLayer,
-    PolicyUpdate,
-    Reason,
-    RestrictionMode,
-    SellerRestriction,
-    SellerSettings,
-    Topic,
-    TopicMode,
-    TopicPolicies,
-)
+from chalicelib.models.common import SELLER_CHANNELS, Channel, Reason, Topic
+from chalicelib.models.policy import DEFAULT_POLICY, PolicyDocument, PolicyLayer, PolicyUpdate, TopicMode, TopicPolicies
+from chalicelib.models.restriction import RestrictionMode, SellerRestriction
+from chalicelib.models.settings import ChannelSettings, SellerSettings
 from chalicelib.platform_policy.layers import DISABLED_BY_PLATFORM, decide, in_rollout, rollout_bucket
 from chalicelib.platform_policy.service import changed_paths
 from chalicelib.sellers.store import DynamoSettingsStore

@@ -12,17 +12,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from chalicelib.contacts.resolution import ResolutionService
-from chalicelib.models import (
-    BatchRequest,
-    Caller,
-    ChannelSettingsInput,
-    ContactRequestEvent,
-    Reason,
-    Role,
-    SellerSettings,
-    SettingsChangedEvent,
-    Topic,
-)
+from chalicelib.models.common import Caller, Reason, Role, Topic
+from chalicelib.models.events import ContactRequestEvent, SettingsChangedEvent
+from chalicelib.models.resolution import BatchRequest
+from chalicelib.models.settings import ChannelSettingsInput, SellerSettings
 from chalicelib.sellers.store import from_item, to_item
 
 BUYER = Caller(sub="buyer-1", role=Role.BUYER)
