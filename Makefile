@@ -49,8 +49,8 @@ check-stage:  # chalice silently falls back to defaults for an unknown stage: re
 	@case " $(STAGES) " in *" $(STAGE) "*) ;; *) echo "unknown STAGE '$(STAGE)'; use one of: $(STAGES)" >&2; exit 2;; esac
 
 .PHONY: contract
-contract: install  ## regenerate docs/schemas/*.json and docs/openapi.json from the pydantic models
-	$(PY) -m chalicelib.contract
+contract: install  ## regenerate docs/schemas/*.json and docs/openapi.json from the pydantic models and the routes
+	$(PY) -m devstack.contract
 
 .PHONY: support
 support: install  ## the contact-support script against the running local stack: make support ARGS="recent --seller demo-none"
@@ -87,11 +87,12 @@ fuzz: install  ## schemathesis against the served OpenAPI on the local stack, as
 	$(PY) fuzz/run.py
 
 .PHONY: lint
-lint: install  ## locks match their .in files; ruff + mypy --strict on the code and its tooling; bandit on what ships (app.py, chalicelib/)
+lint: install  ## locks match their .in files; ruff + mypy --strict; bandit on what ships; the import rule (docs/architecture.md)
 	$(PY) -m devstack.lock --check
 	$(PY) -m ruff check .
 	$(PY) -m mypy chalicelib app.py devstack support_cli capacity infra bench/bench.py fuzz/run.py
 	$(PY) -m bandit --quiet --recursive app.py chalicelib
+	$(VENV)/bin/lint-imports --no-cache
 
 .PHONY: capacity capacity-counts
 capacity: install  ## capacity, cost and busiest partition keys: make capacity ARGS="--taps-per-day 20000000 --peak-factor 8"

@@ -189,9 +189,8 @@ BENCH_REVEAL_LIMIT = 30
 def store_bench_policy(env: dict[str, str], reveals_per_day: int) -> int:
     """Store BENCH_POLICY with this reveal limit as the next version; the bench's container applies it at once
     (as after a PUT there), every other container within the TTL. Returns the version."""
-    import app
-    from chalicelib.models import PlatformPolicy
-    from chalicelib.policy_store import DynamoPolicyStore
+    from chalicelib.models.policy import PlatformPolicy
+    from chalicelib.platform_policy.store import DynamoPolicyStore
 
     store = DynamoPolicyStore(local_stack.local_client("dynamodb", env["AWS_ENDPOINT_URL"]), local_stack.POLICY_TABLE)
     current = store.get()
@@ -199,7 +198,9 @@ def store_bench_policy(env: dict[str, str], reveals_per_day: int) -> int:
     limits = {"contact_reveals_per_buyer_per_day": reveals_per_day}
     policy = PlatformPolicy.model_validate({**BENCH_POLICY, "limits": limits, "version": version})
     store.put(policy, expected_version=version - 1)
-    app.get_cached_policy().written(policy)
+    from chalicelib import wiring
+
+    wiring.cached_policy().written(policy)
     return version
 
 
@@ -255,7 +256,7 @@ def warm_single(env: dict[str, str], runs: int, reveals_per_day: int) -> None:
     """Section 1: the app's warm resolution against the bare handler, and against a bare handler doing the app's
     exact AWS calls (the difference to that one is what the service's own Python code adds)."""
     import app
-    from chalicelib.aws import resolution_client as client
+    from chalicelib.shared.aws import resolution_client as client
 
     policy_version = store_bench_policy(env, reveals_per_day)
     limit_on = reveals_per_day > 0
@@ -317,7 +318,7 @@ def warm_single(env: dict[str, str], runs: int, reveals_per_day: int) -> None:
 
 def batch(env: dict[str, str], runs: int) -> None:
     import app
-    from chalicelib.aws import resolution_client as client
+    from chalicelib.shared.aws import resolution_client as client
 
     calls: Counter[str] = Counter()
 
@@ -369,8 +370,8 @@ def batch(env: dict[str, str], runs: int) -> None:
 def ingest(env: dict[str, str], runs: int) -> None:
     """support_ingest storing a batch of 10 contact events (the capacity model's ingest duration)."""
     import app
-    from chalicelib.aws import client
-    from chalicelib.logs import LOGGER_NAME
+    from chalicelib.shared.aws import client
+    from chalicelib.shared.logs import LOGGER_NAME
     from devstack.poller import lambda_record
 
     sqs = client("sqs")
@@ -404,7 +405,7 @@ import time; start = time.perf_counter()
 import json, sys
 sys.path.insert(0, {project!r})
 import app
-import chalicelib.policy_service as policy_service
+import chalicelib.platform_policy.cached as policy_service
 load_policy, policy_seconds = policy_service.CachedPolicy._load, []
 def timed_load(self, key):  # the first request's policy read: GetItem + parse, what a cold container pays
     t = time.perf_counter()
@@ -582,17 +583,18 @@ def answers_resolution(env: dict[str, str], runs: int) -> None:
     """Warm resolution with answers (cached), without and with a question, against the bare handler, and against
     the same app with answers, texts and feedback tokens switched off (what they add, measured in the same run)."""
     import app
-    from chalicelib.aws import client
-    from chalicelib.config import get_config
-    from chalicelib.service import ContactService
-    from chalicelib.settings_store import DynamoSettingsStore
+    from chalicelib import wiring
+    from chalicelib.contacts.resolution import ResolutionService
+    from chalicelib.sellers.store import DynamoSettingsStore
+    from chalicelib.shared.aws import client
+    from chalicelib.shared.config import get_config
 
-    with_answers = app.get_service()
-    plain = ContactService(DynamoSettingsStore(client("dynamodb"), get_config().seller_table_name), app.support_publisher())
+    with_answers = wiring.resolution_service()
+    plain = ResolutionService(DynamoSettingsStore(client("dynamodb"), get_config().seller_table_name), wiring.support_publisher())
     question_event = with_query(SINGLE_EVENT, q="какой размер выбрать, платье маломерит")
 
-    def run(service: ContactService, event: dict[str, Any], expect: str) -> None:
-        app.get_service = lambda: service  # type: ignore[assignment]  # the bench swaps the container's service
+    def run(service: ResolutionService, event: dict[str, Any], expect: str) -> None:
+        wiring.resolution_service = lambda: service  # type: ignore[assignment]  # the bench swaps the container's service
         response = app.app(event, LambdaContext())
         assert response["statusCode"] == 200 and expect in response["body"], response
 
@@ -617,7 +619,7 @@ def answers_resolution(env: dict[str, str], runs: int) -> None:
     rows.append(["what answers add (median, app - app off)", result["answers_cost_ms"], "", ""])
     table("answers b. the same run: with q, and without the answers step", ["handler", "median ms", "p95 ms", "ratio to bare"], rows)
     RESULTS["answers_warm"] = result
-    app.get_service = lambda: with_answers  # type: ignore[assignment]  # and puts the real one back
+    wiring.resolution_service = lambda: with_answers  # type: ignore[assignment]  # and puts the real one back
     purge(env)
 
 
@@ -626,8 +628,10 @@ def answers_service_cost(rounds: int = 2000) -> None:
     so it is stable on a busy machine where the end-to-end ratios above are not."""
     from datetime import UTC, datetime
 
-    from chalicelib.models import Caller, ChannelSettingsInput, Role, SellerSettings, Topic
-    from chalicelib.service import ContactService
+    from chalicelib.answers.shown import ShownAnswers
+    from chalicelib.contacts.resolution import ResolutionService
+    from chalicelib.models.common import Caller, Role, Topic
+    from chalicelib.models.settings import ChannelSettingsInput, SellerSettings
 
     corpus = local_stack.demo_answers()
     settings = SellerSettings(
@@ -648,8 +652,8 @@ def answers_service_cost(rounds: int = 2000) -> None:
             return [a for a in corpus if a.owner == owner and topic in a.topics]
 
     caller = Caller(sub="bench", role=Role.BUYER)
-    plain = ContactService(Store(), Publisher())  # type: ignore[arg-type]
-    full = ContactService(Store(), Publisher(), answers=Answers(), feedback_key="k" * 32)  # type: ignore[arg-type]
+    plain = ResolutionService(Store(), Publisher())  # type: ignore[arg-type]
+    full = ResolutionService(Store(), Publisher(), answers=ShownAnswers(Answers()), feedback_key="k" * 32)  # type: ignore[arg-type]
     candidates = {
         "off": lambda: plain.resolve_one("demo-chat", Topic.PRODUCT_QUESTION, caller, "r")[0].model_dump_json(),
         "on": lambda: full.resolve_one("demo-chat", Topic.PRODUCT_QUESTION, caller, "r")[0].model_dump_json(),
@@ -668,8 +672,8 @@ def answers_service_cost(rounds: int = 2000) -> None:
 
 def answers_search_scale(total: int = 10_000) -> None:
     """Search time per question with the demo corpus scaled to `total` answers in one set (no topic filter)."""
-    from chalicelib.models import Locale
-    from chalicelib.suggestions import AnswerSet, suggest
+    from chalicelib.answers.suggest import AnswerSet, suggest
+    from chalicelib.models.answers import Locale
     from devstack.answers_eval import EVAL_SET
 
     corpus = local_stack.demo_answers()
@@ -702,7 +706,7 @@ def answers_search_scale(total: int = 10_000) -> None:
 
 def snowball_import_cost(runs: int) -> None:
     """What a question adds to a cold start: importing snowballstemmer and building the ru/en stemmers."""
-    code = "import time; t=time.perf_counter(); import chalicelib.search as s; s.terms('посылка delivery'); print(time.perf_counter()-t)"
+    code = "import time; t=time.perf_counter(); import chalicelib.answers.search as s; s.terms('посылка delivery'); print(time.perf_counter()-t)"
     samples = [
         float(subprocess.run([sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, check=True).stdout)
         for _ in range(runs)

@@ -16,8 +16,8 @@ from typing import Any
 
 from capacity.simulate import SAFE_SHARE, KeyLoad, Load
 from capacity.work import load_counts
-from chalicelib.models import Topic
-from chalicelib.service import ANSWERS_CACHE_SECONDS
+from chalicelib.answers.shown import ANSWERS_CACHE_SECONDS
+from chalicelib.models.common import Topic
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DAYS_PER_MONTH = 30

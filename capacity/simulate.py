@@ -70,10 +70,11 @@ def simulate(load: Load, sample: int = 200_000, seed: int = 20261126) -> dict[st
     per-container caches add reads per container, not per tap: the policy item once per TTL, each owner's answers
     once per answers TTL.
     """
-    from chalicelib.config import Config
-    from chalicelib.ingest import SupportRequestStore
-    from chalicelib.models import Channel, ContactOutcomeEvent, ContactRequestEvent, Topic
-    from chalicelib.service import ANSWERS_CACHE_SECONDS
+    from chalicelib.answers.shown import ANSWERS_CACHE_SECONDS
+    from chalicelib.models.common import Channel, Topic
+    from chalicelib.models.events import ContactOutcomeEvent, ContactRequestEvent
+    from chalicelib.shared.config import Config
+    from chalicelib.support.store import SupportRequestStore
 
     rng = random.Random(seed)
     cumulative = zipf_cumulative(load.sellers, load.zipf_s)

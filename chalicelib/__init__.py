@@ -1,1 +1,1 @@
-"""Contact Resolver: models, pure ranking, use cases and thin AWS adapters behind app.py."""
+"""Contact Resolver: what ships in the Lambdas besides app.py. The map and the import rule: docs/architecture.md."""

@@ -14,8 +14,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chalicelib.models import PLATFORM_OWNER, Answer, AnswerStatus, Locale, Topic
-from chalicelib.suggestions import AnswerSet, suggest
+from chalicelib.answers.suggest import AnswerSet, suggest
+from chalicelib.models.answers import PLATFORM_OWNER, Answer, AnswerStatus, Locale
+from chalicelib.models.common import Topic
 from devstack.stack import PROJECT_DIR, demo_answers
 
 EVAL_SET = PROJECT_DIR / "tests" / "data" / "answers_eval.jsonl"

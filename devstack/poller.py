@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.logs import log
+from chalicelib.shared.logs import log
 
 MAX_BACKOFF_SECONDS = 10.0
 
@@ -132,7 +132,7 @@ def poll_forever(
 
 def main() -> int:
     import app
-    from chalicelib.aws import client
+    from chalicelib.shared.aws import client
 
     stopping: list[int] = []
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from aiosmtpd.controller import Controller
 
-from chalicelib.logs import log
+from chalicelib.shared.logs import log
 from chalicelib.relay.refusals import Refusal, RelayVerdict
 
 Deliver = Callable[[bytes, str, list[str]], RelayVerdict]

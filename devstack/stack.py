@@ -27,7 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from chalicelib.models import ChannelSettingsInput, SellerSettings
+from chalicelib.models.settings import ChannelSettingsInput, SellerSettings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SELLER_TABLE = "seller-channels"
@@ -123,7 +123,7 @@ def create_answers_table(dynamodb: Any) -> None:
 
 def demo_answers() -> list[Any]:
     """The committed demo corpus (platform FAQ and demo sellers' auto-answers, ru and en) as Answer models."""
-    from chalicelib.models import Answer
+    from chalicelib.models.answers import Answer
 
     now = datetime.now(UTC)
     return [
@@ -134,7 +134,7 @@ def demo_answers() -> list[Any]:
 
 def seed_demo_answers(dynamodb: Any) -> None:
     """BatchWriteItem, 25 at a time: seeding is laptop tooling, not something a Lambda does."""
-    from chalicelib.answers_store import to_item
+    from chalicelib.answers.store import to_item
 
     answers = demo_answers()
     for start in range(0, len(answers), 25):
@@ -157,8 +157,8 @@ def seed_demo_sellers(store: Any) -> None:
 
 def store_default_policy(dynamodb: Any) -> None:
     """Version 1 of the platform policy: the built-in default, stored, as an admin would start from."""
-    from chalicelib.models import DEFAULT_POLICY
-    from chalicelib.policy_store import DynamoPolicyStore
+    from chalicelib.models.policy import DEFAULT_POLICY
+    from chalicelib.platform_policy.store import DynamoPolicyStore
 
     policy = DEFAULT_POLICY.model_copy(update={"version": 1, "updated_at": datetime.now(UTC), "updated_by": "demo-seed"})
     DynamoPolicyStore(dynamodb, POLICY_TABLE).put(policy, expected_version=0)
@@ -304,7 +304,7 @@ def local_client(service: str, endpoint: str) -> Any:
 
 def provision(endpoint: str, visibility_timeout: int = 30) -> dict[str, str]:
     """Create and seed everything on the moto server at `endpoint`; returns the env the app needs."""
-    from chalicelib.settings_store import DynamoSettingsStore
+    from chalicelib.sellers.store import DynamoSettingsStore
 
     dynamodb = local_client("dynamodb", endpoint)
     urls = create_resources(dynamodb, local_client("sqs", endpoint), visibility_timeout)

@@ -101,10 +101,12 @@ TRACE_API_PATH = """
 import json, sys
 from datetime import datetime, timezone
 import app
-from chalicelib.models import BatchRequest, Caller, Topic
-from chalicelib.service import ContactService
-import chalicelib.settings_store, chalicelib.events, chalicelib.aws, chalicelib.policy_store, chalicelib.policy_service
-import chalicelib.answers_store, chalicelib.cache, chalicelib.limits
+from chalicelib.models.common import Caller, Topic
+from chalicelib.models.resolution import BatchRequest
+from chalicelib.contacts.resolution import ResolutionService
+import chalicelib.sellers.store, chalicelib.support.publisher, chalicelib.shared.aws, chalicelib.platform_policy.store
+import chalicelib.platform_policy.cached, chalicelib.contacts.tally, chalicelib.answers.shown, chalicelib.answers.store
+import chalicelib.shared.cache, chalicelib.contacts.limits
 
 class Store:
     def get(self, seller_id): return None
@@ -113,7 +115,7 @@ class Store:
 class Publisher:
     def publish(self, events): return len(events)
 
-service = ContactService(Store(), Publisher())
+service = ResolutionService(Store(), Publisher())
 caller = Caller(sub="trace", role="buyer")
 service.resolve_one("s1", Topic.OTHER, caller, "trace")[0].model_dump_json()
 service.resolve_batch(BatchRequest(seller_ids=["s1", "s2"]), caller, "trace")[0].model_dump_json()

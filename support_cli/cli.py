@@ -30,12 +30,12 @@ from typing import Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from pydantic import ValidationError
 
-from chalicelib import support_keys as keys
-from chalicelib.attributes import from_attributes
-from chalicelib.aws import client
-from chalicelib.ingest import COUNTER_TTL, REQUEST_TTL, parse_event
-from chalicelib.models import Channel, Topic
-from chalicelib.models.common import SELLER_ID_PATTERN
+from chalicelib.models.common import SELLER_ID_PATTERN, Channel, Topic
+from chalicelib.shared.aws import client
+from chalicelib.shared.dynamo import from_attributes
+from chalicelib.support import keys as keys
+from chalicelib.support.ingest import parse_event
+from chalicelib.support.store import COUNTER_TTL, REQUEST_TTL
 
 QUEUE_NAME = "support-contact-requests"
 SHARD_READERS = 16  # parallel queries when a reader fans out over a day's shards
@@ -50,7 +50,7 @@ def _query(table: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
 def _query_shards(
     table: str, partitions: list[str], key: str = "pk", sort_key: str = "sk", condition: str = "", **kwargs: Any
 ) -> Iterator[dict[str, Any]]:
-    """Every item of the write-sharded `partitions` (chalicelib/support_keys.py), merged as one partition would be.
+    """Every item of the write-sharded `partitions` (chalicelib/support/keys.py), merged as one partition would be.
 
     Each shard is a query of its own; their first pages are read in parallel, then items come out in sort-key
     order (newest first with ScanIndexForward=False), lazily, so a reader that stops early stops reading.

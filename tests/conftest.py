@@ -39,18 +39,14 @@ def seller_token(seller_id: str) -> dict[str, str]:
 
 
 def reset_caches() -> None:
-    import app
-    from chalicelib.aws import client, request_client
-    from chalicelib.config import get_config
+    from chalicelib import wiring
+    from chalicelib.shared.aws import client, request_client
+    from chalicelib.shared.config import get_config
 
     client.cache_clear()
     request_client.cache_clear()
     get_config.cache_clear()
-    app.get_service.cache_clear()
-    app.get_cached_policy.cache_clear()
-    app.get_policy_service.cache_clear()
-    app.get_ingest_store.cache_clear()
-    app.get_answers_service.cache_clear()
+    wiring.reset()
 
 
 @pytest.fixture
@@ -58,8 +54,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """moto in-process, with the tables, queues and demo sellers `make run` creates."""
     from moto import mock_aws
 
-    from chalicelib.aws import client
-    from chalicelib.settings_store import DynamoSettingsStore
+    from chalicelib.sellers.store import DynamoSettingsStore
+    from chalicelib.shared.aws import client
     from devstack.stack import create_resources, seed_demo_answers, seed_demo_sellers
 
     for name, value in local_stage_env().items():  # what the local stage sets, also outside a request
@@ -89,7 +85,7 @@ def api(aws: dict[str, str]) -> Iterator[Any]:
 
 def drain_queue(queue_url: str) -> list[dict[str, Any]]:
     """Every message on the queue (body parsed, attributes kept), deleting them as support would."""
-    from chalicelib.aws import client
+    from chalicelib.shared.aws import client
 
     sqs = client("sqs")
     messages: list[dict[str, Any]] = []

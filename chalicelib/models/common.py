@@ -58,14 +58,14 @@ class Reason(StrEnum):
     SELLER_HAS_NO_CHANNELS = "seller_has_no_channels"
     SELLER_SETTINGS_MISSING = "seller_settings_missing"
     SETTINGS_UNAVAILABLE = "settings_unavailable"
-    # The platform's layers (chalicelib/policy.py), highest precedence first.
+    # The platform's layers (chalicelib/platform_policy/layers.py), highest precedence first.
     SELLER_RESTRICTED = "seller_restricted"
     TOPIC_SUPPORT_ONLY = "topic_support_only"
     CHAT_DISABLED_BY_PLATFORM = "chat_disabled_by_platform"
     EMAIL_DISABLED_BY_PLATFORM = "email_disabled_by_platform"
     PHONE_DISABLED_BY_PLATFORM = "phone_disabled_by_platform"
     NOT_IN_ROLLOUT = "not_in_rollout"
-    # The per-buyer daily reveal limit (chalicelib/limits.py): e-mail/phone listed, value withheld.
+    # The per-buyer daily reveal limit (chalicelib/contacts/limits.py): e-mail/phone listed, value withheld.
     CONTACT_LIMIT_REACHED = "contact_limit_reached"
 
 

@@ -1,0 +1,1 @@
+"""The masked e-mail relay: relay addresses, inbound mail parsed, outgoing mail built, refusals (pure)."""

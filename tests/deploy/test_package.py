@@ -40,7 +40,7 @@ def test_api_path_ships_bytecode_and_the_authorizer_path_does_not_need_to(packag
         names = set(archive.namelist())
     assert "__pycache__/app.cpython-311.pyc" in names
     assert "pydantic/__pycache__/main.cpython-311.pyc" in names
-    assert "chalicelib/__pycache__/resolver.cpython-311.pyc" in names
+    assert "chalicelib/contacts/__pycache__/ranking.cpython-311.pyc" in names
     assert not any(name.startswith(("jwt/__pycache__", "cryptography/")) and name.endswith(".pyc") for name in names)
 
 
@@ -268,14 +268,14 @@ def test_observability_and_limits_are_wired(template: dict[str, Any]) -> None:
         assert filters[metric]["LogGroupName"] == {"Ref": "APIHandlerLogGroup"}
         assert alarms[f"{metric}Alarm"]["MetricName"] == metric and alarms[f"{metric}Alarm"]["Statistic"] == "Sum"
         for message in messages:  # a renamed log line would leave its alarm silent
-            assert any(f'"{message}"' in path.read_text() for path in (PROJECT_DIR / "chalicelib").glob("*.py")), message
+            assert any(f'"{message}"' in path.read_text() for path in (PROJECT_DIR / "chalicelib").rglob("*.py")), message
     # A wrong or rotated identity-provider key denies everyone with 403, which no 5XX alarm sees.
     signature = filters["TokenSignatureRejected"]
     assert signature["LogGroupName"] == {"Ref": "JwtAuthLogGroup"} and '$.msg = "token_rejected"' in signature["FilterPattern"]
     assert alarms["TokenSignatureRejectedAlarm"]["MetricName"] == "TokenSignatureRejected"
     for reason in ("InvalidSignatureError", "InvalidKeyError", "InvalidAlgorithmError", "no JWT_PUBLIC_KEY or JWT_SECRET configured"):
         assert f'$.reason = "{reason}"' in signature["FilterPattern"]
-    assert "no JWT_PUBLIC_KEY or JWT_SECRET configured" in (PROJECT_DIR / "chalicelib" / "auth.py").read_text()
+    assert "no JWT_PUBLIC_KEY or JWT_SECRET configured" in (PROJECT_DIR / "chalicelib" / "shared" / "auth.py").read_text()
     # A week to notice and catch up; the DLQ keeps a message 14 days from its first enqueue (SQS keeps that time when
     # it moves), so a message dead-lettered after a week's backlog still has a week there.
     queue, dead_letters = resources["SupportQueue"]["Properties"], resources["SupportDeadLetterQueue"]["Properties"]

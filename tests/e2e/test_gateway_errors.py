@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 import requests
 
-from chalicelib.contract import DOCS
+from devstack.contract import DOCS
 from devstack.local_gateway import gateway_responses
 from devstack.tokens import mint_token
 from tests.conftest import BUYER, SECRET

@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 import requests
 
-from chalicelib.contract import DOCS
-from chalicelib.models import ContactRequestEvent
+from chalicelib.models.events import ContactRequestEvent
+from devstack.contract import DOCS
 from tests.conftest import BUYER, seller_token
 from tests.e2e.conftest import Stack
 

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from chalicelib.models import ContactOutcomeEvent
+from chalicelib.models.events import ContactOutcomeEvent
 from support_cli import cli as support_cli
 from tests.conftest import BUYER, SUPPORT, bearer, drain_queue, seller_token
 from tests.integration.test_api import assert_error, body, send
@@ -218,32 +218,33 @@ def test_batch_results_carry_answers_and_their_own_feedback_tokens(api: Any) -> 
 @pytest.fixture
 def services_at(api: Any) -> Iterator[Callable[[datetime], None]]:
     """Sets the app's services, wired as app.py does, to a clock at a given moment; restored before moto stops."""
-    import app
+    from chalicelib import wiring
 
-    originals = app.get_service, app.get_answers_service
+    originals = wiring.resolution_service, wiring.answers_service
     yield _services_at
-    app.get_service, app.get_answers_service = originals
+    wiring.resolution_service, wiring.answers_service = originals  # type: ignore[misc]
 
 
 def _services_at(moment: datetime) -> None:
-    import app
-    from chalicelib.answers_service import AnswersService
-    from chalicelib.answers_store import DynamoAnswersStore
-    from chalicelib.aws import client
-    from chalicelib.config import get_config
-    from chalicelib.events import SqsEventPublisher
-    from chalicelib.service import ContactService
-    from chalicelib.settings_store import DynamoSettingsStore
+    from chalicelib import wiring
+    from chalicelib.answers.service import AnswersService
+    from chalicelib.answers.shown import ShownAnswers
+    from chalicelib.answers.store import DynamoAnswersStore
+    from chalicelib.contacts.resolution import ResolutionService
+    from chalicelib.sellers.store import DynamoSettingsStore
+    from chalicelib.shared.aws import client
+    from chalicelib.shared.config import get_config
+    from chalicelib.support.publisher import SqsEventPublisher
 
     config = get_config()
     publisher = SqsEventPublisher(client("sqs"), config.support_queue_url)
     answers = DynamoAnswersStore(client("dynamodb"), config.answers_table_name)
-    contact = ContactService(
+    contact = ResolutionService(
         DynamoSettingsStore(client("dynamodb"), config.seller_table_name), publisher, lambda: moment,
-        answers=answers, feedback_key=config.feedback_key,
+        answers=ShownAnswers(answers), feedback_key=config.feedback_key,
     )
-    app.get_service = lambda: contact  # type: ignore[method-assign]
-    app.get_answers_service = lambda: AnswersService(answers, publisher, config.feedback_key, lambda: moment)  # type: ignore[method-assign]
+    wiring.resolution_service = lambda: contact  # type: ignore[method-assign]
+    wiring.answers_service = lambda: AnswersService(answers, publisher, config.feedback_key, lambda: moment)  # type: ignore[method-assign]
 
 
 def test_demo_phone_at_night_gets_support_as_primary(api: Any, services_at: Callable[[datetime], None]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.models import ContactRequestEvent, SettingsChangedEvent
+from chalicelib.models.events import ContactRequestEvent, SettingsChangedEvent
 from tests.conftest import BUYER, SUPPORT, bearer, drain_queue, seller_token
 
 JSON = {"Content-Type": "application/json"}
@@ -317,7 +317,7 @@ def test_health_needs_no_token(api: Any) -> None:
 
 
 def test_openapi_document_is_served_without_a_token_and_matches_the_committed_one(api: Any) -> None:
-    from chalicelib.contract import DOCS
+    from devstack.contract import DOCS
 
     response = api.http.get("/v1/openapi.json")
     assert response.status_code == 200
@@ -325,12 +325,12 @@ def test_openapi_document_is_served_without_a_token_and_matches_the_committed_on
 
 
 def test_a_bug_becomes_a_json_500_without_a_trace(api: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    import app
+    from chalicelib import wiring
 
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(app.get_service(), "resolve_one", broken)
+    monkeypatch.setattr(wiring.resolution_service(), "resolve_one", broken)
     response = get(api, "/v1/sellers/demo-chat/contact-options")
     error = assert_error(response, 500, "internal_error")
     assert "secret internals" not in response.body.decode() and "Traceback" not in error["message"]

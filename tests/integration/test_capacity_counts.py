@@ -26,7 +26,7 @@ OPERATIONS = {
 
 
 def measure_everything(api: Any, queue_url: str) -> dict[str, Any]:
-    from chalicelib.aws import client, resolution_client, settings_client
+    from chalicelib.shared.aws import client, resolution_client, settings_client
 
     recorder = Recorder()
     for service in ("dynamodb", "sqs"):  # the API path's budgeted clients, and the ingest's

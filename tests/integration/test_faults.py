@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from chalicelib.aws import client, policy_refresh_client, resolution_client, settings_client
-from chalicelib.errors import VersionConflict
-from chalicelib.events import SqsEventPublisher
-from chalicelib.models import ContactRequestEvent, Topic
-from chalicelib.settings_store import DynamoSettingsStore
+from chalicelib.models.common import Topic
+from chalicelib.models.events import ContactRequestEvent
+from chalicelib.sellers.store import DynamoSettingsStore
+from chalicelib.shared.aws import client, policy_refresh_client, resolution_client, settings_client
+from chalicelib.shared.errors import VersionConflict
+from chalicelib.support.publisher import SqsEventPublisher
 from tests.conftest import BUYER, drain_queue, log_lines, seller_token
 
 

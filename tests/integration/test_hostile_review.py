@@ -197,7 +197,7 @@ def test_explain_shows_the_buyers_texts_in_the_asked_language(api: Any) -> None:
 def test_a_seller_has_at_most_50_answers_and_the_platform_500(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each resolution of a seller loads all of that seller's answers for the topic: unbounded, one account could make
     every order that includes it slow (and fill the containers' cache)."""
-    from chalicelib import answers_service
+    from chalicelib.answers import service as answers_service
     from tests.conftest import seller_token
 
     own = {**NEW_ANSWER, "owner": "demo-email", "status": "draft"}

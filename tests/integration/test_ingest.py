@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib import support_keys
-from chalicelib.aws import client
-from chalicelib.models import ContactRequestEvent
+from chalicelib.models.events import ContactRequestEvent
+from chalicelib.shared.aws import client
+from chalicelib.support import keys as support_keys
 from tests.conftest import BUYER, drain_queue, seller_token
 
 QUEUE = "support-contact-requests"
@@ -30,7 +30,7 @@ def resolved_events(api: Any, aws: dict[str, str], *seller_ids: str, topic: str 
 
 
 def stored(seller_id: str) -> list[dict[str, Any]]:
-    """The seller's stored requests, from every shard of their partition (chalicelib/support_keys.py)."""
+    """The seller's stored requests, from every shard of their partition (chalicelib/support/keys.py)."""
     return [
         item
         for pk in support_keys.seller_requests_keys(seller_id)

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.aws import client
-from chalicelib.models import ContactRequestEvent
+from chalicelib.models.events import ContactRequestEvent
+from chalicelib.shared.aws import client
 from tests.conftest import SUPPORT, bearer, drain_queue
 from tests.integration.test_ingest import sqs_event
 from tests.integration.test_policy_api import offered, put_policy
@@ -107,14 +107,15 @@ def test_single_resolution_headers_count_down(limit_2: Any) -> None:
 
 
 def test_the_tally_rides_in_the_settings_batch_get_n_sellers_take_ceil_n_plus_1_over_100_calls() -> None:
-    from chalicelib.settings_store import DynamoSettingsStore
+    from chalicelib.contacts.tally import DynamoRevealTally
+    from chalicelib.sellers.store import DynamoSettingsStore
     from tests.integration.test_faults import ScriptedClient
 
     day = datetime(2026, 11, 26, tzinfo=UTC).date()
     tally_item = {"pk": {"S": "REVEALS#b"}, "sk": {"S": "DAY#2026-11-26"}, "sellers": {"SS": ["s1", "s7"]}}
     for sellers, calls in ((1, 1), (99, 1), (100, 2), (199, 2)):
         fake = ScriptedClient(batch_get_item=[{"Responses": {"t": [], "tally": [tally_item]}}] + [{"Responses": {"t": []}}] * 2)
-        store = DynamoSettingsStore(fake, "t", tally_table="tally")
+        store = DynamoRevealTally(DynamoSettingsStore(fake, "t"), "tally")
         found, unavailable, revealed = store.get_with_reveals([f"s{i}" for i in range(sellers)], "b", day)
         assert revealed == {"s1", "s7"} and found == {} and unavailable == set()
         sizes = sorted(sum(len(v["Keys"]) for v in kwargs["RequestItems"].values()) for _op, kwargs in fake.calls)

@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from chalicelib.aws import client
+from chalicelib.shared.aws import client
 from devstack.poller import MAX_BACKOFF_SECONDS, Backoff, LocalPoller, poll_forever
 from tests.conftest import BUYER
 from tests.integration.test_ingest import stored

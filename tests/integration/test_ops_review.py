@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.ingest import REQUEST_TTL
+from chalicelib.support.store import REQUEST_TTL
 from support_cli import cli as support_cli
 from tests.integration.test_support_cli import run_cli
 from tests.integration.test_support_cli_inputs import ingest_at

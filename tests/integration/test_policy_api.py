@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
-from chalicelib.aws import client, policy_refresh_client, resolution_client
-from chalicelib.errors import StoreUnavailable
-from chalicelib.models import Channel, ContactRequestEvent, PlatformPolicy
-from chalicelib.policy import in_rollout
-from chalicelib.policy_service import CachedPolicy
-from chalicelib.policy_store import DynamoPolicyStore
+from chalicelib.models.common import Channel
+from chalicelib.models.events import ContactRequestEvent
+from chalicelib.models.policy import PlatformPolicy
+from chalicelib.platform_policy.cached import CachedPolicy
+from chalicelib.platform_policy.layers import in_rollout
+from chalicelib.platform_policy.store import DynamoPolicyStore
+from chalicelib.shared.aws import client, policy_refresh_client, resolution_client
+from chalicelib.shared.errors import StoreUnavailable
 from tests.conftest import BUYER, SUPPORT, bearer, drain_queue, log_lines, seller_token
 from tests.integration.test_faults import inject
 from tests.integration.test_ingest import sqs_event
@@ -359,7 +361,7 @@ def test_a_put_takes_effect_at_once_in_the_writing_container_and_warm_resolution
 
 
 def test_policy_store_lets_exactly_one_concurrent_writer_win(aws: dict[str, str]) -> None:
-    from chalicelib.errors import VersionConflict
+    from chalicelib.shared.errors import VersionConflict
 
     store = DynamoPolicyStore(client("dynamodb"), "platform-policy")
     store.put(stored_policy(1, chat=False), expected_version=0)

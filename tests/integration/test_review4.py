@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.models import Channel
-from chalicelib.policy import in_rollout
+from chalicelib.models.common import Channel
+from chalicelib.platform_policy.layers import in_rollout
 from tests.conftest import BUYER, SUPPORT, bearer, drain_queue
 from tests.integration.test_api import assert_error, body, get, send
 from tests.integration.test_policy_api import put_policy

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import app as app_module
-from chalicelib.aws import client, resolution_client
-from chalicelib.models import MAX_REVEALS_PER_DAY
+from chalicelib import wiring
+from chalicelib.models.policy import MAX_REVEALS_PER_DAY
+from chalicelib.shared.aws import client, resolution_client
 from tests.conftest import SUPPORT, bearer, drain_queue, log_lines
 from tests.integration.test_faults import FakeHttpResponse, inject
 from tests.integration.test_ingest import sqs_event, stored
@@ -35,7 +35,7 @@ def clock_crossing_midnight() -> Iterator[datetime]:
 def test_a_request_just_before_midnight_is_answered_for_that_day(limit_2: Any, monkeypatch: Any) -> None:
     """Was: the tally's day from one clock reading, the reset from a later one: withheld until the day after tomorrow."""
     readings = clock_crossing_midnight()
-    monkeypatch.setattr(app_module.get_service(), "_clock", lambda: next(readings))
+    monkeypatch.setattr(wiring.resolution_service(), "_clock", lambda: next(readings))
     seed_tally("midnight-1", "2026-11-27", ["demo-chat", "demo-email"])  # the 27th's allowance is spent
 
     response = resolve(limit_2, "shop-4", bearer("buyer", "midnight-1"))
@@ -47,7 +47,7 @@ def test_a_request_just_before_midnight_is_answered_for_that_day(limit_2: Any, m
 
 def test_a_batch_just_before_midnight_is_answered_for_that_day(limit_2: Any, monkeypatch: Any) -> None:
     readings = clock_crossing_midnight()
-    monkeypatch.setattr(app_module.get_service(), "_clock", lambda: next(readings))
+    monkeypatch.setattr(wiring.resolution_service(), "_clock", lambda: next(readings))
     seed_tally("midnight-2", "2026-11-27", ["demo-chat", "demo-email"])
     payload = json.dumps({"seller_ids": ["demo-phone", "shop-4"], "topic": "product_question"}).encode()
     headers = {**bearer("buyer", "midnight-2"), "Content-Type": "application/json"}
@@ -210,9 +210,7 @@ def test_a_limit_stored_by_the_release_before_the_maximum_still_reads(limit_2: A
     document["limits"]["contact_reveals_per_buyer_per_day"] = 5000  # what the release before accepted
     document["channels"]["chat"]["enabled"] = False
     client("dynamodb").put_item(TableName=table, Item={**item, "document": {"S": json.dumps(document)}})
-    app_module.get_cached_policy.cache_clear()
-    app_module.get_service.cache_clear()
-    app_module.get_policy_service.cache_clear()
+    wiring.reset()
 
     response = resolve(limit_2, "demo-chat", bearer("buyer", "old-policy"))
     result = json.loads(response.body)

@@ -174,9 +174,9 @@ def test_plain_text_with_angle_brackets_and_ampersands_is_an_answer(api: Any) ->
 
 def test_an_answer_stored_before_the_new_rules_still_reaches_buyers(api: Any, aws: dict[str, str]) -> None:
     """The new rules apply to writes: a stored answer with an image or a repeated topic is still read and shown."""
-    from chalicelib.answers_store import to_item
-    from chalicelib.aws import client
-    from chalicelib.models import Answer
+    from chalicelib.answers.store import to_item
+    from chalicelib.models.answers import Answer
+    from chalicelib.shared.aws import client
 
     stored = Answer.model_validate(
         {
@@ -265,7 +265,7 @@ def test_a_hung_shard_read_fails_the_support_cli_after_one_wave_of_timeouts(monk
 def test_one_unreadable_seller_does_not_empty_the_answers_of_the_whole_batch(api: Any) -> None:
     """Regression of the time-budget fix: a batch skipped loading answers when any seller was unavailable, and one
     stored item that no longer validates left every seller of the batch without answers, the platform's FAQ too."""
-    from chalicelib.aws import client
+    from chalicelib.shared.aws import client
 
     client("dynamodb").put_item(
         TableName="seller-channels", Item={"seller_id": {"S": "broken-1"}, "version": {"N": "1"}, "chat": {"S": "garbage"}}
@@ -370,9 +370,9 @@ def test_an_outcome_names_only_a_channel_its_result_offered_with_a_contact(limit
 def test_a_seller_can_unpublish_and_edit_an_older_answer_that_carries_a_contact(api: Any) -> None:
     """Regression of the contact rule: an answer stored before it, with a contact, could be neither unpublished
     nor edited, only deleted. A draft reaches no buyer; publishing it again needs the contact gone."""
-    from chalicelib.answers_store import to_item
-    from chalicelib.aws import client
-    from chalicelib.models import Answer
+    from chalicelib.answers.store import to_item
+    from chalicelib.models.answers import Answer
+    from chalicelib.shared.aws import client
 
     body = "Пишите: shop@demo.ru или 8 916 123 45 67"
     old = {**NEW_ANSWER, "owner": "demo-chat", "topics": ["product_question"], "locale": "ru", "body": body}

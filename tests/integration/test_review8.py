@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib.aws import client
-from chalicelib.policy_service import REPLACED_UNREADABLE, CachedPolicy
-from chalicelib.policy_store import POLICY_KEY, DynamoPolicyStore
+from chalicelib.platform_policy.cached import CachedPolicy
+from chalicelib.platform_policy.service import REPLACED_UNREADABLE
+from chalicelib.platform_policy.store import POLICY_KEY, DynamoPolicyStore
+from chalicelib.shared.aws import client
 from tests.conftest import BUYER, SUPPORT, drain_queue, seller_token
 from tests.integration.test_api import assert_error
 from tests.integration.test_policy_api import ADMIN, CHAT_OFF, excluded, offered, options, put_policy, send
@@ -340,7 +341,7 @@ def test_an_event_whose_schema_version_is_true_is_invalid_as_the_published_schem
     """Was: true passed as schema version 1 (and was stored). 1.0 is the integer 1 in JSON Schema: accepted by both."""
     import jsonschema
 
-    from chalicelib.contract import DOCS
+    from devstack.contract import DOCS
     from tests.integration.test_ingest import resolved_events, sqs_event
 
     schema = json.loads((DOCS / "schemas" / "contact-request.v1.json").read_text())
@@ -401,7 +402,7 @@ def test_a_dlq_listing_cut_short_leaves_nothing_hidden(aws: dict[str, str], monk
      ("1" + "0" * 4400, False), ("0" * 40_000 + "x", False)],  # review11: int()'s digit limit raised; the regex took 27 s
 )
 def test_the_schema_version_attribute_is_read_as_the_number_it_is(attribute: str | None, other: bool) -> None:
-    from chalicelib.ingest import other_schema_version
+    from chalicelib.support.ingest import other_schema_version
 
     assert other_schema_version(attribute) is other
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.aws import client
-from chalicelib.settings_store import to_item
+from chalicelib.sellers.store import to_item
+from chalicelib.shared.aws import client
 from tests.conftest import BUYER, SUPPORT, bearer, drain_queue, seller_token
 from tests.integration.test_api import assert_error, body, get, send
 
@@ -24,7 +24,7 @@ def put_raw_item(item: dict[str, Any]) -> None:
 def stored_item(seller_id: str, **channels: Any) -> dict[str, Any]:
     from datetime import UTC, datetime
 
-    from chalicelib.models import SellerSettings
+    from chalicelib.models.settings import SellerSettings
 
     settings = SellerSettings.model_validate(
         {"seller_id": seller_id, "version": 1, "updated_at": datetime(2026, 11, 26, tzinfo=UTC), "updated_by": "o", **channels}

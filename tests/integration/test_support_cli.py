@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.aws import client
+from chalicelib.shared.aws import client
 from support_cli import cli as support_cli
 from tests.conftest import BUYER, SUPPORT, drain_queue
 from tests.integration.test_ingest import sqs_event

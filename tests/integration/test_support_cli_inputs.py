@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.aws import client
-from chalicelib.models import ContactRequestEvent
+from chalicelib.models.events import ContactRequestEvent
+from chalicelib.shared.aws import client
 from support_cli import cli as support_cli
 from tests.integration.test_ingest import sqs_event
 from tests.integration.test_support_cli import run_cli

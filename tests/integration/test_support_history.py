@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.attributes import to_attributes
-from chalicelib.aws import client
+from chalicelib.shared.aws import client
+from chalicelib.shared.dynamo import to_attributes
 from tests.conftest import drain_queue, seller_token
 from tests.integration.test_ingest import sqs_event
 from tests.integration.test_support_cli import run_cli

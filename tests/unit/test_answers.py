@@ -9,24 +9,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from chalicelib import feedback
-from chalicelib.http import preferred_locale
-from chalicelib.i18n import LABELS, REASON_MESSAGES, localize_options
-from chalicelib.models import (
-    Answer,
-    AnswerInput,
-    Channel,
-    ContactOption,
-    Locale,
-    OutcomeRequest,
-    Owner,
-    Reason,
-    SellerSettings,
-    Topic,
-)
-from chalicelib.resolver import primary_option, resolve
-from chalicelib.search import Document, Index, search, terms
-from chalicelib.suggestions import AnswerSet, snippet, suggest
+from chalicelib.answers import feedback
+from chalicelib.answers.search import Document, Index, search, terms
+from chalicelib.answers.suggest import AnswerSet, snippet, suggest
+from chalicelib.api.http import preferred_locale
+from chalicelib.contacts.ranking import primary_option, resolve
+from chalicelib.contacts.texts import LABELS, REASON_MESSAGES, localize_options
+from chalicelib.models.answers import Answer, AnswerInput, Locale, OutcomeRequest
+from chalicelib.models.common import Channel, Owner, Reason, Topic
+from chalicelib.models.resolution import ContactOption
+from chalicelib.models.settings import SellerSettings
 from devstack.answers_eval import evaluate
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -419,14 +411,16 @@ def test_outcome_reports_must_be_consistent(body: dict[str, str]) -> None:
 HANDLER_CALL = """
 import json, sys
 import app
-from chalicelib.service import ContactService
+from chalicelib import wiring
+from chalicelib.answers.shown import ShownAnswers
+from chalicelib.contacts.resolution import ResolutionService
 class Store:
     def get(self, seller_id): return None
 class Publisher:
     def publish(self, events): return len(events)
 class Answers:
     def published(self, owner, topic): return []
-app.get_service = lambda: ContactService(Store(), Publisher(), answers=Answers(), feedback_key="k" * 32)
+wiring.resolution_service = lambda: ResolutionService(Store(), Publisher(), answers=ShownAnswers(Answers()), feedback_key="k" * 32)
 path = "/v1/sellers/s1/contact-options"
 event = {
     "resource": "/v1/sellers/{seller_id}/contact-options", "path": path, "httpMethod": "GET",
@@ -436,13 +430,13 @@ event = {
     "body": None, "isBase64Encoded": False,
 }
 response = app.app(event, None)
-print(response["statusCode"], sorted({"snowballstemmer", "chalicelib.search"} & set(sys.modules)))
+print(response["statusCode"], sorted({"snowballstemmer", "chalicelib.answers.search"} & set(sys.modules)))
 """
 
 
 @pytest.mark.parametrize(
     ("query", "expected"),
-    [("None", "200 []"), ('{"q": ["где моя посылка"]}', "200 ['chalicelib.search', 'snowballstemmer']")],
+    [("None", "200 []"), ('{"q": ["где моя посылка"]}', "200 ['chalicelib.answers.search', 'snowballstemmer']")],
 )
 def test_the_stemmer_and_search_are_imported_only_when_a_question_is_asked(query: str, expected: str) -> None:
     code = HANDLER_CALL.replace("QUERY", query)
@@ -454,9 +448,11 @@ def test_a_cold_batch_loads_its_answer_sets_concurrently_and_leaves_out_what_fai
     import threading
     import time
 
-    from chalicelib.errors import StoreUnavailable
-    from chalicelib.models import BatchRequest, Caller, Role
-    from chalicelib.service import ContactService
+    from chalicelib.answers.shown import ShownAnswers
+    from chalicelib.contacts.resolution import ResolutionService
+    from chalicelib.models.common import Caller, Role
+    from chalicelib.models.resolution import BatchRequest
+    from chalicelib.shared.errors import StoreUnavailable
 
     seller_answer = answer("own", "Своё", owner="s3")
     calls: list[str] = []
@@ -479,7 +475,7 @@ def test_a_cold_batch_loads_its_answer_sets_concurrently_and_leaves_out_what_fai
         def publish(self, events: list[object]) -> int:
             return len(events)
 
-    service = ContactService(Settings(), Publisher(), lambda: NOW, answers=SlowAnswers())  # type: ignore[arg-type]
+    service = ResolutionService(Settings(), Publisher(), lambda: NOW, answers=ShownAnswers(SlowAnswers()))  # type: ignore[arg-type]
     request = BatchRequest(seller_ids=[f"s{n}" for n in range(20)], topic=Topic.DELIVERY)
     start = time.perf_counter()
     results = service.resolve_batch(request, Caller(sub="b", role=Role.BUYER), "r")[0].results

@@ -9,9 +9,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from chalicelib.auth import InvalidToken, verify_token
-from chalicelib.config import Config
-from chalicelib.models import Role
+from chalicelib.models.common import Role
+from chalicelib.shared.auth import InvalidToken, verify_token
+from chalicelib.shared.config import Config
 
 SECRET = "test-secret-that-is-at-least-32-bytes-long"
 

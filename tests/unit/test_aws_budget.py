@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.aws import _session, client, policy_refresh_client, request_client, resolution_client, settings_client
-from chalicelib.config import get_config
+from chalicelib.shared.aws import _session, client, policy_refresh_client, request_client, resolution_client, settings_client
+from chalicelib.shared.config import get_config
 
 
 def worst_case_seconds(aws_client: object) -> float:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from chalicelib.cache import TtlCache
+from chalicelib.shared.cache import TtlCache
 
 
 class Clock:

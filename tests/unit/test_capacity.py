@@ -7,7 +7,7 @@ import pytest
 from capacity import simulate as simulation
 from capacity.__main__ import main as capacity_main
 from capacity.model import Assumptions, estimate
-from chalicelib import support_keys
+from chalicelib.support import keys as support_keys
 
 LARGEST = simulation.Load(taps_per_day=200_000_000, peak_factor=8)
 

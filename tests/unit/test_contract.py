@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import jsonschema
 
-from chalicelib.contract import DOCS, main, rendered
-from chalicelib.models import ContactRequestEvent
+from chalicelib.models.events import ContactRequestEvent
+from devstack.contract import DOCS, main, rendered
 
 
 def test_committed_schemas_and_openapi_are_up_to_date() -> None:

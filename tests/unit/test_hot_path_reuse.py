@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import feedback
-from chalicelib.attributes import to_attributes
-from chalicelib.models import Answer, Locale, SellerRestriction, SellerSettings, Topic
-from chalicelib.settings_store import DynamoSettingsStore, to_item
-from chalicelib.suggestions import AnswerSet, suggest
+from chalicelib.answers import feedback
+from chalicelib.answers.suggest import AnswerSet, suggest
+from chalicelib.models.answers import Answer, Locale
+from chalicelib.models.common import Topic
+from chalicelib.models.restriction import SellerRestriction
+from chalicelib.models.settings import SellerSettings
+from chalicelib.sellers.store import DynamoSettingsStore, to_item
+from chalicelib.shared.dynamo import to_attributes
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.hours import is_open, next_opening
-from chalicelib.models import OpeningHours
+from chalicelib.contacts.hours import is_open, next_opening
+from chalicelib.models.settings import OpeningHours
 
 MINUTE = timedelta(minutes=1)
 

@@ -7,8 +7,17 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.limits import Allowance, apply_limit, rate_limit_headers, revealed_channels, tally_key, utc_day, window_reset
-from chalicelib.models import Channel, ContactOption, Owner, Reason
+from chalicelib.contacts.limits import (
+    Allowance,
+    apply_limit,
+    rate_limit_headers,
+    revealed_channels,
+    tally_key,
+    utc_day,
+    window_reset,
+)
+from chalicelib.models.common import Channel, Owner, Reason
+from chalicelib.models.resolution import ContactOption
 
 NOW = datetime(2026, 11, 26, 22, 30, tzinfo=UTC)
 
@@ -49,7 +58,7 @@ def test_over_the_limit_email_and_phone_stay_listed_without_their_value_chat_and
 
 def test_a_withheld_contact_is_not_usable_now_so_never_primary() -> None:
     """E-mail first (seller_first without chat): over the limit the buyer cannot write to it, support is primary."""
-    from chalicelib.resolver import primary_option
+    from chalicelib.contacts.ranking import primary_option
 
     limited = apply_limit(FULL[1:], "s", Allowance(limit=1, already=frozenset({"other"})), NOW)
     assert [(o.channel, o.available_now) for o in limited if o.contact is None] == [(Channel.EMAIL, False), (Channel.PHONE, False)]
@@ -94,7 +103,7 @@ def test_ratelimit_reset_rounds_up_so_waiting_t_seconds_never_comes_back_early()
 
 def test_explain_writes_the_reset_as_available_again_at_does() -> None:
     """Was: explain wrote 2026-11-27T00:00:00+00:00 next to available_again_at's 2026-11-27T00:00:00Z."""
-    from chalicelib.limits import explain_limit
+    from chalicelib.contacts.limits import explain_limit
 
     allowance = Allowance(limit=1, already=frozenset({"other"}))
     limited = apply_limit(FULL, "s", allowance, NOW)

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.models import BatchRequest, ChannelSettingsInput, SellerSettings
-from chalicelib.settings_store import from_item, to_item
+from chalicelib.models.resolution import BatchRequest
+from chalicelib.models.settings import ChannelSettingsInput, SellerSettings
+from chalicelib.sellers.store import from_item, to_item
 
 
 def error_fields(exc: pytest.ExceptionInfo[ValidationError]) -> set[str]:
@@ -100,7 +101,7 @@ def test_settings_round_trip_through_native_dynamodb_attributes() -> None:
 
 def test_stored_settings_are_read_without_reparsing_contact_values() -> None:
     """A stored item is trusted for syntax (checked on write); structure is still checked on every read."""
-    from chalicelib.models import ChannelSettings
+    from chalicelib.models.settings import ChannelSettings
 
     stored = ChannelSettings.model_validate({"phone": {"enabled": True, "number": "+74951234567"}})
     assert stored.phone.number == "+74951234567"
@@ -125,12 +126,13 @@ def test_api_handler_serving_a_resolution_never_imports_the_authorizers_librarie
     code = """
 import json, sys
 import app
-from chalicelib.service import ContactService
+from chalicelib import wiring
+from chalicelib.contacts.resolution import ResolutionService
 class Store:
     def get(self, seller_id): return None
 class Publisher:
     def publish(self, events): return len(events)
-app.get_service = lambda: ContactService(Store(), Publisher())
+wiring.resolution_service = lambda: ResolutionService(Store(), Publisher())
 event = {
     "resource": "/v1/sellers/{seller_id}/contact-options", "path": "/v1/sellers/s1/contact-options", "httpMethod": "GET",
     "headers": {}, "multiValueQueryStringParameters": None, "pathParameters": {"seller_id": "s1"}, "stageVariables": {},
@@ -171,7 +173,7 @@ def test_real_zones_are_accepted(timezone: str) -> None:
 def test_known_zones_are_the_bundled_tzdata_list_not_the_hosts_files() -> None:
     from importlib.resources import files
 
-    from chalicelib.models import known_zones
+    from chalicelib.models.settings import known_zones
 
     listed = set(files("tzdata").joinpath("zones").read_text().split())
     assert known_zones() == listed - {"Factory"} and "localtime" not in known_zones()
@@ -188,7 +190,7 @@ def test_time_ranges_must_be_the_whole_string(time_range: str) -> None:
 
 
 def test_time_ranges_are_parsed_once_and_stored_as_written() -> None:
-    from chalicelib.models import ClockRange
+    from chalicelib.models.settings import ClockRange
 
     hours = {"timezone": "UTC", "weekly": {"mon": ["13:00-24:00", "09:00-12:30"]}}
     channels = ChannelSettingsInput.model_validate({"phone": {"enabled": True, "number": "+74951234567", "hours": hours}})
@@ -211,7 +213,7 @@ def test_time_ranges_are_parsed_once_and_stored_as_written() -> None:
 def test_input_models_are_strict(body: dict[str, Any]) -> None:
     import json
 
-    from chalicelib.models import ChannelSettingsUpdate
+    from chalicelib.models.settings import ChannelSettingsUpdate
 
     with pytest.raises(ValidationError):
         ChannelSettingsUpdate.model_validate_json(json.dumps(body), strict=True)
@@ -224,7 +226,7 @@ def test_phone_extension_is_kept_in_rfc3966_form() -> None:
 
 @pytest.mark.parametrize("occurred_at", ["2026-11-26", "2026-11-26T13:01:20", 1764162080, "1764162080", "yesterday"])
 def test_events_refuse_naive_date_only_and_epoch_timestamps(occurred_at: Any) -> None:
-    from chalicelib.ingest import parse_event
+    from chalicelib.support.ingest import parse_event
 
     event = {"type": "contact_request", "schema_version": 1, "event_id": "e1", "occurred_at": occurred_at,
              "request_id": "r", "buyer_id": "b", "seller_id": "s", "topic": "other", "primary_channel": "support",

@@ -10,27 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from chalicelib.attributes import to_attributes
-from chalicelib.models import (
-    DEFAULT_POLICY,
-    SELLER_CHANNELS,
-    Channel,
-    ChannelSettings,
-    PolicyDocument,
-    PolicyLayer,
-    PolicyUpdate,
-    Reason,
-    RestrictionMode,
-    SellerRestriction,
-    SellerSettings,
-    Topic,
-    TopicMode,
-    TopicPolicies,
-)
-from chalicelib.policy import DISABLED_BY_PLATFORM, decide, in_rollout, rollout_bucket
-from chalicelib.policy_service import changed_paths
-from chalicelib.resolver import resolve
-from chalicelib.settings_store import DynamoSettingsStore
+from chalicelib.contacts.ranking import resolve
+from chalicelib.models.common import SELLER_CHANNELS, Channel, Reason, Topic
+from chalicelib.models.policy import DEFAULT_POLICY, PolicyDocument, PolicyLayer, PolicyUpdate, TopicMode, TopicPolicies
+from chalicelib.models.restriction import RestrictionMode, SellerRestriction
+from chalicelib.models.settings import ChannelSettings, SellerSettings
+from chalicelib.platform_policy.layers import DISABLED_BY_PLATFORM, decide, in_rollout, rollout_bucket
+from chalicelib.platform_policy.service import changed_paths
+from chalicelib.sellers.store import DynamoSettingsStore
+from chalicelib.shared.dynamo import to_attributes
 from tests.unit.test_hot_path_reuse import OneItemTable
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

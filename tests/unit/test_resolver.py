@@ -8,8 +8,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.models import PLATFORM_TOPICS, SELLER_CHANNELS, Channel, ChannelSettings, Reason, SellerSettings, Topic
-from chalicelib.resolver import is_open, next_opening, resolve
+from chalicelib.contacts.ranking import is_open, next_opening, resolve
+from chalicelib.models.common import PLATFORM_TOPICS, SELLER_CHANNELS, Channel, Reason, Topic
+from chalicelib.models.settings import ChannelSettings, SellerSettings
 
 # Thursday 2026-11-26 12:00 UTC = 15:00 in Moscow (UTC+3, no DST).
 THURSDAY_NOON = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

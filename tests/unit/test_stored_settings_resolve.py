@@ -11,19 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from chalicelib.models import (
-    BatchRequest,
-    Caller,
-    ChannelSettingsInput,
-    ContactRequestEvent,
-    Reason,
-    Role,
-    SellerSettings,
-    SettingsChangedEvent,
-    Topic,
-)
-from chalicelib.service import ContactService
-from chalicelib.settings_store import from_item, to_item
+from chalicelib.contacts.resolution import ResolutionService
+from chalicelib.models.common import Caller, Reason, Role, Topic
+from chalicelib.models.events import ContactRequestEvent, SettingsChangedEvent
+from chalicelib.models.resolution import BatchRequest
+from chalicelib.models.settings import ChannelSettingsInput, SellerSettings
+from chalicelib.sellers.store import from_item, to_item
 
 BUYER = Caller(sub="buyer-1", role=Role.BUYER)
 NOW = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
@@ -108,7 +101,7 @@ def test_every_accepted_write_resolves_without_degrading(raw: dict[str, Any], no
     except ValidationError:
         return
     item = stored(accepted.model_dump(include={"chat", "email", "phone"}))
-    service = ContactService(OneItemStore(item), Publisher(), clock=lambda: now)
+    service = ResolutionService(OneItemStore(item), Publisher(), clock=lambda: now)
     result = service.resolve_one("poison", topic, BUYER, "r1")[0]
     assert result.degraded is False
     phone = next((o for o in result.options if o.channel.value == "phone"), None)
@@ -127,7 +120,7 @@ def test_every_item_the_store_reads_resolves_and_a_bad_one_degrades_only_its_sel
     except ValidationError:
         return  # the store itself refuses it: reads treat that as unavailable (tests/integration/test_faults.py)
     publisher = Publisher()
-    service = ContactService(OneItemStore(item), publisher, clock=lambda: now)
+    service = ResolutionService(OneItemStore(item), publisher, clock=lambda: now)
     single = service.resolve_one("poison", topic, BUYER, "r1")[0]
     if single.degraded:
         assert single.primary.reason is Reason.SETTINGS_UNAVAILABLE

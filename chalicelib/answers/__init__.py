@@ -1,0 +1,1 @@
+"""Self-service answers: search and suggest (pure), feedback tokens, management and outcomes, the store."""

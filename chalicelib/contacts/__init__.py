@@ -1,0 +1,1 @@
+"""Which channels a buyer may use, in which order: ranking, hours, the reveal limit, texts (pure); the resolution."""

@@ -1,0 +1,380 @@
+"""The resolution use case: seller settings + the platform's verdict + the reveal limit -> contact options, with
+the answers shown first, the buyer's texts and a feedback token; one contact event per seller. Ports in, models out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from chalicelib.answers import feedback
+from chalicelib.answers.shown import ShownAnswers
+from chalicelib.contacts.limits import Allowance, apply_limit, explain_limit, rate_limit_headers, revealed_channels, utc_day
+from chalicelib.contacts.ranking import explain_seller_layers, not_offered_by_seller, primary_option, resolve
+from chalicelib.contacts.texts import localize_excluded, localize_options
+from chalicelib.models.answers import DEFAULT_LOCALE, PLATFORM_OWNER, Locale, SuggestedAnswer
+from chalicelib.models.common import Caller, Channel, Reason, Role, Topic
+from chalicelib.models.events import ContactRequestEvent
+from chalicelib.models.policy import (
+    DEFAULT_POLICY,
+    ExplainedContactOptions,
+    Explanation,
+    LayerVerdict,
+    PlatformPolicy,
+    PolicyLayer,
+)
+from chalicelib.models.resolution import BatchRequest, BatchResponse, ContactOptions
+from chalicelib.models.settings import SellerSettings
+from chalicelib.platform_policy.layers import PlatformVerdict, decide, support_alone_reason, topic_mode
+from chalicelib.shared.auth import EXPLAINERS, RESOLVERS, require_role
+from chalicelib.shared.clock import utc_now
+from chalicelib.shared.errors import StoreUnavailable
+from chalicelib.shared.logs import log
+from chalicelib.shared.ports import EventPublisher
+
+
+class SettingsReads(Protocol):
+    """The sellers' settings as a resolution reads them (a restriction alone reads as settings at version 0)."""
+
+    def get(self, seller_id: str) -> SellerSettings | None: ...
+    def get_many(self, seller_ids: Sequence[str]) -> tuple[dict[str, SellerSettings], set[str]]: ...
+
+
+class RevealTally(Protocol):
+    def get_with_reveals(
+        self, seller_ids: Sequence[str], buyer_id: str, day: date
+    ) -> tuple[dict[str, SellerSettings], set[str], frozenset[str] | None]:
+        """The sellers' settings, the ids DynamoDB could not answer for, and the buyer's reveals of `day` (None:
+        unreadable)."""
+        ...
+
+
+class PolicySource(Protocol):
+    def current(self) -> tuple[PlatformPolicy, bool]:
+        """(policy, degraded): degraded when it could not be read and the built-in default stands in."""
+        ...
+
+
+class BuiltInPolicy:
+    """The policy source when none is wired: the built-in default, never degraded."""
+
+    def current(self) -> tuple[PlatformPolicy, bool]:
+        return DEFAULT_POLICY, False
+
+
+class ResolutionService:
+    def __init__(
+        self,
+        store: SettingsReads,
+        publisher: EventPublisher,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        policy: PolicySource | None = None,
+        reveals: RevealTally | None = None,
+        answers: ShownAnswers | None = None,
+        feedback_key: str | None = None,
+        support_reply_target_hours: int = 24,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._clock = clock
+        self._policy = policy or BuiltInPolicy()
+        self._reveals = reveals  # None: no reveal limit (the store cannot read the tally)
+        self._answers = answers
+        self._feedback_key = feedback_key
+        self._support_target_hours = support_reply_target_hours
+
+    # ------------------------------------------------------------ buyers and support
+
+    def resolve_one(
+        self,
+        seller_id: str,
+        topic: Topic,
+        caller: Caller,
+        request_id: str,
+        *,
+        locale: Locale = DEFAULT_LOCALE,
+        question: str | None = None,
+    ) -> tuple[ContactOptions, dict[str, str]]:
+        """The answer and its RateLimit headers (none when the caller is not limited)."""
+        require_role(caller, RESOLVERS)
+        now = self._clock()  # read once: the tally's day, resolved_at and the reset are of one instant
+        policy, policy_degraded = self._policy.current()
+        limit = self._limit_for(caller.role, policy)
+        settings, unavailable, allowance = self._read_for(seller_id, caller.sub, limit, policy, now, request_id)
+        result = self._resolve(
+            seller_id, settings, unavailable, topic, request_id, now, policy, policy_degraded, caller.sub, allowance=allowance
+        )
+        seller_answers = seller_answers_shown(policy, topic, settings, unavailable)
+        result = self._self_service(result, settings, caller, locale, question, seller_answers)
+        self._publisher.publish([contact_event(result, caller, seller_exists(settings, unavailable))])
+        return result, rate_limit_headers(allowance, result.resolved_at) if allowance else {}
+
+    def _read_for(
+        self, seller_id: str, buyer_id: str, limit: RevealTally | None, policy: PlatformPolicy, now: datetime, request_id: str
+    ) -> tuple[SellerSettings | None, bool, Allowance | None]:
+        """One seller's settings, whether DynamoDB failed to answer, and, with a `limit`, the buyer's allowance:
+        then the same one BatchGetItem reads the settings and the buyer's tally."""
+        if limit is None:
+            return *self._read_one(seller_id, request_id), None
+        found, unavailable, allowance = _read_with_tally(limit, [seller_id], buyer_id, policy, now)
+        if unavailable:  # one line per request, as from _read_one and the batch: the SettingsUnavailable alarm counts it
+            log(logging.WARNING, "settings_unavailable", seller_id=seller_id, request_id=request_id)
+        return found.get(seller_id), seller_id in unavailable, allowance
+
+    def _limit_for(self, role: Role, policy: PlatformPolicy) -> RevealTally | None:
+        """The tally to read when the caller is limited: buyers only, and only with a limit set (0: none)."""
+        if role is not Role.BUYER or policy.limits.contact_reveals_per_buyer_per_day == 0:
+            return None
+        return self._reveals
+
+    def explain_one(
+        self, seller_id: str, topic: Topic, caller: Caller, request_id: str, buyer_id: str | None,
+        *, locale: Locale = DEFAULT_LOCALE,
+    ) -> ExplainedContactOptions:
+        """What `buyer_id` (default: the caller) would be offered, with every layer's verdict. Support only; no event.
+
+        The options carry the buyer's texts (labels, hints, reply times, messages): support reads what the buyer saw.
+        """
+        require_role(caller, EXPLAINERS)
+        buyer = buyer_id or caller.sub
+        now = self._clock()
+        policy, policy_degraded = self._policy.current()
+        # A named buyer is limited as in their own resolution (same read); support explaining itself is not.
+        limit = self._limit_for(Role.BUYER, policy) if buyer_id not in (None, caller.sub) else None
+        settings, unavailable, allowance = self._read_for(seller_id, buyer, limit, policy, now, request_id)
+        restriction = settings.restriction if settings else None
+        verdict = decide(policy, topic, seller_id, buyer, restriction, explain=True)
+        result = self._resolve(
+            seller_id, settings, unavailable, topic, request_id, now, policy, policy_degraded, buyer, verdict, allowance
+        )
+        layers = [
+            *verdict.layers,
+            *explain_seller_layers(seller_id, settings, unavailable, verdict, now),
+            explain_limit(allowance, seller_id, result.options, now),
+        ]
+        # The channel layer that left out every channel the seller offers left support only, so it decides.
+        channels_decide = verdict.support_reason is None and _support_alone_by_channel_layer(result)
+        # A platform layer is named only where it removed something the seller offered (as in `excluded`).
+        not_offered = {} if unavailable else not_offered_by_seller(seller_id, settings, now)
+        layers = [_offered_only(layer, not_offered) for layer in layers]
+        layers = [
+            layer.model_copy(
+                update={
+                    "excluded": localize_excluded(layer.excluded, locale),
+                    **({"effect": "decides"} if channels_decide and layer.layer is PolicyLayer.PLATFORM_CHANNELS else {}),
+                }
+            )
+            for layer in layers
+        ]
+        explanation = Explanation(policy_version=policy.version, buyer_id=buyer, layers=layers)
+        return ExplainedContactOptions(**{**dict(result), **self._texts(result, settings, locale)}, explanation=explanation)
+
+    def resolve_batch(
+        self, request: BatchRequest, caller: Caller, request_id: str, *, locale: Locale = DEFAULT_LOCALE
+    ) -> tuple[BatchResponse, dict[str, str]]:
+        """The answers in request order; the allowance is spent seller by seller in that order."""
+        require_role(caller, RESOLVERS)
+        now = self._clock()  # read once: every result, the tally's day and the reset are of one instant
+        policy, policy_degraded = self._policy.current()
+        limit = self._limit_for(caller.role, policy)
+        allowance = None
+        if limit is None:
+            found, unavailable = self._store.get_many(request.seller_ids)
+        else:
+            found, unavailable, allowance = _read_with_tally(limit, request.seller_ids, caller.sub, policy, now)
+        if unavailable:
+            log(logging.WARNING, "settings_unavailable", sellers=len(unavailable), request_id=request_id)
+        seller_answers = {
+            sid: seller_answers_shown(policy, request.topic, found.get(sid), sid in unavailable) for sid in request.seller_ids
+        }
+        if len(unavailable) < len(request.seller_ids):  # else DynamoDB failed the read: answers from the cache only
+            self._prefetch_answers([*(sid for sid, shown in seller_answers.items() if shown), PLATFORM_OWNER], request.topic)
+        results = [
+            self._self_service(
+                self._resolve(
+                    sid, found.get(sid), sid in unavailable, request.topic, request_id, now, policy, policy_degraded,
+                    caller.sub, allowance=allowance,
+                ),
+                found.get(sid), caller, locale, request.question, seller_answers[sid], prefetched=True,
+            )
+            for sid in request.seller_ids
+        ]
+        self._publisher.publish(
+            [
+                contact_event(result, caller, seller_exists(found.get(result.seller_id), result.seller_id in unavailable))
+                for result in results
+            ]
+        )
+        response = BatchResponse(topic=request.topic, results=results, request_id=request_id, resolved_at=now)
+        return response, rate_limit_headers(allowance, now) if allowance else {}
+
+    def _read_one(self, seller_id: str, request_id: str) -> tuple[SellerSettings | None, bool]:
+        try:
+            return self._store.get(seller_id), False
+        except StoreUnavailable as exc:
+            log(logging.WARNING, "settings_unavailable", seller_id=seller_id, request_id=request_id, error=str(exc)[:200])
+            return None, True
+
+    def _resolve(
+        self,
+        seller_id: str,
+        settings: SellerSettings | None,
+        unavailable: bool,
+        topic: Topic,
+        request_id: str,
+        now: datetime,
+        policy: PlatformPolicy,
+        policy_degraded: bool,
+        buyer_id: str,
+        verdict: PlatformVerdict | None = None,
+        allowance: Allowance | None = None,
+    ) -> ContactOptions:
+        context = (topic, request_id, now, policy, policy_degraded, buyer_id)
+        try:
+            return _options(seller_id, settings, unavailable, *context, verdict, allowance)
+        except Exception as exc:  # noqa: BLE001 - one seller's stored data never fails the answer or the batch
+            log(logging.ERROR, "settings_unresolvable", seller_id=seller_id, request_id=request_id, error=type(exc).__name__)
+            return _options(seller_id, None, True, *context, None, allowance)
+
+    # ------------------------------------------------------------ self-service: answers, language, feedback
+
+    def _self_service(
+        self,
+        result: ContactOptions,
+        settings: SellerSettings | None,
+        caller: Caller,
+        locale: Locale,
+        question: str | None,
+        seller_answers: bool,
+        *,
+        prefetched: bool = False,
+    ) -> ContactOptions:
+        """Add what the buyer sees beyond the ranking: answers first, texts in their language, a feedback token.
+
+        `seller_answers`: the seller's own auto-answers are shown with the platform's (else the platform's alone).
+        """
+        # Degraded: DynamoDB did not answer the settings read; answers come from the cache only, so the answer
+        # still leaves within the AWS time budget.
+        owners = [result.seller_id, PLATFORM_OWNER] if seller_answers else [PLATFORM_OWNER]
+        answers = self._suggest(owners, result.topic, locale, question, prefetched or result.degraded)
+        token = None
+        if self._feedback_key and caller.role is Role.BUYER:  # only a buyer may post the outcome it is for
+            token = feedback.issue(
+                self._feedback_key, result.request_id, caller.sub, result.seller_id, result.topic,
+                int(result.resolved_at.timestamp()), [answer.id for answer in answers],
+                [option.channel for option in result.options if option.contact is not None],  # not one withheld
+            )
+        return result.model_copy(update={"answers": answers, **self._texts(result, settings, locale), "feedback_token": token})
+
+    def _texts(self, result: ContactOptions, settings: SellerSettings | None, locale: Locale) -> dict[str, Any]:
+        """The options and left-out channels with the buyer's texts, and the primary option among them."""
+        options = localize_options(result.options, settings, locale, result.resolved_at, self._support_target_hours)
+        return {"options": options, "excluded": localize_excluded(result.excluded, locale), "primary": primary_option(options)}
+
+    def _suggest(
+        self, owners: list[str], topic: Topic, locale: Locale, question: str | None, prefetched: bool
+    ) -> list[SuggestedAnswer]:
+        if self._answers is None:
+            return []
+        return self._answers.suggest(owners, topic, locale, question, prefetched)
+
+    def _prefetch_answers(self, owners: list[str], topic: Topic) -> None:
+        if self._answers is not None:
+            self._answers.prefetch(owners, topic)
+
+
+def _read_with_tally(
+    limit: RevealTally, seller_ids: Sequence[str], buyer_id: str, policy: PlatformPolicy, now: datetime
+) -> tuple[dict[str, SellerSettings], set[str], Allowance]:
+    """The sellers' settings and the buyer's allowance for today, read in the same BatchGetItem."""
+    found, unavailable, already = limit.get_with_reveals(seller_ids, buyer_id, utc_day(now))
+    return found, unavailable, Allowance.from_tally(policy.limits.contact_reveals_per_buyer_per_day, already)
+
+
+def _options(
+    seller_id: str,
+    settings: SellerSettings | None,
+    unavailable: bool,
+    topic: Topic,
+    request_id: str,
+    now: datetime,
+    policy: PlatformPolicy,
+    policy_degraded: bool,
+    buyer_id: str,
+    verdict: PlatformVerdict | None,
+    allowance: Allowance | None,
+) -> ContactOptions:
+    """The platform's verdict, then the ranking, then the reveal limit: one seller's answer before localisation."""
+    if verdict is None:
+        verdict = decide(policy, topic, seller_id, buyer_id, settings.restriction if settings else None)
+    resolution = resolve(seller_id, settings, topic, now, settings_unavailable=unavailable, platform=verdict)
+    options = resolution.options if allowance is None else apply_limit(resolution.options, seller_id, allowance, now)
+    return ContactOptions(
+        seller_id=seller_id,
+        topic=topic,
+        options=options,
+        excluded=resolution.excluded,
+        primary=primary_option(options),
+        degraded=unavailable or policy_degraded,
+        policy_version=policy.version,
+        request_id=request_id,
+        resolved_at=now,
+    )
+
+
+# Support alone for a reason of the seller's own layer (or of the store): not the platform's channel switches.
+_SELLER_SIDE_ALONE = frozenset({Reason.SELLER_HAS_NO_CHANNELS, Reason.SELLER_SETTINGS_MISSING, Reason.SETTINGS_UNAVAILABLE})
+
+
+_PLATFORM_LAYERS = frozenset({PolicyLayer.SELLER_RESTRICTION, PolicyLayer.TOPIC, PolicyLayer.PLATFORM_CHANNELS})
+
+
+def _offered_only(layer: LayerVerdict, not_offered: dict[Channel, Reason]) -> LayerVerdict:
+    """A platform layer's verdict without the channels the seller never offered; a channel switch that then removes
+    nothing has no effect (a restriction or support_only topic still decides: support is all the buyer gets)."""
+    if layer.layer not in _PLATFORM_LAYERS or not any(e.channel in not_offered for e in layer.excluded):
+        return layer
+    kept = [excluded for excluded in layer.excluded if excluded.channel not in not_offered]
+    effect = "none" if not kept and layer.layer is PolicyLayer.PLATFORM_CHANNELS else layer.effect
+    return layer.model_copy(update={"excluded": kept, "effect": effect})
+
+
+def _support_alone_by_channel_layer(result: ContactOptions) -> bool:
+    """Support is the only option although the seller offers a channel (restriction and topic did not decide)."""
+    return [option.channel for option in result.options] == [Channel.SUPPORT] and result.options[0].reason not in _SELLER_SIDE_ALONE
+
+
+def seller_answers_shown(policy: PlatformPolicy, topic: Topic, settings: SellerSettings | None, unavailable: bool) -> bool:
+    """Whether the seller's own auto-answers go before the buyer: not when the platform leaves support alone (a
+    restriction, a `support_only` topic), nor when the settings read failed and a restriction cannot be ruled out.
+
+    A seller under review must not reach buyers with their own words (say, a link to pay outside the platform).
+    """
+    if unavailable:
+        return False
+    return support_alone_reason(topic_mode(policy, topic), settings.restriction if settings else None) is None
+
+
+def seller_exists(settings: SellerSettings | None, unavailable: bool) -> bool | None:
+    """Whether the seller has stored settings (version 0: only the platform's restriction); None when the store could not say."""
+    return None if unavailable else settings is not None and settings.version > 0
+
+
+def contact_event(result: ContactOptions, caller: Caller, exists: bool | None) -> ContactRequestEvent:
+    return ContactRequestEvent(
+        occurred_at=result.resolved_at,
+        request_id=result.request_id,
+        buyer_id=caller.sub,
+        seller_id=result.seller_id,
+        topic=result.topic,
+        primary_channel=result.primary.channel,
+        offered=[option.channel for option in result.options],
+        degraded=result.degraded,
+        caller_role=caller.role,
+        seller_exists=exists,
+        policy_version=result.policy_version,
+        revealed=revealed_channels(result.options),
+        support_reason=next(option.reason for option in result.options if option.channel is Channel.SUPPORT),
+    )

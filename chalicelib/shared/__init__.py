@@ -1,0 +1,1 @@
+"""What every concept uses: config, logs, errors, AWS clients, the cache, DynamoDB helpers, auth, the clock."""
