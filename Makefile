@@ -77,6 +77,10 @@ eval: install  ## answer search quality: top-1 / top-3 hit rates of tests/data/a
 bench: install  ## side-by-side benchmark on one local moto server -> bench/results.json (BENCH_ARGS=--quick for a smoke run)
 	$(PY) bench/bench.py $(BENCH_ARGS)
 
+.PHONY: bench-search
+bench-search: install  ## answer search per question on 10,000 answers, typo handling on (median, p99) and index build time
+	$(PY) bench/search_bench.py $(BENCH_SEARCH_ARGS)
+
 .PHONY: fuzz
 fuzz: install  ## schemathesis against the served OpenAPI on the local stack, as buyer, seller and support
 	$(PY) fuzz/run.py
