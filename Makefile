@@ -82,6 +82,10 @@ eval: install  ## answer search quality: top-1 / top-3 hit rates of tests/data/a
 bench: install  ## side-by-side benchmark on one local moto server -> bench/results.json (BENCH_ARGS=--quick for a smoke run)
 	$(PY) bench/bench.py $(BENCH_ARGS)
 
+.PHONY: bench-search
+bench-search: install  ## answer search per question on 10,000 answers, typo handling on (median, p99) and index build time
+	$(PY) bench/search_bench.py $(BENCH_SEARCH_ARGS)
+
 .PHONY: fuzz
 fuzz: install  ## schemathesis against the served OpenAPI on the local stack, as buyer, seller and support
 	$(PY) fuzz/run.py
@@ -90,7 +94,7 @@ fuzz: install  ## schemathesis against the served OpenAPI on the local stack, as
 lint: install  ## locks match their .in files; ruff + mypy --strict; bandit on what ships; the import rule (docs/architecture.md)
 	$(PY) -m devstack.lock --check
 	$(PY) -m ruff check .
-	$(PY) -m mypy chalicelib app.py devstack support_cli capacity infra bench/bench.py fuzz/run.py
+	$(PY) -m mypy chalicelib app.py devstack support_cli capacity infra bench/bench.py bench/search_bench.py fuzz/run.py
 	$(PY) -m bandit --quiet --recursive app.py chalicelib
 	$(VENV)/bin/lint-imports --no-cache
 

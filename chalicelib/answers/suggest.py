@@ -8,7 +8,7 @@ platform's, the more specific (fewer topics) and newer first.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -56,17 +56,39 @@ class AnswerSet:
 def suggest(sets: Sequence[AnswerSet], locale: Locale, question: str | None) -> list[SuggestedAnswer]:
     """Up to 3 answers out of `sets` (the seller's set first, then the platform's)."""
     if question and question.strip():
-        from chalicelib.answers.search import search, terms
+        from chalicelib.answers.search import ranked, terms
 
         if not terms(question):  # only stop words or punctuation: as good as no question
             return suggest(sets, locale, None)
-        hits = search(question, [answer_set.search_index() for answer_set in sets])
-        # A question typed in the other language finds answers in it: the buyer gets their own language's version
-        # of each (with that hit's score), the first hit of an answer counting.
-        ranked = _each_once([(sets[s].in_language(sets[s].answers[number], locale), score) for s, number, score in hits])
-        return [_suggestion(answer, score) for answer, score in _language_first(ranked, locale)]
+        hits = ranked(question, [answer_set.search_index() for answer_set in sets])
+        return [_suggestion(answer, score) for answer, score in _best_in_language(sets, hits, locale)]
     plain = [pair for answer_set in sets for pair in answer_set.without_question()]
     return [suggestion for _, suggestion in _language_first(plain, locale)]
+
+
+def _best_in_language(sets: Sequence[AnswerSet], hits: Iterable[tuple[int, int, float]], locale: Locale) -> list[tuple[Answer, float]]:
+    """`_language_first` over the hits, reading them only until 3 are in the buyer's language.
+
+    A question typed in the other language finds answers in it: the buyer gets their own language's version of each
+    (with that hit's score), the first hit of an answer counting. Only when fewer than 3 are in the buyer's language
+    are all hits read, and then answers in the other language (not translations of one listed) fill the list.
+    """
+    seen: set[str] = set()
+    own: list[tuple[Answer, float]] = []
+    other: list[tuple[Answer, float]] = []
+    for set_number, number, score in hits:
+        answer_set = sets[set_number]
+        answer = answer_set.in_language(answer_set.answers[number], locale)
+        if answer.id in seen:
+            continue
+        seen.add(answer.id)
+        if answer.locale == locale:
+            own.append((answer, score))
+            if len(own) == MAX_SUGGESTED_ANSWERS:
+                return own
+        else:
+            other.append((answer, score))
+    return _language_first(own + other, locale)
 
 
 def _language_first(ranked: list[tuple[Answer, T]], locale: Locale) -> list[tuple[Answer, T]]:
@@ -76,13 +98,6 @@ def _language_first(ranked: list[tuple[Answer, T]], locale: Locale) -> list[tupl
     kept = [pair for pair in ranked if pair[0].locale == locale or not pair[0].translation_key or pair[0].translation_key not in listed]
     kept.sort(key=lambda pair: pair[0].locale != locale)
     return kept[:MAX_SUGGESTED_ANSWERS]
-
-
-def _each_once(ranked: list[tuple[Answer, float]]) -> list[tuple[Answer, float]]:
-    first: dict[str, tuple[Answer, float]] = {}
-    for pair in ranked:
-        first.setdefault(pair[0].id, pair)  # dicts keep insertion order: the ranking holds
-    return list(first.values())
 
 
 def _by_specificity(answers: Sequence[Answer]) -> list[Answer]:

@@ -11,7 +11,7 @@ from tests.conftest import BUYER, SUPPORT, bearer, seller_token
 from tests.integration.test_api import assert_error
 from tests.integration.test_policy_api import ADMIN, put_policy, send
 
-SIZES = "/v1/sellers/demo-chat/contact-options?topic=product_question&lang=en&q=which+size+and+what+warranty"
+SIZES = "/v1/sellers/demo-chat/contact-options?topic=product_question&lang=en&q=which+size+and+what+product+warranty"
 
 
 def answer_owners(response: Any) -> set[str]:
@@ -20,7 +20,7 @@ def answer_owners(response: Any) -> set[str]:
 
 
 def batch_answer_owners(api: Any, topic: str) -> set[str]:
-    payload = json.dumps({"seller_ids": ["demo-chat"], "topic": topic, "question": "which size and what warranty"})
+    payload = json.dumps({"seller_ids": ["demo-chat"], "topic": topic, "question": "which size and what product warranty"})
     response = api.http.post("/v1/contact-options/batch", headers={**BUYER, "Content-Type": "application/json"}, body=payload.encode())
     assert response.status_code == 200, response.body
     return {answer["owner"] for answer in json.loads(response.body)["results"][0]["answers"]}
