@@ -275,7 +275,13 @@ def read_question(question: str, indexes: Sequence[Index]) -> list[Slot]:
     slots: list[Slot] = []
     short: list[tuple[str, list[Slot], list[Slot]]] = []  # (how it would be read, as read, as typed)
     used: set[str] = set()
-    for chunk in clean(question).split():
+    chunks = clean(question).split()
+    # A question with an English word in it is English: its unknown Latin words are not Russian in Latin letters
+    # ("how tall is the eiffel tower" must not read "tower" as "товар").
+    english = any(
+        _LATIN.search(word) and reader.exact(word) is not None for chunk in chunks for word in _WORD.findall(chunk)
+    )
+    for chunk in chunks:
         typed = [fix_lookalikes(word) for word in _WORD.findall(chunk)]
         as_typed = reader.chunk_exact(typed)
         if as_typed is not None:
@@ -290,7 +296,7 @@ def read_question(question: str, indexes: Sequence[Index]) -> list[Slot]:
             else:
                 short.append((how, as_read, _word_by_word(reader, typed, chunk)))
             continue
-        slots.extend(_word_by_word(reader, typed, chunk))
+        slots.extend(_word_by_word(reader, typed, chunk, transliterate=not english))
     for how, as_read, as_typed in short:
         slots.extend(as_read if how in used else as_typed)
     return slots
@@ -313,13 +319,13 @@ def _other_reading(reader: _Reader, chunk: str) -> tuple[str, list[Slot] | None]
     return "translit", slots
 
 
-def _word_by_word(reader: _Reader, typed: list[str], chunk: str) -> list[Slot]:
+def _word_by_word(reader: _Reader, typed: list[str], chunk: str, *, transliterate: bool = True) -> list[Slot]:
     slots: list[Slot] = []
     for word in typed:
         slot = reader.exact(word)
         if slot is None:
             slot = reader.corrected(word, EDITS)
-        if slot is None and _LATIN.search(word) and word.isalpha():
+        if slot is None and transliterate and _LATIN.search(word) and word.isalpha():
             reading = read_latin(word)
             slot = reader.transliterated(reading)
             if slot is None:

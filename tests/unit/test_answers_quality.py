@@ -132,6 +132,13 @@ def test_a_question_mostly_of_words_no_answer_has_shows_nothing() -> None:
     assert search("где посылка", [index])
 
 
+def test_an_english_question_is_not_read_as_russian_in_latin_letters() -> None:
+    """"tower" in an English question is not "товар": only a question without English words is transliterated."""
+    index = _index("Как вернуть товар", "How to call the seller")
+    assert search("how tall is the eiffel tower", [index]) == []
+    assert search("kak vernut tovar", [index])[0][1] == 0
+
+
 def test_short_chunks_follow_the_other_layout_only_with_a_longer_one() -> None:
     index = _index("Посылка не пришла", "не тот размер")
     assert sorted(read_question("yt ghbikf", [index])) == [(("не", 1.0),), (("пришл", 1.0),)]
