@@ -11,7 +11,7 @@ SELLER ?=
 STAGES := local dev prod
 export AWS_DEFAULT_REGION ?= eu-central-1
 
-.PHONY: install run test token check-stage
+.PHONY: install run test test-fast token check-stage
 
 install: $(VENV)/.installed
 
@@ -30,8 +30,11 @@ lock: install  ## re-resolve every lock file (hashes included) from its .in file
 run: install  ## moto server + demo sellers + chalice local on 127.0.0.1 (MOTO_PORT, API_PORT)
 	$(PY) -m devstack run
 
-test: install checkov-install  ## the whole suite: unit, integration (moto), end-to-end (HTTP against the local stack), deploy (cfn-lint, checkov)
+test: install checkov-install  ## the whole suite: unit, integration (moto), end-to-end (HTTP against the local stack), deploy (cfn-lint, checkov), tools
 	$(PY) -m pytest
+
+test-fast: install  ## the unit tests: no moto, no subprocess, seconds (tests/unit, not marked slow)
+	$(PY) -m pytest tests/unit -m "not slow"
 
 .PHONY: checkov-install
 checkov-install: $(CHECKOV_VENV)/.installed
@@ -103,4 +106,4 @@ capacity: install  ## capacity, cost and busiest partition keys: make capacity A
 	$(PY) -m capacity $(ARGS)
 
 capacity-counts: install  ## recount the AWS work per request (capacity/counts.json) after an intended change
-	CAPACITY_WRITE_COUNTS=1 $(PY) -m pytest -q tests/integration/test_capacity_counts.py
+	CAPACITY_WRITE_COUNTS=1 $(PY) -m pytest -q tests/tools/test_capacity_counts.py

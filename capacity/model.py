@@ -1,7 +1,7 @@
 """Capacity and cost for a given load, from measured per-request work (counts.json) and measured durations (bench).
 
 Every per-request figure comes from a file the code produced: capacity/counts.json (AWS calls and units, counted
-on the real handlers by tests/integration/test_capacity_counts.py), bench/results.json (`make bench`: warm and
+on the real handlers by tests/tools/test_capacity_counts.py), bench/results.json (`make bench`: warm and
 cold handler durations), .chalice/config.json (memory, reserved concurrency) and infra/ (ingest concurrency,
 API throttling). Prices are list prices written down with their date below; assumptions are named parameters.
 """

@@ -1,7 +1,7 @@
 """What one request really costs in AWS calls, read/write units and SQS requests, counted on boto3's own events.
 
 A recorder is attached to the clients the Lambdas use (chalicelib.shared.aws.client); the test in
-tests/integration/test_capacity_counts.py drives each operation through the real handlers on moto and
+tests/tools/test_capacity_counts.py drives each operation through the real handlers on moto and
 commits the counts to capacity/counts.json, which the model reads. Units follow DynamoDB's sizing rules:
 a strongly consistent read is one unit per 4 KB (at least one), a write one unit per KB, twice that inside a
 transaction, and a write to an item with an index key also writes the index copy.

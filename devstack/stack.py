@@ -37,7 +37,13 @@ DEMO_ANSWERS = Path(__file__).resolve().parent / "answers_demo.json"
 POLICY_TABLE = "platform-policy"
 SUPPORT_QUEUE = "support-contact-requests"
 SUPPORT_DLQ = "support-contact-requests-dlq"
-MAX_RECEIVE_COUNT = 3  # same as infra/resources.json
+# Local table name -> its resource in infra/resources.json (key schema and indexes come from there).
+LOCAL_TABLES = {
+    SELLER_TABLE: "SellerTable",
+    SUPPORT_REQUESTS_TABLE: "SupportRequestsTable",
+    ANSWERS_TABLE: "AnswersTable",
+    POLICY_TABLE: "PolicyTable",
+}
 
 # Fake credentials: moto accepts anything, and they keep boto3 from looking for real ones.
 LOCAL_AWS_ENV = {
@@ -67,58 +73,35 @@ DEMO_SELLERS: dict[str, dict[str, Any]] = {
 
 
 def create_resources(dynamodb: Any, sqs: Any, visibility_timeout: int = 30) -> dict[str, str]:
-    """Tables and queues as infra/resources.json defines them; returns the queue URLs."""
-    dynamodb.create_table(
-        TableName=SELLER_TABLE,
-        AttributeDefinitions=[{"AttributeName": "seller_id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "seller_id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    dynamodb.create_table(
-        TableName=SUPPORT_REQUESTS_TABLE,
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gsi1pk", "gsi1sk")
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by-day",
-                "KeySchema": [
-                    {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                    {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    create_answers_table(dynamodb)
-    dynamodb.create_table(
-        TableName=POLICY_TABLE,
-        AttributeDefinitions=[{"AttributeName": "policy_id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "policy_id", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    dlq_url = sqs.create_queue(QueueName=SUPPORT_DLQ, Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
+    """Tables and queues as infra/resources.json defines them (keys, indexes, redrive); returns the queue URLs."""
+    for table_name, resource in LOCAL_TABLES.items():
+        dynamodb.create_table(TableName=table_name, BillingMode="PAY_PER_REQUEST", **table_schema(resource))
+    queues = infra_resources()
+    dlq_retention = queues["SupportDeadLetterQueue"]["Properties"]["MessageRetentionPeriod"]
+    receives = queues["SupportQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+    dlq_url = sqs.create_queue(QueueName=SUPPORT_DLQ, Attributes={"MessageRetentionPeriod": str(dlq_retention)})["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     queue_url = sqs.create_queue(
         QueueName=SUPPORT_QUEUE,
         Attributes={
             "VisibilityTimeout": str(visibility_timeout),
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": receives}),
         },
     )["QueueUrl"]
     return {"queue_url": queue_url, "dlq_url": dlq_url}
 
 
-def create_answers_table(dynamodb: Any) -> None:
-    """Key and index exactly as infra/resources.json defines them, so the local table cannot drift from AWS's."""
-    properties = json.loads((PROJECT_DIR / "infra" / "resources.json").read_text())["Resources"]["AnswersTable"]["Properties"]
-    dynamodb.create_table(
-        TableName=ANSWERS_TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        **{key: properties[key] for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")},
-    )
+def infra_resources() -> dict[str, Any]:
+    """The CloudFormation resources merged into Chalice's template: the one source of table and queue shapes."""
+    resources: dict[str, Any] = json.loads((PROJECT_DIR / "infra" / "resources.json").read_text())["Resources"]
+    return resources
+
+
+def table_schema(resource: str) -> dict[str, Any]:
+    """Key schema, attribute definitions and indexes of `resource` in infra/resources.json, so the local table cannot
+    drift from AWS's."""
+    properties = infra_resources()[resource]["Properties"]
+    return {key: properties[key] for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes") if key in properties}
 
 
 def demo_answers() -> list[Any]:

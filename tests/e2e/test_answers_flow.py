@@ -12,7 +12,7 @@ from tests.conftest import BUYER
 from tests.e2e.conftest import Stack
 from tests.e2e.test_support_flow import eventually, support_cli
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_a_russian_question_gets_its_answer_and_the_outcome_reaches_stats(stack_with_poller: Stack) -> None:

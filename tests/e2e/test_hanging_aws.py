@@ -18,7 +18,7 @@ import requests
 from devstack import stack as local_stack
 from tests.conftest import BUYER
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ANSWER_WITHIN_SECONDS = 5.0  # what the app may wait; the Lambda timeout (.chalice/config.json) is 10 s
 AWS_CALL_BUDGET_SECONDS = 3.0  # the default: settings read + event send; a policy refresh adds a sixth

@@ -13,7 +13,7 @@ import requests
 from tests.conftest import SUPPORT, bearer, seller_token
 from tests.e2e.conftest import Stack, run_stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ADMIN = bearer("admin", "ops-limits")
 EXTRA_SELLERS = ["limit-4", "limit-5", "limit-6", "limit-7", "limit-8"]
 

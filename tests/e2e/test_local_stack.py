@@ -15,7 +15,7 @@ from devstack.contract import DOCS
 from tests.conftest import BUYER, seller_token
 from tests.e2e.conftest import Stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def receive_all(stack: Stack) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ import requests
 from tests.conftest import BUYER, SUPPORT, bearer, seller_token
 from tests.e2e.conftest import Stack, run_stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ADMIN = bearer("admin", "ops-e2e")
 TTL_SECONDS = 30  # POLICY_TTL_SECONDS default: the documented worst case for another container
 

@@ -17,7 +17,7 @@ from devstack.stack import PROJECT_DIR
 from tests.conftest import BUYER, seller_token
 from tests.e2e.conftest import Stack
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 T = TypeVar("T")
 
 
