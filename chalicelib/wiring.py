@@ -15,6 +15,7 @@ from chalicelib.shared.config import get_config
 if TYPE_CHECKING:
     from chalicelib.answers.service import AnswersService
     from chalicelib.answers.shown import ShownAnswers
+    from chalicelib.contacts.policy_preview import PolicyPreviewService
     from chalicelib.contacts.resolution import ResolutionService
     from chalicelib.platform_policy.cached import CachedPolicy
     from chalicelib.platform_policy.restrictions import DynamoRestrictionStore
@@ -85,6 +86,19 @@ def policy_service() -> PolicyService:
         cached_policy(),
         utc_now,
     )
+
+
+@cache
+def policy_preview_service() -> PolicyPreviewService:
+    """An admin's preview of a policy change: today's settings (with restrictions) of the sellers of recent requests."""
+    from chalicelib.contacts.policy_preview import PolicyPreviewService
+    from chalicelib.sellers.store import DynamoSettingsStore
+    from chalicelib.shared.aws import settings_client
+    from chalicelib.shared.clock import utc_now
+
+    config = get_config()
+    settings = DynamoSettingsStore(settings_client(), config.seller_table_name, restricted_without_settings=True)
+    return PolicyPreviewService(policy_service(), ingest_store(), settings, utc_now)
 
 
 @cache

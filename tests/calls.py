@@ -71,9 +71,11 @@ def sqs_event(api: Any, bodies: list[str]) -> dict[str, Any]:
     return event
 
 
-def resolved_events(api: Any, aws: dict[str, str], *seller_ids: str, topic: str = "product_question") -> list[str]:
+def resolved_events(
+    api: Any, aws: dict[str, str], *seller_ids: str, topic: str = "product_question", headers: dict[str, str] = BUYER
+) -> list[str]:
     for seller_id in seller_ids:
-        assert api.http.get(f"/v1/sellers/{seller_id}/contact-options?topic={topic}", headers=BUYER).status_code == 200
+        assert api.http.get(f"/v1/sellers/{seller_id}/contact-options?topic={topic}", headers=headers).status_code == 200
     return [json.dumps(message["body"]) for message in drain_queue(aws["queue_url"])]
 
 
@@ -117,9 +119,20 @@ ADMIN = bearer("admin", "ops-1")
 CHAT_OFF = {"channels": {"chat": {"enabled": False}}}
 
 
+def full_policy(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` with every field it leaves out at the built-in default: a PUT must name them all."""
+    from chalicelib.models.policy import DEFAULT_POLICY
+    from chalicelib.platform_policy.document import document_of
+    from chalicelib.shared.merge_patch import merge_patch
+
+    merged: dict[str, Any] = merge_patch(document_of(DEFAULT_POLICY), document)
+    return merged
+
+
 def put_policy(api: Any, document: dict[str, Any], if_match: str | None = "0", headers: dict[str, str] = ADMIN) -> Any:
+    """A full PUT of `document`, the fields it leaves out at their defaults (as a partial PUT once meant)."""
     extra = {"If-Match": if_match} if if_match is not None else {}
-    return send(api, "PUT", "/v1/platform/policy", document, {**headers, **extra})
+    return send(api, "PUT", "/v1/platform/policy", full_policy(document), {**headers, **extra})
 
 
 def options(api: Any, seller_id: str, topic: str = "product_question", headers: dict[str, str] = BUYER) -> dict[str, Any]:

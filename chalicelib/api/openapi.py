@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.models.answers import Answer, AnswerInput, AnswerList, AnswerUpdate, Locale, OutcomeAccepted, OutcomeRequest
 from chalicelib.models.common import MAX_SUB_CHARS, SELLER_ID_PATTERN, Topic
-from chalicelib.models.policy import ExplainedContactOptions, PlatformPolicy, PolicyUpdate
+from chalicelib.models.policy import ExplainedContactOptions, PlatformPolicy, PolicyPatch, PolicyPreview, PolicyUpdate
 from chalicelib.models.resolution import BatchRequest, BatchResponse, ContactOptions
 from chalicelib.models.restriction import RestrictionInput, SellerRestriction
 from chalicelib.models.settings import ChannelSettingsPatch, ChannelSettingsUpdate, SellerSettings
@@ -148,6 +148,8 @@ def components() -> dict[str, Any]:
             (ExplainedContactOptions, "serialization"),
             (PlatformPolicy, "serialization"),
             (PolicyUpdate, "validation"),
+            (PolicyPatch, "validation"),
+            (PolicyPreview, "serialization"),
             (SellerRestriction, "serialization"),
             (RestrictionInput, "validation"),
         ],

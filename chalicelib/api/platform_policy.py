@@ -8,9 +8,11 @@ from chalicelib.api import http
 from chalicelib.api.openapi import BODY_ERRORS, COMMON_ERRORS, IF_MATCH, POLICY_ETAG, SELLER_ID, error, ok, retry_later
 from chalicelib.api.routing import Call, Operation, RouteGroup
 from chalicelib.api.services import services
-from chalicelib.models.policy import PolicyUpdate
+from chalicelib.models.policy import PolicyPatch, PolicyUpdate
 from chalicelib.models.restriction import RestrictionInput
+from chalicelib.platform_policy.document import missing_paths
 from chalicelib.shared import auth
+from chalicelib.shared.errors import BadRequest
 
 routes = RouteGroup(__name__)
 POLICY = "/v1/platform/policy"
@@ -46,6 +48,7 @@ PUT_POLICY = Operation(
         "200": ok("PlatformPolicy", headers=POLICY_ETAG),
         **COMMON_ERRORS,
         **BODY_ERRORS,
+        "400": error("incomplete_policy: details.missing lists the dotted paths the document leaves out; or another 400."),
         "413": error("Body over 256 KiB."),
         "409": error(
             "version_conflict: If-Match does not match details.current_version (also the version of "
@@ -60,8 +63,63 @@ PUT_POLICY = Operation(
 @routes.endpoint(POLICY, "PUT", PUT_POLICY, roles=auth.POLICY_EDITORS, body=PolicyUpdate, max_body_bytes=http.MAX_POLICY_BODY_BYTES)
 def put_policy(call: Call[PolicyUpdate]) -> Response:
     expected = http.expected_version(call.request, call.body.version)
+    missing = missing_paths(call.request.json_body)
+    if missing:  # a field left out would silently take its default: a PUT names them all, PATCH changes a few
+        raise BadRequest(
+            "A PUT replaces the whole policy and must name every field; to change a few, use PATCH.",
+            {"missing": missing},
+            code="incomplete_policy",
+        )
     policy = services().policy_service().put_policy(call.body, expected, call.caller, call.request_id)
     return http.versioned_response(policy, policy.version)
+
+
+PATCH_POLICY = Operation(
+    id="patchPlatformPolicy",
+    summary="Change part of the platform contact policy with a JSON merge patch (admin).",
+    parameters=[IF_MATCH],
+    body="PolicyPatch",
+    responses={
+        "200": ok("PlatformPolicy", headers=POLICY_ETAG),
+        **COMMON_ERRORS,
+        **BODY_ERRORS,
+        "413": error("Body over 256 KiB."),
+        "409": error(
+            "version_conflict: If-Match does not match details.current_version; stored_policy_invalid: the stored "
+            "document no longer validates (replace it with a full PUT)."
+        ),
+        "428": error("Neither If-Match nor version given."),
+        "503": retry_later("Policy store unavailable; retry."),
+    },
+)
+
+
+@routes.endpoint(POLICY, "PATCH", PATCH_POLICY, roles=auth.POLICY_EDITORS, body=PolicyPatch, max_body_bytes=http.MAX_POLICY_BODY_BYTES)
+def patch_policy(call: Call[PolicyPatch]) -> Response:
+    expected = http.expected_version(call.request, call.body.version)
+    policy = services().policy_service().patch_policy(call.body.patch(), expected, call.caller, call.request_id)
+    return http.versioned_response(policy, policy.version)
+
+
+PREVIEW_POLICY = Operation(
+    id="previewPlatformPolicy",
+    summary="What a merge patch on the policy in force would have done to the last 24 hours' contact requests: "
+    "buyers and sellers gaining or losing each channel (admin). Writes nothing.",
+    body="PolicyPatch",
+    responses={
+        "200": ok("PolicyPreview"),
+        **COMMON_ERRORS,
+        **BODY_ERRORS,
+        "413": error("Body over 256 KiB."),
+        "409": error("stored_policy_invalid: the stored document no longer validates."),
+        "503": retry_later("Policy, requests or settings unavailable; retry."),
+    },
+)
+
+
+@routes.endpoint(f"{POLICY}/preview", "POST", PREVIEW_POLICY, roles=auth.POLICY_EDITORS, body=PolicyPatch, max_body_bytes=http.MAX_POLICY_BODY_BYTES)
+def preview_policy(call: Call[PolicyPatch]) -> Response:
+    return http.json_response(services().policy_preview_service().preview(call.body.patch(), call.caller))
 
 
 GET_RESTRICTION = Operation(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from chalicelib.models.common import MAX_SUB_CHARS, Channel, Outgoing, SellerId, Strict
 from chalicelib.models.resolution import ContactOptions, ExcludedChannel
@@ -115,12 +115,44 @@ class PolicyDocument(Strict):
 
 
 class PolicyUpdate(PolicyDocument):
-    """PUT body. `updated_at`/`updated_by` are accepted (a GET's body can be sent back) and ignored."""
+    """PUT body: the whole document, every field at every depth (else 400 incomplete_policy with details.missing;
+    change a few fields with PATCH). `updated_at`/`updated_by` are accepted (a GET's body can be sent back) and ignored."""
 
     limits: LimitsUpdate = LimitsUpdate()
     version: ExpectedVersion = None
     updated_at: datetime | None = None
     updated_by: str | None = Field(default=None, max_length=MAX_SUB_CHARS)  # ignored; any caller's sub fits
+
+
+class PolicyPatch(BaseModel):
+    """PATCH and preview body: a JSON merge patch (RFC 7386) on the policy in force; objects merge, null removes a
+    field (it takes its default). The result must be a valid full document."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True, json_schema_extra={"additionalProperties": True})
+
+    channels: dict[str, Any] | None = Field(default=None, description="e.g. {\"chat\": {\"enabled\": false}}")
+    topics: dict[str, Any] | None = Field(default=None, description="e.g. {\"payment\": \"support_only\"}")
+    limits: dict[str, Any] | None = Field(default=None, description="e.g. {\"contact_reveals_per_buyer_per_day\": 10}")
+    version: ExpectedVersion = None
+
+    def patch(self) -> dict[str, Any]:
+        """The merge patch as sent (`version` is a precondition, not part of it)."""
+        return {key: value for key, value in self.model_dump(exclude_unset=True).items() if key != "version"}
+
+
+class ChannelChange(Outgoing):
+    buyers_gain: int = Field(description="Distinct buyers offered the channel with the change and not without it.")
+    buyers_lose: int
+    sellers_gain: int
+    sellers_lose: int
+
+
+class PolicyPreview(Outgoing):
+    """What a policy change would have done to the last 24 hours' contact requests; nothing is written."""
+
+    requests_considered: int = Field(description="Contact requests of the last 24 hours read (newest first, bounded).")
+    sampled: int = Field(description="Distinct buyer, seller and topic of buyers' requests replayed under both policies.")
+    channels: dict[Literal["chat", "email", "phone", "support"], ChannelChange]
 
 
 class PlatformPolicy(PolicyDocument):

@@ -12,6 +12,7 @@ from chalicelib.models.events import PolicyChangedEvent, SellerRestrictionChange
 from chalicelib.models.policy import DEFAULT_POLICY, ChannelPolicies, PlatformPolicy, PolicyDocument
 from chalicelib.models.restriction import RestrictionInput, SellerRestriction
 from chalicelib.models.settings import VersionPrecondition
+from chalicelib.platform_policy.document import patched
 from chalicelib.shared.auth import POLICY_EDITORS, POLICY_READERS, require_role
 from chalicelib.shared.errors import (
     RETRY_AFTER_SECONDS,
@@ -129,6 +130,16 @@ class PolicyService:
             ]
         )
         return new
+
+    def patch_policy(
+        self, patch: dict[str, Any], expected: VersionPrecondition, caller: Caller, request_id: str
+    ) -> PlatformPolicy:
+        """Apply a JSON merge patch to the policy in force; the result must be a valid full document."""
+        require_role(caller, POLICY_EDITORS)
+        current = self.get_policy(caller)  # an unreadable stored policy is a 409: only a full PUT can replace it
+        if not expected.matches(current.version):
+            raise _conflict("The policy changed since you read it; reload and retry.", current.version)
+        return self.put_policy(patched(current, patch), expected, caller, request_id)
 
     def _read(self) -> PlatformPolicy:
         try:

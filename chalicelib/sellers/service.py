@@ -17,6 +17,7 @@ from chalicelib.shared.auth import SETTINGS_READERS, SETTINGS_WRITERS, require_r
 from chalicelib.shared.clock import utc_now
 from chalicelib.shared.errors import Conflict, Forbidden, InvalidStoredSettings, NotFound, VersionConflict, invalid
 from chalicelib.shared.logs import log
+from chalicelib.shared.merge_patch import merge_patch
 from chalicelib.shared.ports import EventPublisher
 
 
@@ -137,18 +138,6 @@ def _conflict(current_version: int) -> Conflict:
 
 def channels_of(settings: SellerSettings) -> ChannelSettings:
     return ChannelSettings(chat=settings.chat, email=settings.email, phone=settings.phone)
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    if not isinstance(patch, dict):
-        return patch
-    merged = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = merge_patch(merged.get(key), value)
-    return merged
 
 
 def enabled_channels(settings: SellerSettings | None) -> list[Channel]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +27,7 @@ from chalicelib.models.events import (
     SettingsChangedEvent,
 )
 from chalicelib.models.policy import MAX_REVEALS_PER_DAY
-from chalicelib.shared.dynamo import to_attributes
+from chalicelib.shared.dynamo import from_attributes, to_attributes, unavailable_as
 from chalicelib.shared.logs import log
 from chalicelib.support import keys
 
@@ -54,10 +55,40 @@ def unknown_seller(event: ContactRequestEvent) -> bool:
     return event.seller_exists is False
 
 
+RECENT_READERS = 16  # parallel queries over a day's shards of the by-day index
+
+
 class SupportRequestStore:
     def __init__(self, dynamodb: Any, table_name: str) -> None:
         self._db = dynamodb
         self._table = table_name
+
+    def recent_contact_requests(self, since: datetime, limit: int) -> list[dict[str, Any]]:
+        """Contact request records newer than `since` (UTC), newest first, at most `limit`.
+
+        Each shard of the by-day index is read newest first up to its share of `limit` (events are hashed evenly
+        over the shards, with headroom for unevenness), in parallel: a bounded sample, not an exact top `limit`.
+        """
+        until = datetime.now(UTC)
+        days = [(since + timedelta(days=n)).date().isoformat() for n in range((until.date() - since.date()).days + 1)]
+        partitions = [partition for day in days for partition in keys.day_index_keys(day)]
+        per_shard = 2 * limit // keys.DAY_SHARDS + 10
+
+        def shard(partition: str) -> list[dict[str, Any]]:
+            response = self._db.query(
+                TableName=self._table,
+                IndexName="by-day",
+                KeyConditionExpression="gsi1pk = :partition AND gsi1sk >= :since",
+                ExpressionAttributeValues=to_attributes({":partition": partition, ":since": since.isoformat()}),
+                ScanIndexForward=False,
+                Limit=per_shard,
+            )
+            return [from_attributes(item) for item in response.get("Items", [])]
+
+        with unavailable_as(), ThreadPoolExecutor(max_workers=RECENT_READERS) as pool:
+            found = [item for items in pool.map(shard, partitions) for item in items]
+        requests = [item for item in found if str(item.get("sk", "")).startswith("REQ#")]
+        return sorted(requests, key=lambda item: str(item.get("gsi1sk", "")), reverse=True)[:limit]
 
     def ingest(self, event: AnyEvent) -> bool:
         """Store `event` once; False if it was already stored (SQS delivers at least once)."""

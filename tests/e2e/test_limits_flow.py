@@ -31,7 +31,7 @@ def limit_stack() -> Iterator[Stack]:
             )
             assert response.status_code == 200
         current = requests.get(f"{stack.api}/v1/platform/policy", headers=ADMIN, timeout=10)
-        response = requests.put(
+        response = requests.patch(  # only the limit: a PATCH leaves the rest of the policy in force
             f"{stack.api}/v1/platform/policy",
             json={"limits": {"contact_reveals_per_buyer_per_day": 2}},
             headers={**ADMIN, "If-Match": current.headers["ETag"]},

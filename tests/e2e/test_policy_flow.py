@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.calls import full_policy
 from tests.conftest import BUYER, SUPPORT, bearer, seller_token
 from tests.e2e.conftest import Stack, run_stack
 
@@ -48,7 +49,7 @@ def put_policy(stack: Stack, document: dict[str, Any]) -> requests.Response:
     current = requests.get(f"{stack.api}/v1/platform/policy", headers=ADMIN, timeout=10)
     assert current.status_code == 200
     return requests.put(
-        f"{stack.api}/v1/platform/policy", json=document, headers={**ADMIN, "If-Match": current.headers["ETag"]}, timeout=10
+        f"{stack.api}/v1/platform/policy", json=full_policy(document), headers={**ADMIN, "If-Match": current.headers["ETag"]}, timeout=10
     )
 
 

@@ -17,6 +17,7 @@ from chalicelib.shared.aws import client, policy_refresh_client, resolution_clie
 from chalicelib.shared.errors import StoreUnavailable
 from tests.calls import (
     ADMIN,
+    full_policy,
     CHAT_OFF,
     assert_error,
     body,
@@ -71,7 +72,7 @@ def test_put_needs_if_match_creates_with_0_and_refuses_a_stale_version(api: Any,
     stale = put_policy(api, {}, if_match='"0"')
     assert stale.status_code == 409 and json.loads(stale.body)["error"]["details"]["current_version"] == 1
     # A GET's body can be sent back as it is (version, updated_at and updated_by included).
-    round_trip = send(api, "PUT", "/v1/platform/policy", {**stored, "topics": {"payment": "support_only"}}, ADMIN)
+    round_trip = send(api, "PUT", "/v1/platform/policy", {**stored, "topics": {**stored["topics"], "payment": "support_only"}}, ADMIN)
     assert round_trip.status_code == 200 and json.loads(round_trip.body)["version"] == 2
     assert api.http.get("/v1/platform/policy", headers=SUPPORT).headers["ETag"] == '"2"'
 
@@ -423,7 +424,7 @@ def test_a_thousand_allow_sellers_of_64_characters_fit_and_repeats_are_dropped(a
     assert json.loads(response.body)["channels"]["phone"]["allow_sellers"] == sellers
 
     repeated = {"channels": {"chat": {"enabled": False, "allow_sellers": ["b", "a", "b"]}}, "version": 1}
-    response = send(api, "PUT", "/v1/platform/policy", repeated, ADMIN)
+    response = send(api, "PUT", "/v1/platform/policy", full_policy(repeated), ADMIN)
     assert json.loads(response.body)["channels"]["chat"]["allow_sellers"] == ["b", "a"]
 
 
@@ -439,7 +440,8 @@ def test_a_get_body_goes_back_unchanged_even_when_stored_before_a_rule_or_by_a_l
     sent_back = api.http.request("PUT", "/v1/platform/policy", headers={**ADMIN, "Content-Type": "application/json", "If-Match": read.headers["ETag"]}, body=read.body)
     assert sent_back.status_code == 200, sent_back.body
     assert sent_back.headers["ETag"] == read.headers["ETag"]  # nothing changed
-    changed = {**json.loads(read.body), "channels": {"chat": {"enabled": True, "rollout_percent": 20}}}
+    stored = json.loads(read.body)
+    changed = {**stored, "channels": {**stored["channels"], "chat": {**stored["channels"]["chat"], "enabled": True, "rollout_percent": 20}}}
     assert_error(send(api, "PUT", "/v1/platform/policy", changed, ADMIN), 400, "validation_error")
 
 
