@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.stack import PROJECT_DIR, free_port, port_in_use
+from devstack.stack import PROJECT_DIR, STOP_GRACE_SECONDS, free_port, port_in_use
 from tests.e2e.test_lifecycle import Started, cleanup, cmdline, launch, running, seconds_until_all_gone, wait_until_serving
 
 pytestmark = pytest.mark.e2e
@@ -85,5 +85,6 @@ def test_a_stop_signal_with_moto_hung_still_stops_everything_within_the_usual_se
     os.killpg(started.process.pid, signum)
     took = seconds_until_all_gone(started, pids, 5.0)
     print(f"\n{signum.name} to make run's group with moto SIGSTOPped: everything stopped after {took:.2f} s")
-    # the README's "under 1 s", with room for a busy machine; a stopped moto used to wait out the 3 s SIGKILL grace
-    assert took < 2.0
+    # the README's "under 1 s"; the defect was a stopped moto waiting out the SIGKILL grace: the bound is that
+    # grace (a loaded machine may be slower than 1 s or 2 s, but never waits the grace without the defect)
+    assert took < STOP_GRACE_SECONDS
