@@ -1,9 +1,10 @@
 """Support CLI: recent contact requests, per-seller statistics, a seller's change history, the dead-letter queue.
 
-    contact-support recent [--seller ID] [--topic T] [--channel C] [--since TIME] [--limit N] [--jsonl]
+    contact-support recent [--seller ID] [--buyer ID] [--topic T] [--channel C] [--since TIME] [--limit N] [--jsonl]
     contact-support stats [--days 7] [--top 10] [--jsonl]
     contact-support history --seller ID [--since TIME] [--limit N] [--jsonl]
     contact-support dlq [--redrive] [--max N]
+    contact-support dlq --discard MESSAGE_ID [--yes]
 
 Works against AWS (your usual credentials and region) or the local stack (AWS_ENDPOINT_URL).
 Never imported by the API.
@@ -35,7 +36,7 @@ from chalicelib.attributes import from_attributes
 from chalicelib.aws import client
 from chalicelib.ingest import COUNTER_TTL, REQUEST_TTL, parse_event
 from chalicelib.models import Channel, Topic
-from chalicelib.models.common import SELLER_ID_PATTERN
+from chalicelib.models.common import MAX_SUB_CHARS, SELLER_ID_PATTERN
 
 QUEUE_NAME = "support-contact-requests"
 SHARD_READERS = 16  # parallel queries when a reader fans out over a day's shards
@@ -108,6 +109,14 @@ def _seller_id(text: str) -> str:
     return text
 
 
+def _buyer_id(text: str) -> str:
+    """argparse type for --buyer: a buyer id is a token's `sub`, which the authorizer takes only as 1-255 characters,
+    not blank, without control characters; anything else can have no stored request, so it is an error, not "none"."""
+    if not text.strip() or len(text) > MAX_SUB_CHARS or any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or 0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise argparse.ArgumentTypeError(f"{text[:80]!r} is not a buyer id (a token's sub: 1-{MAX_SUB_CHARS} characters, not blank, no control characters)")
+    return text
+
+
 def _at_least_one(text: str) -> int:
     """argparse type for --limit/--max: 0 or less would mean "show nothing", which nobody asks for on purpose."""
     value = int(text)
@@ -151,21 +160,40 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
 # ---------------------------------------------------------------- recent
 
 
-def recent_requests(table: str, seller: str | None, topic: str | None, channel: str | None, since: datetime, limit: int) -> list[dict[str, Any]]:
-    """Newest first, at most `limit`, filtered as asked."""
+def recent_requests(
+    table: str, seller: str | None, topic: str | None, channel: str | None, since: datetime, limit: int, buyer: str | None = None
+) -> list[dict[str, Any]]:
+    """Newest first, at most `limit`, filtered as asked.
+
+    A buyer's requests come from the by-buyer copies the ingest writes (chalicelib/support_keys.py): requests stored
+    before that index existed are not found that way.
+    """
     if limit < 1:
         return []
 
     def wanted(item: dict[str, Any]) -> bool:
-        return (topic is None or item["topic"] == topic) and (channel is None or item["primary_channel"] == channel)
+        return (
+            (topic is None or item["topic"] == topic)
+            and (channel is None or item["primary_channel"] == channel)
+            and (buyer is None or item.get("buyer_id") == buyer)
+            and (seller is None or item["seller_id"] == seller)
+        )
 
-    if seller:
+    since_key = {":from": {"S": f"REQ#{since.isoformat()}"}, ":to": {"S": "REQ#~"}}
+    if buyer:  # a buyer has few requests: read theirs, then filter by seller (if asked) as by topic
         pages: Iterable[Iterator[dict[str, Any]]] = [
+            _query_shards(
+                table, keys.buyer_requests_keys(buyer), condition="sk BETWEEN :from AND :to",
+                ExpressionAttributeValues=since_key, ScanIndexForward=False,
+            )
+        ]
+    elif seller:
+        pages = [
             _query_shards(
                 table,
                 keys.seller_requests_keys(seller),
                 condition="sk BETWEEN :from AND :to",
-                ExpressionAttributeValues={":from": {"S": f"REQ#{since.isoformat()}"}, ":to": {"S": "REQ#~"}},
+                ExpressionAttributeValues=since_key,
                 ScanIndexForward=False,
             )
         ]
@@ -209,7 +237,10 @@ def cmd_recent(args: argparse.Namespace) -> int:
     since = _since(args.since)
     if since.date() < oldest_request_day():
         print(f"note: contact requests are kept {REQUEST_TTL.days} days; reading from {oldest_request_day()}", file=sys.stderr)
-    rows = recent_requests(args.table, args.seller, args.topic, args.channel, since, args.limit)
+    rows = recent_requests(args.table, args.seller, args.topic, args.channel, since, args.limit, buyer=args.buyer)
+    if args.buyer and not rows:
+        print("note: --buyer finds only requests stored since the ingest writes its by-buyer index; older ones: use"
+              " --seller, or no filter and look for buyer_id in --jsonl", file=sys.stderr)
     if args.jsonl:
         for row in rows:
             print(json.dumps({c: row.get(c) for c in [*RECENT_COLUMNS, "support_reason", "buyer_id", "request_id"]}))
@@ -572,6 +603,8 @@ def parser() -> argparse.ArgumentParser:
 
     recent = commands.add_parser("recent", help="newest contact requests")
     recent.add_argument("--seller", type=_seller_id, help="only this seller's requests (default: every seller, day by day)")
+    recent.add_argument("--buyer", type=_buyer_id,
+                        help="only this buyer's requests (their token's sub); finds only requests stored since the ingest writes its by-buyer index")
     recent.add_argument("--topic", choices=[t.value for t in Topic], help="only requests about this topic")
     recent.add_argument("--channel", choices=[c.value for c in Channel], help="primary channel")
     recent.add_argument("--since", help=f"ISO date or time; UTC unless it has an offset (default: 7 days ago; requests are kept {REQUEST_TTL.days} days)")
