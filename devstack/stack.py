@@ -186,8 +186,8 @@ def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen[byt
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"{url}: the process exited with {process.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=1)
+        try:  # a slow answer (a loaded machine) is waited for: an abandoned request is a BrokenPipe traceback in the server
+            urllib.request.urlopen(url, timeout=max(1.0, min(10.0, deadline - time.monotonic())))
             return
         except urllib.error.HTTPError:
             return  # it answered; any status will do

@@ -50,12 +50,19 @@ def catches(pid: int, signum: int) -> bool:
     return bool(mask >> (signum - 1) & 1)
 
 
+def assert_no_supervisor_traceback(output: str) -> None:
+    """No traceback of the supervisor (or of our poller). The log also holds chalice local's own output, which on a
+    loaded machine may show a request's BrokenPipeError: that is its HTTP server's, not how the stack stops."""
+    for sign in ("StopRequested", "KeyboardInterrupt", "SystemExit", "devstack/", "Error 1"):
+        assert sign not in output, output
+
+
 def assert_clean_stop(started: Started, pids: set[int]) -> None:
     """Status 0, no traceback, one "stopping" line at most, nothing left running and both ports free."""
     seconds_until_all_gone(started, pids | started.children(), STOP_BUDGET_SECONDS)
     assert started.process.wait(timeout=30) == 0, started.output()
     output = started.output()
-    assert "Traceback" not in output and "StopRequested" not in output, output
+    assert_no_supervisor_traceback(output)
     assert output.count(": stopping") <= 1, output
 
 
@@ -98,7 +105,7 @@ def test_sigterm_to_make_runs_group_twice_stops_the_supervisor_cleanly(tmp_path:
     assert started.process.wait(timeout=30) == -signal.SIGTERM
     output = started.output()
     assert not running(supervisor)
-    assert "Traceback" not in output and "StopRequested" not in output and "Error 1" not in output, output
+    assert_no_supervisor_traceback(output)
     assert STOPPED_LINE in output
 
 
