@@ -3,7 +3,8 @@
     python -m devstack                                  (what `make run` does)
     python -m devstack token --role seller --seller demo-chat   (`make token`)
 
-Ctrl-C, SIGTERM and SIGHUP stop everything it started; its children also die with it if it is SIGKILLed.
+Ctrl-C, SIGTERM and SIGHUP stop everything it started, however many arrive and whenever (exit status 0); its
+children also die with it if it is SIGKILLed.
 """
 
 from __future__ import annotations
@@ -168,8 +169,8 @@ def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen[byt
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"{url}: the process exited with {process.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=1)
+        try:  # a slow answer (a loaded machine) is waited for: an abandoned request is a BrokenPipe traceback in the server
+            urllib.request.urlopen(url, timeout=max(1.0, min(10.0, deadline - time.monotonic())))
             return
         except urllib.error.HTTPError:
             return  # it answered; any status will do
@@ -412,8 +413,33 @@ class StopRequested(Exception):
         self.signum = signum
 
 
-def _raise_stop(signum: int, frame: FrameType | None) -> None:
-    raise StopRequested(signum)
+class StopSignals:
+    """The supervisor's handler of SIGINT, SIGTERM and SIGHUP: the first one raises StopRequested, once.
+
+    Stop signals often come in twos: GNU make passes the SIGTERM sent to `make run`'s group on to the supervisor,
+    which the group's signal has reached already, and a process manager may follow SIGTERM with SIGHUP. A second
+    StopRequested raised in the clean-up interrupted it (a double traceback, status 1, children left to their death
+    signal). So after the first, and once `disarm()` is called, a signal is only recorded.
+    """
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.received: list[int] = []
+
+    def install(self) -> None:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self._handle)
+        self.armed = True
+
+    def disarm(self) -> None:
+        """From now on stop signals are recorded, never raised (the clean-up runs to its end)."""
+        self.armed = False
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received.append(signum)
+        if self.armed:
+            self.armed = False
+            raise StopRequested(signum)
 
 
 MAX_RESTARTS = 3  # per child; a child that keeps dying is a bug to read about, not to hide
@@ -476,6 +502,35 @@ def read_ports(environ: Mapping[str, str]) -> dict[str, int]:
 
 
 def run() -> int:
+    """The supervisor of `make run`. Exit status: 0 when stopped by SIGINT, SIGTERM or SIGHUP (however many arrive,
+    whenever they arrive), 1 when a child failed, 2 when it could not start (bad or busy port)."""
+    stop = StopSignals()
+    status = 1
+    children: list[Child] = []
+    try:
+        try:
+            stop.install()  # first: a signal from here on is a clean stop (before it, Python's defaults apply)
+            status = _start_and_supervise(children)
+        finally:
+            stop.disarm()  # a signal from here on (a second one, or one during the clean-up) interrupts nothing
+    except StopRequested as stopped:
+        _say(f"\n{stopped}: stopping")
+        status = 0
+    except KeyboardInterrupt:  # SIGINT before our handler was installed
+        status = 0
+    except RuntimeError as exc:  # a child never came up
+        _say(f"error: {exc}")
+        status = 1
+    finally:
+        started = [c.process for c in reversed(children) if c.process is not None]
+        if started:
+            stop_processes(started)
+            _say("stopped moto server, chalice local and the local poller")
+    return status
+
+
+def _start_and_supervise(children: list[Child]) -> int:
+    """Check the ports, start the children (added to `children` as they are created) and supervise them."""
     try:
         ports = read_ports(os.environ)
     except ValueError as exc:
@@ -485,38 +540,20 @@ def run() -> int:
         if port_in_use(port):
             _say(f"error: port {port} on 127.0.0.1 is already in use; choose another one with {variable}=<port> make run")
             return 2
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, _raise_stop)
     moto_port, api_port = ports["MOTO_PORT"], ports["API_PORT"]
     env: dict[str, str] = {}
-    children = [
+    children += [
         # moto holds every table and queue in memory: restarted, it would come back empty
         Child("moto server", lambda: start_moto(moto_port), restartable=False),
         Child("chalice local", lambda: start_api(api_port, env), restartable=True),
         Child("local poller", lambda: start_poller(env), restartable=True),
     ]
-    status = 1
-    try:
-        for child in children:
-            child.process = child.start()
-            if child is children[0]:
-                env.update(provision(f"http://127.0.0.1:{moto_port}"))
-        print_banner(f"http://127.0.0.1:{api_port}", env)
-        status = supervise(children)
-    except StopRequested as stop:
-        _say(f"\n{stop}: stopping")
-        status = 0
-    except KeyboardInterrupt:  # SIGINT before our handler was installed
-        status = 0
-    except RuntimeError as exc:  # a child never came up
-        _say(f"error: {exc}")
-        status = 1
-    finally:
-        for signum in STOP_SIGNALS:  # a second signal must not interrupt the clean-up
-            signal.signal(signum, signal.SIG_IGN)
-        stop_processes([c.process for c in reversed(children) if c.process is not None])
-        _say("stopped moto server, chalice local and the local poller")
-    return status
+    for child in children:
+        child.process = child.start()
+        if child is children[0]:
+            env.update(provision(f"http://127.0.0.1:{moto_port}"))
+    print_banner(f"http://127.0.0.1:{api_port}", env)
+    return supervise(children)
 
 
 def main(argv: list[str] | None = None) -> int:

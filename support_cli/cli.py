@@ -1,9 +1,10 @@
 """Support CLI: recent contact requests, per-seller statistics, a seller's change history, the dead-letter queue.
 
-    contact-support recent [--seller ID] [--topic T] [--channel C] [--since TIME] [--limit N] [--jsonl]
+    contact-support recent [--seller ID] [--buyer ID] [--topic T] [--channel C] [--since TIME] [--limit N] [--jsonl]
     contact-support stats [--days 7] [--top 10] [--jsonl]
     contact-support history --seller ID [--since TIME] [--limit N] [--jsonl]
     contact-support dlq [--redrive] [--max N]
+    contact-support dlq --discard MESSAGE_ID [--yes]
 
 Works against AWS (your usual credentials and region) or the local stack (AWS_ENDPOINT_URL).
 Never imported by the API.
@@ -20,6 +21,7 @@ import re
 import signal
 import sys
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +32,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from pydantic import ValidationError
 
-from chalicelib.models.common import SELLER_ID_PATTERN, Channel, Topic
+from chalicelib.models.common import MAX_SUB_CHARS, SELLER_ID_PATTERN, Channel, Topic
 from chalicelib.shared.aws import client
 from chalicelib.shared.dynamo import from_attributes
 from chalicelib.support import keys as keys
@@ -108,6 +110,14 @@ def _seller_id(text: str) -> str:
     return text
 
 
+def _buyer_id(text: str) -> str:
+    """argparse type for --buyer: a buyer id is a token's `sub`, which the authorizer takes only as 1-255 characters,
+    not blank, without control characters; anything else can have no stored request, so it is an error, not "none"."""
+    if not text.strip() or len(text) > MAX_SUB_CHARS or any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or 0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise argparse.ArgumentTypeError(f"{text[:80]!r} is not a buyer id (a token's sub: 1-{MAX_SUB_CHARS} characters, not blank, no control characters)")
+    return text
+
+
 def _at_least_one(text: str) -> int:
     """argparse type for --limit/--max: 0 or less would mean "show nothing", which nobody asks for on purpose."""
     value = int(text)
@@ -151,21 +161,40 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
 # ---------------------------------------------------------------- recent
 
 
-def recent_requests(table: str, seller: str | None, topic: str | None, channel: str | None, since: datetime, limit: int) -> list[dict[str, Any]]:
-    """Newest first, at most `limit`, filtered as asked."""
+def recent_requests(
+    table: str, seller: str | None, topic: str | None, channel: str | None, since: datetime, limit: int, buyer: str | None = None
+) -> list[dict[str, Any]]:
+    """Newest first, at most `limit`, filtered as asked.
+
+    A buyer's requests come from the by-buyer copies the ingest writes (chalicelib/support_keys.py): requests stored
+    before that index existed are not found that way.
+    """
     if limit < 1:
         return []
 
     def wanted(item: dict[str, Any]) -> bool:
-        return (topic is None or item["topic"] == topic) and (channel is None or item["primary_channel"] == channel)
+        return (
+            (topic is None or item["topic"] == topic)
+            and (channel is None or item["primary_channel"] == channel)
+            and (buyer is None or item.get("buyer_id") == buyer)
+            and (seller is None or item["seller_id"] == seller)
+        )
 
-    if seller:
+    since_key = {":from": {"S": f"REQ#{since.isoformat()}"}, ":to": {"S": "REQ#~"}}
+    if buyer:  # a buyer has few requests: read theirs, then filter by seller (if asked) as by topic
         pages: Iterable[Iterator[dict[str, Any]]] = [
+            _query_shards(
+                table, keys.buyer_requests_keys(buyer), condition="sk BETWEEN :from AND :to",
+                ExpressionAttributeValues=since_key, ScanIndexForward=False,
+            )
+        ]
+    elif seller:
+        pages = [
             _query_shards(
                 table,
                 keys.seller_requests_keys(seller),
                 condition="sk BETWEEN :from AND :to",
-                ExpressionAttributeValues={":from": {"S": f"REQ#{since.isoformat()}"}, ":to": {"S": "REQ#~"}},
+                ExpressionAttributeValues=since_key,
                 ScanIndexForward=False,
             )
         ]
@@ -209,7 +238,10 @@ def cmd_recent(args: argparse.Namespace) -> int:
     since = _since(args.since)
     if since.date() < oldest_request_day():
         print(f"note: contact requests are kept {REQUEST_TTL.days} days; reading from {oldest_request_day()}", file=sys.stderr)
-    rows = recent_requests(args.table, args.seller, args.topic, args.channel, since, args.limit)
+    rows = recent_requests(args.table, args.seller, args.topic, args.channel, since, args.limit, buyer=args.buyer)
+    if args.buyer and not rows:
+        print("note: --buyer finds only requests stored since the ingest writes its by-buyer index; older ones: use"
+              " --seller, or no filter and look for buyer_id in --jsonl", file=sys.stderr)
     if args.jsonl:
         for row in rows:
             print(json.dumps({c: row.get(c) for c in [*RECENT_COLUMNS, "support_reason", "buyer_id", "request_id"]}))
@@ -443,12 +475,15 @@ def why_failed(body: str) -> str:
 LISTING_HIDE_SECONDS = 600
 
 
-def dead_letters(dlq_url: str, limit: int, hide_seconds: int = LISTING_HIDE_SECONDS) -> list[dict[str, Any]]:
+def dead_letters(
+    dlq_url: str, limit: int, hide_seconds: int = LISTING_HIDE_SECONDS, until_seen: str | None = None
+) -> list[dict[str, Any]]:
     """Receive up to `limit` messages, hidden for `hide_seconds` so each is seen once.
 
-    Ends when the queue answers empty (a 1 s long poll: a short poll may answer empty while messages exist) or a
-    message comes back that was listed already (it was hidden too briefly, so everything has been seen); the newest
-    receipt handle of each is kept, the only one a delete or visibility change still accepts.
+    Ends when the queue answers empty (a 1 s long poll: a short poll may answer empty while messages exist), a
+    message comes back that was listed already (it was hidden too briefly, so everything has been seen), or the
+    message with id `until_seen` has been listed; the newest receipt handle of each is kept, the only one a delete or
+    visibility change still accepts.
     """
     sqs = client("sqs")
     seen: dict[str, dict[str, Any]] = {}
@@ -463,7 +498,7 @@ def dead_letters(dlq_url: str, limit: int, hide_seconds: int = LISTING_HIDE_SECO
             seen.update((message["MessageId"], message) for message in batch)
             if shown:
                 print(f"\rdlq: listed {len(seen)}", end="", file=sys.stderr, flush=True)
-            if not batch or came_back:
+            if not batch or came_back or (until_seen is not None and until_seen in seen):
                 break
     except BaseException:  # Ctrl-C or an AWS error mid-listing: nothing stays hidden for the listing's sake
         with contextlib.suppress(BotoCoreError, ClientError):
@@ -519,13 +554,18 @@ def redrive(
 
 
 def cmd_dlq(args: argparse.Namespace) -> int:
+    if args.yes and not args.discard:
+        print("error: --yes only goes with --discard (a redrive asks nothing)", file=sys.stderr)
+        return 2
     dlq_url = args.dlq_url or _queue_url(f"{QUEUE_NAME}-dlq")
-    messages = dead_letters(dlq_url, args.max)
-    if not messages:
+    messages = dead_letters(dlq_url, args.max, until_seen=args.discard)
+    if not messages and not args.discard:
         print("the dead-letter queue is empty")
         return 0
-    moved: list[str] = []  # ids of the messages the redrive took out of the DLQ
+    moved: list[str] = []  # ids of the messages the redrive (or the discard) took out of the DLQ
     try:
+        if args.discard:
+            return _discard(args, dlq_url, messages, moved)
         return _show_and_redrive(args, dlq_url, messages, moved)
     finally:  # however it ended (done, a reader gone, Ctrl-C, an AWS error): the rest is visible again at once
         gone = set(moved)
@@ -560,6 +600,52 @@ def _show_and_redrive(args: argparse.Namespace, dlq_url: str, messages: list[dic
     return 0 if len(moved) == len(messages) else 130
 
 
+def _discard(args: argparse.Namespace, dlq_url: str, messages: list[dict[str, Any]], deleted: list[str]) -> int:
+    """Delete the one listed message whose id is `args.discard`, after a confirmation (or --yes); nothing else.
+
+    Only that message's own, newest receipt handle is ever passed to DeleteMessage. The listing keeps it hidden
+    while the agent reads the prompt; past that hide, it may be in someone's hands (a redrive), so nothing is deleted.
+    """
+    listed = time.monotonic()
+    message = next((m for m in messages if m["MessageId"] == args.discard), None)
+    if message is None:
+        more = f" (only {len(messages)} listed: raise --max)" if len(messages) >= args.max else ""
+        print(f"error: no message {args.discard} in the dead-letter queue{more}; nothing deleted", file=sys.stderr)
+        return 1
+    sent_at = datetime.fromtimestamp(int(message["Attributes"]["SentTimestamp"]) / 1000, UTC).isoformat(timespec="seconds")
+    print(f"message {args.discard}, sent {sent_at}: {why_failed(message['Body'])}", file=sys.stderr)
+    print(f"body: {message['Body'][:300]!r}{' ...' if len(message['Body']) > 300 else ''}", file=sys.stderr)  # repr: no escapes
+    if not args.yes and not _confirmed(f"delete message {args.discard} from the dead-letter queue for good? [y/N] "):
+        print("nothing deleted", file=sys.stderr)
+        return 1
+    if time.monotonic() - listed > LISTING_HIDE_SECONDS - DISCARD_MARGIN_SECONDS:
+        print("error: the answer came after the listing's hold on the message ended; nothing deleted: run it again", file=sys.stderr)
+        return 1
+    client("sqs").delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+    deleted.append(message["MessageId"])
+    print(f"deleted message {args.discard} from the dead-letter queue")
+    return 0
+
+
+DISCARD_MARGIN_SECONDS = 30  # a discard confirmed this close to the end of the listing's hold is refused
+
+
+def _confirmed(question: str) -> bool:
+    """Ask on stderr, read the answer from stdin: only y or yes (any case) is a yes; end of input is a no."""
+    print(question, end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline()
+    if not answer:
+        print(file=sys.stderr)
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _message_id(text: str) -> str:
+    """argparse type for --discard: an SQS message id (a UUID), as `contact-support dlq` lists it."""
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,100}", text):
+        raise argparse.ArgumentTypeError(f"{text[:80]!r} is not a message id (copy it from the message_id column of `contact-support dlq`)")
+    return text
+
+
 def _queue_url(name: str) -> str:
     return str(client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
 
@@ -572,6 +658,8 @@ def parser() -> argparse.ArgumentParser:
 
     recent = commands.add_parser("recent", help="newest contact requests")
     recent.add_argument("--seller", type=_seller_id, help="only this seller's requests (default: every seller, day by day)")
+    recent.add_argument("--buyer", type=_buyer_id,
+                        help="only this buyer's requests (their token's sub); finds only requests stored since the ingest writes its by-buyer index")
     recent.add_argument("--topic", choices=[t.value for t in Topic], help="only requests about this topic")
     recent.add_argument("--channel", choices=[c.value for c in Channel], help="primary channel")
     recent.add_argument("--since", help=f"ISO date or time; UTC unless it has an offset (default: 7 days ago; requests are kept {REQUEST_TTL.days} days)")
@@ -595,7 +683,11 @@ def parser() -> argparse.ArgumentParser:
     history.set_defaults(run=cmd_history)
 
     dlq = commands.add_parser("dlq", help="list dead-lettered messages and why they failed")
-    dlq.add_argument("--redrive", action="store_true", help="move them back to the main queue")
+    action = dlq.add_mutually_exclusive_group()
+    action.add_argument("--redrive", action="store_true", help="move them back to the main queue")
+    action.add_argument("--discard", metavar="MESSAGE_ID", type=_message_id,
+                        help="delete this one message (known to be bad) from the DLQ for good, after a confirmation")
+    dlq.add_argument("--yes", action="store_true", help="with --discard: no confirmation prompt")
     dlq.add_argument("--max", type=_at_least_one, default=1000, help="list (and move) at most this many (default 1000)")
     dlq.add_argument("--dlq-url", default=os.environ.get("SUPPORT_DLQ_URL"),
                      help=f"default: $SUPPORT_DLQ_URL, else the queue named {QUEUE_NAME}-dlq")

@@ -15,6 +15,8 @@ popularity), one key per day or per seller would throttle. So the hot keys carry
     STATS#<date>#<nn>                  SELLER#<seller_id>#<m>       per-seller-per-day counters (nn: 00..255)
     OUTCOMES#<date>#<nn>               TOPIC#<topic>, ANSWER#<id>   outcome counters per topic and per answer
     REVEALS#<buyer_id>                 DAY#<date>                   sellers shown to that buyer that UTC day
+    BUYER#<buyer_id>#B<nn>             REQ#<occurred_at>#<id>       a copy of a contact request, by buyer (written by
+                                                                    the ingest since this index exists; older: not there)
 
 Data written before sharding (REQ# under SELLER#<id>, DAY#<date>, STATS#<date>) stays readable: the readers
 query those legacy keys too (`*_keys` functions below list them last).
@@ -30,6 +32,9 @@ SELLER_REQUEST_SHARDS = 16  # a seller's requests and outcomes: the busiest sell
 OUTCOME_SHARDS = 128  # outcome counters: six topics and the most read answers would otherwise be a few hot items
 STATS_SHARDS = 256  # the daily counters of all sellers (transactional updates: 2 units each)
 SELLER_COUNTER_SHARDS = 16  # counter items per seller and day, on consecutive STATS shards
+# A buyer's requests: one person's taps are few, but one token scripted up to the API's rate limit (500/s, 2 units
+# each in the ingest's transaction) would fill a partition; 4 shards keep that key at ~250 units/s.
+BUYER_REQUEST_SHARDS = 4
 
 
 def shard_of(value: str, shards: int) -> int:
@@ -45,6 +50,16 @@ def seller_requests_key(seller_id: str, event_id: str) -> str:
 def seller_requests_keys(seller_id: str) -> list[str]:
     """Every partition holding a seller's requests; the legacy unsharded one last."""
     return [f"SELLER#{seller_id}#R{shard:02d}" for shard in range(SELLER_REQUEST_SHARDS)] + [seller_changes_key(seller_id)]
+
+
+def buyer_requests_key(buyer_id: str, event_id: str) -> str:
+    """The by-buyer copy of a contact request. The shard suffix has a fixed length, so no two buyers share a key."""
+    return f"BUYER#{buyer_id}#B{shard_of(event_id, BUYER_REQUEST_SHARDS):02d}"
+
+
+def buyer_requests_keys(buyer_id: str) -> list[str]:
+    """Every partition holding a buyer's requests (no legacy key: requests stored before this index are not copied)."""
+    return [f"BUYER#{buyer_id}#B{shard:02d}" for shard in range(BUYER_REQUEST_SHARDS)]
 
 
 def seller_changes_key(seller_id: str) -> str:

@@ -1,6 +1,6 @@
 """The support-requests table: each event stored once (marker + record + counters in one transaction), and counted.
 
-One DynamoDB transaction per event, so a retried record is either counted once or not at all. A buyer's reveal is
+One DynamoDB transaction per event (and a contact request's copy by buyer), so a retried record is either counted once or not at all. A buyer's reveal is
 added to their tally after it, on every delivery (ADD on a string set counts a seller once): a tally that cannot
 grow never costs support the record. The table layout and its write shards: chalicelib/support/keys.py.
 """
@@ -182,7 +182,14 @@ class SupportRequestStore:
                 ),
             }
         }
-        return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}, counter_update]
+        return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}, counter_update, self._buyer_copy(record, event)]
+
+    def _buyer_copy(self, record: dict[str, Any], event: ContactRequestEvent) -> dict[str, Any]:
+        """The request again under its buyer (`contact-support recent --buyer`): one more item of the same transaction,
+        without the by-day index keys (the day's readers must see each request once)."""
+        copy = {key: value for key, value in record.items() if key not in ("gsi1pk", "gsi1sk")}
+        copy.update(pk=keys.buyer_requests_key(event.buyer_id, event.event_id), sk=record["sk"])
+        return {"Put": {"TableName": self._table, "Item": to_attributes(copy)}}
 
     def tally_update(self, event: AnyEvent) -> dict[str, Any] | None:
         """The UpdateItem adding the seller to the buyer's reveals of that UTC day; None when nothing is counted.

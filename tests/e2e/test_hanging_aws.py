@@ -90,8 +90,10 @@ def test_degraded_answer_arrives_within_five_seconds_while_aws_hangs(
     assert batch.status_code == 200 and [r["degraded"] for r in batch.json()["results"]] == [True, True, True]
     assert batch_seconds < ANSWER_WITHIN_SECONDS
 
-    time.sleep(0.5)  # the log line is written before the answer; give the file a moment on a busy machine
-    undelivered = undelivered_events(log_path)
+    # chalice local writes the log line before the answer; the file may be a little behind on a busy machine
+    deadline = time.monotonic() + 30
+    while len(undelivered := undelivered_events(log_path)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert sorted(e["seller_id"] for e in undelivered) == ["demo-chat", "demo-chat", "demo-email", "demo-phone"]
     assert all(e["type"] == "contact_request" and e["degraded"] is True and e["event_id"] for e in undelivered)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.stack import MAX_RESTARTS, PROJECT_DIR, free_port, port_in_use, wait_for_http
+from devstack.stack import MAX_RESTARTS, PROJECT_DIR, STOP_GRACE_SECONDS, free_port, port_in_use, wait_for_http
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -278,5 +278,6 @@ def test_a_stop_signal_with_moto_hung_still_stops_everything_within_the_usual_se
     os.killpg(started.process.pid, signum)
     took = seconds_until_all_gone(started, pids, 5.0)
     print(f"\n{signum.name} to make run's group with moto SIGSTOPped: everything stopped after {took:.2f} s")
-    # the README's "under 1 s", with room for a busy machine; a stopped moto used to wait out the 3 s SIGKILL grace
-    assert took < 2.0
+    # the README's "under 1 s"; the defect was a stopped moto waiting out the SIGKILL grace: the bound is that
+    # grace (a loaded machine may be slower than 1 s or 2 s, but never waits the grace without the defect)
+    assert took < STOP_GRACE_SECONDS

@@ -17,12 +17,12 @@ from chalicelib.shared.aws import client, policy_refresh_client, resolution_clie
 from chalicelib.shared.errors import StoreUnavailable
 from tests.calls import (
     ADMIN,
-    full_policy,
     CHAT_OFF,
     assert_error,
     body,
     edit_stored_policy,
     excluded,
+    full_policy,
     offered,
     options,
     put_policy,

@@ -118,8 +118,8 @@ def test_stats_count_no_channel_only_for_sellers_who_enabled_none(api: Any, aws:
 def test_a_hung_shard_read_fails_the_support_cli_after_one_wave_of_timeouts(monkeypatch: Any) -> None:
     """Was: with DynamoDB hung, the workers freed by the first wave's timeouts started the next queued shards before
     the failure cancelled them, and the command waited out their timeouts too: 25 s, not ~12 s."""
+    import contextlib
     import threading
-    import time
     from collections.abc import Iterator
 
     from botocore.exceptions import ReadTimeoutError
@@ -128,11 +128,15 @@ def test_a_hung_shard_read_fails_the_support_cli_after_one_wave_of_timeouts(monk
 
     started: list[str] = []
     lock = threading.Lock()
+    # The first wave times out together, once every reader has started (was: a fixed 0.2 s, after which on a loaded
+    # machine a reader thread not yet running found the failure set and started nothing: 15 of 16).
+    first_wave = threading.Barrier(cli.SHARD_READERS, timeout=30)
 
     def hung_query(table: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         with lock:
             started.append(kwargs["ExpressionAttributeValues"][":partition"]["S"])
-        time.sleep(0.2)  # botocore's timeouts and retries, shortened
+        with contextlib.suppress(threading.BrokenBarrierError):  # a read past the first wave: counted above, and fails
+            first_wave.wait()
         raise ReadTimeoutError(endpoint_url="http://127.0.0.1")
         yield {}  # a generator, as the real one
 
