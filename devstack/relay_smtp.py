@@ -21,8 +21,8 @@ from typing import Any, Final
 
 from aiosmtpd.controller import Controller
 
-from chalicelib.shared.logs import log
 from chalicelib.relay.refusals import Refusal, RelayVerdict
+from chalicelib.shared.logs import log
 
 Deliver = Callable[[bytes, str, list[str]], RelayVerdict]
 HOST: Final = "127.0.0.1"

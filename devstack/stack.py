@@ -93,6 +93,7 @@ def create_resources(dynamodb: Any, sqs: Any, visibility_timeout: int = 30) -> d
         BillingMode="PAY_PER_REQUEST",
     )
     create_answers_table(dynamodb)
+    create_conversations_table(dynamodb)
     dynamodb.create_table(
         TableName=POLICY_TABLE,
         AttributeDefinitions=[{"AttributeName": "policy_id", "AttributeType": "S"}],
@@ -119,6 +120,21 @@ def create_answers_table(dynamodb: Any) -> None:
         BillingMode="PAY_PER_REQUEST",
         **{key: properties[key] for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")},
     )
+
+
+def create_conversations_table(dynamodb: Any, table_name: str = "conversations") -> None:
+    """Keys and indexes exactly as infra/resources.json defines ConversationsTable."""
+    properties = json.loads((PROJECT_DIR / "infra" / "resources.json").read_text())["Resources"]["ConversationsTable"]["Properties"]
+    dynamodb.create_table(
+        TableName=table_name,
+        BillingMode="PAY_PER_REQUEST",
+        **{key: properties[key] for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")},
+    )
+
+
+def verify_relay_domain(ses: Any, domain: str = "relay.marketplace.test") -> None:
+    """The relay sends From addresses on its domain: moto's SES (like SES) sends only from a verified identity."""
+    ses.verify_domain_identity(Domain=domain)
 
 
 def demo_answers() -> list[Any]:
@@ -311,6 +327,7 @@ def provision(endpoint: str, visibility_timeout: int = 30) -> dict[str, str]:
     seed_demo_sellers(DynamoSettingsStore(dynamodb, SELLER_TABLE))
     seed_demo_answers(dynamodb)
     store_default_policy(dynamodb)
+    verify_relay_domain(local_client("ses", endpoint))
     return {
         **LOCAL_AWS_ENV,
         "AWS_ENDPOINT_URL": endpoint,
