@@ -360,6 +360,11 @@ def start_poller(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return spawn([sys.executable, "-m", "devstack.poller"], cwd=PROJECT_DIR, env={**os.environ, **local_stage_env(), **env})
 
 
+def start_relay_smtp(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The relay's SMTP server on 127.0.0.1:$RELAY_SMTP_PORT (default 2525), delivering into conversations."""
+    return spawn([sys.executable, "-m", "devstack.relay_smtp"], cwd=PROJECT_DIR, env={**os.environ, **local_stage_env(), **env})
+
+
 class QueueDrainer(threading.Thread):
     """Reads and deletes support events as they arrive, counting them, as a consumer would.
 
@@ -528,6 +533,7 @@ def run() -> int:
         Child("moto server", lambda: start_moto(moto_port), restartable=False),
         Child("chalice local", lambda: start_api(api_port, env), restartable=True),
         Child("local poller", lambda: start_poller(env), restartable=True),
+        Child("relay smtp", lambda: start_relay_smtp(env), restartable=True),
     ]
     status = 1
     try:
@@ -549,7 +555,7 @@ def run() -> int:
         for signum in STOP_SIGNALS:  # a second signal must not interrupt the clean-up
             signal.signal(signum, signal.SIG_IGN)
         stop_processes([c.process for c in reversed(children) if c.process is not None])
-        _say("stopped moto server, chalice local and the local poller")
+        _say("stopped moto server, chalice local and the local poller (and the relay SMTP server)")
     return status
 
 
