@@ -570,6 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--seller", help="seller_id, required for --role seller")
     token.add_argument("--sub", help="subject (user id); default demo-<role>")
     token.add_argument("--ttl", type=int, default=12 * 3600, help="seconds until it expires (default 12 h)")
+    token.add_argument("--email", help="a verified e-mail claim (the relay accepts the buyer's mail from it)")
     args = parser.parse_args(argv)
     if args.command != "token":
         return run()
@@ -577,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--role seller needs --seller SELLER_ID (e.g. demo-chat)")
     from devstack.tokens import mint_token
 
-    print(mint_token(local_jwt_secret(), args.role, args.sub or f"demo-{args.role}", args.seller, args.ttl))
+    print(mint_token(local_jwt_secret(), args.role, args.sub or f"demo-{args.role}", args.seller, args.ttl, email=args.email))
     return 0
 
 
