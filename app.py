@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalice.app import AuthResponse, Chalice
+from chalice.app import AuthResponse, Chalice, Rate
 
 from chalicelib import wiring
-from chalicelib.api import answers, contacts, meta, platform_policy, sellers
+from chalicelib.api import answers, contacts, conversations, meta, platform_policy, sellers
 from chalicelib.api.services import provide
 from chalicelib.shared.auth import InvalidToken, caller_context, deny_policy, verify_token
 from chalicelib.shared.config import get_config
@@ -32,7 +32,7 @@ def jwt_auth(auth_request: Any) -> Any:
 
 
 # Registered after the authorizer: their protected routes take it by name (chalicelib/api/routing.py).
-for route_group in (contacts.routes, answers.routes, sellers.routes, platform_policy.routes, meta.routes):
+for route_group in (contacts.routes, answers.routes, sellers.routes, platform_policy.routes, conversations.routes, meta.routes):
     app.register_blueprint(route_group)
 
 
@@ -43,3 +43,18 @@ def support_ingest(event: Any) -> dict[str, Any]:
     from chalicelib.support.ingest import ingest_batch, record_from_sqs
 
     return ingest_batch([record_from_sqs(record.to_dict()) for record in event], wiring.ingest_store())
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def conversation_sweep(event: Any) -> dict[str, int]:
+    """Escalate conversations whose seller reply is overdue (reply_overdue), purge expired ones, retry queued mail."""
+    result = wiring.conversation_service().sweep()
+    return {"escalated": result.escalated, "purged": result.purged, "mail_sent": result.mail_sent, "mail_failed": result.mail_failed}
+
+
+@app.on_s3_event(bucket=get_config().relay_bucket, events=["s3:ObjectCreated:*"])
+def relay_inbound(event: Any) -> dict[str, str]:
+    """One mail SES stored in the relay bucket: read it, carry it into its conversation (or drop and count it)."""
+    from chalicelib.conversations.inbound_s3 import handle_object
+
+    return handle_object(event.bucket, event.key, wiring.conversation_service(), wiring.s3_client())

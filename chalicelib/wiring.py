@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from chalicelib.answers.shown import ShownAnswers
     from chalicelib.contacts.policy_preview import PolicyPreviewService
     from chalicelib.contacts.resolution import ResolutionService
+    from chalicelib.conversations.mail import SesMailSender
+    from chalicelib.conversations.service import ConversationService
     from chalicelib.platform_policy.cached import CachedPolicy
     from chalicelib.platform_policy.restrictions import DynamoRestrictionStore
     from chalicelib.platform_policy.service import PolicyService
@@ -39,7 +41,7 @@ def resolution_service() -> ResolutionService:
         settings,
         support_publisher(),
         policy=cached_policy(),
-        reveals=DynamoRevealTally(settings, config.support_requests_table_name),
+        reveals=DynamoRevealTally(settings, config.support_requests_table_name, config.conversations_table_name),
         answers=shown_answers(),
         feedback_key=config.feedback_key,
         support_reply_target_hours=config.support_reply_target_hours,
@@ -117,6 +119,48 @@ def answers_service() -> AnswersService:
     return AnswersService(store, support_publisher(), config.feedback_key, restrictions=restriction_store())
 
 
+@cache
+def conversation_service() -> ConversationService:
+    """Conversations: imported only by their routes, the sweep and the relay (a resolution imports none of it).
+
+    The offer is the resolution's own logic, on the settings routes' time budget (a 503 here is not degraded)."""
+    from chalicelib.contacts.resolution import ResolutionService
+    from chalicelib.conversations.service import ConversationService
+    from chalicelib.conversations.store import DynamoConversationStore
+    from chalicelib.sellers.store import DynamoSettingsStore
+    from chalicelib.shared.aws import settings_client
+
+    config = get_config()
+    offers = ResolutionService(
+        DynamoSettingsStore(settings_client(), config.seller_table_name, restricted_without_settings=True),
+        support_publisher(),
+        policy=cached_policy(),
+    )
+    return ConversationService(
+        DynamoConversationStore(settings_client(), config.conversations_table_name),
+        offers,
+        offers,
+        support_publisher(),
+        mail_sender(),
+        id_key=config.conversation_key,
+        relay_domain=config.relay_domain,
+        platform_domain=config.platform_domain,
+    )
+
+
+def mail_sender() -> SesMailSender:
+    from chalicelib.conversations.mail import SesMailSender
+    from chalicelib.shared.aws import client
+
+    return SesMailSender(client("ses"))
+
+
+def s3_client() -> Any:
+    from chalicelib.shared.aws import client
+
+    return client("s3")
+
+
 def restriction_store() -> DynamoRestrictionStore:
     """Restrictions as the admin routes and answer management read them (on the seller's item)."""
     from chalicelib.platform_policy.restrictions import DynamoRestrictionStore
@@ -157,5 +201,5 @@ def health() -> dict[str, Any]:
 
 def reset() -> None:
     """Forget every built store and service (tests, after changing the environment)."""
-    for built in (resolution_service, settings_service, cached_policy, policy_service, answers_service, ingest_store):
+    for built in (resolution_service, settings_service, cached_policy, policy_service, answers_service, ingest_store, conversation_service):
         built.cache_clear()

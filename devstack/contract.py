@@ -18,7 +18,11 @@ from pydantic import BaseModel
 from chalicelib.models.events import (
     ContactOutcomeEvent,
     ContactRequestEvent,
+    ConversationEscalatedEvent,
+    ConversationStartedEvent,
+    ConversationViewedEvent,
     PolicyChangedEvent,
+    ReplyOverdueEvent,
     SellerRestrictionChangedEvent,
     SettingsChangedEvent,
 )
@@ -31,6 +35,10 @@ EVENT_SCHEMAS: dict[str, type[BaseModel]] = {
     "contact-outcome.v1.json": ContactOutcomeEvent,
     "policy-changed.v1.json": PolicyChangedEvent,
     "seller-restriction-changed.v1.json": SellerRestrictionChangedEvent,
+    "conversation-started.v1.json": ConversationStartedEvent,
+    "conversation-escalated.v1.json": ConversationEscalatedEvent,
+    "reply-overdue.v1.json": ReplyOverdueEvent,
+    "conversation-viewed.v1.json": ConversationViewedEvent,
     "platform-policy.v1.json": PlatformPolicy,
 }
 

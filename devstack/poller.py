@@ -14,6 +14,7 @@ import os
 import random
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -130,6 +131,21 @@ def poll_forever(
             log(logging.INFO, "local_poller_batch", accepted=accepted, failed=failed)
 
 
+def sweep_forever(stopping: Callable[[], bool], sleep: Callable[[float], None]) -> None:
+    """The scheduled `conversation_sweep` on a laptop: every CONVERSATION_SWEEP_SECONDS (default 60; 5 minutes on AWS)."""
+    from chalicelib import wiring
+
+    interval = float(os.environ.get("CONVERSATION_SWEEP_SECONDS", "") or 60)
+    while not stopping():
+        sleep(interval)
+        if stopping():
+            return
+        try:
+            wiring.conversation_service().sweep()
+        except Exception as exc:  # noqa: BLE001 - as the scheduled Lambda: the next run tries again
+            log(logging.WARNING, "local_sweep_failed", error=type(exc).__name__)
+
+
 def main() -> int:
     import app
     from chalicelib.shared.aws import client
@@ -144,6 +160,7 @@ def main() -> int:
             time.sleep(min(0.1, seconds))
 
     print("local poller: feeding support-contact-requests to support_ingest", flush=True)
+    threading.Thread(target=sweep_forever, args=(lambda: bool(stopping), sleep), daemon=True).start()
     poll_forever(lambda: LocalPoller(client("sqs"), os.environ["SUPPORT_QUEUE_URL"], app.support_ingest), lambda: bool(stopping), sleep)
     return 0
 

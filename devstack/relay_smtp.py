@@ -94,10 +94,13 @@ def serve(deliver: Deliver, port: int | None = None) -> int:
     return 0
 
 
-def _refuse_all(raw: bytes, mail_from: str, rcpt_tos: list[str]) -> RelayVerdict:
-    """Until the conversation store is wired in: every address is unknown."""
-    return RelayVerdict.refused(Refusal.UNKNOWN_ADDRESS)
+def deliver_to_conversations(raw: bytes, mail_from: str, rcpt_tos: list[str]) -> RelayVerdict:
+    """The real `deliver`: the same use case the S3-triggered Lambda runs (chalicelib/conversations/service.py), against
+    the local stack's moto, sending on through moto's SES."""
+    from chalicelib import wiring
+
+    return wiring.conversation_service().receive_mail(raw, rcpt_tos)
 
 
 if __name__ == "__main__":
-    raise SystemExit(serve(_refuse_all))
+    raise SystemExit(serve(deliver_to_conversations))

@@ -44,6 +44,7 @@ LOCAL_TABLES = {
     SUPPORT_REQUESTS_TABLE: "SupportRequestsTable",
     ANSWERS_TABLE: "AnswersTable",
     POLICY_TABLE: "PolicyTable",
+    "conversations": "ConversationsTable",
 }
 
 # Fake credentials: moto accepts anything, and they keep boto3 from looking for real ones.
@@ -103,6 +104,11 @@ def table_schema(resource: str) -> dict[str, Any]:
     drift from AWS's."""
     properties = infra_resources()[resource]["Properties"]
     return {key: properties[key] for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes") if key in properties}
+
+
+def verify_relay_domain(ses: Any, domain: str = "relay.marketplace.test") -> None:
+    """The relay sends From addresses on its domain: moto's SES (like SES) sends only from a verified identity."""
+    ses.verify_domain_identity(Domain=domain)
 
 
 def demo_answers() -> list[Any]:
@@ -295,6 +301,7 @@ def provision(endpoint: str, visibility_timeout: int = 30) -> dict[str, str]:
     seed_demo_sellers(DynamoSettingsStore(dynamodb, SELLER_TABLE))
     seed_demo_answers(dynamodb)
     store_default_policy(dynamodb)
+    verify_relay_domain(local_client("ses", endpoint))
     return {
         **LOCAL_AWS_ENV,
         "AWS_ENDPOINT_URL": endpoint,
@@ -325,6 +332,11 @@ def start_api(port: int, env: dict[str, str], quiet: bool = False) -> subprocess
 def start_poller(env: dict[str, str]) -> subprocess.Popen[bytes]:
     """Runs the support_ingest handler on the local queue, as Lambda's event source would."""
     return spawn([sys.executable, "-m", "devstack.poller"], cwd=PROJECT_DIR, env={**os.environ, **local_stage_env(), **env})
+
+
+def start_relay_smtp(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The relay's SMTP server on 127.0.0.1:$RELAY_SMTP_PORT (default 2525), delivering into conversations."""
+    return spawn([sys.executable, "-m", "devstack.relay_smtp"], cwd=PROJECT_DIR, env={**os.environ, **local_stage_env(), **env})
 
 
 class QueueDrainer(threading.Thread):
@@ -525,7 +537,7 @@ def run() -> int:
         started = [c.process for c in reversed(children) if c.process is not None]
         if started:
             stop_processes(started)
-            _say("stopped moto server, chalice local and the local poller")
+            _say("stopped moto server, chalice local, the local poller and the relay SMTP server")
     return status
 
 
@@ -547,6 +559,7 @@ def _start_and_supervise(children: list[Child]) -> int:
         Child("moto server", lambda: start_moto(moto_port), restartable=False),
         Child("chalice local", lambda: start_api(api_port, env), restartable=True),
         Child("local poller", lambda: start_poller(env), restartable=True),
+        Child("relay smtp", lambda: start_relay_smtp(env), restartable=True),
     ]
     for child in children:
         child.process = child.start()
@@ -567,6 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--seller", help="seller_id, required for --role seller")
     token.add_argument("--sub", help="subject (user id); default demo-<role>")
     token.add_argument("--ttl", type=int, default=12 * 3600, help="seconds until it expires (default 12 h)")
+    token.add_argument("--email", help="a verified e-mail claim (the relay accepts the buyer's mail from it)")
     args = parser.parse_args(argv)
     if args.command != "token":
         return run()
@@ -574,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--role seller needs --seller SELLER_ID (e.g. demo-chat)")
     from devstack.tokens import mint_token
 
-    print(mint_token(local_jwt_secret(), args.role, args.sub or f"demo-{args.role}", args.seller, args.ttl))
+    print(mint_token(local_jwt_secret(), args.role, args.sub or f"demo-{args.role}", args.seller, args.ttl, email=args.email))
     return 0
 
 

@@ -37,8 +37,8 @@ ANSWER_FILTERS = [
 ANSWER_NOT_FOUND = {"404": error("No such answer (or a draft the caller may not see).")}
 
 
-def answer_response(answer: Answer, status: int = 200, location: bool = False) -> Response:
-    return http.versioned_response(answer, answer.version, status, {"Location": f"/v1/answers/{answer.id}"} if location else None)
+def answer_response(answer: Answer, status: int = 200, location: str | None = None) -> Response:
+    return http.versioned_response(answer, answer.version, status, {"Location": location} if location else None)
 
 
 OUTCOME = Operation(
@@ -93,7 +93,7 @@ CREATE = Operation(
 @routes.endpoint("/v1/answers", "POST", CREATE, roles=auth.ANSWER_AUTHORS, body=AnswerInput)
 def create_answer(call: Call[AnswerInput]) -> Response:
     answer = services().answers_service().create(call.body, call.caller)
-    return answer_response(answer, status=201, location=True)
+    return answer_response(answer, status=201, location=http.link(call.request, f"/v1/answers/{answer.id}"))
 
 
 GET = Operation(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from chalice.app import Response
 
 from chalicelib.api import http
@@ -19,7 +21,8 @@ from chalicelib.api.openapi import (
 )
 from chalicelib.api.routing import Call, Operation, RouteGroup
 from chalicelib.api.services import services
-from chalicelib.models.resolution import BatchRequest
+from chalicelib.models.common import Channel
+from chalicelib.models.resolution import BatchRequest, ContactOption, ContactOptions, StartLink
 from chalicelib.shared import auth
 
 routes = RouteGroup(__name__)
@@ -57,13 +60,30 @@ def contact_options(call: Call[None], seller_id: str) -> Response:
     explain, buyer_id = http.explain_params(request)
     locale = http.language(request)
     resolutions = services().resolution_service()
+    start = StartLink(href=http.link(request, "/v1/conversations"))
     if explain:
         explained = resolutions.explain_one(seller_id, topic, call.caller, call.request_id, buyer_id, locale=locale)
-        return http.json_response(explained, headers=http.language_headers(locale))
+        return http.json_response(with_start(explained, start), headers=http.language_headers(locale))
     result, rate_limit = resolutions.resolve_one(
         seller_id, topic, call.caller, call.request_id, locale=locale, question=http.question_param(request)
     )
-    return http.json_response(result, headers={**rate_limit, **http.language_headers(locale)})
+    return http.json_response(with_start(result, start), headers={**rate_limit, **http.language_headers(locale)})
+
+
+R = TypeVar("R", bound=ContactOptions)
+
+
+def with_start(result: R, start: StartLink) -> R:
+    """The chat option and a masked e-mail option carry how to start the conversation (POST /v1/conversations)."""
+
+    def started(option: ContactOption) -> ContactOption:
+        if option.channel is Channel.CHAT or (option.channel is Channel.EMAIL and option.masked):
+            return option.model_copy(update={"start": start})
+        return option
+
+    if not any(option.channel in (Channel.CHAT, Channel.EMAIL) for option in result.options):
+        return result
+    return result.model_copy(update={"options": [started(option) for option in result.options], "primary": started(result.primary)})
 
 
 BATCH = Operation(
@@ -79,4 +99,6 @@ BATCH = Operation(
 def contact_options_batch(call: Call[BatchRequest]) -> Response:
     locale = http.language(call.request)
     result, rate_limit = services().resolution_service().resolve_batch(call.body, call.caller, call.request_id, locale=locale)
+    start = StartLink(href=http.link(call.request, "/v1/conversations"))
+    result = result.model_copy(update={"results": [with_start(item, start) for item in result.results]})
     return http.json_response(result, headers={**rate_limit, **http.language_headers(locale)})

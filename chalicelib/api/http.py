@@ -76,7 +76,8 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         except ApiError as exc:
             retry: dict[str, str | list[str]] = {"Retry-After": str(exc.retry_after_seconds)} if exc.retry_after_seconds else {}
-            return Response(exc.body(), status_code=exc.status, headers=retry)
+            extra: dict[str, str] = getattr(exc, "headers", None) or {}  # e.g. a 429's RateLimit headers
+            return Response(exc.body(), status_code=exc.status, headers={**retry, **extra})
         except StoreUnavailable as exc:  # reads degrade in the service; a read or write of the data itself cannot
             return Response(error_body(exc.code, exc.public_message), status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a clean 500
@@ -264,6 +265,27 @@ def json_response(model: BaseModel, status: int = 200, headers: dict[str, str] |
         status_code=status,
         headers={"Content-Type": "application/json", **NO_STORE, **(headers or {})},
     )
+
+
+_PREFIX = re.compile(r"(/[A-Za-z0-9._~-]{1,128}){0,8}")
+
+
+def link(request: Request, path: str) -> str:
+    """`path` (e.g. /v1/conversations) under the prefix the client called through: the API Gateway stage
+    (/prod on the execute-api host), a custom domain's base path, or nothing (chalice local, a root mapping).
+
+    The prefix is what the called `path` has before the route's own path (`resourcePath` with its parameters)."""
+    context = request.context or {}
+    called = str(context.get("path") or "")
+    filled = str(context.get("resourcePath") or "")
+    for name, value in (request.uri_params or {}).items():
+        filled = filled.replace("{" + name + "}", str(value))
+    prefix = ""
+    if called and filled and called.endswith(filled):
+        prefix = called[: len(called) - len(filled)].rstrip("/")
+    if not _PREFIX.fullmatch(prefix):
+        prefix = ""
+    return prefix + path
 
 
 def versioned_response(model: BaseModel, version: int, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.models.answers import Answer, AnswerInput, AnswerList, AnswerUpdate, Locale, OutcomeAccepted, OutcomeRequest
 from chalicelib.models.common import MAX_SUB_CHARS, SELLER_ID_PATTERN, Topic
+from chalicelib.models.conversations import Conversation, ConversationList, Message, PostMessage, StartConversation, Transcript
 from chalicelib.models.policy import ExplainedContactOptions, PlatformPolicy, PolicyPatch, PolicyPreview, PolicyUpdate
 from chalicelib.models.resolution import BatchRequest, BatchResponse, ContactOptions
 from chalicelib.models.restriction import RestrictionInput, SellerRestriction
@@ -152,6 +153,12 @@ def components() -> dict[str, Any]:
             (PolicyPreview, "serialization"),
             (SellerRestriction, "serialization"),
             (RestrictionInput, "validation"),
+            (StartConversation, "validation"),
+            (PostMessage, "validation"),
+            (Conversation, "serialization"),
+            (ConversationList, "serialization"),
+            (Message, "serialization"),
+            (Transcript, "serialization"),
         ],
         ref_template="#/components/schemas/{model}",
     )

@@ -65,13 +65,14 @@ def apply_limit(options: list[ContactOption], seller_id: str, allowance: Allowan
 
     A withheld option cannot be used now (there is nothing to write to or dial), so it is never `primary`.
     """
-    if not any(option.channel in REVEALING_CHANNELS for option in options) or allowance.admit(seller_id):
+    # A masked e-mail (the relay) reveals nothing: never counted, never withheld.
+    if not any(option.channel in REVEALING_CHANNELS and not option.masked for option in options) or allowance.admit(seller_id):
         return options
     reset = window_reset(now)
     withheld = {"contact": None, "available_now": False, "reason": Reason.CONTACT_LIMIT_REACHED, "available_again_at": reset}
     return [
         option.model_copy(update=withheld)
-        if option.channel in REVEALING_CHANNELS
+        if option.channel in REVEALING_CHANNELS and not option.masked
         else option
         for option in options
     ]

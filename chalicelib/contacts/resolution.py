@@ -15,6 +15,7 @@ from chalicelib.contacts.ranking import explain_seller_layers, not_offered_by_se
 from chalicelib.contacts.texts import localize_excluded, localize_options
 from chalicelib.models.answers import DEFAULT_LOCALE, PLATFORM_OWNER, Locale, SuggestedAnswer
 from chalicelib.models.common import Caller, Channel, Reason, Role, Topic
+from chalicelib.models.conversations import ConversationOffer
 from chalicelib.models.events import ContactRequestEvent
 from chalicelib.models.policy import (
     DEFAULT_POLICY,
@@ -24,7 +25,7 @@ from chalicelib.models.policy import (
     PlatformPolicy,
     PolicyLayer,
 )
-from chalicelib.models.resolution import BatchRequest, BatchResponse, ContactOptions
+from chalicelib.models.resolution import BatchRequest, BatchResponse, ContactOption, ContactOptions
 from chalicelib.models.settings import SellerSettings
 from chalicelib.platform_policy.layers import PlatformVerdict, decide, support_alone_reason, topic_mode
 from chalicelib.shared.auth import EXPLAINERS, RESOLVERS, require_role
@@ -102,26 +103,27 @@ class ResolutionService:
         now = self._clock()  # read once: the tally's day, resolved_at and the reset are of one instant
         policy, policy_degraded = self._policy.current()
         limit = self._limit_for(caller.role, policy)
-        settings, unavailable, allowance = self._read_for(seller_id, caller.sub, limit, policy, now, request_id)
+        settings, unavailable, allowance, measured = self._read_for(seller_id, caller.sub, limit, policy, now, request_id)
         result = self._resolve(
             seller_id, settings, unavailable, topic, request_id, now, policy, policy_degraded, caller.sub, allowance=allowance
         )
         seller_answers = seller_answers_shown(policy, topic, settings, unavailable)
-        result = self._self_service(result, settings, caller, locale, question, seller_answers)
+        result = self._self_service(result, settings, caller, locale, question, seller_answers, measured_hours=measured)
         self._publisher.publish([contact_event(result, caller, seller_exists(settings, unavailable))])
         return result, rate_limit_headers(allowance, result.resolved_at) if allowance else {}
 
     def _read_for(
         self, seller_id: str, buyer_id: str, limit: RevealTally | None, policy: PlatformPolicy, now: datetime, request_id: str
-    ) -> tuple[SellerSettings | None, bool, Allowance | None]:
-        """One seller's settings, whether DynamoDB failed to answer, and, with a `limit`, the buyer's allowance:
-        then the same one BatchGetItem reads the settings and the buyer's tally."""
+    ) -> tuple[SellerSettings | None, bool, Allowance | None, int | None]:
+        """One seller's settings, whether DynamoDB failed to answer, and, with a `limit`, the buyer's allowance and
+        the seller's measured reply time: then the same one BatchGetItem reads the settings, the buyer's tally and
+        the seller's reply summary."""
         if limit is None:
-            return *self._read_one(seller_id, request_id), None
-        found, unavailable, allowance = _read_with_tally(limit, [seller_id], buyer_id, policy, now)
+            return *self._read_one(seller_id, request_id), None, None
+        found, unavailable, allowance, measured = _read_with_tally(limit, [seller_id], buyer_id, policy, now, with_stats=True)
         if unavailable:  # one line per request, as from _read_one and the batch: the SettingsUnavailable alarm counts it
             log(logging.WARNING, "settings_unavailable", seller_id=seller_id, request_id=request_id)
-        return found.get(seller_id), seller_id in unavailable, allowance
+        return found.get(seller_id), seller_id in unavailable, allowance, measured
 
     def _limit_for(self, role: Role, policy: PlatformPolicy) -> RevealTally | None:
         """The tally to read when the caller is limited: buyers only, and only with a limit set (0: none)."""
@@ -143,7 +145,7 @@ class ResolutionService:
         policy, policy_degraded = self._policy.current()
         # A named buyer is limited as in their own resolution (same read); support explaining itself is not.
         limit = self._limit_for(Role.BUYER, policy) if buyer_id not in (None, caller.sub) else None
-        settings, unavailable, allowance = self._read_for(seller_id, buyer, limit, policy, now, request_id)
+        settings, unavailable, allowance, _ = self._read_for(seller_id, buyer, limit, policy, now, request_id)
         restriction = settings.restriction if settings else None
         verdict = decide(policy, topic, seller_id, buyer, restriction, explain=True)
         result = self._resolve(
@@ -183,7 +185,7 @@ class ResolutionService:
         if limit is None:
             found, unavailable = self._store.get_many(request.seller_ids)
         else:
-            found, unavailable, allowance = _read_with_tally(limit, request.seller_ids, caller.sub, policy, now)
+            found, unavailable, allowance, _ = _read_with_tally(limit, request.seller_ids, caller.sub, policy, now)
         if unavailable:
             log(logging.WARNING, "settings_unavailable", sellers=len(unavailable), request_id=request_id)
         seller_answers = {
@@ -238,6 +240,30 @@ class ResolutionService:
             log(logging.ERROR, "settings_unresolvable", seller_id=seller_id, request_id=request_id, error=type(exc).__name__)
             return _options(seller_id, None, True, *context, None, allowance)
 
+    def conversation_offer(self, seller_id: str, topic: Topic, buyer_id: str, locale: Locale) -> ConversationOffer:
+        """What the resolver offers `buyer_id` now for a conversation: chat, or a masked e-mail (settings, the
+        platform's switches and rollout, restrictions). StoreUnavailable when the settings cannot be read."""
+        now = self._clock()
+        policy, _ = self._policy.current()
+        settings = self._store.get(seller_id)
+        result = _options(seller_id, settings, False, topic, "conversation", now, policy, False, buyer_id, None, None)
+        channels = {option.channel: option for option in result.options}
+        email = channels.get(Channel.EMAIL)
+        masked = email is not None and email.masked
+        return ConversationOffer(
+            chat=Channel.CHAT in channels,
+            masked_email=masked,
+            excluded=localize_excluded([e for e in result.excluded if e.channel in (Channel.CHAT, Channel.EMAIL)], locale),
+            seller_email=settings.email.address if masked and settings is not None else None,
+            reply_hours=policy.conversations.seller_reply_hours,
+            conversations_per_day=policy.limits.conversations_per_buyer_per_day,
+        )
+
+    def seller_email(self, seller_id: str) -> str | None:
+        """The seller's registered address (the relay sends to it and accepts mail from it alone)."""
+        settings = self._store.get(seller_id)
+        return settings.email.address if settings is not None and settings.email.enabled else None
+
     # ------------------------------------------------------------ self-service: answers, language, feedback
 
     def _self_service(
@@ -250,6 +276,7 @@ class ResolutionService:
         seller_answers: bool,
         *,
         prefetched: bool = False,
+        measured_hours: int | None = None,
     ) -> ContactOptions:
         """Add what the buyer sees beyond the ranking: answers first, texts in their language, a feedback token.
 
@@ -266,11 +293,14 @@ class ResolutionService:
                 int(result.resolved_at.timestamp()), [answer.id for answer in answers],
                 [option.channel for option in result.options if option.contact is not None],  # not one withheld
             )
-        return result.model_copy(update={"answers": answers, **self._texts(result, settings, locale), "feedback_token": token})
+        texts = self._texts(result, settings, locale, measured_hours)
+        return result.model_copy(update={"answers": answers, **texts, "feedback_token": token})
 
-    def _texts(self, result: ContactOptions, settings: SellerSettings | None, locale: Locale) -> dict[str, Any]:
+    def _texts(
+        self, result: ContactOptions, settings: SellerSettings | None, locale: Locale, measured_hours: int | None = None
+    ) -> dict[str, Any]:
         """The options and left-out channels with the buyer's texts, and the primary option among them."""
-        options = localize_options(result.options, settings, locale, result.resolved_at, self._support_target_hours)
+        options = localize_options(result.options, settings, locale, result.resolved_at, self._support_target_hours, measured_hours)
         return {"options": options, "excluded": localize_excluded(result.excluded, locale), "primary": primary_option(options)}
 
     def _suggest(
@@ -286,11 +316,17 @@ class ResolutionService:
 
 
 def _read_with_tally(
-    limit: RevealTally, seller_ids: Sequence[str], buyer_id: str, policy: PlatformPolicy, now: datetime
-) -> tuple[dict[str, SellerSettings], set[str], Allowance]:
-    """The sellers' settings and the buyer's allowance for today, read in the same BatchGetItem."""
-    found, unavailable, already = limit.get_with_reveals(seller_ids, buyer_id, utc_day(now))
-    return found, unavailable, Allowance.from_tally(policy.limits.contact_reveals_per_buyer_per_day, already)
+    limit: RevealTally, seller_ids: Sequence[str], buyer_id: str, policy: PlatformPolicy, now: datetime, *, with_stats: bool = False
+) -> tuple[dict[str, SellerSettings], set[str], Allowance, int | None]:
+    """The sellers' settings and the buyer's allowance for today (and, `with_stats`, one seller's measured reply
+    time), read in the same BatchGetItem."""
+    measured = None
+    with_reply_stats = getattr(limit, "get_with_reveals_and_stats", None) if with_stats else None
+    if with_reply_stats is not None:
+        found, unavailable, already, measured = with_reply_stats(seller_ids, buyer_id, utc_day(now))
+    else:
+        found, unavailable, already = limit.get_with_reveals(seller_ids, buyer_id, utc_day(now))
+    return found, unavailable, Allowance.from_tally(policy.limits.contact_reveals_per_buyer_per_day, already), measured
 
 
 def _options(
@@ -310,7 +346,8 @@ def _options(
     if verdict is None:
         verdict = decide(policy, topic, seller_id, buyer_id, settings.restriction if settings else None)
     resolution = resolve(seller_id, settings, topic, now, settings_unavailable=unavailable, platform=verdict)
-    options = resolution.options if allowance is None else apply_limit(resolution.options, seller_id, allowance, now)
+    options = masked_email(resolution.options, settings, policy)
+    options = options if allowance is None else apply_limit(options, seller_id, allowance, now)
     return ContactOptions(
         seller_id=seller_id,
         topic=topic,
@@ -322,6 +359,21 @@ def _options(
         request_id=request_id,
         resolved_at=now,
     )
+
+
+def email_masked(settings: SellerSettings | None, policy: PlatformPolicy) -> bool:
+    """The seller's e-mail goes through the platform's relay: their own choice, or the platform's for everyone."""
+    return policy.channels.email.form == "relay" or (settings is not None and settings.email.masked)
+
+
+def masked_email(options: list[ContactOption], settings: SellerSettings | None, policy: PlatformPolicy) -> list[ContactOption]:
+    """The e-mail option without the address when it is masked: the buyer writes through a conversation."""
+    if not email_masked(settings, policy):
+        return options
+    return [
+        option.model_copy(update={"contact": None, "masked": True}) if option.channel is Channel.EMAIL else option
+        for option in options
+    ]
 
 
 # Support alone for a reason of the seller's own layer (or of the store): not the platform's channel switches.

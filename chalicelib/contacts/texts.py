@@ -117,6 +117,7 @@ TEXTS: dict[str, dict[Locale, str]] = {
     "tomorrow": {Locale.RU: "завтра", Locale.EN: "tomorrow"},
     "seller_declared": {Locale.RU: "Продавец обычно отвечает в течение {hours} ч", Locale.EN: "The seller usually replies within {hours} {unit}"},
     "platform_target": {Locale.RU: "Поддержка отвечает в течение {hours} ч", Locale.EN: "Support replies within {hours} {unit}"},
+    "measured": {Locale.RU: "Продавец обычно отвечает в течение {hours} ч", Locale.EN: "The seller usually replies within {hours} {unit}"},
 }
 
 WEEKDAY_NAMES: dict[Locale, tuple[str, ...]] = {
@@ -165,16 +166,22 @@ def opens_hint(opening: datetime, timezone: str, now: datetime, locale: Locale) 
 
 
 @lru_cache(maxsize=1024)  # a few hundred (hours, source, locale) at most; the same object serves every answer
-def expected_reply(hours: int, source: Literal["seller_declared", "platform_target"], locale: Locale) -> ExpectedReply:
+def expected_reply(hours: int, source: Literal["seller_declared", "platform_target", "measured"], locale: Locale) -> ExpectedReply:
     unit = "hour" if hours == 1 else "hours"
     return ExpectedReply(hours=hours, text=TEXTS[source][locale].format(hours=hours, unit=unit), source=source)
 
 
 def localize_options(
-    options: list[ContactOption], settings: SellerSettings | None, locale: Locale, now: datetime, support_target_hours: int
+    options: list[ContactOption], settings: SellerSettings | None, locale: Locale, now: datetime, support_target_hours: int,
+    measured_hours: int | None = None,
 ) -> list[ContactOption]:
+    """`measured_hours`: the seller's measured median reply time (5 replies or more), shown on the chat option."""
     chat_offered = any(option.channel is Channel.CHAT for option in options)
-    return [_localize(option, settings, locale, now, support_target_hours, chat_offered) for option in options]
+    localized = [_localize(option, settings, locale, now, support_target_hours, chat_offered) for option in options]
+    if measured_hours is None:
+        return localized
+    measured = expected_reply(measured_hours, "measured", locale)
+    return [option.model_copy(update={"expected_reply": measured}) if option.channel is Channel.CHAT else option for option in localized]
 
 
 def localize_excluded(excluded: list[ExcludedChannel], locale: Locale) -> list[ExcludedChannel]:

@@ -116,6 +116,7 @@ class Caller(BaseModel):
     sub: str
     role: Role
     seller_id: str | None = None
+    email: str | None = None  # the token's `email` claim, only when `email_verified` is true
 
 
 ItemsT = TypeVar("ItemsT", bound=Sequence[Hashable])

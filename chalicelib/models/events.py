@@ -146,5 +146,57 @@ class SellerRestrictionChangedEvent(EventV1):
     note: str
 
 
-AnyEvent = ContactRequestEvent | SettingsChangedEvent | ContactOutcomeEvent | PolicyChangedEvent | SellerRestrictionChangedEvent
+class ConversationEventBase(EventV1):
+    """An event about one conversation: ids and flags, never a message's text."""
+
+    conversation_id: str
+    buyer_id: str
+
+
+class ConversationStartedEvent(ConversationEventBase):
+    """A buyer started a conversation with a seller (or reopened a closed one)."""
+
+    model_config = ConfigDict(title="ConversationStartedEventV1")
+
+    type: Literal["conversation_started"] = "conversation_started"
+    topic: Topic
+    has_order: bool
+    reopened: bool
+    relay: bool = Field(description="E-mail goes through the relay for this conversation.")
+
+
+class ConversationEscalatedEvent(ConversationEventBase):
+    """A party asked support to take the conversation over."""
+
+    model_config = ConfigDict(title="ConversationEscalatedEventV1")
+
+    type: Literal["conversation_escalated"] = "conversation_escalated"
+    escalated_by: Literal["buyer", "seller"]
+
+
+class ReplyOverdueEvent(ConversationEventBase):
+    """The seller did not answer in time: the sweep escalated the conversation to support."""
+
+    model_config = ConfigDict(title="ReplyOverdueEventV1")
+
+    type: Literal["reply_overdue"] = "reply_overdue"
+    reason: Literal["reply_overdue"] = "reply_overdue"
+    seller_reply_due_at: Annotated[Timestamp, AfterValidator(_in_utc)]
+
+
+class ConversationViewedEvent(ConversationEventBase):
+    """Audit: support or an admin read a conversation's transcript."""
+
+    model_config = ConfigDict(title="ConversationViewedEventV1")
+
+    type: Literal["conversation_viewed"] = "conversation_viewed"
+    viewed_by: str
+    viewer_role: Role
+
+
+ConversationEvent = ConversationStartedEvent | ConversationEscalatedEvent | ReplyOverdueEvent | ConversationViewedEvent
+AnyEvent = (
+    ContactRequestEvent | SettingsChangedEvent | ContactOutcomeEvent | PolicyChangedEvent | SellerRestrictionChangedEvent
+    | ConversationStartedEvent | ConversationEscalatedEvent | ReplyOverdueEvent | ConversationViewedEvent
+)
 SupportEvent = Annotated[AnyEvent, Field(discriminator="type")]

@@ -53,9 +53,15 @@ class ChannelPolicy(StoredForwardCompatible):
     ] = 0
 
 
+class EmailChannelPolicy(ChannelPolicy):
+    form: Literal["direct", "relay"] = Field(
+        default="direct", description="relay: every seller's e-mail goes through the platform's relay (masked)."
+    )
+
+
 class ChannelPolicies(StoredForwardCompatible):
     chat: ChannelPolicy = ChannelPolicy()
-    email: ChannelPolicy = ChannelPolicy()
+    email: EmailChannelPolicy = EmailChannelPolicy()
     phone: ChannelPolicy = ChannelPolicy()
 
     def of(self, channel: Channel) -> ChannelPolicy:
@@ -97,6 +103,11 @@ class Limits(StoredForwardCompatible):
     )
 
 
+    conversations_per_buyer_per_day: int = Field(
+        default=20, ge=0, le=1000, description="Conversations a buyer may start or reopen per UTC day; 0: no limit."
+    )
+
+
 class LimitsUpdate(Limits):
     contact_reveals_per_buyer_per_day: int = Field(
         default=30,
@@ -106,12 +117,19 @@ class LimitsUpdate(Limits):
     )
 
 
+class ConversationsPolicy(StoredForwardCompatible):
+    seller_reply_hours: int = Field(
+        default=24, ge=1, le=168, description="Hours a seller has to answer a buyer's message before support takes over."
+    )
+
+
 class PolicyDocument(Strict):
-    """What an admin sets: channel switches with their pilot exceptions, topic routing, and limits."""
+    """What an admin sets: channel switches with their pilot exceptions, topic routing, limits, conversations."""
 
     channels: ChannelPolicies = ChannelPolicies()
     topics: TopicPolicies = TopicPolicies()
     limits: Limits = Limits()
+    conversations: ConversationsPolicy = ConversationsPolicy()
 
 
 class PolicyUpdate(PolicyDocument):

@@ -18,7 +18,16 @@ class ExpectedReply(Outgoing):
 
     hours: int
     text: str = Field(description="Localized, e.g. \"Usually replies within 4 hours\".")
-    source: Literal["seller_declared", "platform_target"]
+    source: Literal["seller_declared", "platform_target", "measured"]
+
+
+class StartLink(Outgoing):
+    """How the app starts (or reopens) the platform-carried conversation this option stands for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    method: Literal["POST"] = "POST"
+    href: str = Field(description="/v1/conversations under the prefix the client called.")
 
 
 class ContactOption(Outgoing):
@@ -36,6 +45,8 @@ class ContactOption(Outgoing):
     label: str = Field(default="", description="Localized button text, e.g. \"Message the seller\".")
     hint: str | None = Field(default=None, description="Localized note, e.g. when a closed phone opens (its local time).")
     expected_reply: ExpectedReply | None = None
+    masked: bool = Field(default=False, description="E-mail through the platform's relay: the seller's address is never shown.")
+    start: StartLink | None = Field(default=None, description="chat, and masked e-mail: start the conversation with this request.")
 
 
 class ExcludedChannel(Outgoing):

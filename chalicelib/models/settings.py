@@ -110,6 +110,7 @@ class EmailSettings(Strict):
     enabled: bool = False
     address: str | None = Field(default=None, max_length=320)
     reply_within_hours: ReplyWithinHours = None
+    masked: bool = Field(default=False, description="Buyers write through the platform's relay; the address is never shown.")
 
     @model_validator(mode="after")
     def _address_when_enabled(self) -> EmailSettings:

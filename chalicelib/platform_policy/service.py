@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from chalicelib.platform_policy.cached import CachedPolicy
 
 # What a policy_changed event names as changed when the document it replaced could not be read: all of it.
-REPLACED_UNREADABLE = ["channels", "limits", "topics"]
+REPLACED_UNREADABLE = ["channels", "conversations", "limits", "topics"]
 
 
 class PolicyStore(Protocol):
@@ -76,7 +76,7 @@ class PolicyService:
         except InvalidStoredPolicy as exc:
             details: dict[str, Any] = {"current_version": exc.version, "hint": f'PUT the whole policy with If-Match: "{exc.version}"'}
             if exc.in_force is not None:  # only the item's version is unreadable: show what resolutions apply
-                details["in_force"] = exc.in_force.model_dump(mode="json", include={"channels", "topics", "limits"})
+                details["in_force"] = exc.in_force.model_dump(mode="json", include={"channels", "topics", "limits", "conversations"})
             raise Conflict(
                 "The stored policy is no longer valid (edited by hand, or written by a newer release); replace it "
                 "with a full PUT.",
@@ -103,6 +103,7 @@ class PolicyService:
             channels=document.channels,
             topics=document.topics,
             limits=document.limits,
+            conversations=document.conversations,
             version=current_version + 1,
             updated_at=self._clock(),
             updated_by=caller.sub,
@@ -226,7 +227,7 @@ def changed_paths(old: PolicyDocument, new: PolicyDocument) -> list[str]:
 
 def _meaning(policy: PolicyDocument) -> dict[str, Any]:
     """The document as the resolver reads it: `allow_sellers` is a set (only membership counts, not order or repeats)."""
-    document: dict[str, Any] = policy.model_dump(mode="json", include={"channels", "topics", "limits"})
+    document: dict[str, Any] = policy.model_dump(mode="json", include={"channels", "topics", "limits", "conversations"})
     for rule in document["channels"].values():
         rule["allow_sellers"] = sorted(set(rule["allow_sellers"]))
     return document

@@ -119,26 +119,36 @@ class DynamoSettingsStore:
 
         N sellers take ceil((N+1)/100) calls, issued in parallel.
         """
+        found, unavailable, extras = self.get_many_with_all(seller_ids, {table: key})
+        return found, unavailable, extras[table]
+
+    def get_many_with_all(
+        self, seller_ids: Iterable[str], extra_keys: dict[str, dict[str, Any]]
+    ) -> tuple[dict[str, SellerSettings], set[str], dict[str, ExtraItem]]:
+        """get_many plus one item of each other table (`extra_keys`: table -> key), read in the first BatchGetItem
+        (the reveal tally, a seller's reply summary). The extra items take slots of the first call's 100."""
         ids = list(seller_ids)
-        extra = {"Keys": [key], "ConsistentRead": True}
         found: dict[str, SellerSettings] = {}
         unavailable: set[str] = set()
-        first = ids[: BATCH_GET_LIMIT - 1]  # the extra key takes one of the first call's 100 slots
+        first = ids[: BATCH_GET_LIMIT - len(extra_keys)]
         chunks = [first, *(ids[start : start + BATCH_GET_LIMIT] for start in range(len(first), len(ids), BATCH_GET_LIMIT))]
         requests = [{self._table: {"Keys": [_key(sid) for sid in chunk], "ConsistentRead": True}} for chunk in chunks]
-        requests[0][table] = extra
+        for table, key in extra_keys.items():
+            requests[0][table] = {"Keys": [key], "ConsistentRead": True}
         if not first:
             del requests[0][self._table]
+        tables = tuple(extra_keys)
         if len(requests) == 1:
-            extra_item = self._read_chunk(requests[0], chunks[0], found, unavailable, table)
+            extra_items = self._read_chunk(requests[0], chunks[0], found, unavailable, tables)
         else:  # boto3 clients are thread-safe; each worker runs in a copy of our context (log fields go along)
             futures = [
-                _reader_pool().submit(contextvars.copy_context().run, self._read_chunk, request, chunk, found, unavailable, table)
+                _reader_pool().submit(contextvars.copy_context().run, self._read_chunk, request, chunk, found, unavailable, tables)
                 for request, chunk in zip(requests, chunks, strict=True)
             ]
             results = [future.result() for future in futures]  # every chunk is read before `found` is returned
-            extra_item = results[0]  # the first call carries the extra key
-        return found, unavailable, extra_item or ExtraItem()
+            extra_items = results[0]  # the first call carries the extra keys
+        extra_items = extra_items or {}
+        return found, unavailable, {table: extra_items.get(table, ExtraItem()) for table in tables}
 
     def _read_chunk(
         self,
@@ -146,26 +156,27 @@ class DynamoSettingsStore:
         chunk: list[str],
         found: dict[str, SellerSettings],
         unavailable: set[str],
-        extra_table: str | None = None,
-    ) -> ExtraItem | None:
-        """Read one BatchGetItem's worth into `found`/`unavailable`; returns what became of `extra_table`'s item if
-        this request asks for it (else None)."""
+        extra_tables: tuple[str, ...] = (),
+    ) -> dict[str, ExtraItem] | None:
+        """Read one BatchGetItem's worth into `found`/`unavailable`; returns what became of the `extra_tables`' items
+        if this request asks for them (else None)."""
+        asked = [table for table in extra_tables if table in request]
         extra_refused = None
         try:
             responses, unprocessed = self._batch_get(request)
         except ClientError as exc:
-            if not (self._table in request and extra_table in request and error_code(exc) in EXTRA_TABLE_ERRORS):
-                return self._failed(chunk, exc, unavailable)
-            # DynamoDB refused the other table alone (missing, access denied): the sellers' settings matter more
-            # than that item, so read them again without it. Any other error is not retried: a throttled or failing
+            if not (self._table in request and asked and error_code(exc) in EXTRA_TABLE_ERRORS):
+                return self._failed(chunk, exc, unavailable, asked)
+            # DynamoDB refused another table (missing, access denied): the sellers' settings matter more than those
+            # items, so read them again without them. Any other error is not retried: a throttled or failing
             # seller table would only spend the rest of the resolution's AWS time budget.
             try:
                 responses, unprocessed = self._batch_get({self._table: request[self._table]})
             except (ClientError, BotoCoreError) as retry_exc:
-                return self._failed(chunk, retry_exc, unavailable)
+                return self._failed(chunk, retry_exc, unavailable, asked)
             extra_refused = error_code(exc)
         except BotoCoreError as exc:
-            return self._failed(chunk, exc, unavailable)
+            return self._failed(chunk, exc, unavailable, asked)
         unavailable.update(key["seller_id"]["S"] for key in unprocessed.get(self._table, []))
         for item in responses.get(self._table, []):
             if "version" not in item:
@@ -182,21 +193,25 @@ class DynamoSettingsStore:
                 unavailable.add(item["seller_id"]["S"])
             else:
                 found[settings.seller_id] = settings
-        if extra_table is None or extra_table not in request:
+        if not asked:
             return None
-        if extra_refused is not None:
-            return ExtraItem(unread=True, reason=extra_refused)
-        if unprocessed.get(extra_table):
-            return ExtraItem(unread=True, reason="UnprocessedKeys")
-        items = responses.get(extra_table, [])
-        return ExtraItem(item=items[0] if items else None)
+        extras = {}
+        for table in asked:
+            if extra_refused is not None:
+                extras[table] = ExtraItem(unread=True, reason=extra_refused)
+            elif unprocessed.get(table):
+                extras[table] = ExtraItem(unread=True, reason="UnprocessedKeys")
+            else:
+                items = responses.get(table, [])
+                extras[table] = ExtraItem(item=items[0] if items else None)
+        return extras
 
     @staticmethod
-    def _failed(chunk: list[str], exc: Exception, unavailable: set[str]) -> ExtraItem:
+    def _failed(chunk: list[str], exc: Exception, unavailable: set[str], asked: list[str]) -> dict[str, ExtraItem]:
         """DynamoDB did not answer: the chunk's sellers are unavailable, and so is any other item it asked for."""
         log(logging.WARNING, "settings_batch_get_failed", error=type(exc).__name__, sellers=len(chunk))
         unavailable.update(chunk)
-        return UNREAD
+        return dict.fromkeys(asked, UNREAD)
 
     def _batch_get(self, request: dict[str, Any]) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
         """Items per table, and the keys per table still unprocessed after the retries."""

@@ -59,7 +59,7 @@ def verify_token(authorization: str, config: Config) -> Caller:
         raise InvalidToken("InvalidKeyError") from None  # the public one): every token fails, as a corrupt key does
     check_claims(claims, config.jwt_max_lifetime_seconds, time.time())
     try:
-        caller = Caller(sub=claims["sub"], role=claims["role"], seller_id=claims.get("seller_id"))
+        caller = Caller(sub=claims["sub"], role=claims["role"], seller_id=claims.get("seller_id"), email=verified_email(claims))
     except ValidationError:
         raise InvalidToken("unknown role or malformed claims") from None
     if caller.role is Role.SELLER and not caller.seller_id:
@@ -87,9 +87,19 @@ def check_claims(claims: dict[str, Any], max_lifetime_seconds: int, now: float) 
         raise InvalidToken("lifetime over the maximum")
 
 
+def verified_email(claims: dict[str, Any]) -> str | None:
+    """The token's `email`, only when `email_verified` is true (the relay accepts mail from that address alone)."""
+    email = claims.get("email")
+    if claims.get("email_verified") is not True or not isinstance(email, str) or not 3 <= len(email) <= 320 or "@" not in email:
+        return None
+    if any(ord(char) < 0x21 or ord(char) == 0x7F for char in email):
+        return None
+    return email
+
+
 def caller_context(caller: Caller) -> dict[str, str]:
     """Flat string context: API Gateway passes only flat values on to the route."""
-    return {"role": caller.role.value, "seller_id": caller.seller_id or ""}
+    return {"role": caller.role.value, "seller_id": caller.seller_id or "", "email": caller.email or ""}
 
 
 def deny_policy(method_arn: str) -> dict[str, Any]:
@@ -103,6 +113,7 @@ def caller_from_context(authorizer_context: dict[str, Any]) -> Caller:
         sub=str(authorizer_context.get("principalId", "")),
         role=authorizer_context["role"],
         seller_id=authorizer_context.get("seller_id") or None,
+        email=authorizer_context.get("email") or None,
     )
 
 

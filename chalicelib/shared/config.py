@@ -24,6 +24,11 @@ class Config:
     support_reply_target_hours: int = 24  # platform support's reply target, shown as expected_reply
     policy_table_name: str = "platform-policy"
     policy_ttl_seconds: float = 30.0
+    conversations_table_name: str = "conversations"
+    conversation_key: str = "local-conversation-id-key-NOT-FOR-PRODUCTION-0"  # keys the pair's conversation id
+    relay_domain: str = "relay.marketplace.test"
+    platform_domain: str = "marketplace.test"  # the one link domain messages keep
+    relay_bucket: str = "contact-resolver-relay-inbound"
 
     @classmethod
     def from_env(cls) -> Config:
@@ -43,6 +48,11 @@ class Config:
             support_reply_target_hours=int(env.get("SUPPORT_REPLY_TARGET_HOURS", "24")),
             policy_table_name=env.get("POLICY_TABLE_NAME", "platform-policy"),
             policy_ttl_seconds=_positive(env, "POLICY_TTL_SECONDS", 30.0),
+            conversations_table_name=env.get("CONVERSATIONS_TABLE_NAME", "conversations"),
+            conversation_key=env.get("CONVERSATION_KEY") or env.get("FEEDBACK_KEY") or Config.conversation_key,
+            relay_domain=env.get("RELAY_DOMAIN") or "relay.marketplace.test",
+            platform_domain=env.get("PLATFORM_DOMAIN") or "marketplace.test",
+            relay_bucket=env.get("RELAY_BUCKET") or "contact-resolver-relay-inbound",
         )
 
 

@@ -22,7 +22,11 @@ from chalicelib.models.events import (
     AnyEvent,
     ContactOutcomeEvent,
     ContactRequestEvent,
+    ConversationEscalatedEvent,
+    ConversationStartedEvent,
+    ConversationViewedEvent,
     PolicyChangedEvent,
+    ReplyOverdueEvent,
     SellerRestrictionChangedEvent,
     SettingsChangedEvent,
 )
@@ -138,6 +142,10 @@ class SupportRequestStore:
         record = {**fields, "pk": keys.seller_changes_key(event.seller_id), "expires_at": expires_at}
         if isinstance(event, SettingsChangedEvent | SellerRestrictionChangedEvent):
             record["sk"] = f"CHG#{stamp}"
+            return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}]
+        if isinstance(event, ConversationStartedEvent | ConversationEscalatedEvent | ReplyOverdueEvent | ConversationViewedEvent):
+            # Support's queue of conversations and the audit of transcript reads: under the seller, as the changes.
+            record["sk"] = f"CONV#{stamp}"
             return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}]
         if isinstance(event, ContactOutcomeEvent):  # as many as requests at most: sharded like them
             record.update(pk=keys.seller_requests_key(event.seller_id, event.event_id), sk=f"OUT#{stamp}")
