@@ -29,7 +29,7 @@ def _bucket_notification(self: Any, resource: Any, template: dict[str, Any]) -> 
         )
 
 
-package.SAMTemplateGenerator._generate_s3bucketnotification = _bucket_notification
+package.SAMTemplateGenerator._generate_s3bucketnotification = _bucket_notification  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     sys.exit(main())
