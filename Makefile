@@ -60,22 +60,47 @@ support: install  ## the contact-support script against the running local stack:
 	@AWS_ENDPOINT_URL=http://127.0.0.1:$${MOTO_PORT:-5000} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
 	  $(VENV)/bin/contact-support $(ARGS)
 
+.PHONY: outbox
+outbox: install  ## every e-mail sent through the running local stack's SES (moto on MOTO_PORT), one JSON object a line: from, to, subject, text
+	@$(PY) -m devstack.outbox
+
 .PHONY: package deploy
 package: check-stage install  ## make package STAGE=prod -> out/sam.json + out/deployment.zip (no credentials needed)
 	$(PY) infra/package.py --stage $(STAGE) --out out/$(STAGE)
 
 # make deploy STAGE=dev BUCKET=<artefact bucket> JWT_PUBLIC_KEY_FILE=<idp public key .pem> FEEDBACK_KEY_FILE=<secret file>
-#   [DEPLOY_PARAMS="Name=value ..."]  (AWS CLI v2)
+#   RELAY_DOMAIN=<relay.example.com> [DEPLOY_PARAMS="Name=value ..."] [RELAY_TAKE_OVER=1]  (AWS CLI v2)
+# After the stack: activates its SES receipt rule set (an account setting CloudFormation cannot change; docs/deploy-relay.md).
 deploy: package
 	@test -n "$(BUCKET)" || { echo "set BUCKET=<S3 bucket for the deployment package>" >&2; exit 2; }
 	@test -f "$(JWT_PUBLIC_KEY_FILE)" || { echo "set JWT_PUBLIC_KEY_FILE=<PEM public key of the token issuer>" >&2; exit 2; }
 	@test -f "$(FEEDBACK_KEY_FILE)" || { echo "set FEEDBACK_KEY_FILE=<file holding the feedback-token HMAC key, >= 32 characters>" >&2; exit 2; }
+	@test -n "$(RELAY_DOMAIN)" || { echo "set RELAY_DOMAIN=<the masked e-mail relay's domain, e.g. relay.example.com>" >&2; exit 2; }
 	aws cloudformation package --template-file out/$(STAGE)/sam.json --s3-bucket $(BUCKET) \
 	  --output-template-file out/$(STAGE)/packaged.json --use-json
 	aws cloudformation deploy --template-file out/$(STAGE)/packaged.json --stack-name contact-resolver-$(STAGE) \
 	  --capabilities CAPABILITY_IAM \
-	  --parameter-overrides "JwtPublicKey=$$(cat $(JWT_PUBLIC_KEY_FILE))" "FeedbackKey=$$(cat $(FEEDBACK_KEY_FILE))" $(DEPLOY_PARAMS)
+	  --parameter-overrides "JwtPublicKey=$$(cat $(JWT_PUBLIC_KEY_FILE))" "FeedbackKey=$$(cat $(FEEDBACK_KEY_FILE))" "RelayDomain=$(RELAY_DOMAIN)" $(DEPLOY_PARAMS)
+	$(MAKE) --no-print-directory relay-activate STAGE=$(STAGE)
 	aws cloudformation describe-stacks --stack-name contact-resolver-$(STAGE) --query 'Stacks[0].Outputs' --output table
+
+# SES receives through the one active receipt rule set of the account and region: make the stack's the active one.
+# Another set already active (other domains' mail) is never replaced silently: RELAY_TAKE_OVER=1, or add our rule to it.
+.PHONY: relay-activate
+relay-activate: check-stage
+	@rule_set=$$(aws cloudformation describe-stacks --stack-name contact-resolver-$(STAGE) \
+	    --query "Stacks[0].Outputs[?OutputKey=='RelayReceiptRuleSetName'].OutputValue" --output text) || exit 1; \
+	test -n "$$rule_set" && test "$$rule_set" != None || { echo "error: stack contact-resolver-$(STAGE) has no output RelayReceiptRuleSetName" >&2; exit 1; }; \
+	active=$$(aws ses describe-active-receipt-rule-set --query 'Metadata.Name' --output text) || exit 1; \
+	if [ "$$active" = "$$rule_set" ]; then \
+	  echo "SES receipt rule set $$rule_set is active"; \
+	elif [ -z "$$active" ] || [ "$$active" = None ] || [ "$(RELAY_TAKE_OVER)" = 1 ]; then \
+	  aws ses set-active-receipt-rule-set --rule-set-name "$$rule_set" && echo "activated SES receipt rule set $$rule_set (was: $${active:-None})"; \
+	else \
+	  echo "error: SES receipt rule set $$active is active in this region, and an account has only one: the relay receives nothing yet." >&2; \
+	  echo "  RELAY_TAKE_OVER=1 make relay-activate STAGE=$(STAGE) replaces it (its rules stop receiving), or copy rule $$rule_set-to-s3 into $$active (docs/deploy-relay.md)" >&2; \
+	  exit 1; \
+	fi
 
 .PHONY: eval
 eval: install  ## answer search quality: top-1 / top-3 hit rates of tests/data/answers_eval.jsonl on the demo corpus

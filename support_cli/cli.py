@@ -5,6 +5,8 @@
     contact-support history --seller ID [--since TIME] [--limit N] [--jsonl]
     contact-support dlq [--redrive] [--max N]
     contact-support dlq --discard MESSAGE_ID [--yes]
+    contact-support conversations --seller ID | --buyer ID [--status S] [--limit N] [--jsonl]
+    contact-support conversation ID [--jsonl]
 
 Works against AWS (your usual credentials and region) or the local stack (AWS_ENDPOINT_URL).
 Never imported by the API.
@@ -38,6 +40,7 @@ from chalicelib.shared.dynamo import from_attributes
 from chalicelib.support import keys as keys
 from chalicelib.support.ingest import parse_event
 from chalicelib.support.store import COUNTER_TTL, REQUEST_TTL
+from support_cli import conversations
 
 QUEUE_NAME = "support-contact-requests"
 SHARD_READERS = 16  # parallel queries when a reader fans out over a day's shards
@@ -694,6 +697,8 @@ def parser() -> argparse.ArgumentParser:
     dlq.add_argument("--queue-url", default=os.environ.get("SUPPORT_QUEUE_URL"),
                      help=f"where --redrive moves them; default: $SUPPORT_QUEUE_URL, else the queue named {QUEUE_NAME}")
     dlq.set_defaults(run=cmd_dlq)
+
+    conversations.add_commands(commands, _at_least_one)
     return root
 
 

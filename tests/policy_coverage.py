@@ -76,6 +76,12 @@ def install(app_module: Any) -> None:
             entry.view_function = as_lambda("api_handler", entry.view_function)
     app_module.jwt_auth.func = as_lambda("jwt_auth", app_module.jwt_auth.func)
     app_module.support_ingest.func = as_lambda("support_ingest", app_module.support_ingest.func)
+    # The conversations Lambdas: relay_inbound (@app.on_s3_event, the mail SES stored) and conversation_sweep
+    # (@app.schedule). Each is checked against its own policies/<name>.json, as .chalice/config.json wires it.
+    for name in ("relay_inbound", "conversation_sweep"):
+        handler = getattr(app_module, name, None)
+        if handler is not None:
+            handler.func = as_lambda(name, handler.func)
 
 
 def actions_of(policy_file: Path) -> set[str]:

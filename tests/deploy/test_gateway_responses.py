@@ -22,7 +22,10 @@ EXPECTED = {
     "REQUEST_TOO_LARGE": ("413", "payload_too_large"),
     "THROTTLED": ("429", "throttled"),
 }
-FUNCTIONS = {"APIHandler": "api_handler", "JwtAuth": "jwt_auth", "SupportIngest": "support_ingest"}
+FUNCTIONS = {
+    "APIHandler": "api_handler", "JwtAuth": "jwt_auth", "SupportIngest": "support_ingest",
+    "RelayInbound": "relay_inbound", "ConversationSweep": "conversation_sweep",
+}
 
 
 def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -101,7 +104,7 @@ def test_only_the_functions_roles_may_decrypt_with_the_key(template: dict[str, A
                 if any(action.lower().startswith("kms:") for action in actions):
                     assert actions == ["kms:Decrypt"] and statement["Resource"] == [key_arn] and "Condition" not in statement
                     granted[name] = statement["Sid"]
-    assert set(granted) == {"ApiHandlerRole", "JwtAuthRole", "SupportIngestRole"}
+    assert set(granted) == {f"{name}Role".replace("APIHandler", "ApiHandler") for name in FUNCTIONS}
     for policy in FUNCTIONS.values():
         document = json.loads((PROJECT_DIR / "policies" / f"{policy}.json").read_text())
         assert {"Sid": "DecryptOwnEnvironment", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key_arn]} in document["Statement"]

@@ -16,7 +16,14 @@ from tests.policy_coverage import PROJECT_DIR, policy_actions, violations
 sys.path.insert(0, str(PROJECT_DIR / "infra"))
 import package as infra_package
 
-DATA_RESOURCES = {"SellerTable", "PolicyTable", "SupportRequestsTable", "AnswersTable", "SupportQueue", "SupportDeadLetterQueue"}
+DATA_RESOURCES = {
+    "SellerTable", "PolicyTable", "SupportRequestsTable", "AnswersTable", "SupportQueue", "SupportDeadLetterQueue",
+    "ConversationsTable", "RelayFailedQueue",
+}
+# Resources named by a computed ARN instead of Fn::GetAtt (test_relay_template.py checks each): the relay's bucket (its
+# notification names the function, whose role names the bucket: a GetAtt would be a cycle) and the SES identity and
+# configuration set (ARNs CloudFormation does not return).
+NAMED_BY_ARN = ("s3:", "ses:")
 
 
 def test_cfn_lint_accepts_the_packaged_template(packaged: Path) -> None:
@@ -49,7 +56,10 @@ def roles(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_every_role_is_its_policy_file_and_data_actions_name_this_stacks_resources(template: dict[str, Any]) -> None:
-    expected = {"ApiHandlerRole": "api_handler", "JwtAuthRole": "jwt_auth", "SupportIngestRole": "support_ingest"}
+    expected = {
+        "ApiHandlerRole": "api_handler", "JwtAuthRole": "jwt_auth", "SupportIngestRole": "support_ingest",
+        "RelayInboundRole": "relay_inbound", "ConversationSweepRole": "conversation_sweep",
+    }
     assert set(roles(template)) == {*expected, "ApiGatewayLogsRole"}
     gateway_logs = roles(template)["ApiGatewayLogsRole"]["Properties"]  # API Gateway's own, AWS managed policy only
     assert "Policies" not in gateway_logs and [p["Fn::Sub"].rsplit("/", 1)[1] for p in gateway_logs["ManagedPolicyArns"]] == ["AmazonAPIGatewayPushToCloudWatchLogs"]
@@ -64,6 +74,8 @@ def test_every_role_is_its_policy_file_and_data_actions_name_this_stacks_resourc
                 if any(a.startswith(("dynamodb:", "sqs:")) for a in actions):
                     named = resource.get("Fn::GetAtt", [None])[0] or resource["Fn::Sub"].split(".Arn}")[0].lstrip("${")
                     assert named in DATA_RESOURCES, resource
+                elif all(a.startswith(NAMED_BY_ARN) for a in actions):
+                    assert resource["Fn::Sub"].startswith("arn:${AWS::Partition}:"), resource
                 elif actions == ["kms:Decrypt"]:  # its own environment, encrypted with this stack's key
                     assert resource == {"Fn::GetAtt": ["LambdaEnvironmentKey", "Arn"]}, resource
                 else:
@@ -281,7 +293,8 @@ def test_observability_and_limits_are_wired(template: dict[str, Any]) -> None:
     queue, dead_letters = resources["SupportQueue"]["Properties"], resources["SupportDeadLetterQueue"]["Properties"]
     assert queue["MessageRetentionPeriod"] == 7 * 24 * 3600 < dead_letters["MessageRetentionPeriod"] == 14 * 24 * 3600
     parameters = template["Parameters"]
-    assert all("Default" in parameters[name] for name in parameters if name not in ("JwtPublicKey", "FeedbackKey"))  # secrets: no default
+    # secrets, and the relay's own domain: no default
+    assert all("Default" in parameters[name] for name in parameters if name not in ("JwtPublicKey", "FeedbackKey", "RelayDomain"))
 
 
 def test_a_package_that_fails_its_check_leaves_nothing_to_deploy(tmp_path: Path, monkeypatch: Any) -> None:
