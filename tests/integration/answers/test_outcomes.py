@@ -173,8 +173,7 @@ def test_an_outcome_names_only_a_channel_its_result_offered_with_a_contact(limit
 def test_not_answered_counts_once_per_answer_whatever_channel_is_also_named(api: Any) -> None:
     """Was: the channel was part of a not_answered event's id: the same answer of the same result counted once more
     for each channel the buyer also named."""
-    from tests.calls import resolve
-    from tests.integration.test_answers_api import body
+    from tests.calls import body, resolve
 
     result = body(resolve(api, "demo-none", "delivery", "где посылка"))
     shown = result["answers"][0]["id"]

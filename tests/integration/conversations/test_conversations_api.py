@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tests.calls import put_policy
 from tests.conftest import SUPPORT, drain_queue, seller_token
 from tests.integration.conversations.conftest import BUYER_A, BUYER_B, JSON, post, start
-from tests.integration.test_policy_api import put_policy
 
 
 def test_a_buyer_starts_a_conversation_and_the_seller_reads_the_phone_redacted(api: Any, aws: dict[str, str]) -> None:

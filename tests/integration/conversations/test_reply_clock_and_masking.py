@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tests.calls import put_policy
 from tests.conftest import BUYER, drain_queue, seller_token
 from tests.integration.conversations.conftest import BUYER_A, JSON, post, start
-from tests.integration.test_policy_api import put_policy
 
 
 def set_channels(api: Any, seller_id: str, body: dict[str, Any]) -> None:

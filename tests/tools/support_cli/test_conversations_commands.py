@@ -12,7 +12,7 @@ import pytest
 from chalicelib.shared.aws import client
 from chalicelib.shared.dynamo import to_attributes
 from support_cli import conversations as support_conversations
-from tests.integration.test_support_cli import run_cli
+from tests.calls import run_cli
 
 TABLE = "conversations"
 
