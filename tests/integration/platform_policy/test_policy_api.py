@@ -321,7 +321,7 @@ def test_a_put_takes_effect_at_once_in_the_writing_container_and_warm_resolution
     assert result["policy_version"] == 1 and excluded(result)["chat"] == "chat_disabled_by_platform"
     options(api, "demo-email", headers=SUPPORT)
     # One read each, no policy read: a buyer's settings and reveal tally in one BatchGetItem, support's a GetItem.
-    assert calls == [("BatchGetItem", ["seller-channels", "support-requests"]), ("GetItem", ["seller-channels"])]
+    assert calls == [("BatchGetItem", ["conversations", "seller-channels", "support-requests"]), ("GetItem", ["seller-channels"])]
 
 
 def test_policy_store_lets_exactly_one_concurrent_writer_win(aws: dict[str, str]) -> None:
