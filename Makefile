@@ -107,8 +107,9 @@ eval: install  ## answer search quality: top-1 / top-3 hit rates of tests/data/a
 	$(PY) -m devstack.answers_eval
 
 .PHONY: bench
-bench: install  ## side-by-side benchmark on one local moto server -> bench/results.json (BENCH_ARGS=--quick for a smoke run)
+bench: install  ## side-by-side benchmark on one local moto server -> bench/results.json (BENCH_ARGS=--quick for a smoke run); then answer search
 	$(PY) bench/bench.py $(BENCH_ARGS)
+	$(PY) bench/search_bench.py $(BENCH_SEARCH_ARGS)
 
 .PHONY: bench-search
 bench-search: install  ## answer search per question on 10,000 answers, typo handling on (median, p99) and index build time
