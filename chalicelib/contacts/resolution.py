@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from chalicelib.answers import feedback
 from chalicelib.answers.shown import ShownAnswers
@@ -64,6 +64,17 @@ class BuiltInPolicy:
         return DEFAULT_POLICY, False
 
 
+class Asked(NamedTuple):
+    """What one request fixes for every seller it resolves: read once (one instant, one policy)."""
+
+    topic: Topic
+    request_id: str
+    now: datetime
+    policy: PlatformPolicy
+    policy_degraded: bool
+    buyer_id: str
+
+
 class ResolutionService:
     def __init__(
         self,
@@ -104,9 +115,8 @@ class ResolutionService:
         policy, policy_degraded = self._policy.current()
         limit = self._limit_for(caller.role, policy)
         settings, unavailable, allowance, measured = self._read_for(seller_id, caller.sub, limit, policy, now, request_id)
-        result = self._resolve(
-            seller_id, settings, unavailable, topic, request_id, now, policy, policy_degraded, caller.sub, allowance=allowance
-        )
+        asked = Asked(topic, request_id, now, policy, policy_degraded, caller.sub)
+        result = self._resolve(seller_id, settings, unavailable, asked, allowance=allowance)
         seller_answers = seller_answers_shown(policy, topic, settings, unavailable)
         result = self._self_service(result, settings, caller, locale, question, seller_answers, measured_hours=measured)
         self._publisher.publish([contact_event(result, caller, seller_exists(settings, unavailable))])
@@ -148,9 +158,8 @@ class ResolutionService:
         settings, unavailable, allowance, _ = self._read_for(seller_id, buyer, limit, policy, now, request_id)
         restriction = settings.restriction if settings else None
         verdict = decide(policy, topic, seller_id, buyer, restriction, explain=True)
-        result = self._resolve(
-            seller_id, settings, unavailable, topic, request_id, now, policy, policy_degraded, buyer, verdict, allowance
-        )
+        asked = Asked(topic, request_id, now, policy, policy_degraded, buyer)
+        result = self._resolve(seller_id, settings, unavailable, asked, verdict, allowance)
         layers = [
             *verdict.layers,
             *explain_seller_layers(seller_id, settings, unavailable, verdict, now),
@@ -193,12 +202,10 @@ class ResolutionService:
         }
         if len(unavailable) < len(request.seller_ids):  # else DynamoDB failed the read: answers from the cache only
             self._prefetch_answers([*(sid for sid, shown in seller_answers.items() if shown), PLATFORM_OWNER], request.topic)
+        asked = Asked(request.topic, request_id, now, policy, policy_degraded, caller.sub)
         results = [
             self._self_service(
-                self._resolve(
-                    sid, found.get(sid), sid in unavailable, request.topic, request_id, now, policy, policy_degraded,
-                    caller.sub, allowance=allowance,
-                ),
+                self._resolve(sid, found.get(sid), sid in unavailable, asked, allowance=allowance),
                 found.get(sid), caller, locale, request.question, seller_answers[sid], prefetched=True,
             )
             for sid in request.seller_ids
@@ -224,21 +231,15 @@ class ResolutionService:
         seller_id: str,
         settings: SellerSettings | None,
         unavailable: bool,
-        topic: Topic,
-        request_id: str,
-        now: datetime,
-        policy: PlatformPolicy,
-        policy_degraded: bool,
-        buyer_id: str,
+        asked: Asked,
         verdict: PlatformVerdict | None = None,
         allowance: Allowance | None = None,
     ) -> ContactOptions:
-        context = (topic, request_id, now, policy, policy_degraded, buyer_id)
         try:
-            return _options(seller_id, settings, unavailable, *context, verdict, allowance)
+            return _options(seller_id, settings, unavailable, asked, verdict, allowance)
         except Exception as exc:  # noqa: BLE001 - one seller's stored data never fails the answer or the batch
-            log(logging.ERROR, "settings_unresolvable", seller_id=seller_id, request_id=request_id, error=type(exc).__name__)
-            return _options(seller_id, None, True, *context, None, allowance)
+            log(logging.ERROR, "settings_unresolvable", seller_id=seller_id, request_id=asked.request_id, error=type(exc).__name__)
+            return _options(seller_id, None, True, asked, None, allowance)
 
     def conversation_offer(self, seller_id: str, topic: Topic, buyer_id: str, locale: Locale) -> ConversationOffer:
         """What the resolver offers `buyer_id` now for a conversation: chat, or a masked e-mail (settings, the
@@ -246,7 +247,7 @@ class ResolutionService:
         now = self._clock()
         policy, _ = self._policy.current()
         settings = self._store.get(seller_id)
-        result = _options(seller_id, settings, False, topic, "conversation", now, policy, False, buyer_id, None, None)
+        result = _options(seller_id, settings, False, Asked(topic, "conversation", now, policy, False, buyer_id), None, None)
         channels = {option.channel: option for option in result.options}
         email = channels.get(Channel.EMAIL)
         masked = email is not None and email.masked
@@ -333,16 +334,12 @@ def _options(
     seller_id: str,
     settings: SellerSettings | None,
     unavailable: bool,
-    topic: Topic,
-    request_id: str,
-    now: datetime,
-    policy: PlatformPolicy,
-    policy_degraded: bool,
-    buyer_id: str,
+    asked: Asked,
     verdict: PlatformVerdict | None,
     allowance: Allowance | None,
 ) -> ContactOptions:
     """The platform's verdict, then the ranking, then the reveal limit: one seller's answer before localisation."""
+    topic, request_id, now, policy, policy_degraded, buyer_id = asked
     if verdict is None:
         verdict = decide(policy, topic, seller_id, buyer_id, settings.restriction if settings else None)
     resolution = resolve(seller_id, settings, topic, now, settings_unavailable=unavailable, platform=verdict)

@@ -8,6 +8,7 @@ ports free again, within 5 s.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -242,9 +243,12 @@ def _stopped(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] in {"T", "t"}
 
 
+MOTO_SERVER = re.compile(r"moto\.server|devstack\.moto_server")  # moto's own server, or devstack's wrapper of it
+
+
 def _hang_moto(started: Started) -> int:
     """SIGSTOP the stack's moto server, as a hung AWS endpoint (it keeps its port and answers nothing)."""
-    moto = next(pid for pid in started.children() if "moto.server" in cmdline(pid) and running(pid))
+    moto = next(pid for pid in started.children() if MOTO_SERVER.search(cmdline(pid)) and running(pid))
     os.kill(moto, signal.SIGSTOP)
     deadline = time.monotonic() + 5
     while not _stopped(moto) and time.monotonic() < deadline:
