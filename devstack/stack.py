@@ -537,7 +537,7 @@ def run() -> int:
         started = [c.process for c in reversed(children) if c.process is not None]
         if started:
             stop_processes(started)
-            _say("stopped moto server, chalice local, the local poller and the relay SMTP server")
+            _say("stopped moto server, chalice local, the local poller" + (" and the relay SMTP server" if len(started) > 3 else ""))
     return status
 
 
@@ -559,8 +559,12 @@ def _start_and_supervise(children: list[Child]) -> int:
         Child("moto server", lambda: start_moto(moto_port), restartable=False),
         Child("chalice local", lambda: start_api(api_port, env), restartable=True),
         Child("local poller", lambda: start_poller(env), restartable=True),
-        Child("relay smtp", lambda: start_relay_smtp(env), restartable=True),
     ]
+    relay_port = os.environ.get("RELAY_SMTP_PORT", "").strip() or "2525"
+    if relay_port.isdigit() and port_in_use(int(relay_port)):  # the relay is optional: the API runs without it
+        _say(f"warning: port {relay_port} on 127.0.0.1 is in use; the relay SMTP server is not started (RELAY_SMTP_PORT=<port>)")
+    else:
+        children.append(Child("relay smtp", lambda: start_relay_smtp(env), restartable=True))
     for child in children:
         child.process = child.start()
         if child is children[0]:

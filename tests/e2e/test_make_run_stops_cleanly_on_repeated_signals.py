@@ -29,7 +29,7 @@ from tests.e2e.test_lifecycle import (
 
 pytestmark = pytest.mark.e2e
 __all__ = ["cleanup"]  # a fixture of test_lifecycle.py, used here too
-STOPPED_LINE = "stopped moto server, chalice local and the local poller"
+STOPPED_LINE = "stopped moto server, chalice local, the local poller"  # (and the relay SMTP server, when it ran)
 
 
 def wait_for(condition: Callable[[], bool], what: str, started: Started, timeout: float = 60.0, poll: float = 0.005) -> None:
@@ -120,7 +120,7 @@ def test_sigterm_while_the_supervisor_is_still_importing_is_a_clean_stop(tmp_pat
 def test_sigterm_while_moto_is_starting_stops_what_was_started(tmp_path: Path, cleanup: list[Started]) -> None:
     started = launch("python", tmp_path)
     cleanup.append(started)
-    wait_for(lambda: any("moto.server" in cmdline(pid) for pid in started.children()), "moto was started", started)
+    wait_for(lambda: any("moto_server" in cmdline(pid) for pid in started.children()), "moto was started", started)
     pids = started.children()
     started.process.send_signal(signal.SIGTERM)
     started.process.send_signal(signal.SIGTERM)
