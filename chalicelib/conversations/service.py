@@ -188,7 +188,10 @@ class ConversationService:
         cid = rules.conversation_id(self._id_key, caller.sub, body.seller_id)
         idem_pk = self._idempotency_pk(caller, idempotency)
         day_pk = f"rate#buyer#{caller.sub}#{rules.day_window(now)}"
-        reads = self._store.read(cid, idem_pk, [day_pk])
+        # A start with `text` posts a message: it counts against the messages-per-hour limit like any other.
+        message_pk = f"rate#{cid}#{Access.BUYER.value}#{rules.hour_window(now)}"
+        reads = self._store.read(cid, idem_pk, [day_pk, message_pk])
+        messages_used = reads.counters.get(message_pk, 0)
         if (replay := self._replay(reads, idempotency)) is not None:
             return replay
         offer = self._offers.conversation_offer(body.seller_id, body.topic, caller.sub, locale)
@@ -212,7 +215,7 @@ class ConversationService:
             if body.text is None:
                 return self._answer(200, stored.conversation, headers)
             posted = self._post(stored, Access.BUYER, body.text, Via.APP, locale, now, offer.reply_hours, idempotency, idem_pk,
-                                200, headers, topic=body.topic, order_id=body.order_id, counters=counters)
+                                200, headers, topic=body.topic, order_id=body.order_id, counters=counters, rate_used=messages_used)
             return posted
         reopened = stored is not None
         if stored is None:
@@ -237,7 +240,7 @@ class ConversationService:
             return answer
         answer = self._post(stored, Access.BUYER, body.text, Via.APP, locale, now, offer.reply_hours, idempotency, idem_pk, status,
                             headers, topic=body.topic, order_id=body.order_id, counters=counters, relay=relay,
-                            expected=0 if not reopened else stored.version, events=[event])
+                            expected=0 if not reopened else stored.version, events=[event], rate_used=messages_used)
         return answer
 
     def _new(self, cid: str, caller: Caller, body: StartConversation, offer: ConversationOffer, now: datetime) -> StoredConversation:
@@ -399,7 +402,8 @@ class ConversationService:
                     headers=rules.rate_limit_headers("messages", limit, rate_used, 3600, reset), retry_after=reset,
                 )
             all_counters.append(Counter(rate_pk, limit, int(now.timestamp()) + 7200, "messages_limit"))
-            headers = {**headers, **rules.rate_limit_headers("messages", limit, rate_used + 1, 3600, reset)}
+            # A start names its own policy ("conversations") in the headers; a post names "messages".
+            headers = {**rules.rate_limit_headers("messages", limit, rate_used + 1, 3600, reset), **headers}
         new = StoredConversation(posted.conversation, posted.clock, stored.version, stored.buyer_email, stored.buyer_mask, order_ids)
         stats = None
         if author is AuthorRole.SELLER:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from chalicelib.models.common import Outgoing, SellerId, Strict, Topic
 from chalicelib.models.resolution import ExcludedChannel
@@ -44,8 +46,31 @@ class RedactedKind(StrEnum):
     MESSENGER = "messenger"
 
 
-MessageText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_MESSAGE_CHARS)]
-OrderId = Annotated[str, StringConstraints(pattern=ORDER_ID_PATTERN)]
+# Control characters other than tab and line breaks, and the bidirectional overrides that make text read other than
+# it is stored (as in answers); a message must also show something: not only spaces or invisible characters.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _plain_visible_text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("control characters and bidirectional overrides are not allowed")
+    if not any(not char.isspace() and unicodedata.category(char) not in ("Cf", "Mn", "Me") for char in value):
+        raise ValueError("the text shows nothing: only spaces or invisible characters")
+    return value
+
+
+MessageText = Annotated[str, StringConstraints(min_length=1, max_length=MAX_MESSAGE_CHARS), AfterValidator(_plain_visible_text)]
+def _not_a_phone_number(value: str) -> str:
+    """The conversation's order numbers are exempt from phone redaction: an "order number" that is itself a phone
+    number would let that phone through every later message unredacted."""
+    from chalicelib.moderation.contacts import ContactKind, find_contacts  # a start only: not on a resolution's path
+
+    if any(finding.kind is ContactKind.PHONE for finding in find_contacts(value)):
+        raise ValueError("an order number may not be a phone number")
+    return value
+
+
+OrderId = Annotated[str, StringConstraints(pattern=ORDER_ID_PATTERN), AfterValidator(_not_a_phone_number)]
 
 
 class Conversation(Outgoing):

@@ -130,3 +130,37 @@ def test_messages_are_limited_per_hour_and_side(api: Any, aws: dict[str, str], c
     assert page["messages"][-1]["text"] == "later 20"  # the latest, oldest first
     older = json.loads(api.http.get(f"/v1/conversations/{cid}?cursor={page['next_cursor']}", headers=BUYER_A).body)
     assert [m["text"] for m in older["messages"]] == ["message 0", "message 1"]
+
+
+def test_starting_again_with_text_counts_against_the_messages_per_hour(api: Any, aws: dict[str, str], clock: Any) -> None:
+    """Was: POST /v1/conversations with `text` on the pair's existing conversation posted past the hourly limit."""
+    cid = json.loads(start(api, text="first").body)["conversation_id"]
+    for number in range(29):
+        clock.advance(milliseconds=1)
+        assert post(api, f"/v1/conversations/{cid}/messages", {"text": f"message {number}"}, BUYER_A).status_code == 201
+    clock.advance(milliseconds=1)
+    bypass = start(api, text="one more through start")
+    assert bypass.status_code == 429 and json.loads(bypass.body)["error"]["code"] == "message_rate_limited"
+    page = json.loads(api.http.get(f"/v1/conversations/{cid}", headers=BUYER_A).body)
+    assert len(page["messages"]) == 30
+
+
+def test_an_order_number_that_is_a_phone_number_does_not_let_that_phone_through(api: Any, aws: dict[str, str]) -> None:
+    """Was: order_id "79035551234" made "+79035551234" in any later message an order number, not a phone."""
+    refused = start(api, topic="order_status", order_id="79035551234", text="hi")
+    assert refused.status_code == 400 and json.loads(refused.body)["error"]["code"] == "validation_error"
+    cid = json.loads(start(api, topic="order_status", order_id="A-1001", text="hi").body)["conversation_id"]
+    reply = post(api, f"/v1/conversations/{cid}/messages", {"text": "call me at +7 903 555 12 34"}, seller_token("demo-chat"))
+    assert reply.status_code == 201 and json.loads(reply.body)["redacted"] == ["phone"]
+    real_order = json.loads(start(api, "demo-chat", BUYER_B, order_id="A-1001", text="about order A-1001").body)
+    assert real_order["conversation_id"]
+    transcript = json.loads(api.http.get(f"/v1/conversations/{real_order['conversation_id']}", headers=BUYER_B).body)
+    assert transcript["messages"][-1]["text"] == "about order A-1001" and transcript["messages"][-1]["redacted"] == []
+
+
+def test_a_message_that_shows_nothing_or_hides_control_characters_is_400(api: Any, aws: dict[str, str]) -> None:
+    cid = json.loads(start(api, text="hi").body)["conversation_id"]
+    for text in ("   \n\t ", "\u200b\u200b", "nul \u0000 char", "\u202eevil"):
+        refused = post(api, f"/v1/conversations/{cid}/messages", {"text": text}, BUYER_A)
+        assert refused.status_code == 400 and json.loads(refused.body)["error"]["code"] == "validation_error", text
+    assert post(api, f"/v1/conversations/{cid}/messages", {"text": "две строки\nвторая"}, BUYER_A).status_code == 201
