@@ -31,6 +31,7 @@ from chalicelib.models.answers import Locale
 from chalicelib.models.common import Caller, Role, Topic
 from chalicelib.models.conversations import (
     CONVERSATIONS_PER_PAGE,
+    MAX_MESSAGE_CHARS,
     MESSAGES_PER_PAGE,
     AuthorRole,
     Conversation,
@@ -593,9 +594,12 @@ class ConversationService:
         closed = stored.conversation.status is ConversationStatus.CLOSED
         return RelayMapping(conversation_id, stands_for, writer, closed)
 
-    def receive_mail(self, raw: bytes, rcpt_tos: list[str], verdicts: MailVerdicts | None = None) -> RelayVerdict:
-        """One inbound mail: refused (why), or stored as a message `via: email` of its author and sent on."""
-        placed = receive(raw, rcpt_tos, self._relay_domain, self, verdicts)
+    def receive_mail(
+        self, raw: bytes, rcpt_tos: list[str], verdicts: MailVerdicts | None = None, *, mail_from: str | None
+    ) -> RelayVerdict:
+        """One inbound mail: refused (why), or stored as a message `via: email` of its author and sent on.
+        `mail_from`: the envelope sender (SMTP's MAIL FROM; on AWS the Return-Path SES writes first on the stored mail)."""
+        placed = receive(raw, rcpt_tos, self._relay_domain, self, verdicts, mail_from=mail_from)
         if isinstance(placed, Refusal):
             log(logging.INFO, "relay_mail_refused", refusal=placed.name.lower())
             return RelayVerdict.refused(placed)
@@ -613,11 +617,18 @@ class ConversationService:
                 return RelayVerdict.refused(Refusal.CONVERSATION_CLOSED)
             reached_as = Access.BUYER if placed.route.author is Side.BUYER else Access.SELLER
             language = Locale.RU if _looks_russian(placed.mail.text) else Locale.EN
+            # The body (or the subject of a mail without one) is held to the app's limit; refused whole, never cut:
+            # the sender learns why and can send it in parts. The attachments line the relay adds is not counted.
+            written = placed.mail.text.strip() or placed.mail.subject
+            if len(written) > MAX_MESSAGE_CHARS:
+                log(logging.INFO, "relay_mail_refused", refusal=Refusal.TOO_LONG.name.lower(), chars=len(written),
+                    conversation_id=stored.conversation.conversation_id)
+                return RelayVerdict.refused(Refusal.TOO_LONG)
             text = placed.mail.carried_text(language.value).strip() or placed.mail.subject or "(empty)"
             now = self._clock()
             rate_pk = f"rate#{stored.conversation.conversation_id}#{reached_as.value}#{rules.hour_window(now)}"
             used = self._store.read(stored.conversation.conversation_id, None, [rate_pk]).counters.get(rate_pk, 0)
-            self._post(stored, reached_as, text[:4000], Via.EMAIL, language, now, self._reply_hours(stored), None, None, 201, {}, rate_used=used)
+            self._post(stored, reached_as, text, Via.EMAIL, language, now, self._reply_hours(stored), None, None, 201, {}, rate_used=used)
         except TooManyRequests:
             return RelayVerdict.refused(Refusal.TEMPORARILY_UNAVAILABLE)
         except Conflict as exc:
