@@ -26,10 +26,13 @@ _PHONE_BASED: Final = (
 _OTHERS: Final = (
     r"skype|скайп[аеу]?|instagram|insta|inst|ig|инст[аеуы]|инстаграмм?[аеу]?|vk|вк|вконтакте|discord|дискорд[аеу]?"
 )
+_ACCOUNT_WORDS: Final = r"ник|никнейм|логин|аккаунт|профиль|имя|nick|nickname|username|user|login|account|profile|handle|name|id"
 _MENTION: Final = re.compile(
     rf"(?<![\w@./-])(?:(?P<phone_based>{_PHONE_BASED})|(?P<other>{_OTHERS}))(?!\w)"
     # What follows is looked at, not consumed: "on WhatsApp tg ivan" has a second name to start from.
     r"(?=(?:[ \t]{0,3}[:=\-–—>][ \t]{0,3}|[ \t]{1,3})"
+    # "telegram username ivan", "в инсте ник: shop.moda": a word naming the account may come first.
+    rf"(?:(?:{_ACCOUNT_WORDS})[ \t]{{0,3}}[:=\-–—]?[ \t]{{0,3}}(?=\S))?"
     r"(?:(?P<handle>@?[A-Za-z][A-Za-z0-9_.]{1,31})(?![\w@])|(?P<number>\+?\d(?:[ \t().\-]{0,2}\d){6,14})(?!\d)))",
     re.IGNORECASE,
 )
@@ -37,13 +40,15 @@ _MENTION: Final = re.compile(
 # redacted, which costs a reader one word, not a contact.
 STOP_WORDS: Final = frozenset(
     """
-    a about after again all also am an and any app are as at available back be because before best bot bots business
-    but by bye call calls can channel channels chat chats contact could desktop did do does down either else even every
-    for from group groups has have hello here hey hi how i if in info into is it its just later let like link me message messages
-    messenger more most my no nor not now number of ok okay on only or other our out over page please post posts
-    profile reels right same see send so some stories story support than thank thanks that the their them then there
-    these they this those through to today tomorrow too under until up us use used using very via video voice was
-    we web were what when where which while who why will with without would yes yet you your
+    a about account accounts after again all also am an and answer any app are as at available back be because been
+    before best bot bots business but by bye call calls can channel channels chat chats contact could day days desktop
+    did do does down either else even evening every first for from group groups has have hello here hey hi hours how
+    i id if in info instead into is it its just last later let like link login me message messages messenger more
+    morning most my name next nick no nor not now number of ok okay on only or other our out over page please post
+    posts premium profile reels reply right same see send so some soon status stories story support than thank thanks
+    that the their them then there these they this those through to today tomorrow tonight too under until up us use
+    used user username using very via video voice was we web week were what when where which while who why will with
+    without works would yes yesterday yet you your
     telegram whatsapp viber signal skype instagram insta discord vk
     """.split()
 )

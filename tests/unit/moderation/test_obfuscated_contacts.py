@@ -72,6 +72,8 @@ def test_a_letter_spaced_or_spelled_out_address_is_found_whole(text: str, kind: 
         ("мой ник в инсте shop.moda", "инсте shop.moda"),
         ("skype: ivan.petrov", "skype: ivan.petrov"),
         ("вк id123456", "вк id123456"),
+        ("telegram username ivan_petrov", "telegram username ivan_petrov"),
+        ("в инсте ник: shop.moda", "инсте ник: shop.moda"),
         ("ватсап 123-45-67", "ватсап 123-45-67"),
         ("viber: 123 45 67", "viber: 123 45 67"),
     ],
@@ -117,6 +119,7 @@ def test_redaction_replaces_each_obfuscated_contact_and_names_its_kind() -> None
         "инста 1000000 подписчиков, вк 5 тысяч",
         "whatsapp 24/7, telegram: no",
         "В телеге пишут, что доставка задерживается",
+        "I sent you a message on Telegram yesterday; my Instagram account is private",
         # letter-spaced words that are no contact
         "Размеры S M L XL, я и ты, а б в г",
         "т. е. и т. д., г. Москва, ул. Ленина, д. 5",
