@@ -3,6 +3,7 @@ out read from moto's SES (/moto-api/data.json)."""
 
 from __future__ import annotations
 
+import json
 import smtplib
 import socket
 import time
@@ -92,6 +93,16 @@ def test_a_chat_conversation_over_http(stack: Stack) -> None:
     assert call(stack, "POST", "/v1/conversations", BUYER, {"seller_id": "demo-email", "topic": "other"}).json()["error"]["code"] == "contact_not_offered"
     assert call(stack, "POST", f"/v1/conversations/{cid}/escalate", BUYER).json()["status"] == "escalated"
     assert call(stack, "GET", "/v1/conversations?seller_id=demo-chat", SUPPORT).status_code == 200
+
+
+def test_a_body_without_content_type_is_415_over_real_http(stack: Stack) -> None:
+    """chalice local (as API Gateway) hands the app a request without Content-Type as it came: the app refuses it."""
+    body = json.dumps({"seller_id": "demo-chat", "topic": "other", "text": "no type"}).encode()
+    bare = requests.post(stack.api + "/v1/conversations", data=body, headers=BUYER, timeout=30)  # bytes: no Content-Type sent
+    assert "Content-Type" not in bare.request.headers
+    assert bare.status_code == 415 and bare.json()["error"]["code"] == "unsupported_media_type", bare.text
+    batch = requests.post(stack.api + "/v1/contact-options/batch", data=b'{"seller_ids": ["demo-chat"]}', headers=BUYER, timeout=30)
+    assert batch.status_code == 415 and batch.json()["error"]["details"] == {"header": "Content-Type"}
 
 
 def test_the_mail_round_trip_through_the_local_smtp_server(stack: Stack, smtp_port: int) -> None:
