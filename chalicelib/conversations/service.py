@@ -31,7 +31,6 @@ from chalicelib.models.answers import Locale
 from chalicelib.models.common import Caller, Role, Topic
 from chalicelib.models.conversations import (
     CONVERSATIONS_PER_PAGE,
-    MAX_MESSAGE_CHARS,
     MESSAGES_PER_PAGE,
     AuthorRole,
     Conversation,
@@ -617,13 +616,6 @@ class ConversationService:
                 return RelayVerdict.refused(Refusal.CONVERSATION_CLOSED)
             reached_as = Access.BUYER if placed.route.author is Side.BUYER else Access.SELLER
             language = Locale.RU if _looks_russian(placed.mail.text) else Locale.EN
-            # The body (or the subject of a mail without one) is held to the app's limit; refused whole, never cut:
-            # the sender learns why and can send it in parts. The attachments line the relay adds is not counted.
-            written = placed.mail.text.strip() or placed.mail.subject
-            if len(written) > MAX_MESSAGE_CHARS:
-                log(logging.INFO, "relay_mail_refused", refusal=Refusal.TOO_LONG.name.lower(), chars=len(written),
-                    conversation_id=stored.conversation.conversation_id)
-                return RelayVerdict.refused(Refusal.TOO_LONG)
             text = placed.mail.carried_text(language.value).strip() or placed.mail.subject or "(empty)"
             now = self._clock()
             rate_pk = f"rate#{stored.conversation.conversation_id}#{reached_as.value}#{rules.hour_window(now)}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from chalicelib.models.conversations import MAX_MESSAGE_CHARS
 from chalicelib.relay.addresses import RelayAddressLookup, RelayRoute, relay_local_part, route, same_address
 from chalicelib.relay.inbound import InboundMail, MailVerdicts, parse_inbound
 from chalicelib.relay.refusals import Refusal
@@ -41,4 +42,10 @@ def receive(
         return Refusal.UNKNOWN_ADDRESS
     envelope_agrees = mail_from is not None and mail.sender is not None and same_address(mail_from.strip().strip("<>"), mail.sender)
     placed = route(recipient, mail.sender if envelope_agrees else None, relay_domain, lookup)
-    return placed if isinstance(placed, Refusal) else Received(placed, mail)
+    if isinstance(placed, Refusal):
+        return placed
+    # A message holds what the app lets one hold: the body (or, without one, the subject) is refused whole past that,
+    # never cut, so the sender learns why and can send it in parts. The attachments line the relay adds is not counted.
+    if len(mail.text.strip() or mail.subject) > MAX_MESSAGE_CHARS:
+        return Refusal.TOO_LONG
+    return Received(placed, mail)
