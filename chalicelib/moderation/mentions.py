@@ -6,9 +6,10 @@ the name is one when it can be an account on it:
 - a Latin name of 3-32 letters, digits, "_" or "." (Telegram, Instagram and Skype names are Latin; a Russian word
   after the name is ordinary text), unless it is an ordinary English word (STOP_WORDS: "telegram channel", "whatsapp
   or viber", "on telegram today");
-- 7 to 15 digits after a messenger that runs on phone numbers (WhatsApp, Viber, Telegram, Signal): "ватсап 123-45-67"
+- 7 to 15 digits after a messenger that runs on phone numbers (WhatsApp, Viber, Telegram): "ватсап 123-45-67"
   is a number on WhatsApp; "инста 1000000 подписчиков" is not one.
-The finding covers the name and the account, so neither half is left to point at the other.
+The finding covers the name and the account, so neither half is left to point at the other. Names that are common
+words ("signal", "line", "max") are not taken: "when the signal went" is prose.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Final
 _PHONE_BASED: Final = (
     r"telegram|teleg|телеграмм?[аеуы]?|телег[аеиу]|тг|tg|тлг|tlg"
     r"|whats\s?app|watsapp|wa|вотсап+[аеу]?|ватсап+[аеу]?|вацап+[аеу]?|ватцап+[аеу]?"
-    r"|viber|вайбер[аеу]?|вибер[аеу]?|signal"
+    r"|viber|вайбер[аеу]?|вибер[аеу]?"
 )
 _OTHERS: Final = (
     r"skype|скайп[аеу]?|instagram|insta|inst|ig|инст[аеуы]|инстаграмм?[аеу]?|vk|вк|вконтакте|discord|дискорд[аеу]?"

@@ -120,6 +120,7 @@ def test_redaction_replaces_each_obfuscated_contact_and_names_its_kind() -> None
         "whatsapp 24/7, telegram: no",
         "В телеге пишут, что доставка задерживается",
         "I sent you a message on Telegram yesterday; my Instagram account is private",
+        "when the signal went to its group, a shell shows 128 + its number",
         # letter-spaced words that are no contact
         "Размеры S M L XL, я и ты, а б в г",
         "т. е. и т. д., г. Москва, ул. Ленина, д. 5",
