@@ -1,7 +1,8 @@
 """Finds direct contacts (e-mail addresses, phone numbers, links, messengers) in text, and redacts them.
 
 One detector for two uses: a seller's answer is refused on a finding, a conversation's message is redacted and
-still delivered. Pure: no I/O, no clock. `phonenumbers` (~25 ms to import) is imported on the first call only.
+still delivered. Pure: no I/O, no clock. `phonenumbers` (~25 ms to import) and the rules for dictated numbers and
+messenger names (mentions.py, spelled_numbers.py: ~6 ms) are imported on the first call only.
 
 Detection runs on a normalised copy of the text (what hides a contact dropped, the rest read through NFKC) and
 every finding's `start`/`end` index the ORIGINAL text, through a map kept while normalising. Addresses, links and
@@ -21,9 +22,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
-
-from chalicelib.moderation.mentions import messenger_mentions
-from chalicelib.moderation.spelled_numbers import spelled_runs
 
 
 class ContactKind(StrEnum):
@@ -159,6 +157,10 @@ def find_contacts(text: str, *, allowed_link_domain: str | None = None, order_nu
             (closed_origin[start], closed_origin[end - 1] + 1, priority, kind)
             for start, end, priority, kind in _written(closed, allowed_link_domain)
         ]
+    # The rules for dictated numbers and messenger names (~6 ms to import, their patterns compiled) load on a first
+    # text, not with the models that every Lambda imports.
+    from chalicelib.moderation.mentions import messenger_mentions
+
     orders = _Orders.find(shown, order_numbers)
     if any(char.isdigit() for char in shown):
         candidates += [(start, end, _PRIORITY[ContactKind.PHONE], ContactKind.PHONE) for start, end in _phones(shown, orders)]
@@ -379,6 +381,8 @@ def _split_phone(run: str) -> tuple[int, int] | None:
 
 def _spelled_phones(shown: str, orders: _Orders) -> list[tuple[int, int]]:
     """Phone numbers dictated in words ("восемь девятьсот шестнадцать ...", "eight nine one ..."), digits mixed in."""
+    from chalicelib.moderation.spelled_numbers import spelled_runs
+
     spans = []
     for run in spelled_runs(shown):
         groups = [(group.start, group.end, group.digits, index == 0 and run.plus_at is not None) for index, group in enumerate(run.groups)]

@@ -4,6 +4,8 @@ words, messengers named without an account) passes unchanged."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -143,6 +145,17 @@ def test_a_long_hostile_text_of_these_shapes_costs_linear_time() -> None:
     for unit, repeats in (("один ", 256), ("a ", 512), ("a . ", 256), ("tg ", 512), ("tg 1", 256), ("восемь-", 256), ("i v ", 256)):
         short, long = _cpu_seconds(unit * repeats), _cpu_seconds(unit * repeats * 8)
         assert long < max(short, 0.002) * 24, (unit, short, long)
+
+
+def test_the_rules_for_words_and_messenger_names_load_on_a_first_text_not_at_import() -> None:
+    code = (
+        "import sys\n"
+        "import chalicelib.moderation.contacts as c, chalicelib.models.answers\n"
+        "assert not {'chalicelib.moderation.mentions', 'chalicelib.moderation.spelled_numbers'} & set(sys.modules)\n"
+        "c.find_contacts('tg ivan_petrov')\n"
+        "assert {'chalicelib.moderation.mentions', 'chalicelib.moderation.spelled_numbers'} <= set(sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def _cpu_seconds(text: str) -> float:
