@@ -9,9 +9,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
 from typing import Final
 
 from chalicelib.moderation.contacts import ContactKind, redact
@@ -77,10 +78,10 @@ def build_outgoing(
     clean_name = _NAME_UNSAFE.sub(" ", clean_name).strip() or domain
 
     message = EmailMessage(policy=policy.SMTP)
-    message["From"] = Address(display_name=clean_name, addr_spec=from_address.lower())
+    message["From"] = _EncodedHeader("From", clean_name, from_address.lower())
     message["To"] = Address(addr_spec=to)
     message["Reply-To"] = Address(addr_spec=from_address.lower())
-    message["Subject"] = clean_subject
+    message["Subject"] = _EncodedHeader("Subject", clean_subject)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = f"<{message_token or secrets.token_hex(16)}@{domain}>"
     own_in_reply_to = own_message_ids(in_reply_to, domain)
@@ -93,6 +94,30 @@ def build_outgoing(
     message.set_content(clean_text + "\n", charset="utf-8", cte="quoted-printable" if clean_text.isascii() else "base64")
     removed = {kind for result in redacted for kind in result.removed}
     return OutgoingMail(message, tuple(sorted(removed, key=lambda kind: kind.value)))
+
+
+class _EncodedHeader(str):
+    """A Subject or From value encoded and folded by `email.header.Header`, which EmailMessage stores and sends as is.
+
+    EmailMessage's own folding of a long non-ASCII value puts the space between two words outside the encoded words,
+    where RFC 2047 readers drop it ("Иван Петрович" arrived as "ИванПетрович"); Header keeps it inside a word.
+    """
+
+    name: str
+
+    def __new__(cls, name: str, text: str, address: str | None = None) -> _EncodedHeader:
+        if address is None:
+            value = Header(text, "utf-8", header_name=name).encode(linesep="\r\n")
+        elif text.isascii():
+            value = formataddr((text, address))  # quotes the name when it needs quoting
+        else:
+            value = f"{Header(text, 'utf-8', header_name=name).encode(linesep=chr(13) + chr(10))} <{address}>"
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def fold(self, *, policy: policy.Policy) -> str:  # what EmailPolicy calls for a header object it stored
+        return f"{self.name}: {self.replace(chr(13) + chr(10), policy.linesep)}{policy.linesep}"
 
 
 def own_message_ids(message_ids: Iterable[str], relay_domain: str) -> list[str]:

@@ -106,10 +106,6 @@ def test_a_name_with_a_comma_and_an_at_sign_stays_one_name() -> None:
     assert mail["from"] == "Ivan, evil@example.org <b-1@relay.example.com>"
 
 
-@pytest.mark.xfail(strict=True, reason="chalicelib/relay/outbound.py: Python's SMTP-policy folding puts the space between two "
-                   "words outside the encoded words, and RFC 2047 readers (and decode_header) drop it. "
-                   "email.header.Header(value, 'utf-8').encode() keeps it inside a word, but EmailMessage re-folds "
-                   "what it is given: store that value unparsed (checked: a compat32 Message does)")
 def test_a_long_name_folded_at_a_space_keeps_the_space() -> None:
     name = "Покупатель Иван Петрович Сидоров-Длиннофамильный через Маркет"
     subject = "Где мой заказ 12345? Очень длинная тема, чтобы заголовок сложился в несколько строк"
