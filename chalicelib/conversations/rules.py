@@ -152,8 +152,24 @@ def overdue(conversation: Conversation, now: datetime) -> bool:
 
 
 def expires_at(last_message_at: datetime) -> int:
-    """Epoch seconds when DynamoDB's TTL removes an item: 180 days after the conversation's last message."""
+    """Epoch seconds when the conversation expires: 180 days after its last message (the conversation item's TTL,
+    rewritten by every message's transaction; its messages follow it, docs/conversations.md "Retention")."""
     return int((last_message_at + RETENTION).timestamp())
+
+
+def expired(last_message_at: datetime, now: datetime) -> bool:
+    """Past its retention: gone for every reader from this moment, whenever TTL gets to the item."""
+    return expires_at(last_message_at) <= now.timestamp()
+
+
+@dataclass(frozen=True)
+class ExpiredConversation:
+    """What deleting an expired conversation's messages needs: its id, the last message it had (messages after it
+    belong to a conversation of the same pair started since) and its relay addresses' local parts."""
+
+    conversation_id: str
+    last_message_at: datetime
+    relay_local_parts: tuple[str, ...] = ()
 
 
 def hour_window(now: datetime) -> str:

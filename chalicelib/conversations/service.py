@@ -197,6 +197,11 @@ class ConversationService:
         offer = self._offer(body.seller_id, body.topic, caller.sub, locale)
         limited = offer.conversations_per_day > 0
         stored = reads.stored
+        if stored is not None and rules.expired(stored.conversation.last_message_at, now):
+            # Past its retention, not yet removed by TTL: it goes now, with its messages, and the pair starts afresh
+            # (writing to it would bring back messages older than 180 days after its last one).
+            self._store.purge(cid)
+            stored = None
         counters: list[Counter] = []
         used = reads.counters.get(day_pk, 0)
         if stored is None or stored.conversation.status is ConversationStatus.CLOSED:
@@ -334,7 +339,7 @@ class ConversationService:
 
     def _expired(self, stored: StoredConversation) -> bool:
         """Past its retention: TTL removes the item within days; until then it is gone for every reader."""
-        return rules.expires_at(stored.conversation.last_message_at) <= self._clock().timestamp()
+        return rules.expired(stored.conversation.last_message_at, self._clock())
 
     # ------------------------------------------------------------ writes
 
@@ -539,7 +544,7 @@ class ConversationService:
         for shard in range(rules.DUE_SHARDS):
             for stored in self._store.overdue(now, f"due#{shard}"):
                 conversation = stored.conversation
-                if rules.expires_at(conversation.last_message_at) <= now.timestamp():
+                if rules.expired(conversation.last_message_at, now):
                     purged += 1 if self.purge_expired_conversation(conversation.conversation_id, now) else 0
                     continue
                 if not rules.overdue(conversation, now):
@@ -565,7 +570,7 @@ class ConversationService:
         """Delete a conversation whose retention has passed, with every message and relay address it still has."""
         now = now or self._clock()
         stored = self._store.get(conversation_id)
-        if stored is not None and rules.expires_at(stored.conversation.last_message_at) > now.timestamp():
+        if stored is not None and not rules.expired(stored.conversation.last_message_at, now):
             return False
         self._store.purge(conversation_id)
         return True
