@@ -314,7 +314,9 @@ class ConversationService:
             conversations, next_cursor = self._store.list_conversations(index, owner, status, cursor, CONVERSATIONS_PER_PAGE)
         except InvalidCursor:
             raise _invalid_cursor() from None
-        return ConversationList(conversations=conversations, next_cursor=next_cursor)
+        now = self._clock()  # an expired conversation is gone for every reader, listed or read, whenever TTL comes
+        live = [conversation for conversation in conversations if not rules.expired(conversation.last_message_at, now)]
+        return ConversationList(conversations=live, next_cursor=next_cursor)
 
     def transcript(self, caller: Caller, conversation_id: str, cursor: str | None, request_id: str) -> Transcript:
         stored, reached_as = self._reach(caller, conversation_id)

@@ -71,9 +71,11 @@ def test_every_message_pushes_the_conversations_expiry_and_no_message_expires_on
     clock.advance(days=50)
     transcript = json.loads(api.http.get(f"/v1/conversations/{cid}", headers=BUYER_A).body)
     assert [m["text"] for m in transcript["messages"]] == ["Is the blue one in stock?", "Yes, it is"]
+    assert [c["conversation_id"] for c in json.loads(api.http.get("/v1/conversations", headers=BUYER_A).body)["conversations"]] == [cid]
     # 180 days after the last message it is gone for every reader, whenever TTL comes
     clock.advance(days=130)
     assert api.http.get(f"/v1/conversations/{cid}", headers=BUYER_A).status_code == 404
+    assert json.loads(api.http.get("/v1/conversations", headers=BUYER_A).body)["conversations"] == []
 
 
 def test_the_consumer_deletes_the_expired_conversations_messages_buyer_email_and_relay_addresses(api: Any, ses: Any) -> None:
