@@ -137,9 +137,12 @@ def close(conversation: Conversation) -> Conversation:
     return conversation.model_copy(update={"status": ConversationStatus.CLOSED, "seller_reply_due_at": None})
 
 
-def reopen(conversation: Conversation, now: datetime, topic: Topic, order_id: str | None) -> Conversation:
-    """A closed conversation started again without a message: waits for the buyer (no reply clock)."""
-    return replace_fields(conversation, status=ConversationStatus.WAITING_BUYER, topic=topic, order_id=order_id, last_message_at=now)
+def reopen(conversation: Conversation, topic: Topic, order_id: str | None) -> Conversation:
+    """A closed conversation started again without a message: waits for the buyer (no reply clock).
+
+    `last_message_at` stays the last message's time: retention counts 180 days from it, and a reopening is no message
+    (a reopening with `text` posts one, which moves it as any message does)."""
+    return replace_fields(conversation, status=ConversationStatus.WAITING_BUYER, topic=topic, order_id=order_id)
 
 
 def replace_fields(conversation: Conversation, **fields: object) -> Conversation:

@@ -218,7 +218,7 @@ class ConversationService:
             stored = self._new(cid, caller, body, offer, now)
         else:
             stored = StoredConversation(
-                rules.reopen(stored.conversation, now, body.topic, body.order_id),
+                rules.reopen(stored.conversation, body.topic, body.order_id),
                 ReplyClock(), stored.version, stored.buyer_email, stored.buyer_mask, stored.order_ids,
             )
         status = 200 if reopened else 201

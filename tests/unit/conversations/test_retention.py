@@ -40,6 +40,13 @@ def test_every_message_pushes_the_expiry_whoever_writes_it(author: AuthorRole) -
     assert not rules.expired(posted.conversation.last_message_at, NOW + timedelta(days=358))
 
 
+def test_reopening_without_a_message_does_not_push_the_expiry() -> None:
+    closed = Conversation(conversation_id=CID, buyer_id="b1", seller_id="s1", status=ConversationStatus.CLOSED,
+                          created_at=NOW, last_message_at=NOW, topic=Topic.OTHER)
+    reopened = rules.reopen(closed, Topic.DELIVERY, "A-1")
+    assert reopened.status is ConversationStatus.WAITING_BUYER and reopened.last_message_at == NOW
+
+
 def record(seq: str, *, event: str = "REMOVE", identity: dict[str, str] | None = TTL, sk: str = "conversation",
            image: dict[str, Any] | None = None) -> dict[str, Any]:
     old = image if image is not None else {
