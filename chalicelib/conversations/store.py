@@ -213,12 +213,19 @@ class DynamoConversationStore:
         last = response.get("LastEvaluatedKey")
         return conversations, encode_cursor(last) if last else None
 
-    def messages(self, conversation_id: str, cursor: str | None, limit: int) -> tuple[list[Message], str | None]:
-        """The latest `limit` messages before `cursor`, oldest first, and the cursor to older ones."""
+    def messages(
+        self, conversation_id: str, cursor: str | None, limit: int, since: datetime | None = None
+    ) -> tuple[list[Message], str | None]:
+        """The latest `limit` messages before `cursor` (none before `since`: the conversation's creation, so the
+        messages of an expired one of the same pair that retention has not deleted yet never show), oldest first,
+        and the cursor to older ones."""
+        first = f"{MESSAGE_PREFIX}{iso(since)}" if since is not None else MESSAGE_PREFIX
         query: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :m)",
-            "ExpressionAttributeValues": {":pk": {"S": conversation_pk(conversation_id)}, ":m": {"S": MESSAGE_PREFIX}},
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": conversation_pk(conversation_id)}, ":first": {"S": first}, ":last": {"S": f"{MESSAGE_PREFIX}~"},
+            },
             "ScanIndexForward": False,
             "Limit": limit,
             "ConsistentRead": True,

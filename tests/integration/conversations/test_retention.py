@@ -104,6 +104,10 @@ def test_a_conversation_the_pair_started_again_after_ttl_keeps_its_new_messages(
     # the consumer runs late: the buyer has started again with the same seller (the same id) before it
     again = start(api, text="New question")
     assert again.status_code == 201 and json.loads(again.body)["conversation_id"] == cid
+    # until it does, the old messages (same partition) are not the new conversation's
+    transcript = json.loads(api.http.get(f"/v1/conversations/{cid}", headers=BUYER_A).body)
+    assert [m["text"] for m in transcript["messages"]] == ["New question"] and transcript["next_cursor"] is None
+    assert message_texts(cid) == ["Old question", "New question"]
     assert api.lambda_.invoke("conversation_retention", {"Records": [record]}).payload == {"batchItemFailures": []}
     assert message_texts(cid) == ["New question"]
     assert json.loads(api.http.get(f"/v1/conversations/{cid}", headers=BUYER_A).body)["conversation"]["status"] == "waiting_seller"
