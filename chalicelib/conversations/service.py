@@ -589,6 +589,9 @@ class ConversationService:
             stored = self._store.get(conversation_id)
             if stored is None or self._expired(stored):
                 return None
+            current = (stored.conversation.relay_address, stored.buyer_mask)
+            if not any(address and address.partition("@")[0] == local_part for address in current):
+                return None  # an expired conversation's address, left until retention deletes it: not the new one's
             if stands_for is Side.SELLER:  # the buyer writes to it, from their verified address
                 writer = stored.buyer_email
             else:

@@ -113,6 +113,25 @@ def test_a_conversation_the_pair_started_again_after_ttl_keeps_its_new_messages(
     assert json.loads(api.http.get(f"/v1/conversations/{cid}", headers=BUYER_A).body)["conversation"]["status"] == "waiting_seller"
 
 
+def test_an_expired_conversations_relay_address_never_reaches_the_pairs_new_conversation(api: Any, ses: Any, clock: Any) -> None:
+    from chalicelib import wiring
+
+    body = {"email": {"enabled": True, "address": "owner@shop-1.example", "masked": True}}
+    put = api.http.put("/v1/sellers/shop-1/channels", body=json.dumps(body).encode(), headers={**JSON, **seller_token("shop-1"), "If-Match": '"0"'})
+    assert put.status_code == 200, put.body
+    old = json.loads(start(api, "shop-1", text="Hello").body)
+    clock.advance(days=181)
+    record = ttl_removes(old["conversation_id"])
+    new = json.loads(start(api, "shop-1", text="Hello again").body)
+    assert new["conversation_id"] == old["conversation_id"] and new["relay_address"] != old["relay_address"]
+    service = wiring.conversation_service()
+    assert service.relay_mapping(old["relay_address"].partition("@")[0]) is None  # before retention deletes it
+    assert service.relay_mapping(new["relay_address"].partition("@")[0]) is not None
+    assert api.lambda_.invoke("conversation_retention", {"Records": [record]}).payload == {"batchItemFailures": []}
+    relays = {i["pk"] for i in table_items() if i["pk"].startswith("relay#")}
+    assert f"relay#{new['relay_address'].partition('@')[0]}" in relays and len(relays) == 2  # the new pair of addresses
+
+
 def test_starting_again_after_expiry_but_before_ttl_brings_no_old_message_back(api: Any, aws: dict[str, str], clock: Any) -> None:
     cid = json.loads(start(api, text="Old question").body)["conversation_id"]
     clock.advance(days=180, seconds=1)  # expired; TTL has not removed the item yet (it may take days)
