@@ -58,3 +58,16 @@ def relay_inbound(event: Any) -> dict[str, str]:
     from chalicelib.conversations.inbound_s3 import handle_object
 
     return handle_object(event.bucket, event.key, wiring.conversation_service(), wiring.s3_client())
+
+
+# The stream's real ARN comes from infra/resources.json (merged into the package, with the filter that passes only TTL
+# removals of conversation items, retries and the on-failure queue); this one only names it locally.
+@app.on_dynamodb_record(
+    stream_arn="arn:aws:dynamodb:eu-central-1:000000000000:table/conversations/stream/local",
+    batch_size=10, starting_position="TRIM_HORIZON", maximum_batching_window_in_seconds=5,
+)
+def conversation_retention(event: Any) -> dict[str, Any]:
+    """TTL removed an expired conversation: delete its messages and relay addresses (report the first record that failed)."""
+    from chalicelib.conversations.retention import delete_expired_conversations
+
+    return delete_expired_conversations([record.to_dict() for record in event], wiring.conversation_store())

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.contacts.resolution import ResolutionService
     from chalicelib.conversations.mail import SesMailSender
     from chalicelib.conversations.service import ConversationService
+    from chalicelib.conversations.store import DynamoConversationStore
     from chalicelib.platform_policy.cached import CachedPolicy
     from chalicelib.platform_policy.restrictions import DynamoRestrictionStore
     from chalicelib.platform_policy.service import PolicyService
@@ -146,6 +147,14 @@ def conversation_service() -> ConversationService:
         relay_domain=config.relay_domain,
         platform_domain=config.platform_domain,
     )
+
+
+def conversation_store() -> DynamoConversationStore:
+    """The conversations table alone: the retention Lambda deletes expired conversations' messages through it."""
+    from chalicelib.conversations.store import DynamoConversationStore
+    from chalicelib.shared.aws import client
+
+    return DynamoConversationStore(client("dynamodb"), get_config().conversations_table_name)
 
 
 def mail_sender() -> SesMailSender:

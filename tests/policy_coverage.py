@@ -40,6 +40,13 @@ IAM_PREFIX = {"email": "ses"}
 # does not follow; the S3 handler needs a bucket event): a call outside their grants is still a failure, but a grant
 # no test saw used is not. Their grants are checked against the template in tests/deploy/test_relay_template.py.
 GRANTS_REVIEWED_BY_HAND = {"relay_inbound", "conversation_sweep"}
+# What Lambda's event source mapping does with a function's role, never its code: conversation_retention's reads of the
+# conversations stream and its sends of failed batches to RetentionFailedQueue (tests/deploy/test_retention_template.py).
+EVENT_SOURCE_ACTIONS = {
+    "conversation_retention": {
+        "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams", "sqs:SendMessage",
+    },
+}
 
 
 def iam_actions(service: str, operation: str, params: dict[str, Any]) -> set[str]:
@@ -85,9 +92,10 @@ def install(app_module: Any) -> None:
             entry.view_function = as_lambda("api_handler", entry.view_function)
     app_module.jwt_auth.func = as_lambda("jwt_auth", app_module.jwt_auth.func)
     app_module.support_ingest.func = as_lambda("support_ingest", app_module.support_ingest.func)
-    # The conversations Lambdas: relay_inbound (@app.on_s3_event, the mail SES stored) and conversation_sweep
-    # (@app.schedule). Each is checked against its own policies/<name>.json, as .chalice/config.json wires it.
-    for name in ("relay_inbound", "conversation_sweep"):
+    # The conversations Lambdas: relay_inbound (@app.on_s3_event, the mail SES stored), conversation_sweep
+    # (@app.schedule) and conversation_retention (@app.on_dynamodb_record, TTL removals on the conversations stream).
+    # Each is checked against its own policies/<name>.json, as .chalice/config.json wires it.
+    for name in ("relay_inbound", "conversation_sweep", "conversation_retention"):
         handler = getattr(app_module, name, None)
         if handler is not None:
             handler.func = as_lambda(name, handler.func)
@@ -119,6 +127,6 @@ def violations(used: dict[str, set[str]], allowed: dict[str, set[str]]) -> list[
             problems.append(f"{name} calls {action}, which policies/ does not allow")
         if name in GRANTS_REVIEWED_BY_HAND:
             continue
-        for action in sorted(allowed.get(name, set()) - used.get(name, set()) - RUNTIME_ACTIONS):
+        for action in sorted(allowed.get(name, set()) - used.get(name, set()) - RUNTIME_ACTIONS - EVENT_SOURCE_ACTIONS.get(name, set())):
             problems.append(f"{name} is allowed {action}, which no test saw it use")
     return problems

@@ -41,6 +41,9 @@ def conversation_pk(conversation_id: str) -> str:
     return f"conversation#{conversation_id}"
 
 
+CONVERSATION_SK = "conversation"  # the conversation item's sort key (its messages share its partition)
+
+
 @dataclass(frozen=True)
 class StoredConversation:
     conversation: Conversation

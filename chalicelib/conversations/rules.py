@@ -137,9 +137,12 @@ def close(conversation: Conversation) -> Conversation:
     return conversation.model_copy(update={"status": ConversationStatus.CLOSED, "seller_reply_due_at": None})
 
 
-def reopen(conversation: Conversation, now: datetime, topic: Topic, order_id: str | None) -> Conversation:
-    """A closed conversation started again without a message: waits for the buyer (no reply clock)."""
-    return replace_fields(conversation, status=ConversationStatus.WAITING_BUYER, topic=topic, order_id=order_id, last_message_at=now)
+def reopen(conversation: Conversation, topic: Topic, order_id: str | None) -> Conversation:
+    """A closed conversation started again without a message: waits for the buyer (no reply clock).
+
+    `last_message_at` stays the last message's time: retention counts 180 days from it, and a reopening is no message
+    (a reopening with `text` posts one, which moves it as any message does)."""
+    return replace_fields(conversation, status=ConversationStatus.WAITING_BUYER, topic=topic, order_id=order_id)
 
 
 def replace_fields(conversation: Conversation, **fields: object) -> Conversation:
@@ -152,8 +155,24 @@ def overdue(conversation: Conversation, now: datetime) -> bool:
 
 
 def expires_at(last_message_at: datetime) -> int:
-    """Epoch seconds when DynamoDB's TTL removes an item: 180 days after the conversation's last message."""
+    """Epoch seconds when the conversation expires: 180 days after its last message (the conversation item's TTL,
+    rewritten by every message's transaction; its messages follow it, docs/conversations.md "Retention")."""
     return int((last_message_at + RETENTION).timestamp())
+
+
+def expired(last_message_at: datetime, now: datetime) -> bool:
+    """Past its retention: gone for every reader from this moment, whenever TTL gets to the item."""
+    return expires_at(last_message_at) <= now.timestamp()
+
+
+@dataclass(frozen=True)
+class ExpiredConversation:
+    """What deleting an expired conversation's messages needs: its id, the last message it had (messages after it
+    belong to a conversation of the same pair started since) and its relay addresses' local parts."""
+
+    conversation_id: str
+    last_message_at: datetime
+    relay_local_parts: tuple[str, ...] = ()
 
 
 def hour_window(now: datetime) -> str:

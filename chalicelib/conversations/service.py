@@ -100,7 +100,7 @@ class ConversationRecords(Protocol):
     def read(self, conversation_id: str, idempotency_pk: str | None = None, counters: Sequence[str] = ()) -> Reads: ...
     def get(self, conversation_id: str) -> StoredConversation | None: ...
     def list_conversations(self, index: str, owner: str, status: ConversationStatus | None, cursor: str | None, limit: int) -> tuple[list[Conversation], str | None]: ...
-    def messages(self, conversation_id: str, cursor: str | None, limit: int) -> tuple[list[Message], str | None]: ...
+    def messages(self, conversation_id: str, cursor: str | None, limit: int, since: datetime | None = None) -> tuple[list[Message], str | None]: ...
     def overdue(self, now: datetime, shard: str, limit: int = 100) -> list[StoredConversation]: ...
     def relay(self, local_part: str) -> tuple[str, Side] | None: ...
     def save(self, stored: StoredConversation, *, expected_version: int, message: Message | None = None,
@@ -197,6 +197,11 @@ class ConversationService:
         offer = self._offer(body.seller_id, body.topic, caller.sub, locale)
         limited = offer.conversations_per_day > 0
         stored = reads.stored
+        if stored is not None and rules.expired(stored.conversation.last_message_at, now):
+            # Past its retention, not yet removed by TTL: it goes now, with its messages, and the pair starts afresh
+            # (writing to it would bring back messages older than 180 days after its last one).
+            self._store.purge(cid)
+            stored = None
         counters: list[Counter] = []
         used = reads.counters.get(day_pk, 0)
         if stored is None or stored.conversation.status is ConversationStatus.CLOSED:
@@ -213,7 +218,7 @@ class ConversationService:
             stored = self._new(cid, caller, body, offer, now)
         else:
             stored = StoredConversation(
-                rules.reopen(stored.conversation, now, body.topic, body.order_id),
+                rules.reopen(stored.conversation, body.topic, body.order_id),
                 ReplyClock(), stored.version, stored.buyer_email, stored.buyer_mask, stored.order_ids,
             )
         status = 200 if reopened else 201
@@ -309,12 +314,14 @@ class ConversationService:
             conversations, next_cursor = self._store.list_conversations(index, owner, status, cursor, CONVERSATIONS_PER_PAGE)
         except InvalidCursor:
             raise _invalid_cursor() from None
-        return ConversationList(conversations=conversations, next_cursor=next_cursor)
+        now = self._clock()  # an expired conversation is gone for every reader, listed or read, whenever TTL comes
+        live = [conversation for conversation in conversations if not rules.expired(conversation.last_message_at, now)]
+        return ConversationList(conversations=live, next_cursor=next_cursor)
 
     def transcript(self, caller: Caller, conversation_id: str, cursor: str | None, request_id: str) -> Transcript:
         stored, reached_as = self._reach(caller, conversation_id)
         try:
-            messages, next_cursor = self._store.messages(conversation_id, cursor, MESSAGES_PER_PAGE)
+            messages, next_cursor = self._store.messages(conversation_id, cursor, MESSAGES_PER_PAGE, stored.conversation.created_at)
         except InvalidCursor:
             raise _invalid_cursor() from None
         if reached_as in (Access.SUPPORT, Access.ADMIN):
@@ -334,7 +341,7 @@ class ConversationService:
 
     def _expired(self, stored: StoredConversation) -> bool:
         """Past its retention: TTL removes the item within days; until then it is gone for every reader."""
-        return rules.expires_at(stored.conversation.last_message_at) <= self._clock().timestamp()
+        return rules.expired(stored.conversation.last_message_at, self._clock())
 
     # ------------------------------------------------------------ writes
 
@@ -539,7 +546,7 @@ class ConversationService:
         for shard in range(rules.DUE_SHARDS):
             for stored in self._store.overdue(now, f"due#{shard}"):
                 conversation = stored.conversation
-                if rules.expires_at(conversation.last_message_at) <= now.timestamp():
+                if rules.expired(conversation.last_message_at, now):
                     purged += 1 if self.purge_expired_conversation(conversation.conversation_id, now) else 0
                     continue
                 if not rules.overdue(conversation, now):
@@ -565,7 +572,7 @@ class ConversationService:
         """Delete a conversation whose retention has passed, with every message and relay address it still has."""
         now = now or self._clock()
         stored = self._store.get(conversation_id)
-        if stored is not None and rules.expires_at(stored.conversation.last_message_at) > now.timestamp():
+        if stored is not None and not rules.expired(stored.conversation.last_message_at, now):
             return False
         self._store.purge(conversation_id)
         return True
@@ -582,6 +589,9 @@ class ConversationService:
             stored = self._store.get(conversation_id)
             if stored is None or self._expired(stored):
                 return None
+            current = (stored.conversation.relay_address, stored.buyer_mask)
+            if not any(address and address.partition("@")[0] == local_part for address in current):
+                return None  # an expired conversation's address, left until retention deletes it: not the new one's
             if stands_for is Side.SELLER:  # the buyer writes to it, from their verified address
                 writer = stored.buyer_email
             else:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.conversations.records import (
+    CONVERSATION_SK,
     ConversationsUnavailable,
     Counter,
     Idempotent,
@@ -33,12 +35,11 @@ from chalicelib.conversations.records import (
     iso,
     parse_time,
 )
-from chalicelib.conversations.rules import ReplyClock, ReplyStats, due_shard, expires_at, stats_from_item
+from chalicelib.conversations.rules import ExpiredConversation, ReplyClock, ReplyStats, due_shard, expires_at, stats_from_item
 from chalicelib.models.conversations import Conversation, ConversationStatus, Message
 from chalicelib.relay.addresses import Side
 from chalicelib.shared.dynamo import error_code, from_attributes, to_attributes, unavailable_as
 
-CONVERSATION_SK = "conversation"
 MESSAGE_PREFIX = "message#"
 OUTBOX_PK = "outbox#pending"
 MAX_CURSOR_CHARS = 1024
@@ -99,12 +100,13 @@ def from_item(item: dict[str, Any]) -> StoredConversation:
     )
 
 
-def message_item(conversation_id: str, message: Message, expires: int) -> dict[str, Any]:
+def message_item(conversation_id: str, message: Message) -> dict[str, Any]:
+    """A message has no TTL of its own: it goes with its conversation, 180 days after the conversation's last message
+    (`delete_expired`, run by the TTL removal of the conversation item)."""
     plain = {
         "pk": conversation_pk(conversation_id),
         "sk": f"{MESSAGE_PREFIX}{iso(message.created_at)}#{message.message_id}",
         **json.loads(message.model_dump_json()),
-        "expires_at": expires,
     }
     plain["redacted"] = plain["redacted"] or None  # an empty list is left out
     return to_attributes(plain)
@@ -211,12 +213,19 @@ class DynamoConversationStore:
         last = response.get("LastEvaluatedKey")
         return conversations, encode_cursor(last) if last else None
 
-    def messages(self, conversation_id: str, cursor: str | None, limit: int) -> tuple[list[Message], str | None]:
-        """The latest `limit` messages before `cursor`, oldest first, and the cursor to older ones."""
+    def messages(
+        self, conversation_id: str, cursor: str | None, limit: int, since: datetime | None = None
+    ) -> tuple[list[Message], str | None]:
+        """The latest `limit` messages before `cursor` (none before `since`: the conversation's creation, so the
+        messages of an expired one of the same pair that retention has not deleted yet never show), oldest first,
+        and the cursor to older ones."""
+        first = f"{MESSAGE_PREFIX}{iso(since)}" if since is not None else MESSAGE_PREFIX
         query: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :m)",
-            "ExpressionAttributeValues": {":pk": {"S": conversation_pk(conversation_id)}, ":m": {"S": MESSAGE_PREFIX}},
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": conversation_pk(conversation_id)}, ":first": {"S": first}, ":last": {"S": f"{MESSAGE_PREFIX}~"},
+            },
             "ScanIndexForward": False,
             "Limit": limit,
             "ConsistentRead": True,
@@ -285,9 +294,8 @@ class DynamoConversationStore:
                 "ExpressionAttributeValues": {":v": {"N": str(expected_version)}},
             }
             labelled.append(("concurrent_change", {"Put": {"TableName": self._table, **put}}))
-        expires = expires_at(conversation.last_message_at)
         if message is not None:
-            labelled.append(("message", {"Put": {"TableName": self._table, "Item": message_item(conversation.conversation_id, message, expires)}}))
+            labelled.append(("message", {"Put": {"TableName": self._table, "Item": message_item(conversation.conversation_id, message)}}))
         for local_part, side in relay:
             relay_item = {"pk": f"relay#{local_part}", "sk": "relay", "conversation_id": conversation.conversation_id, "stands_for": side.value}
             labelled.append(("relay_taken", {"Put": {"TableName": self._table, "Item": to_attributes(relay_item), "ConditionExpression": "attribute_not_exists(pk)"}}))
@@ -330,7 +338,6 @@ class DynamoConversationStore:
 
     def purge(self, conversation_id: str) -> int:
         """Delete every item of a conversation (its messages, its relay addresses, the conversation last)."""
-        deleted = 0
         stored = self.get(conversation_id)
         keys: list[dict[str, str]] = []
         for page in self._partition_keys(conversation_pk(conversation_id)):
@@ -340,25 +347,49 @@ class DynamoConversationStore:
                 if address:
                     keys.append({"pk": f"relay#{address.partition('@')[0]}", "sk": "relay"})
         keys.append({"pk": conversation_pk(conversation_id), "sk": CONVERSATION_SK})
-        with unavailable_as(ConversationsUnavailable):
-            for start in range(0, len(keys), 25):
-                chunk = keys[start : start + 25]
-                request = {self._table: [{"DeleteRequest": {"Key": to_attributes(key)}} for key in chunk]}
-                for _ in range(5):
-                    response = self._db.batch_write_item(RequestItems=request)
-                    request = response.get("UnprocessedItems") or {}
-                    if not request:
-                        break
-                deleted += len(chunk)
-        return deleted
+        return self._delete_keys(keys)
 
-    def _partition_keys(self, pk: str) -> Iterator[list[dict[str, str]]]:
+    def delete_expired(self, expired: ExpiredConversation) -> int:
+        """Delete what TTL left of an expired conversation: its messages up to its last one and its relay addresses.
+
+        Idempotent (deleting what is gone is a no-op), and safe when the pair has started again since TTL removed the
+        conversation item: that conversation's messages are later than `last_message_at` and its relay addresses are
+        new ones, so neither is touched. ConversationsUnavailable when DynamoDB does not take every delete."""
+        pk = conversation_pk(expired.conversation_id)
+        upto = f"{MESSAGE_PREFIX}{iso(expired.last_message_at)}#~"  # "~" sorts after every message id (hex)
+        deleted = 0
+        for page in self._partition_keys(pk, (MESSAGE_PREFIX, upto)):
+            deleted += self._delete_keys(page)
+        return deleted + self._delete_keys([{"pk": f"relay#{part}", "sk": "relay"} for part in expired.relay_local_parts])
+
+    def _delete_keys(self, keys: Sequence[dict[str, str]], attempts: int = 6) -> int:
+        """BatchWriteItem deletes, 25 a call; what DynamoDB leaves unprocessed is sent again with a growing pause,
+        and what is still left raises ConversationsUnavailable (the caller's retry runs the whole, idempotent, again)."""
+        for start in range(0, len(keys), 25):
+            request = {self._table: [{"DeleteRequest": {"Key": to_attributes(key)}} for key in keys[start : start + 25]]}
+            for attempt in range(attempts):
+                if attempt:
+                    time.sleep(min(1.0, 0.05 * 2**attempt))
+                with unavailable_as(ConversationsUnavailable):
+                    response = self._db.batch_write_item(RequestItems=request)
+                request = response.get("UnprocessedItems") or {}
+                if not request:
+                    break
+            else:
+                raise ConversationsUnavailable("unprocessed deletes")
+        return len(keys)
+
+    def _partition_keys(self, pk: str, between: tuple[str, str] | None = None) -> Iterator[list[dict[str, str]]]:
+        """The keys of a partition, a page at a time (only sort keys in `between`, both ends included, if given)."""
         query: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": {"S": pk}},
             "ProjectionExpression": "pk, sk",
         }
+        if between is not None:
+            query["KeyConditionExpression"] += " AND sk BETWEEN :first AND :last"
+            query["ExpressionAttributeValues"].update({":first": {"S": between[0]}, ":last": {"S": between[1]}})
         while True:
             with unavailable_as(ConversationsUnavailable):
                 response = self._db.query(**query)

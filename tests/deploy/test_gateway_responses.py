@@ -24,7 +24,7 @@ EXPECTED = {
 }
 FUNCTIONS = {
     "APIHandler": "api_handler", "JwtAuth": "jwt_auth", "SupportIngest": "support_ingest",
-    "RelayInbound": "relay_inbound", "ConversationSweep": "conversation_sweep",
+    "RelayInbound": "relay_inbound", "ConversationSweep": "conversation_sweep", "ConversationRetention": "conversation_retention",
 }
 
 

@@ -18,7 +18,7 @@ import package as infra_package
 
 DATA_RESOURCES = {
     "SellerTable", "PolicyTable", "SupportRequestsTable", "AnswersTable", "SupportQueue", "SupportDeadLetterQueue",
-    "ConversationsTable", "RelayFailedQueue",
+    "ConversationsTable", "RelayFailedQueue", "RetentionFailedQueue",
 }
 # Resources named by a computed ARN instead of Fn::GetAtt (test_relay_template.py checks each): the relay's bucket (its
 # notification names the function, whose role names the bucket: a GetAtt would be a cycle) and the SES identity and
@@ -59,6 +59,7 @@ def test_every_role_is_its_policy_file_and_data_actions_name_this_stacks_resourc
     expected = {
         "ApiHandlerRole": "api_handler", "JwtAuthRole": "jwt_auth", "SupportIngestRole": "support_ingest",
         "RelayInboundRole": "relay_inbound", "ConversationSweepRole": "conversation_sweep",
+        "ConversationRetentionRole": "conversation_retention",
     }
     assert set(roles(template)) == {*expected, "ApiGatewayLogsRole"}
     gateway_logs = roles(template)["ApiGatewayLogsRole"]["Properties"]  # API Gateway's own, AWS managed policy only

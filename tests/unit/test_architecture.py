@@ -35,4 +35,4 @@ def test_app_py_is_a_table_of_contents() -> None:
     """app.py: Chalice(), the authorizer, the route groups and the queue consumer; no route of its own."""
     source = (ROOT / "app.py").read_text()
     assert "@app.route" not in source and "@app.middleware" not in source
-    assert source.count("@app.") == 4  # the authorizer, the queue consumer, the conversation sweep and the relay's S3 event
+    assert source.count("@app.") == 5  # the authorizer, the queue consumer, the conversation sweep, the relay's S3 event, retention's stream
