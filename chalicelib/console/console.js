@@ -49,7 +49,12 @@
       saved: "Saved: version {version}.", conflict: "Someone saved version {version} first. Reload to see it, then edit again.",
       invalidJson: "The document is not valid JSON.", nothingChanged: "Nothing changed.",
       visible: "waiting", inFlight: "in flight", delayed: "delayed", oldest: "oldest", queueHelp: "Redrive or discard with your own operator credentials (the API never writes to the queues):",
-      unknownView: "No such view.", missingFigures: "Figures without a daily roll-up yet",
+      unknownView: "No such view.",
+      waitingSeller: "waiting for the seller", escalatedNow: "escalated to support", oldestWaiting: "oldest waiting",
+      atRisk: "due within {hours} h", pastDue: "past due", overdueToday: "escalated as overdue today",
+      messagesRedacted: "messages filtered today", ofMessages: "of {count} messages", nobodyWaits: "nobody waits",
+      withheld: "withheld", replies: "replies", noReplies: "No replies to waiting buyers yet.",
+      redactions30: "messages filtered (30 days)", medianReply: "median", outcomeNote: "Outcome: what the buyer was shown (contacts revealed, withheld by the limit, or why support).",
     },
     ru: {
       home: "Обзор", requests: "Запросы", deflection: "Ответы вместо каналов", policy: "Политика", queue: "Очередь",
@@ -88,7 +93,12 @@
       saved: "Сохранено: версия {version}.", conflict: "Кто-то раньше сохранил версию {version}. Обновите страницу и внесите правку снова.",
       invalidJson: "Документ — не корректный JSON.", nothingChanged: "Ничего не изменено.",
       visible: "ждут", inFlight: "в обработке", delayed: "отложено", oldest: "старейшее", queueHelp: "Переотправка и удаление — со своими учётными данными оператора (API в очереди не пишет):",
-      unknownView: "Нет такого раздела.", missingFigures: "Показатели без дневной сводки",
+      unknownView: "Нет такого раздела.",
+      waitingSeller: "ждут продавца", escalatedNow: "переданы поддержке", oldestWaiting: "дольше всех ждёт",
+      atRisk: "срок в ближайшие {hours} ч", pastDue: "просрочены", overdueToday: "переданы из-за просрочки сегодня",
+      messagesRedacted: "сообщений отфильтровано сегодня", ofMessages: "из {count} сообщений", nobodyWaits: "никто не ждёт",
+      withheld: "скрыто", replies: "ответов", noReplies: "Ответов ждущим покупателям пока нет.",
+      redactions30: "сообщений отфильтровано (30 дней)", medianReply: "медиана", outcomeNote: "Итог: что увидел покупатель (раскрытые контакты, скрытые лимитом или причина поддержки).",
     },
   };
 
@@ -215,16 +225,6 @@
     try { parsed = text ? JSON.parse(text) : null; } catch (e) { parsed = null; }
     if (!response.ok) throw new ApiError(response.status, parsed);
     return { status: response.status, body: parsed, etag: response.headers.get("ETag") };
-  }
-
-  /** A GET that answers null when the server has no such route yet (conversations, preview). */
-  async function optional(path) {
-    try {
-      return (await api("GET", path)).body;
-    } catch (error) {
-      if (error.status === 404 || error.status === 405 || (error.status === 403 && error.gateway)) return null;
-      throw error;
-    }
   }
 
   function query(params) {
@@ -369,6 +369,11 @@
       on(el("button", { type: "button" }, t("signOut")), "click", signOut));
   }
 
+  function fmtAge(since) {
+    if (!since) return t("nobodyWaits");
+    return fmtDuration(Math.max(0, (Date.now() - new Date(since).getTime()) / 1000));
+  }
+
   async function viewHome() {
     const [stats, policy, queues] = await Promise.all([
       api("GET", "/v1/ops/stats" + query({ days: 1 })).then((r) => r.body),
@@ -376,19 +381,35 @@
       isAdmin() ? api("GET", "/v1/ops/queues").then((r) => r.body).catch(() => null) : Promise.resolve(null),
     ]);
     const today = stats.totals;
+    const conversations = stats.conversations;
+    const conversationsToday = stats.conversation_totals;
+    const removed = Object.keys(conversationsToday.removed || {}).filter((kind) => conversationsToday.removed[kind])
+      .map((kind) => kind + " " + fmtNumber(conversationsToday.removed[kind])).join(" · ");
     const cards = [
+      el("div", { class: "card", id: "card-conversations" },
+        el("div", { class: "label" }, t("conversationsByState")),
+        el("div", { class: "figure" }, fmtNumber(conversations.waiting_seller)),
+        el("div", { class: "label" }, t("waitingSeller") + " · " + t("oldestWaiting") + ": " + fmtAge(conversations.oldest_waiting_seller_since)),
+        el("div", { class: "label" }, fmtNumber(conversations.escalated) + " " + t("escalatedNow"))),
+      el("div", { class: "card", id: "card-replies" },
+        el("div", { class: "label" }, t("repliesAtRisk")),
+        el("div", { class: "figure" }, fmtNumber(conversations.replies_at_risk) + " / " + fmtNumber(conversations.replies_past_due)),
+        el("div", { class: "label" }, t("atRisk", { hours: conversations.at_risk_hours }) + " / " + t("pastDue")),
+        el("div", { class: "label" }, fmtNumber(conversationsToday.reply_overdue) + " " + t("overdueToday"))),
       card(t("deflectionToday"), fmtPercent(today.deflection_rate),
         fmtNumber(today.answered) + " " + t("answered") + " · " + fmtNumber(today.channel_chosen) + " " + t("chosen"), "#/deflection"),
       card(t("requestsToday"), fmtNumber(today.requests),
         fmtNumber(today.buyer_requests) + " " + t("buyerRequests") + " · " + fmtNumber(today.support_lookups) + " " + t("supportLookups") +
         " · " + fmtNumber(today.no_channel) + " " + t("noChannel"), "#/requests"),
-      el("div", { class: "card" },
+      el("div", { class: "card", id: "card-reveals" },
         el("div", { class: "label" }, t("revealsToday")),
         el("div", { class: "figure" }, fmtNumber(today.reveals)),
-        el("div", { class: "missing" }, t("revealsWithheld") + ": " + t("notMeasured"))),
-      missingCard(t("conversationsByState"), null),
-      missingCard(t("repliesAtRisk"), null),
-      missingCard(t("filterRemoved"), null),
+        el("div", { class: "label" }, fmtNumber(today.reveals_withheld) + " " + t("revealsWithheld")),
+        el("a", { class: "more", href: "#/requests" }, t("viewMore") + " →")),
+      el("div", { class: "card", id: "card-filter" },
+        el("div", { class: "label" }, t("filterRemoved")),
+        el("div", { class: "figure" }, fmtNumber(conversationsToday.messages_redacted)),
+        el("div", { class: "label" }, t("ofMessages", { count: fmtNumber(conversationsToday.messages) }) + (removed ? " · " + removed : ""))),
     ];
     if (policy) {
       cards.push(el("div", { class: "card", id: "switches" },
@@ -403,10 +424,7 @@
     if (queues) {
       cards.push(card(t("queueDepth"), fmtNumber(queues.queue.visible), t("dlqDepth") + ": " + fmtNumber(queues.dlq.visible), "#/queue"));
     }
-    return el("section", { id: "view-home" },
-      el("h1", {}, t("home")),
-      el("div", { class: "cards" }, cards),
-      el("p", { class: "muted" }, t("missingFigures") + ": ", (stats.missing || []).join(", ")));
+    return el("section", { id: "view-home" }, el("h1", {}, t("home")), el("div", { class: "cards" }, cards));
   }
 
   async function viewRequests(params) {
@@ -430,7 +448,8 @@
       item.topic,
       tags(item.offered),
       item.primary_channel || "–",
-      [tags(item.revealed), item.degraded ? el("span", { class: "tag" }, t("degraded")) : null,
+      [tags(item.revealed), (item.withheld || []).length ? el("span", { class: "tag warn" }, t("withheld") + ": " + item.withheld.join(", ")) : null,
+        item.degraded ? el("span", { class: "tag" }, t("degraded")) : null,
         item.support_reason ? el("span", { class: "tag" }, t("supportReason") + ": " + item.support_reason) : null,
         item.caller_role === "support" ? el("span", { class: "tag" }, t("supportLookups")) : null],
     ]);
@@ -444,7 +463,7 @@
       page.items.length
         ? table([t("time"), t("buyer"), t("seller"), t("topic"), t("offered"), t("primary"), t("outcome")], rows)
         : el("p", { class: "muted", id: "no-requests" }, t("noRequests")),
-      el("p", { class: "muted" }, t("outcomeMissing")),
+      el("p", { class: "muted" }, t("outcomeNote")),
       pager);
   }
 
@@ -520,13 +539,14 @@
     const id = encodeURIComponent(sellerId);
     // Each part on its own: one the caller's role may not read (an admin and the seller's channels) shows why, the rest shows.
     const part = (promise) => promise.then((r) => r.body).catch((e) => (e.status === 404 && !e.gateway ? null : { failed: e }));
-    const [settings, answers, history, restriction, requests, conversations] = await Promise.all([
+    const [settings, answers, history, restriction, requests, conversations, replies] = await Promise.all([
       part(api("GET", "/v1/sellers/" + id + "/channels")),
       part(api("GET", "/v1/answers" + query({ owner: sellerId }))),
       part(api("GET", "/v1/sellers/" + id + "/settings/history" + query({ limit: 20 }))),
       part(api("GET", "/v1/sellers/" + id + "/restriction")),
       part(api("GET", "/v1/ops/requests" + query({ seller_id: sellerId, limit: 10 }))),
-      optional("/v1/conversations" + query({ seller_id: sellerId })).catch(() => null),
+      part(api("GET", "/v1/conversations" + query({ seller_id: sellerId }))),
+      part(api("GET", "/v1/sellers/" + id + "/replies")),
     ]);
     const failed = (value) => value && value.failed ? errorBox(value.failed) : null;
     const channelRows = settings && !settings.failed
@@ -548,8 +568,13 @@
           el("h2", {}, t("channels")),
           failed(settings) || (settings ? table([t("channels"), t("status"), "", t("hours")], channelRows) : el("p", { class: "muted" }, t("noSettings"))),
           el("h2", {}, t("restriction")), restrictionBox,
-          el("h2", {}, t("replyShare")), el("p", { class: "missing" }, t("notMeasured")),
-          el("h2", {}, t("replyTime")), el("p", { class: "missing" }, t("notMeasured"))),
+          el("h2", {}, t("replyShare")),
+          failed(replies) || el("div", { id: "replies" }, replies && replies.last_30_days.replies
+            ? [el("p", {}, fmtPercent(replies.last_7_days.on_time_share) + " (" + fmtNumber(replies.last_7_days.replies) + " " + t("replies") + ") / " +
+                fmtPercent(replies.last_30_days.on_time_share) + " (" + fmtNumber(replies.last_30_days.replies) + " " + t("replies") + ")"),
+              el("p", {}, t("replyTime") + ": " + (replies.last_30_days.median_reply_hours === null ? t("notMeasured") : "≤ " + replies.last_30_days.median_reply_hours + " h (" + t("medianReply") + ")")),
+              el("p", { class: "muted" }, fmtNumber(replies.redactions_30_days) + " " + t("redactions30"))]
+            : el("p", { class: "muted" }, t("noReplies")))),
         el("div", {},
           el("h2", {}, t("answers")),
           failed(answers) || (published.length
@@ -571,10 +596,10 @@
         : el("p", { class: "muted" }, t("noRequests"))),
       el("p", {}, el("a", { href: "#/requests" + query({ seller: sellerId }) }, t("requests") + " →")),
       el("h2", {}, t("conversations")),
-      conversations && conversations.items
-        ? table([t("status"), t("topic"), t("time")], conversations.items.map((c) => [
-          el("a", { href: "#/conversations/" + encodeURIComponent(c.conversation_id) }, c.status), c.topic || "–", fmtTime(c.last_message_at)]))
-        : el("p", { class: "muted" }, t("notAvailable")));
+      failed(conversations) || (conversations && conversations.conversations.length
+        ? el("div", { id: "seller-conversations" }, table([t("status"), t("buyer"), t("topic"), t("time")], conversations.conversations.map((c) => [
+          el("a", { href: "#/conversations/" + encodeURIComponent(c.conversation_id) }, c.status), c.buyer_id, c.topic || "–", fmtTime(c.last_message_at)])))
+        : el("p", { class: "muted" }, t("none"))));
   }
 
   function restrictionForm(sellerId, mode) {
@@ -593,9 +618,9 @@
   async function viewConversation(params, conversationId) {
     if (!CONVERSATION_ID.test(conversationId)) throw new Error(t("unknownView"));
     const path = "/v1/conversations/" + encodeURIComponent(conversationId);
-    const conversation = await optional(path);
-    if (!conversation) return el("section", { id: "view-conversation" }, el("h1", {}, t("transcript")), el("p", { class: "notice" }, t("notAvailable")));
-    const messages = (conversation.messages || []).slice().sort((a, b) => (a.created_at < b.created_at ? -1 : 1));
+    const transcriptPage = (await api("GET", path)).body;
+    const conversation = transcriptPage.conversation;
+    const messages = (transcriptPage.messages || []).slice().sort((a, b) => (a.created_at < b.created_at ? -1 : 1));
     const transcript = el("div", { class: "transcript" }, messages.map((m) => el("div", { class: "message " + (m.author_role || "") },
       el("div", { class: "meta" }, (m.author_role || "?") + " · " + (m.via || "app") + " · " + fmtTime(m.created_at) + (m.topic ? " · " + m.topic : "")),
       el("div", { class: "text" }, markRedactions(String(m.text || ""))),
@@ -619,7 +644,7 @@
       el("h1", {}, t("transcript") + " ", el("code", {}, conversationId)),
       el("p", { class: "muted" }, (conversation.status || "") + " · " + t("buyer") + " " + (conversation.buyer_id || "?") + " · ",
         el("a", { href: "#/sellers/" + encodeURIComponent(conversation.seller_id || "") }, conversation.seller_id || "?")),
-      transcript, el("h2", {}, t("reply")), text, el("p", {}, send), status);
+      transcript, isAdmin() ? null : [el("h2", {}, t("reply")), text, el("p", {}, send), status]);
   }
 
   /** The filter's placeholders ([contact removed] / [контакт скрыт]) shown as marks, the rest as text. */
