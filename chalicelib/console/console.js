@@ -50,7 +50,7 @@
       invalidJson: "The document is not valid JSON.", nothingChanged: "Nothing changed.",
       visible: "waiting", inFlight: "in flight", delayed: "delayed", oldest: "oldest", queueHelp: "Redrive or discard with your own operator credentials (the API never writes to the queues):",
       unknownView: "No such view.",
-      waitingSeller: "waiting for the seller", escalatedNow: "escalated to support", oldestWaiting: "oldest waiting",
+      waitingSeller: "waiting for the seller", upTo: "up to", escalatedNow: "escalated to support", oldestWaiting: "oldest waiting",
       atRisk: "due within {hours} h", pastDue: "past due", overdueToday: "escalated as overdue today",
       messagesRedacted: "messages filtered today", ofMessages: "of {count} messages", nobodyWaits: "nobody waits",
       withheld: "withheld", replies: "replies", noReplies: "No replies to waiting buyers yet.",
@@ -94,7 +94,7 @@
       invalidJson: "Документ — не корректный JSON.", nothingChanged: "Ничего не изменено.",
       visible: "ждут", inFlight: "в обработке", delayed: "отложено", oldest: "старейшее", queueHelp: "Переотправка и удаление — со своими учётными данными оператора (API в очереди не пишет):",
       unknownView: "Нет такого раздела.",
-      waitingSeller: "ждут продавца", escalatedNow: "переданы поддержке", oldestWaiting: "дольше всех ждёт",
+      waitingSeller: "ждут продавца", upTo: "до", escalatedNow: "переданы поддержке", oldestWaiting: "дольше всех ждёт",
       atRisk: "срок в ближайшие {hours} ч", pastDue: "просрочены", overdueToday: "переданы из-за просрочки сегодня",
       messagesRedacted: "сообщений отфильтровано сегодня", ofMessages: "из {count} сообщений", nobodyWaits: "никто не ждёт",
       withheld: "скрыто", replies: "ответов", noReplies: "Ответов ждущим покупателям пока нет.",
@@ -369,9 +369,10 @@
       on(el("button", { type: "button" }, t("signOut")), "click", signOut));
   }
 
+  /** The roll-up keeps when a buyer began waiting to the hour: the age is an upper bound. */
   function fmtAge(since) {
     if (!since) return t("nobodyWaits");
-    return fmtDuration(Math.max(0, (Date.now() - new Date(since).getTime()) / 1000));
+    return t("upTo") + " " + fmtDuration(Math.max(0, (Date.now() - new Date(since).getTime()) / 1000));
   }
 
   async function viewHome() {
@@ -741,13 +742,17 @@
 
   // ------------------------------------------------------------------ start
 
-  function start() {
+  /** A #token=… fragment: out of the address bar (and the history entry) at once, into sessionStorage. */
+  function takeTokenFromFragment() {
     const hash = window.location.hash;
-    if (hash.startsWith("#token=")) {
-      // Out of the address bar (and the history entry) before anything else runs: never in a URL sent anywhere.
-      history.replaceState(null, "", window.location.pathname + window.location.search + "#/");
-      signIn(decodeURIComponent(hash.slice("#token=".length)));
-    } else {
+    if (!hash.startsWith("#token=")) return false;
+    history.replaceState(null, "", window.location.pathname + window.location.search + "#/");
+    signIn(decodeURIComponent(hash.slice("#token=".length)));
+    return true;
+  }
+
+  function start() {
+    if (!takeTokenFromFragment()) {
       state.token = sessionStorage.getItem(TOKEN_KEY);
       state.claims = state.token ? decodeClaims(state.token) : null;
     }
@@ -758,7 +763,8 @@
       localStorage.setItem(LANG_KEY, state.lang);
       render();
     });
-    window.addEventListener("hashchange", render);
+    // A link with another #token= pasted into this tab changes only the fragment: no reload, so it is taken here too.
+    window.addEventListener("hashchange", () => { takeTokenFromFragment(); render(); });
     render();
   }
 

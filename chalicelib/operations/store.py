@@ -21,7 +21,7 @@ from chalicelib.shared.dynamo import from_attributes, to_attributes
 from chalicelib.shared.errors import StoreUnavailable
 from chalicelib.support import keys
 
-PARALLEL_READS = 16
+PARALLEL_READS = 10  # botocore's connection pool per client: more threads would only wait for a connection
 MAX_PAGES_PER_SHARD = 3  # with a topic filter, a shard's query pages read before the page stops at that shard
 BATCH_GET_KEYS = 100  # DynamoDB's limit per BatchGetItem
 BATCH_GET_RETRIES = 3
