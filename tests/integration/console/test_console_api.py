@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -66,11 +67,8 @@ def test_the_console_page_needs_no_token_sends_strict_headers_and_serves_only_it
 def test_the_page_links_its_files_under_the_stage_prefix_it_was_served_under(api: Any) -> None:
     from chalicelib.api import console
 
-    class Staged:
-        context = {"path": "/prod/console", "resourcePath": "/console"}
-        uri_params: dict[str, str] = {}
-
-    served = console._file(Staged(), console.INDEX)  # type: ignore[arg-type]
+    staged = SimpleNamespace(context={"path": "/prod/console", "resourcePath": "/console"}, uri_params={})
+    served = console._file(staged, console.INDEX)  # type: ignore[arg-type]
     assert 'src="/prod/console/console.js"' in served.body and 'data-prefix="/prod"' in served.body
 
 
