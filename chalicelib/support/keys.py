@@ -18,8 +18,8 @@ popularity), one key per day or per seller would throttle. So the hot keys carry
     BUYER#<buyer_id>#B<nn>             REQ#<occurred_at>#<id>       a copy of a contact request, by buyer (written by
                                                                     the ingest since this index exists; older: not there)
     DAILY#<date>#<nn>                  TOTALS                       the day's roll-up for every seller together (nn:
-                                                                    00..63): what the console's figures read by key
-    DAILY#<date>#A<n>                  ANSWER#<answer_id>           the day's outcomes per answer (n: 0..1)
+                                                                    00..127): what the console's figures read by key
+    DAILY#<date>#A<nn>                 ANSWER#<answer_id>           the day's outcomes per answer (nn: 00..31, by event)
 
 Data written before sharding (REQ# under SELLER#<id>, DAY#<date>, STATS#<date>) stays readable: the readers
 query those legacy keys too (`*_keys` functions below list them last).
@@ -38,12 +38,13 @@ SELLER_COUNTER_SHARDS = 16  # counter items per seller and day, on consecutive S
 # A buyer's requests: one person's taps are few, but one token scripted up to the API's rate limit (500/s, 2 units
 # each in the ingest's transaction) would fill a partition; 4 shards keep that key at ~250 units/s.
 BUYER_REQUEST_SHARDS = 4
-# The daily roll-up (the console's figures, chalicelib/operations/): a TOTALS item is ~1 KB, 2 write units per
-# transactional ADD; at the reference peak (~18,500 events/s) 64 shards take ~580 units/s each, under a partition's
-# 1,000. 30 days are 30 x 64 known keys: 20 BatchGetItem calls.
-ROLLUP_SHARDS = 64
-# Outcomes naming an answer are a small share of events: 2 partitions a day; 30 days of weak answers are 60 queries.
-ROLLUP_ANSWER_SHARDS = 2
+# The daily roll-up (the console's figures, chalicelib/operations/): 2 write units per transactional ADD; at the
+# largest reference load (~18,500 events/s, docs/capacity.md) 128 shards by event keep each under half a partition's
+# 1,000 units/s (tests/tools/test_capacity_model.py). 30 days are 30 x 128 known keys: 39 BatchGetItem calls.
+ROLLUP_SHARDS = 128
+# Outcomes naming an answer, by event too: a popular answer's outcomes spread over every shard (each shard holds one
+# item per answer). 30 days of weak answers are 30 x 32 queries, 10 at a time.
+ROLLUP_ANSWER_SHARDS = 32
 ROLLUP_TOTALS_SK = "TOTALS"
 
 
@@ -116,13 +117,13 @@ def rollup_totals_keys(day: str) -> list[dict[str, str]]:
     return [{"pk": f"DAILY#{day}#{shard:02d}", "sk": ROLLUP_TOTALS_SK} for shard in range(ROLLUP_SHARDS)]
 
 
-def rollup_answer_key(day: str, answer_id: str) -> dict[str, str]:
-    """By answer, not by event: one answer's outcomes of a day are one item."""
-    return {"pk": f"DAILY#{day}#A{shard_of(answer_id, ROLLUP_ANSWER_SHARDS)}", "sk": f"ANSWER#{answer_id}"}
+def rollup_answer_key(day: str, answer_id: str, event_id: str) -> dict[str, str]:
+    """By event: a popular answer's outcomes spread over the shards; a reader adds its items up."""
+    return {"pk": f"DAILY#{day}#A{shard_of(event_id, ROLLUP_ANSWER_SHARDS):02d}", "sk": f"ANSWER#{answer_id}"}
 
 
 def rollup_answer_partitions(day: str) -> list[str]:
-    return [f"DAILY#{day}#A{shard}" for shard in range(ROLLUP_ANSWER_SHARDS)]
+    return [f"DAILY#{day}#A{shard:02d}" for shard in range(ROLLUP_ANSWER_SHARDS)]
 
 
 def topic_counter(measure: str, topic: str) -> str:

@@ -202,7 +202,7 @@ class SupportRequestStore:
         if isinstance(event, ContactOutcomeEvent):
             updates = [_add(self._table, keys.rollup_totals_key(day, event.event_id), outcome_rollup(event), expires)]
             if (per_answer := answer_rollup(event)) is not None:
-                updates.append(_add(self._table, keys.rollup_answer_key(day, event.answer_id or ""), per_answer, expires,
+                updates.append(_add(self._table, keys.rollup_answer_key(day, event.answer_id or "", event.event_id), per_answer, expires,
                                     answer_id=event.answer_id or ""))
             return updates
         return [_add(self._table, keys.rollup_totals_key(day, event.event_id), request_rollup(event), expires)]
