@@ -85,7 +85,7 @@ def console_page() -> Response:
 ASSET = Operation(
     id="consoleAsset",
     summary="One of the console's files. No auth.",
-    parameters=[{"name": "asset", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}],
+    parameters=[{"name": "asset", "in": "path", "required": True, "schema": {"enum": sorted(ASSETS)}}],
     responses={
         "200": {
             "description": "The file",
@@ -211,7 +211,7 @@ def get_queues(call: Call[None]) -> Response:
 
 def _day(request: Request) -> date | None:
     raw = http.query_param(request, "day")
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
         if not _DAY.fullmatch(raw):

@@ -204,7 +204,7 @@ def test_buyers_and_sellers_are_refused(api: Any, path: str, token: dict[str, st
         ("/v1/ops/stats?days=0", "invalid_days"), ("/v1/ops/stats?days=31", "invalid_days"), ("/v1/ops/stats?days=x", "invalid_days"),
         ("/v1/ops/stats?days=" + "9" * 5000, "invalid_days"), ("/v1/ops/deflection?top=51", "invalid_top"),
         ("/v1/ops/requests?cursor=%21%21", "invalid_cursor"), ("/v1/ops/requests?cursor=bm90IGEgY3Vyc29y", "invalid_cursor"),
-        ("/v1/ops/requests?day=2020-01-01", "invalid_day"), ("/v1/ops/requests?day=tomorrow", "invalid_day"),
+        ("/v1/ops/requests?day=2020-01-01", "invalid_day"), ("/v1/ops/requests?day=tomorrow", "invalid_day"), ("/v1/ops/requests?day=", "invalid_day"),
         ("/v1/ops/requests?topic=nope", "invalid_topic"), ("/v1/ops/requests?limit=0", "invalid_limit"),
         ("/v1/ops/requests?seller_id=..%2f", "invalid_seller_id"), ("/v1/ops/requests?limit=1&limit=2", "repeated_parameter"),
         ("/v1/sellers/demo-chat/settings/history?cursor=bm90IGEgY3Vyc29y", "invalid_cursor"),
