@@ -220,7 +220,7 @@ class OperationsService:
         per_topic = [_topic_day(dates[-1], topic, summed) for topic in KNOWN_TOPICS]
         answers: dict[str, Counter[str]] = {}
         for item in self._support.answer_totals(dates):
-            answers.setdefault(str(item["sk"]).removeprefix("ANSWER#"), Counter()).update(sum_counters([item]))
+            answers.setdefault(str(item["sk"]).split("#ANSWER#", 1)[-1], Counter()).update(sum_counters([item]))
         ranked = sorted(answers.items(), key=lambda kv: (-kv[1].get("not_answered", 0), kv[0]))
         weak = [
             WeakAnswer(

@@ -182,15 +182,18 @@ class SupportFigures(_Reader):
         return {day: found.get(day.isoformat(), []) for day in days}
 
     def answer_totals(self, days: list[date]) -> list[dict[str, Any]]:
-        """Every per-answer outcome item of those days (one per answer and day)."""
+        """Every per-answer outcome item of those days (one per answer, day and shard): a query per shard and month."""
+        months: dict[str, list[str]] = {}
+        for day in days:
+            months.setdefault(day.isoformat()[:7], []).append(day.isoformat())
         queries = [
             {
                 "TableName": self._table,
-                "KeyConditionExpression": "pk = :p AND begins_with(sk, :answer)",
-                "ExpressionAttributeValues": to_attributes({":p": partition, ":answer": "ANSWER#"}),
+                "KeyConditionExpression": "pk = :p AND sk BETWEEN :low AND :high",
+                "ExpressionAttributeValues": to_attributes({":p": partition, ":low": min(in_month), ":high": max(in_month) + "~"}),
             }
-            for day in days
-            for partition in keys.rollup_answer_partitions(day.isoformat())
+            for month, in_month in months.items()
+            for partition in keys.rollup_answer_partitions(month)
         ]
         return [item for items in self._parallel(self._query_all, queries) for item in items]
 

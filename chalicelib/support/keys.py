@@ -19,7 +19,9 @@ popularity), one key per day or per seller would throttle. So the hot keys carry
                                                                     the ingest since this index exists; older: not there)
     DAILY#<date>#<nn>                  TOTALS                       the day's roll-up for every seller together (nn:
                                                                     00..127): what the console's figures read by key
-    DAILY#<date>#A<nn>                 ANSWER#<answer_id>           the day's outcomes per answer (nn: 00..31, by event)
+    ANSWERS#<month>#<nn>               <date>#ANSWER#<answer_id>    a day's outcomes per answer (nn: 00..31, by event;
+                                                                    a month a partition: one query per shard reads
+                                                                    any range of its days)
 
 Data written before sharding (REQ# under SELLER#<id>, DAY#<date>, STATS#<date>) stays readable: the readers
 query those legacy keys too (`*_keys` functions below list them last).
@@ -43,7 +45,7 @@ BUYER_REQUEST_SHARDS = 4
 # 1,000 units/s (tests/tools/test_capacity_model.py). 30 days are 30 x 128 known keys: 39 BatchGetItem calls.
 ROLLUP_SHARDS = 128
 # Outcomes naming an answer, by event too: a popular answer's outcomes spread over every shard (each shard holds one
-# item per answer). 30 days of weak answers are 30 x 32 queries, 10 at a time.
+# item per answer and day). A month's days share a partition, so 30 days of weak answers are 2 x 32 queries.
 ROLLUP_ANSWER_SHARDS = 32
 ROLLUP_TOTALS_SK = "TOTALS"
 
@@ -119,11 +121,12 @@ def rollup_totals_keys(day: str) -> list[dict[str, str]]:
 
 def rollup_answer_key(day: str, answer_id: str, event_id: str) -> dict[str, str]:
     """By event: a popular answer's outcomes spread over the shards; a reader adds its items up."""
-    return {"pk": f"DAILY#{day}#A{shard_of(event_id, ROLLUP_ANSWER_SHARDS):02d}", "sk": f"ANSWER#{answer_id}"}
+    return {"pk": f"ANSWERS#{day[:7]}#{shard_of(event_id, ROLLUP_ANSWER_SHARDS):02d}", "sk": f"{day}#ANSWER#{answer_id}"}
 
 
-def rollup_answer_partitions(day: str) -> list[str]:
-    return [f"DAILY#{day}#A{shard:02d}" for shard in range(ROLLUP_ANSWER_SHARDS)]
+def rollup_answer_partitions(month: str) -> list[str]:
+    """Every partition of a month's (YYYY-MM) per-answer outcomes."""
+    return [f"ANSWERS#{month}#{shard:02d}" for shard in range(ROLLUP_ANSWER_SHARDS)]
 
 
 def topic_counter(measure: str, topic: str) -> str:
