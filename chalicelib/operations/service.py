@@ -58,17 +58,6 @@ DLQ_COMMANDS = ["contact-support dlq", "contact-support dlq --redrive", "contact
 _CURSOR = re.compile(r"(|[0-9]{4}-[0-9]{2}-[0-9]{2})\|([0-9A-Za-z:.+#_-]{0,160})")
 
 
-class Position(Protocol):
-    day: date | None
-    before: str | None
-
-
-class Requests(Protocol):
-    items: list[dict[str, Any]]
-    day: date | None
-    next: Any
-
-
 class SupportFigures(Protocol):
     def requests_of_day(self, start: Any, topic: str | None, limit: int) -> Any: ...
     def requests_of_seller(self, seller_id: str, day: date | None, before: str | None, topic: str | None, limit: int) -> Any: ...
