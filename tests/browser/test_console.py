@@ -22,6 +22,13 @@ def markup_never_ran(console: Console) -> None:
     assert console.page.locator("main img").count() == 0
 
 
+def reads_well(console: Console) -> None:
+    """Every value became text a person can read: no "[object …]", "undefined" or "NaN" where a figure should be."""
+    text = console.page.locator("main").inner_text()
+    for leak in ("[object", "undefined", "NaN"):
+        assert leak not in text, (leak, text[:500])
+
+
 def test_the_link_make_run_prints_signs_in_and_the_token_leaves_the_address_bar(staff: dict[str, Console], output: Path) -> None:
     console = staff["support"]
     headers = console.first_response.headers  # type: ignore[attr-defined]
@@ -52,6 +59,7 @@ def test_overview_shows_todays_figures_each_linked_to_its_view(staff: dict[str, 
     assert "chat: on" in console.page.locator("#switches").inner_text()
     assert (console.page.locator('#view-home a[href="#/queue"]').count() == 1) is (role == "admin")
     assert home.is_visible()
+    reads_well(console)
     console.shot(output, f"home-{role}")
 
 
@@ -67,6 +75,7 @@ def test_requests_newest_first_with_filters_and_a_buyer_id_shown_as_text(staff: 
     rows = console.page.locator("#view-requests tbody tr")
     expect(rows).to_have_count(1)
     assert "seller=demo-email" in console.page.url and "product_question" in rows.first.inner_text()
+    reads_well(console)
     console.shot(output, f"requests-{role}")
 
 
@@ -78,6 +87,7 @@ def test_deflection_charts_per_topic_and_day_with_the_weak_answers(staff: dict[s
     expect(bars).to_have_count(7)
     assert all(float(bars.nth(day).get_attribute("height") or 0) > 0 for day in range(7))  # answered on each of 7 days
     assert "faq-weak-answer" in console.page.locator("#weak-answers").inner_text()
+    reads_well(console)
     console.shot(output, f"deflection-{role}")
     console.go("#/deflection?days=30", '.chart[data-topic="delivery"] rect.answered >> nth=29')
     expect(bars).to_have_count(30)
@@ -98,6 +108,7 @@ def test_seller_page_channels_history_restriction_replies_and_conversations(staf
     assert "demo-chat-owner" in text  # the settings history: who changed the channels
     assert "enabled" in text and "waiting_seller" in text and "escalated" in text
     assert "Not restricted." in text and console.page.locator("#view-seller .error").count() == 0  # every section read
+    reads_well(console)
     console.shot(output, f"seller-{role}")
 
 
@@ -118,6 +129,7 @@ def test_transcript_marks_what_the_filter_removed(staff: dict[str, Console], con
     assert console.page.locator("mark.redacted").count() >= 1
     assert "buyer@mail.example" not in console.page.locator(".transcript").inner_text()
     assert (console.page.locator("#reply-text").count() == 1) is (role == "support")  # admins read, support replies
+    reads_well(console)
     console.shot(output, f"conversation-{role}")
 
 
@@ -148,6 +160,7 @@ def test_policy_preview_then_save_then_a_stale_save_shows_the_newer_version(staf
     preview = console.page.locator("#preview-result")
     expect(preview).to_contain_text("requests considered")
     assert "email" in preview.inner_text()
+    reads_well(console)
     console.shot(output, "policy-preview-admin")
     console.page.click("#save")
     expect(console.page.locator("#saved")).to_contain_text(f"version {version + 1}")
@@ -167,6 +180,7 @@ def test_queue_view_with_the_operators_commands(staff: dict[str, Console], outpu
     console.go("#/queue", "#queue-dlq")
     assert "support-contact-requests-dlq" in console.page.locator("#queue-dlq").inner_text()
     assert "contact-support dlq --redrive" in console.page.locator("#queue-commands").inner_text()
+    reads_well(console)
     console.shot(output, "queue-admin")
 
 
