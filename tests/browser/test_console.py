@@ -54,6 +54,7 @@ def test_overview_shows_todays_figures_each_linked_to_its_view(staff: dict[str, 
     assert "1 escalated to support" in conversations.inner_text()
     assert "1" in console.page.locator("#card-filter .figure").inner_text()  # the e-mail address taken out of a message
     assert "withheld by the limit" in console.page.locator("#card-reveals").inner_text()
+    assert "limit: 30 sellers a buyer a day" in console.page.locator("#reveal-limit").inner_text()  # the policy's default
     assert console.page.locator('#view-home a[href="#/deflection"]').count() == 1
     assert console.page.locator('#view-home a[href="#/requests"]').count() >= 1
     assert "chat: on" in console.page.locator("#switches").inner_text()
