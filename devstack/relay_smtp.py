@@ -96,10 +96,11 @@ def serve(deliver: Deliver, port: int | None = None) -> int:
 
 def deliver_to_conversations(raw: bytes, mail_from: str, rcpt_tos: list[str]) -> RelayVerdict:
     """The real `deliver`: the same use case the S3-triggered Lambda runs (chalicelib/conversations/service.py), against
-    the local stack's moto, sending on through moto's SES."""
+    the local stack's moto, sending on through moto's SES. `mail_from` is the SMTP envelope's MAIL FROM ("" for a
+    bounce's null sender), which must be the party's address as the From header must."""
     from chalicelib import wiring
 
-    return wiring.conversation_service().receive_mail(raw, rcpt_tos)
+    return wiring.conversation_service().receive_mail(raw, rcpt_tos, mail_from=mail_from)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from chalicelib.shared.errors import (
     PreconditionRequired,
     StoreUnavailable,
     Unauthorized,
+    UnsupportedMediaType,
     error_body,
     invalid,
 )
@@ -162,6 +163,14 @@ def explain_params(request: Request) -> tuple[bool, str | None]:
     if buyer_id is not None and explain != "true":
         raise BadRequest("buyer_id is only meaningful with explain=true.", {"field": "buyer_id"}, code="invalid_buyer_id")
     return explain == "true", buyer_id
+
+
+def require_content_type(request: Request) -> None:
+    """A body route's request must say what its body is. Chalice (locally and behind API Gateway, which passes the
+    headers on as sent) refuses a Content-Type other than JSON with its own 415, but takes a missing one as
+    application/json: refuse that too, with the same code and words (a client that forgot the header learns it)."""
+    if request.headers.get("content-type") is None:
+        raise UnsupportedMediaType(_CHALICE_ERRORS["UnsupportedMediaType"][1], {"header": "Content-Type"})
 
 
 def json_body(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Any:

@@ -63,14 +63,18 @@ class RouteGroup(Blueprint):
     ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
         """Register `view(call, **path_params)` for `method` on `path`.
 
-        The caller is checked before anything else is read (`roles`: else 403 `wrong_role`), then the body is parsed
-        as `body` (strict JSON, at most `max_body_bytes`); path parameters are the view's to check.
+        A route with a `body` takes JSON only: a wrong Content-Type is refused by Chalice (415) before anything else,
+        and so is a missing one, here (Chalice and API Gateway would read a body without one as JSON). Then the caller
+        is checked (`roles`: else 403 `wrong_role`), then the body is parsed as `body` (strict JSON, at most
+        `max_body_bytes`); path parameters are the view's to check.
         """
 
         def register(view: Callable[..., Response]) -> Callable[..., Response]:
             @functools.wraps(view)
             def handle(**path_params: str) -> Response:
                 request = self.current_request
+                if body is not None:
+                    http.require_content_type(request)
                 caller = http.current_caller(request, roles)
                 parsed = http.parse_body(request, body, max_body_bytes) if body is not None else None
                 return view(Call(request, caller, parsed), **path_params)

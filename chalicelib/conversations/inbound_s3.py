@@ -1,5 +1,8 @@
 """The relay Lambda's work on AWS: SES stored one inbound mail in S3; read it and hand it to receive_mail.
 
+The envelope sender is the Return-Path SES writes as the stored mail's first line (an S3 event carries no receipt);
+mail whose envelope sender or From is not the party's is refused (not_the_party).
+
 SES has accepted the mail before this runs, so a refusal cannot be an SMTP reply: mail failing SPF/DKIM/DMARC (or the
 spam or virus check) is dropped and counted (`relay_mail_dropped`, never bounced: its From is likely forged); another
 permanent refusal is logged (`relay_mail_refused`); a temporary one raises, so Lambda's asynchronous retries and then
@@ -14,6 +17,7 @@ from email import policy
 from email.parser import BytesParser
 from typing import Any, Protocol
 
+from chalicelib.relay.inbound import envelope_sender
 from chalicelib.relay.refusals import Refusal, RelayVerdict
 from chalicelib.shared.logs import log
 
@@ -21,7 +25,7 @@ _FOR = re.compile(r"\bfor\s+<?([^\s<>;]+@[^\s<>;]+)>?", re.IGNORECASE)
 
 
 class Receiver(Protocol):
-    def receive_mail(self, raw: bytes, rcpt_tos: list[str]) -> RelayVerdict: ...
+    def receive_mail(self, raw: bytes, rcpt_tos: list[str], *, mail_from: str | None) -> RelayVerdict: ...
 
 
 class RetryLater(Exception):
@@ -44,7 +48,7 @@ def envelope_recipients(raw: bytes) -> list[str]:
 
 def handle_object(bucket: str, key: str, receiver: Receiver, s3: Any) -> dict[str, str]:
     raw = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    verdict = receiver.receive_mail(raw, envelope_recipients(raw))
+    verdict = receiver.receive_mail(raw, envelope_recipients(raw), mail_from=envelope_sender(raw))
     if verdict.refusal is None:
         return {"outcome": "accepted"}
     if verdict.refusal is Refusal.UNAUTHENTICATED:

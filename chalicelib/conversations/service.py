@@ -195,22 +195,13 @@ class ConversationService:
         messages_used = reads.counters.get(message_pk, 0)
         if (replay := self._replay(reads, idempotency)) is not None:
             return replay
-        offer = self._offers.conversation_offer(body.seller_id, body.topic, caller.sub, locale)
+        offer = self._offer(body.seller_id, body.topic, caller.sub, locale)
         limited = offer.conversations_per_day > 0
-        if not offer.offered:
-            raise Conflict(
-                "The seller cannot be reached by a conversation now.",
-                {"excluded": [json.loads(item.model_dump_json()) for item in offer.excluded]},
-                code="contact_not_offered",
-            )
         stored = reads.stored
         counters: list[Counter] = []
         used = reads.counters.get(day_pk, 0)
         if stored is None or stored.conversation.status is ConversationStatus.CLOSED:
-            if limited:
-                counters.append(Counter(day_pk, offer.conversations_per_day, int(now.timestamp()) + 2 * 86400, "conversations_limit"))
-                if used >= offer.conversations_per_day:
-                    raise self._conversation_limit(offer, used, now)
+            counters = self._day_counters(offer, day_pk, used, now)
         headers = self._conversation_headers(offer, used + len(counters), now) if limited else {}
         if stored is not None and stored.conversation.status is not ConversationStatus.CLOSED:
             if body.text is None:
@@ -267,6 +258,27 @@ class ConversationService:
         if stored.buyer_mask:
             items.append((stored.buyer_mask.partition("@")[0], Side.BUYER))
         return items
+
+    def _offer(self, seller_id: str, topic: Topic, buyer_id: str, locale: Locale) -> ConversationOffer:
+        """What the resolver offers now; 409 contact_not_offered without chat or a masked e-mail (StoreUnavailable:
+        503). Starting a conversation and reopening a closed one both ask it."""
+        offer = self._offers.conversation_offer(seller_id, topic, buyer_id, locale)
+        if not offer.offered:
+            raise Conflict(
+                "The seller cannot be reached by a conversation now.",
+                {"excluded": [json.loads(item.model_dump_json()) for item in offer.excluded]},
+                code="contact_not_offered",
+            )
+        return offer
+
+    def _day_counters(self, offer: ConversationOffer, day_pk: str, used: int, now: datetime) -> list[Counter]:
+        """The buyer's daily conversation counter a new or reopened conversation adds to (none without a limit);
+        429 conversation_limit_reached when today's are used up. The write is conditional on the limit too."""
+        if offer.conversations_per_day <= 0:
+            return []
+        if used >= offer.conversations_per_day:
+            raise self._conversation_limit(offer, used, now)
+        return [Counter(day_pk, offer.conversations_per_day, int(now.timestamp()) + 2 * 86400, "conversations_limit")]
 
     def _conversation_limit(self, offer: ConversationOffer, used: int, now: datetime) -> TooManyRequests:
         reset = rules.seconds_to_next_day(now)
@@ -344,13 +356,29 @@ class ConversationService:
         except RuleViolation as exc:
             raise Forbidden(exc.message, {"role": caller.role.value}, code=exc.code) from None
         rate_pk = f"rate#{conversation_id}#{author.value}#{rules.hour_window(now)}"
-        reads = self._store.read(conversation_id, idem_pk, [rate_pk])
+        day_pk = f"rate#buyer#{caller.sub}#{rules.day_window(now)}"
+        # The buyer's day counter only for a reopening (read in the same BatchGetItem); should the conversation close
+        # between the two reads, the counter's conditional write still holds the limit.
+        reopening = author is AuthorRole.BUYER and stored.conversation.status is ConversationStatus.CLOSED
+        reads = self._store.read(conversation_id, idem_pk, [rate_pk, day_pk] if reopening else [rate_pk])
         if (replay := self._replay(reads, idempotency)) is not None:
             return replay
         stored = reads.stored or stored
-        reply_hours = self._reply_hours(stored)
-        return self._post(stored, reached_as, body.text, Via.APP, locale, now, reply_hours, idempotency, idem_pk, 201, {},
-                          rate_used=reads.counters.get(rate_pk, 0), was=stored)
+        counters: list[Counter] = []
+        headers: dict[str, str] = {}
+        if author is AuthorRole.BUYER and stored.conversation.status is ConversationStatus.CLOSED:
+            # A buyer's message reopens a closed conversation: as starting one would, it needs the offer now and
+            # counts against the buyer's conversations of the day.
+            conversation = stored.conversation
+            offer = self._offer(conversation.seller_id, conversation.topic, caller.sub, locale)
+            used = reads.counters.get(day_pk, 0)
+            counters = self._day_counters(offer, day_pk, used, now)
+            headers = self._conversation_headers(offer, used + len(counters), now) if counters else {}
+            reply_hours = offer.reply_hours
+        else:
+            reply_hours = self._reply_hours(stored)
+        return self._post(stored, reached_as, body.text, Via.APP, locale, now, reply_hours, idempotency, idem_pk, 201, headers,
+                          counters=counters, rate_used=reads.counters.get(rate_pk, 0), was=stored)
 
     def _reply_hours(self, stored: StoredConversation) -> int:
         conversation = stored.conversation
@@ -421,6 +449,8 @@ class ConversationService:
         body = message if status == 201 and expected is None else None
         answer = self._answer(status, body or posted.conversation, headers)
         counts = {**(day_counts or {}), **rules.message_day_counts([kind.value for kind in redaction.removed])}
+        if posted.reopened and not day_counts:  # a buyer's message reopened a closed conversation (not a start)
+            counts["reopened"] = 1
         self._save(
             new, expected=stored.version if expected is None else expected, new_version=True, message=message, relay=relay,
             counters=all_counters, idempotent=self._idempotent(idem_pk, idempotency, answer, now), stats=stats,
@@ -585,9 +615,12 @@ class ConversationService:
         closed = stored.conversation.status is ConversationStatus.CLOSED
         return RelayMapping(conversation_id, stands_for, writer, closed)
 
-    def receive_mail(self, raw: bytes, rcpt_tos: list[str], verdicts: MailVerdicts | None = None) -> RelayVerdict:
-        """One inbound mail: refused (why), or stored as a message `via: email` of its author and sent on."""
-        placed = receive(raw, rcpt_tos, self._relay_domain, self, verdicts)
+    def receive_mail(
+        self, raw: bytes, rcpt_tos: list[str], verdicts: MailVerdicts | None = None, *, mail_from: str | None
+    ) -> RelayVerdict:
+        """One inbound mail: refused (why), or stored as a message `via: email` of its author and sent on.
+        `mail_from`: the envelope sender (SMTP's MAIL FROM; on AWS the Return-Path SES writes first on the stored mail)."""
+        placed = receive(raw, rcpt_tos, self._relay_domain, self, verdicts, mail_from=mail_from)
         if isinstance(placed, Refusal):
             log(logging.INFO, "relay_mail_refused", refusal=placed.name.lower())
             return RelayVerdict.refused(placed)
@@ -601,13 +634,15 @@ class ConversationService:
             stored = self._store.get(placed.route.conversation_id)
             if stored is None:
                 return RelayVerdict.refused(Refusal.UNKNOWN_ADDRESS)
+            if stored.conversation.status is ConversationStatus.CLOSED:  # closed since the address was looked up
+                return RelayVerdict.refused(Refusal.CONVERSATION_CLOSED)
             reached_as = Access.BUYER if placed.route.author is Side.BUYER else Access.SELLER
             language = Locale.RU if _looks_russian(placed.mail.text) else Locale.EN
             text = placed.mail.carried_text(language.value).strip() or placed.mail.subject or "(empty)"
             now = self._clock()
             rate_pk = f"rate#{stored.conversation.conversation_id}#{reached_as.value}#{rules.hour_window(now)}"
             used = self._store.read(stored.conversation.conversation_id, None, [rate_pk]).counters.get(rate_pk, 0)
-            self._post(stored, reached_as, text[:4000], Via.EMAIL, language, now, self._reply_hours(stored), None, None, 201, {}, rate_used=used,
+            self._post(stored, reached_as, text, Via.EMAIL, language, now, self._reply_hours(stored), None, None, 201, {}, rate_used=used,
                        was=stored)
         except TooManyRequests:
             return RelayVerdict.refused(Refusal.TEMPORARILY_UNAVAILABLE)

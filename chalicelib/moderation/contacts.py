@@ -1,17 +1,24 @@
 """Finds direct contacts (e-mail addresses, phone numbers, links, messengers) in text, and redacts them.
 
 One detector for two uses: a seller's answer is refused on a finding, a conversation's message is redacted and
-still delivered. Pure: no I/O, no clock. `phonenumbers` (~25 ms to import) is imported on the first call only.
+still delivered. Pure: no I/O, no clock. `phonenumbers` (~25 ms to import) and the rules for dictated numbers and
+messenger names (mentions.py, spelled_numbers.py: ~6 ms) are imported on the first call only.
 
 Detection runs on a normalised copy of the text (what hides a contact dropped, the rest read through NFKC) and
-every finding's `start`/`end` index the ORIGINAL text, through a map kept while normalising.
+every finding's `start`/`end` index the ORIGINAL text, through a map kept while normalising. Addresses, links and
+handles are looked for a second time with letter-spaced runs closed up ("i v a n @ m a i l . r u"); phone numbers
+are read in words too (spelled_numbers.py), and a messenger's name followed by an account is one (mentions.py).
+
+No library was taken for the obfuscations: the PII scrubbers on PyPI (scrubadub and the like) read English only, know
+no dictated Russian numbers, and would add their import to every Lambda that loads the models; these rules are a
+few dozen lines, linear in the text, and tested with the ordinary text that must pass (prices, sizes, dates, orders).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
@@ -63,8 +70,8 @@ _LABEL = r"[\w-]{1,63}"
 _TLD = r"(?:[^\W\d_]{2,}|xn--[\w-]+)(?![^\W\d_])"
 _OPEN, _CLOSE = r"[(\[{<]", r"[)\]}>]"
 # "@" with or without spaces; "(at)", "[at]", "{собака}"; "собака"/"собачка" between spaces.
-_AT = rf"(?:\s{{0,3}}@\s{{0,3}}|\s{{0,3}}{_OPEN}\s{{0,3}}(?:at|собака|собачка)\s{{0,3}}{_CLOSE}\s{{0,3}}|\s{{1,3}}(?:собака|собачка)\s{{1,3}})"
-_WORD_DOT = rf"(?:\s{{0,3}}{_OPEN}\s{{0,3}}(?:dot|точка)\s{{0,3}}{_CLOSE}\s{{0,3}}|\s{{1,3}}(?:dot|точка)\s{{1,3}})"
+_AT = rf"(?:\s{{0,3}}@\s{{0,3}}|\s{{0,3}}{_OPEN}\s{{0,3}}(?:at|собака|собачка|sobaka)\s{{0,3}}{_CLOSE}\s{{0,3}}|\s{{1,3}}(?:собака|собачка|sobaka)\s{{1,3}})"
+_WORD_DOT = rf"(?:\s{{0,3}}{_OPEN}\s{{0,3}}(?:dot|точка|tochka)\s{{0,3}}{_CLOSE}\s{{0,3}}|\s{{1,3}}(?:dot|точка|tochka)\s{{1,3}})"
 _DOT = rf"(?:\.|{_WORD_DOT})"
 _EMAIL: Final = re.compile(rf"{_LOCAL}{_AT}{_LABEL}(?:{_DOT}{_LABEL}){{0,8}}{_DOT}{_TLD}", re.IGNORECASE)
 # A plain " at " is a word too often ("look at shop.ru"): only with a spelled-out dot ("ivan at mail dot ru").
@@ -97,6 +104,11 @@ _LINK_TLDS: Final = frozenset(
     "uk us eu fr it es nl cz tr cn in ca au".split()
 )
 _TRAILING: Final = ".,;:!?'\"»)]}>…"
+
+# Letter-spacing: "i v a n @ m a i l . r u", "s h o p . r u". A run of two or more one-character tokens (a comma or
+# a full stop may end one), a few spaces apart, is closed up before addresses, links and handles are looked for again. Closing up "S M L" or "я и ты"
+# finds nothing, so ordinary text is not changed by it; phone numbers need no second look (their parser reads spaces).
+_SPACED: Final = re.compile(r"(?<!\S)\S[.,;:!?…]?(?:[ \t]{1,3}\S[.,;:!?…]?)+(?!\S)")  # "r u," ends a sentence
 
 # Digits split by what a phone-number parser does not read as a separator (emoji, underscores, stars): runs of
 # digits with gaps of up to 3 separator characters. Not commas, colons or currency: "9 990 ₽, 12 490 ₽" is prices.
@@ -138,6 +150,36 @@ def find_contacts(text: str, *, allowed_link_domain: str | None = None, order_nu
     shown, origin = normalise(text)
     if not shown:
         return []
+    candidates = _written(shown, allowed_link_domain)
+    closed, closed_origin = _close_up(shown)
+    if closed != shown:  # the same search on the letter-spaced runs closed up, mapped back to `shown`
+        candidates += [
+            (closed_origin[start], closed_origin[end - 1] + 1, priority, kind)
+            for start, end, priority, kind in _written(closed, allowed_link_domain)
+        ]
+    # The rules for dictated numbers and messenger names (~6 ms to import, their patterns compiled) load on a first
+    # text, not with the models that every Lambda imports.
+    from chalicelib.moderation.mentions import messenger_mentions
+
+    orders = _Orders.find(shown, order_numbers)
+    if any(char.isdigit() for char in shown):
+        candidates += [(start, end, _PRIORITY[ContactKind.PHONE], ContactKind.PHONE) for start, end in _phones(shown, orders)]
+    candidates += [(start, end, _PRIORITY[ContactKind.PHONE], ContactKind.PHONE) for start, end in _spelled_phones(shown, orders)]
+    # "tg ivan_petrov": a messenger's name and an account no other rule finds. When the account is found on its own
+    # ("WhatsApp +7 916 ...", "telegram t.me/x", "insta: @shop"), that finding stands, with its kind.
+    candidates += [
+        (start, end, _PRIORITY[ContactKind.MESSENGER], ContactKind.MESSENGER)
+        for start, end in messenger_mentions(shown)
+        if not any(start < other_end and other_start < end for other_start, other_end, _, _ in candidates)
+    ]
+    return [
+        Finding(kind, origin[start], origin[end - 1] + 1, text[origin[start] : origin[end - 1] + 1])
+        for start, end, kind in _merge(candidates)
+    ]
+
+
+def _written(shown: str, allowed_link_domain: str | None) -> list[tuple[int, int, float, ContactKind]]:
+    """Addresses, messenger links, @handles and links as written in `shown`."""
     candidates: list[tuple[int, int, float, ContactKind]] = []
     candidates += [(start, end, _PRIORITY[ContactKind.EMAIL], ContactKind.EMAIL) for start, end in _emails(shown)]
     candidates += [
@@ -146,13 +188,59 @@ def find_contacts(text: str, *, allowed_link_domain: str | None = None, order_nu
     ]
     candidates += [(match.start(), match.end(), _HANDLE_PRIORITY, ContactKind.MESSENGER) for match in _HANDLE.finditer(shown)]
     candidates += [(start, end, _PRIORITY[ContactKind.LINK], ContactKind.LINK) for start, end in _links(shown, allowed_link_domain)]
-    if any(char.isdigit() for char in shown):
-        orders = _Orders.find(shown, order_numbers)
-        candidates += [(start, end, _PRIORITY[ContactKind.PHONE], ContactKind.PHONE) for start, end in _phones(shown, orders)]
-    return [
-        Finding(kind, origin[start], origin[end - 1] + 1, text[origin[start] : origin[end - 1] + 1])
-        for start, end, kind in _merge(candidates)
-    ]
+    return candidates
+
+
+def _close_up(shown: str) -> tuple[str, list[int]]:
+    """`shown` with the spaces inside letter-spaced runs removed, and for each character its index in `shown`."""
+    kept: list[str] = []
+    origin: list[int] = []
+    at = 0
+    for match in _SPACED.finditer(shown):
+        for start, end in _spaced_segments(shown, match.start(), match.end()):
+            kept.append(shown[at:start])
+            origin += range(at, start)
+            for index in range(start, end):
+                if shown[index] not in " \t":
+                    kept.append(shown[index])
+                    origin.append(index)
+            at = end
+    kept.append(shown[at:])
+    origin += range(at, len(shown))
+    return "".join(kept), origin
+
+
+def _spaced_segments(shown: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """The parts of a letter-spaced run to close up: split where the letters change script ("s h o p . r u и" is an
+    address and a Russian "и"), without the punctuation or emoji at their edges ("👍 . s h o p" ends a sentence
+    first), an "@" kept in front (a handle), each of two or more tokens."""
+    tokens = [index for index in range(start, end) if not shown[index].isspace()]
+    segment: list[int] = []
+    script: str | None = None
+    for index in tokens:
+        char_script = _script(shown[index])
+        if char_script is not None and script is not None and char_script != script:
+            yield from _trimmed(shown, segment)
+            segment = []
+        segment.append(index)
+        script = char_script or script
+    yield from _trimmed(shown, segment)
+
+
+def _script(char: str) -> str | None:
+    if not char.isalpha():
+        return None
+    return "cyrillic" if "\u0400" <= char <= "\u04ff" else "other"
+
+
+def _trimmed(shown: str, segment: list[int]) -> Iterator[tuple[int, int]]:
+    first, last = 0, len(segment)
+    while first < last and not (shown[segment[first]].isalnum() or shown[segment[first]] == "@"):
+        first += 1
+    while last > first and not shown[segment[last - 1]].isalnum():
+        last -= 1
+    if last - first >= 2:
+        yield segment[first], segment[last - 1] + 1
 
 
 def redact(
@@ -285,28 +373,61 @@ def _only_separators(run: str) -> bool:
 
 
 def _split_phone(run: str) -> tuple[int, int] | None:
-    """Where in a run of digit groups a phone number is written, if one is: from a group's start to a group's end,
-    with "+" and a country code, or as Russia writes them (8 or 7 and 10 digits, or a mobile's 10 digits from 9).
-    Stricter than the parser's own rule, as digits split by emoji are sizes as often as numbers ("42🩷44🩷46🩷48")."""
-    import phonenumbers
+    """Where in a run of digit groups a phone number is written, if one is (see _phones_in_groups)."""
+    groups = [(match.start(), match.end(), _digits(match.group()), match.group().startswith("+")) for match in re.finditer(r"\+?\d+", run)]
+    found = next(_phones_in_groups(groups), None)
+    return None if found is None else (found[0], found[1])
 
-    groups = [(match.start(), match.end()) for match in re.finditer(r"\+?\d+", run)]
-    for first, (start, _) in enumerate(groups):
-        digits = ""
-        for group_start, group_end in groups[first:]:
-            digits += _digits(run[group_start:group_end])
-            if len(digits) > 15:
-                break
-            international = run[start] == "+"
-            russian = (len(digits) == 11 and digits[0] in "78") or (len(digits) == 10 and digits[0] == "9")
-            if not (len(digits) >= 8 if international else russian):
+
+def _spelled_phones(shown: str, orders: _Orders) -> list[tuple[int, int]]:
+    """Phone numbers dictated in words ("восемь девятьсот шестнадцать ...", "eight nine one ..."), digits mixed in."""
+    from chalicelib.moderation.spelled_numbers import spelled_runs
+
+    spans = []
+    for run in spelled_runs(shown):
+        groups = [(group.start, group.end, group.digits, index == 0 and run.plus_at is not None) for index, group in enumerate(run.groups)]
+        for start, end, digits in _phones_in_groups(groups):
+            if any(digits in order for order in orders.digits):
                 continue
-            try:
-                number = phonenumbers.parse("+" + digits if international else digits, None if international else "RU")
-            except phonenumbers.NumberParseException:
-                continue
-            if phonenumbers.is_valid_number(number):
-                return start, group_end
+            spans.append((run.plus_at if run.plus_at is not None and start == run.groups[0].start else start, end))
+    return spans
+
+
+def _phones_in_groups(groups: Sequence[tuple[int, int, str, bool]]) -> Iterator[tuple[int, int, str]]:
+    """Where in a run of digit groups (start, end, digits, after a plus) phone numbers are written, one after another:
+    each from a group's start to a group's end, with "+" and a country code, or as Russia writes them (8 or 7 and 10
+    digits, or a mobile's 10 digits from 9); with its digits. Stricter than the parser's own rule, as digits split by
+    emoji are sizes as often as numbers ("42🩷44🩷46🩷48")."""
+    first = 0
+    while first < len(groups):
+        found = _phone_from(groups, first)
+        if found is None:
+            first += 1
+            continue
+        last, digits = found
+        yield groups[first][0], groups[last][1], digits
+        first = last + 1
+
+
+def _phone_from(groups: Sequence[tuple[int, int, str, bool]], first: int) -> tuple[int, str] | None:
+    """The index of the group a phone number starting at group `first` ends with, and its digits; None if none does."""
+    international = groups[first][3]
+    digits = ""
+    for last in range(first, len(groups)):
+        digits += groups[last][2]
+        if len(digits) > 15:
+            break
+        russian = (len(digits) == 11 and digits[0] in "78") or (len(digits) == 10 and digits[0] == "9")
+        if not (len(digits) >= 8 if international else russian):
+            continue
+        import phonenumbers  # only for a run that has a phone number's length (~25 ms, once)
+
+        try:
+            number = phonenumbers.parse("+" + digits if international else digits, None if international else "RU")
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return last, digits
     return None
 
 

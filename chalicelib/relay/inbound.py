@@ -52,7 +52,7 @@ class MailVerdicts:
 
 @dataclass(frozen=True)
 class InboundMail:
-    sender: str | None  # the From header's one address (not the envelope's MAIL FROM); None if not exactly one
+    sender: str | None  # the From header's one address (the envelope's MAIL FROM is the caller's); None if not exactly one
     recipients: tuple[str, ...]  # To and Cc addresses, as written in the headers
     subject: str
     text: str  # the text to carry, without the attachments note
@@ -121,6 +121,28 @@ def verdicts_from_headers(message: Message) -> MailVerdicts:
         dkim=results.get("dkim"),
         dmarc=results.get("dmarc"),
     )
+
+
+def envelope_sender(raw: bytes) -> str | None:
+    """The envelope sender (SMTP's MAIL FROM) SES received a stored mail from: the Return-Path it writes as the
+    mail's very first line. Only there: a sender's own Return-Path comes below SES's headers and is not read, and a
+    mail that does not start with one (a bounce's empty sender) has none."""
+    message = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+    first = next(_raw_headers(message), None)
+    if first is None or first[0].lower() != "return-path":
+        return None
+    return _one_address(first[1])
+
+
+def sender_from_receipt(mail: Mapping[str, object]) -> str | None:
+    """The envelope sender of an SES receipt notification's `mail` object (`source`), None if it has none."""
+    source = mail.get("source")
+    return _one_address(source) if isinstance(source, str) else None
+
+
+def _one_address(value: str) -> str | None:
+    address = value.strip().strip("<>").strip()
+    return address if address.count("@") == 1 and not any(char.isspace() or char in "<>,;\"" for char in address) else None
 
 
 def verdicts_from_receipt(receipt: Mapping[str, object]) -> MailVerdicts:

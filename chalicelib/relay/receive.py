@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chalicelib.relay.addresses import RelayAddressLookup, RelayRoute, relay_local_part, route
+from chalicelib.models.conversations import MAX_MESSAGE_CHARS
+from chalicelib.relay.addresses import RelayAddressLookup, RelayRoute, relay_local_part, route, same_address
 from chalicelib.relay.inbound import InboundMail, MailVerdicts, parse_inbound
 from chalicelib.relay.refusals import Refusal
 
@@ -18,10 +19,16 @@ class Received:
 
 
 def receive(
-    raw: bytes, rcpt_tos: Sequence[str], relay_domain: str, lookup: RelayAddressLookup, verdicts: MailVerdicts | None = None
+    raw: bytes, rcpt_tos: Sequence[str], relay_domain: str, lookup: RelayAddressLookup, verdicts: MailVerdicts | None = None,
+    *, mail_from: str | None,
 ) -> Received | Refusal:
     """Reads `raw` and places it by the first envelope recipient on the relay domain (`rcpt_tos`: SMTP's RCPT TO, or
-    SES's receipt.recipients), its sender being the From header's address.
+    SES's receipt.recipients).
+
+    Its sender is the party only when the envelope sender (`mail_from`: SMTP's MAIL FROM, SES's `mail.source`, the
+    Return-Path SES puts first on the stored mail) and the From header's one address are both the party's registered
+    address: the header alone is what anyone can write, and the envelope alone is not what the reader sees. None (no
+    envelope sender, or a bounce's empty one) is nobody's.
 
     `verdicts`: SES's, from the receipt when the caller has it; else those SES stamped on the mail. A failed check
     (spam, virus, DMARC, or SPF and DKIM both) is UNAUTHENTICATED: on AWS drop and count it, never bounce it (the
@@ -33,5 +40,12 @@ def receive(
     recipient = next((address for address in rcpt_tos if relay_local_part(address, relay_domain) is not None), None)
     if recipient is None:
         return Refusal.UNKNOWN_ADDRESS
-    placed = route(recipient, mail.sender, relay_domain, lookup)
-    return placed if isinstance(placed, Refusal) else Received(placed, mail)
+    envelope_agrees = mail_from is not None and mail.sender is not None and same_address(mail_from.strip().strip("<>"), mail.sender)
+    placed = route(recipient, mail.sender if envelope_agrees else None, relay_domain, lookup)
+    if isinstance(placed, Refusal):
+        return placed
+    # A message holds what the app lets one hold: the body (or, without one, the subject) is refused whole past that,
+    # never cut, so the sender learns why and can send it in parts. The attachments line the relay adds is not counted.
+    if len(mail.text.strip() or mail.subject) > MAX_MESSAGE_CHARS:
+        return Refusal.TOO_LONG
+    return Received(placed, mail)

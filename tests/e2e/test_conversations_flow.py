@@ -3,6 +3,7 @@ out read from moto's SES (/moto-api/data.json)."""
 
 from __future__ import annotations
 
+import json
 import smtplib
 import socket
 import time
@@ -58,16 +59,23 @@ def raw_of(message: dict[str, Any]) -> str:
     return str(message["raw_data"])
 
 
-def send_mail(port: int, sender: str, to: str, text: str) -> tuple[int, bytes]:
+def send_mail(port: int, sender: str, to: str, text: str, mail_from: str | None = None) -> tuple[int, bytes]:
+    """Sends a mail From `sender`; its envelope sender (MAIL FROM) is `mail_from`, the From address if not given."""
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, to, "About my order"
     message.set_content(text)
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
         try:
-            smtp.send_message(message)
+            smtp.send_message(message, from_addr=mail_from)
         except smtplib.SMTPDataError as exc:
             return exc.smtp_code, exc.smtp_error
     return 250, b"OK"
+
+
+def lines_of(count: int, char: str) -> str:
+    """`count` characters of `char` in lines of 80 (SMTP refuses a line over 1,000 before the relay sees it)."""
+    text = ((char * 79 + "\n") * (count // 80 + 1))[:count]
+    return text[:-1] + char if text.endswith("\n") else text
 
 
 def test_a_chat_conversation_over_http(stack: Stack) -> None:
@@ -85,6 +93,16 @@ def test_a_chat_conversation_over_http(stack: Stack) -> None:
     assert call(stack, "POST", "/v1/conversations", BUYER, {"seller_id": "demo-email", "topic": "other"}).json()["error"]["code"] == "contact_not_offered"
     assert call(stack, "POST", f"/v1/conversations/{cid}/escalate", BUYER).json()["status"] == "escalated"
     assert call(stack, "GET", "/v1/conversations?seller_id=demo-chat", SUPPORT).status_code == 200
+
+
+def test_a_body_without_content_type_is_415_over_real_http(stack: Stack) -> None:
+    """chalice local (as API Gateway) hands the app a request without Content-Type as it came: the app refuses it."""
+    body = json.dumps({"seller_id": "demo-chat", "topic": "other", "text": "no type"}).encode()
+    bare = requests.post(stack.api + "/v1/conversations", data=body, headers=BUYER, timeout=30)  # bytes: no Content-Type sent
+    assert "Content-Type" not in bare.request.headers
+    assert bare.status_code == 415 and bare.json()["error"]["code"] == "unsupported_media_type", bare.text
+    batch = requests.post(stack.api + "/v1/contact-options/batch", data=b'{"seller_ids": ["demo-chat"]}', headers=BUYER, timeout=30)
+    assert batch.status_code == 415 and batch.json()["error"]["details"] == {"header": "Content-Type"}
 
 
 def test_the_mail_round_trip_through_the_local_smtp_server(stack: Stack, smtp_port: int) -> None:
@@ -114,3 +132,24 @@ def test_the_mail_round_trip_through_the_local_smtp_server(stack: Stack, smtp_po
     assert call(stack, "POST", f"/v1/conversations/{conversation['conversation_id']}/close", BUYER).status_code == 200
     code, text = send_mail(smtp_port, "e2e-buyer@mail.example", relay_address, "hello?")
     assert code == 550 and b"closed" in text
+
+
+def test_the_relay_refuses_a_forged_envelope_and_a_body_over_the_limit_and_keeps_nothing_of_them(stack: Stack, smtp_port: int) -> None:
+    body = {"email": {"enabled": True, "address": "owner@e2e-shop-2.example", "masked": True}}
+    assert call(stack, "PUT", "/v1/sellers/e2e-shop-2/channels", {**seller_token("e2e-shop-2"), "If-Match": '"0"'}, body).status_code == 200
+    created = call(stack, "POST", "/v1/conversations", BUYER, {"seller_id": "e2e-shop-2", "topic": "other", "text": "Hi"})
+    assert created.status_code == 201, created.text
+    conversation = created.json()
+    relay_address = conversation["relay_address"]
+
+    # the buyer's From, someone else's envelope sender: 550, as a stranger
+    code, text = send_mail(smtp_port, "e2e-buyer@mail.example", relay_address, "forged", mail_from="someone@else.example")
+    assert code == 550 and b"party" in text
+    # over 4,000 characters: 552 saying why, never cut
+    code, text = send_mail(smtp_port, "e2e-buyer@mail.example", relay_address, lines_of(4001, "x"))
+    assert code == 552 and b"4,000" in text
+    transcript = call(stack, "GET", f"/v1/conversations/{conversation['conversation_id']}", BUYER).json()
+    assert [m["text"] for m in transcript["messages"]] == ["Hi"]
+    assert send_mail(smtp_port, "e2e-buyer@mail.example", relay_address, lines_of(4000, "y"))[0] == 250
+    transcript = call(stack, "GET", f"/v1/conversations/{conversation['conversation_id']}", BUYER).json()
+    assert transcript["messages"][-1]["text"] == lines_of(4000, "y")

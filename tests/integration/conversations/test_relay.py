@@ -50,7 +50,8 @@ def test_the_buyers_app_message_reaches_the_seller_from_the_buyers_mask(relayed:
 
 def test_the_seller_replies_by_mail_and_the_buyer_gets_it_from_the_relay_address(api: Any, relayed: dict[str, Any]) -> None:
     conversation = relayed["conversation"]
-    verdict = service().receive_mail(mail(SELLER_ADDRESS, relayed["buyer_mask"], "Yes! Call +7 916 123-45-67"), [relayed["buyer_mask"]])
+    verdict = service().receive_mail(mail(SELLER_ADDRESS, relayed["buyer_mask"], "Yes! Call +7 916 123-45-67"), [relayed["buyer_mask"]],
+                                   mail_from=SELLER_ADDRESS)
     assert verdict.ok, verdict.smtp_reply
     transcript = json.loads(api.http.get(f"/v1/conversations/{conversation['conversation_id']}", headers=BUYER_A).body)
     reply = transcript["messages"][-1]
@@ -60,7 +61,8 @@ def test_the_seller_replies_by_mail_and_the_buyer_gets_it_from_the_relay_address
     assert to_buyer["To"] == "buyer-a@mail.example"
     assert to_buyer["From"].addresses[0].addr_spec == conversation["relay_address"] and SELLER_ADDRESS not in str(to_buyer)
 
-    verdict = service().receive_mail(mail("buyer-a@mail.example", conversation["relay_address"], "Thanks"), [conversation["relay_address"]])
+    verdict = service().receive_mail(mail("buyer-a@mail.example", conversation["relay_address"], "Thanks"), [conversation["relay_address"]],
+                                   mail_from="buyer-a@mail.example")
     assert verdict.ok
     assert sent_mail()[-1]["To"] == SELLER_ADDRESS
 
@@ -68,12 +70,13 @@ def test_the_seller_replies_by_mail_and_the_buyer_gets_it_from_the_relay_address
 def test_a_strangers_mail_and_a_closed_conversations_mail_are_refused(api: Any, relayed: dict[str, Any]) -> None:
     conversation = relayed["conversation"]
     address = conversation["relay_address"]
-    stranger = service().receive_mail(mail("someone@else.example", address, "hi"), [address])
+    stranger = service().receive_mail(mail("someone@else.example", address, "hi"), [address], mail_from="someone@else.example")
     assert stranger.smtp_reply.startswith("550 5.7.1 Only the conversation's party")
     assert api.http.post(f"/v1/conversations/{conversation['conversation_id']}/close", headers=BUYER_A).status_code == 200
-    closed = service().receive_mail(mail("buyer-a@mail.example", address, "hi"), [address])
+    closed = service().receive_mail(mail("buyer-a@mail.example", address, "hi"), [address], mail_from="buyer-a@mail.example")
     assert closed.smtp_reply.startswith("550 5.7.1 This conversation is closed")
-    assert service().receive_mail(mail("buyer-a@mail.example", "nobody@relay.marketplace.test", "x"), ["nobody@relay.marketplace.test"]).smtp_reply.startswith("550 5.1.1")
+    assert service().receive_mail(mail("buyer-a@mail.example", "nobody@relay.marketplace.test", "x"), ["nobody@relay.marketplace.test"],
+                                  mail_from="buyer-a@mail.example").smtp_reply.startswith("550 5.1.1")
 
 
 def test_with_ses_down_the_message_is_kept_and_sent_by_the_sweep(api: Any, relayed: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,7 +106,8 @@ def test_the_s3_lambda_handler_reads_the_object_and_drops_unauthenticated_mail(r
     s3 = client("s3")
     s3.create_bucket(Bucket="relay-in", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
     address = relayed["conversation"]["relay_address"]
-    good = b"Received: from mx by inbound-smtp.eu-central-1.amazonaws.com for " + address.encode() + b";\r\n" + mail("buyer-a@mail.example", address, "by mail")
+    good = (b"Return-Path: <buyer-a@mail.example>\r\nReceived: from mx by inbound-smtp.eu-central-1.amazonaws.com for " + address.encode()
+            + b";\r\n" + mail("buyer-a@mail.example", address, "by mail"))
     s3.put_object(Bucket="relay-in", Key="good", Body=good)
     assert handle_object("relay-in", "good", service(), s3) == {"outcome": "accepted"}
     forged = b"X-SES-Spam-Verdict: FAIL\r\n" + mail("buyer-a@mail.example", address, "spam")

@@ -399,7 +399,7 @@ def test_each_refusal_has_its_smtp_code_an_enhanced_status_and_no_address() -> N
     codes = {refusal: refusal.smtp_code for refusal in Refusal}
     assert codes == {
         Refusal.UNKNOWN_ADDRESS: 550, Refusal.NOT_THE_PARTY: 550, Refusal.CONVERSATION_CLOSED: 550,
-        Refusal.UNAUTHENTICATED: 550, Refusal.TEMPORARILY_UNAVAILABLE: 451,
+        Refusal.UNAUTHENTICATED: 550, Refusal.TOO_LONG: 552, Refusal.TEMPORARILY_UNAVAILABLE: 451,
     }
     for refusal in Refusal:
         assert re.fullmatch(rf"{refusal.smtp_code} {str(refusal.smtp_code)[0]}\.\d\.\d+ [^@\r\n]+", refusal.smtp_reply)
@@ -418,7 +418,7 @@ def test_a_verdict_is_a_reply() -> None:
 
 def test_receive_places_a_mail_from_the_party_by_its_envelope_recipient() -> None:
     raw = raw_mail("From: Ivan <ivan@mail.example>", f"To: {SELLER_MASK}@{RELAY}", "Subject: Q", body="Где заказ?")
-    received = receive(raw, ["other@elsewhere.example", f"{SELLER_MASK}@{RELAY}"], RELAY, LOOKUP)
+    received = receive(raw, ["other@elsewhere.example", f"{SELLER_MASK}@{RELAY}"], RELAY, LOOKUP, mail_from="ivan@mail.example")
     assert isinstance(received, Received)
     assert received.route == RelayRoute("c-1", Side.BUYER, Side.SELLER, SELLER_MASK)
     assert (received.mail.subject, received.mail.text) == ("Q", "Где заказ?")
@@ -426,11 +426,12 @@ def test_receive_places_a_mail_from_the_party_by_its_envelope_recipient() -> Non
 
 def test_receive_refuses_a_stranger_a_closed_conversation_no_relay_recipient_and_failed_verdicts() -> None:
     stranger = raw_mail("From: eve@mail.example", body="hi")
-    assert receive(stranger, [f"{SELLER_MASK}@{RELAY}"], RELAY, LOOKUP) is Refusal.NOT_THE_PARTY
+    assert receive(stranger, [f"{SELLER_MASK}@{RELAY}"], RELAY, LOOKUP, mail_from="eve@mail.example") is Refusal.NOT_THE_PARTY
     ivan = raw_mail("From: ivan@mail.example", body="hi")
-    assert receive(ivan, [f"{'c' * 24}@{RELAY}"], RELAY, LOOKUP) is Refusal.CONVERSATION_CLOSED
-    assert receive(ivan, ["ivan@mail.example"], RELAY, LOOKUP) is Refusal.UNKNOWN_ADDRESS
-    assert receive(ivan, [f"{SELLER_MASK}@{RELAY}"], RELAY, LOOKUP, MailVerdicts(dmarc="fail")) is Refusal.UNAUTHENTICATED
+    envelope = "ivan@mail.example"
+    assert receive(ivan, [f"{'c' * 24}@{RELAY}"], RELAY, LOOKUP, mail_from=envelope) is Refusal.CONVERSATION_CLOSED
+    assert receive(ivan, ["ivan@mail.example"], RELAY, LOOKUP, mail_from=envelope) is Refusal.UNKNOWN_ADDRESS
+    assert receive(ivan, [f"{SELLER_MASK}@{RELAY}"], RELAY, LOOKUP, MailVerdicts(dmarc="fail"), mail_from=envelope) is Refusal.UNAUTHENTICATED
     spam = raw_mail(*[line.replace("X-SES-Spam-Verdict: PASS", "X-SES-Spam-Verdict: FAIL") for line in SES_TRACE], "From: ivan@mail.example")
-    assert receive(spam, [f"{SELLER_MASK}@{RELAY}"], RELAY, LOOKUP) is Refusal.UNAUTHENTICATED
-    assert receive(ivan, [f"{SELLER_MASK}@{RELAY}"], RELAY, FakeLookup({}, down=True)) is Refusal.TEMPORARILY_UNAVAILABLE
+    assert receive(spam, [f"{SELLER_MASK}@{RELAY}"], RELAY, LOOKUP, mail_from=envelope) is Refusal.UNAUTHENTICATED
+    assert receive(ivan, [f"{SELLER_MASK}@{RELAY}"], RELAY, FakeLookup({}, down=True), mail_from=envelope) is Refusal.TEMPORARILY_UNAVAILABLE
