@@ -30,8 +30,12 @@ lock: install  ## re-resolve every lock file (hashes included) from its .in file
 run: install  ## moto server + demo sellers + chalice local on 127.0.0.1 (MOTO_PORT, API_PORT)
 	$(PY) -m devstack run
 
-test: install checkov-install  ## the whole suite: unit, integration (moto), end-to-end (HTTP against the local stack), deploy (cfn-lint, checkov), tools
+test: install checkov-install browser  ## the whole suite: unit, integration (moto), end-to-end (HTTP against the local stack), browser (chromium), deploy (cfn-lint, checkov), tools
 	$(PY) -m pytest
+
+.PHONY: browser
+browser: install  ## Debian's chromium for tests/browser/: apt-get installs it when missing; fails with one line below the minimum major version
+	@$(PY) -m devstack.browser
 
 test-fast: install  ## the unit tests: no moto, no subprocess, seconds (tests/unit, not marked slow)
 	$(PY) -m pytest tests/unit -m "not slow"

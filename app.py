@@ -8,7 +8,7 @@ from typing import Any
 from chalice.app import AuthResponse, Chalice, Rate
 
 from chalicelib import wiring
-from chalicelib.api import answers, contacts, conversations, meta, platform_policy, sellers
+from chalicelib.api import answers, console, contacts, conversations, meta, platform_policy, sellers
 from chalicelib.api.services import provide
 from chalicelib.shared.auth import InvalidToken, caller_context, deny_policy, verify_token
 from chalicelib.shared.config import get_config
@@ -32,7 +32,8 @@ def jwt_auth(auth_request: Any) -> Any:
 
 
 # Registered after the authorizer: their protected routes take it by name (chalicelib/api/routing.py).
-for route_group in (contacts.routes, answers.routes, sellers.routes, platform_policy.routes, conversations.routes, meta.routes):
+route_groups = (contacts.routes, answers.routes, sellers.routes, platform_policy.routes, conversations.routes, console.routes, meta.routes)
+for route_group in route_groups:
     app.register_blueprint(route_group)
 
 

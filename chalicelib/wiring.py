@@ -19,7 +19,11 @@ if TYPE_CHECKING:
     from chalicelib.contacts.resolution import ResolutionService
     from chalicelib.conversations.mail import SesMailSender
     from chalicelib.conversations.service import ConversationService
+<<<<<<< HEAD
     from chalicelib.conversations.store import DynamoConversationStore
+=======
+    from chalicelib.operations.service import OperationsService
+>>>>>>> console2
     from chalicelib.platform_policy.cached import CachedPolicy
     from chalicelib.platform_policy.restrictions import DynamoRestrictionStore
     from chalicelib.platform_policy.service import PolicyService
@@ -149,12 +153,33 @@ def conversation_service() -> ConversationService:
     )
 
 
+<<<<<<< HEAD
 def conversation_store() -> DynamoConversationStore:
     """The conversations table alone: the retention Lambda deletes expired conversations' messages through it."""
     from chalicelib.conversations.store import DynamoConversationStore
     from chalicelib.shared.aws import client
 
     return DynamoConversationStore(client("dynamodb"), get_config().conversations_table_name)
+=======
+@cache
+def operations_service() -> OperationsService:
+    """The console's reads (support, admin): the roll-ups and stored requests, on the settings routes' time budget.
+
+    Read-only: Query and BatchGetItem on support-requests and conversations, GetQueueAttributes on the support queue and
+    its DLQ (docs/architecture.md names the grants)."""
+    from chalicelib.operations.service import OperationsService
+    from chalicelib.operations.store import ConversationFigures, QueueReader, SupportFigures
+    from chalicelib.shared.aws import request_client, settings_client
+    from chalicelib.shared.clock import utc_now
+
+    config = get_config()
+    return OperationsService(
+        SupportFigures(settings_client(), config.support_requests_table_name),
+        ConversationFigures(settings_client(), config.conversations_table_name),
+        QueueReader(request_client("sqs", config.settings_call_seconds), config.support_queue_url),
+        utc_now,
+    )
+>>>>>>> console2
 
 
 def mail_sender() -> SesMailSender:
@@ -210,5 +235,8 @@ def health() -> dict[str, Any]:
 
 def reset() -> None:
     """Forget every built store and service (tests, after changing the environment)."""
-    for built in (resolution_service, settings_service, cached_policy, policy_service, answers_service, ingest_store, conversation_service):
+    for built in (
+        resolution_service, settings_service, cached_policy, policy_service, answers_service, ingest_store, conversation_service,
+        operations_service,
+    ):
         built.cache_clear()

@@ -410,6 +410,9 @@ Contact Resolver is running on {api}   (moto: {env['AWS_ENDPOINT_URL']}, Ctrl-C 
   curl -s -H "Authorization: Bearer $SELLER" -H 'Content-Type: application/json' -H 'If-Match: "1"' \\
        -X PATCH {api}/v1/sellers/demo-chat/channels -d '{{"chat": {{"enabled": false}}}}'
   curl -si -H "Authorization: Bearer $ADMIN" {api}/v1/platform/policy
+The support and admin console (docs/console.md):
+  support: {api}/console#token={support}
+  admin:   {api}/console#token={admin}
 Demo sellers: {", ".join(DEMO_SELLERS)}. Support queue: {env['SUPPORT_QUEUE_URL']}
 Support CLI on this stack:  MOTO_PORT={urlsplit(env['AWS_ENDPOINT_URL']).port} make support ARGS="recent"   (or "stats", "dlq", "dlq --redrive")
 """,

@@ -26,6 +26,9 @@ INFRA = PROJECT_DIR / "infra"
 ZIP_GOAL_BYTES = 10_000_000
 MAX_ZIP_BYTES = 12_000_000
 NEVER_VENDORED = ("boto3", "botocore", "s3transfer")  # the Lambda runtime has them
+# The only files under chalicelib/ that are not Python: the console's text files, served by the API
+# (chalicelib/api/console.py ASSETS; a test keeps the two lists the same).
+SHIPPED_ASSETS = frozenset({"chalicelib/console/index.html", "chalicelib/console/console.js", "chalicelib/console/console.css"})
 
 
 def stages() -> list[str]:
@@ -83,12 +86,12 @@ def check_zip(zip_path: Path) -> list[str]:
 
 
 def stray_project_files(zip_path: Path) -> list[str]:
-    """Files of ours in the zip that are neither source nor the bytecode precompile_api_path adds."""
+    """Files of ours in the zip that are neither source, the bytecode precompile_api_path adds, nor a console file."""
     with zipfile.ZipFile(zip_path) as archive:
         return sorted(
             name for name in archive.namelist()
             if name.startswith("chalicelib/") and not name.endswith("/") and not name.endswith(".py")
-            and not _is_bytecode(name)
+            and not _is_bytecode(name) and name not in SHIPPED_ASSETS
         )
 
 

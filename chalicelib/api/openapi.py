@@ -12,6 +12,14 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.models.answers import Answer, AnswerInput, AnswerList, AnswerUpdate, Locale, OutcomeAccepted, OutcomeRequest
 from chalicelib.models.common import MAX_SUB_CHARS, SELLER_ID_PATTERN, Topic
 from chalicelib.models.conversations import Conversation, ConversationList, Message, PostMessage, StartConversation, Transcript
+from chalicelib.models.operations import (
+    DeflectionResponse,
+    QueuesResponse,
+    RequestPage,
+    SellerReplies,
+    SettingsHistoryPage,
+    StatsResponse,
+)
 from chalicelib.models.policy import ExplainedContactOptions, PlatformPolicy, PolicyPatch, PolicyPreview, PolicyUpdate
 from chalicelib.models.resolution import BatchRequest, BatchResponse, ContactOptions
 from chalicelib.models.restriction import RestrictionInput, SellerRestriction
@@ -159,6 +167,12 @@ def components() -> dict[str, Any]:
             (ConversationList, "serialization"),
             (Message, "serialization"),
             (Transcript, "serialization"),
+            (RequestPage, "serialization"),
+            (StatsResponse, "serialization"),
+            (DeflectionResponse, "serialization"),
+            (SettingsHistoryPage, "serialization"),
+            (SellerReplies, "serialization"),
+            (QueuesResponse, "serialization"),
         ],
         ref_template="#/components/schemas/{model}",
     )

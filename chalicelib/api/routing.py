@@ -87,10 +87,11 @@ class RouteGroup(Blueprint):
 
         return register
 
-    def public(self, path: str, operation: Operation) -> Callable[[Callable[[], Response]], Callable[[], Response]]:
-        """Register a GET without authorizer (health, this API's own document)."""
+    def public(self, path: str, operation: Operation) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+        """Register a GET without authorizer (health, this API's own document, the console's files); path parameters
+        are passed to the view as keywords, for it to check."""
 
-        def register(view: Callable[[], Response]) -> Callable[[], Response]:
+        def register(view: Callable[..., Response]) -> Callable[..., Response]:
             routed = http.json_errors(view)
             routed.operation = operation  # type: ignore[attr-defined]
             self.route(path, methods=["GET"])(routed)

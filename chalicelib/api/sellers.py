@@ -16,7 +16,7 @@ CHANNELS = "/v1/sellers/{seller_id}/channels"
 
 GET = Operation(
     id="getChannels",
-    summary="A seller's channel settings (the seller, support).",
+    summary="A seller's channel settings (the seller, support, admin).",
     parameters=[SELLER_ID],
     responses={
         "200": ok("SellerSettings", headers=ETAG),

@@ -425,5 +425,6 @@ def contact_event(result: ContactOptions, caller: Caller, exists: bool | None) -
         seller_exists=exists,
         policy_version=result.policy_version,
         revealed=revealed_channels(result.options),
+        withheld=[option.channel for option in result.options if option.reason is Reason.CONTACT_LIMIT_REACHED],
         support_reason=next(option.reason for option in result.options if option.channel is Channel.SUPPORT),
     )

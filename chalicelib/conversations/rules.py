@@ -245,3 +245,102 @@ def stats_from_item(item: dict[str, object]) -> ReplyStats:
         buckets=tuple((name, count(f"bucket_{name}")) for name in names),
     )
 
+
+
+# ---------------------------------------------------------------- the daily roll-up (the console's figures)
+#
+#   rollup#day#<date>#<nn> / totals     what happened that UTC day: started, reopened, escalated, reply_overdue, closed,
+#                                       messages, messages_redacted, removed_<kind> (nn: the conversation's shard)
+#   rollup#gauges#<nn> / gauges         how many conversations are in each open state now: state_<status>
+#   rollup#hours#<date>#<nn> / hours    conversations waiting for the seller now, by the hour their reply is due
+#                                       (due_h<HH>) and the hour the buyer began waiting (waiting_h<HH>)
+#
+# Each is an ADD in the transaction that changes the conversation, so a figure moves exactly when the conversation
+# does; readers fetch known keys (BatchGetItem), never a scan. By conversation, 8 shards keep every item cool.
+ROLLUP_SHARDS: Final = 8
+COUNTED_STATES: Final = frozenset({ConversationStatus.WAITING_SELLER, ConversationStatus.WAITING_BUYER, ConversationStatus.ESCALATED})
+ROLLUP_DAYS_KEPT: Final = 400
+HOURS_DAYS_KEPT: Final = 30
+
+
+@dataclass(frozen=True)
+class RollupAdd:
+    """Counters to add (negative: take away) to one roll-up item; `expires_at` None: kept (the gauges)."""
+
+    pk: str
+    sk: str
+    counts: dict[str, int]
+    expires_at: int | None
+
+
+def rollup_shard(conversation_id_: str) -> int:
+    return int(hashlib.sha256(conversation_id_.encode()).hexdigest(), 16) % ROLLUP_SHARDS
+
+
+def day_totals_key(day: str, shard: int) -> tuple[str, str]:
+    return f"rollup#day#{day}#{shard:02d}", "totals"
+
+
+def gauges_key(shard: int) -> tuple[str, str]:
+    return f"rollup#gauges#{shard:02d}", "gauges"
+
+
+def hours_key(day: str, shard: int) -> tuple[str, str]:
+    return f"rollup#hours#{day}#{shard:02d}", "hours"
+
+
+def _marks(conversation: Conversation | None, clock: ReplyClock | None) -> dict[tuple[str, str, str], int]:
+    """What one conversation contributes to the gauges and the hour buckets: (kind, day, counter) -> 1."""
+    if conversation is None or conversation.status not in COUNTED_STATES:
+        return {}
+    marks = {("gauge", "", f"state_{conversation.status.value}"): 1}
+    if conversation.status is ConversationStatus.WAITING_SELLER:
+        if conversation.seller_reply_due_at is not None:
+            due = conversation.seller_reply_due_at.astimezone(UTC)
+            marks[("hours", due.strftime("%Y-%m-%d"), f"due_h{due:%H}")] = 1
+        if clock is not None and clock.waiting_since is not None:
+            since = clock.waiting_since.astimezone(UTC)
+            marks[("hours", since.strftime("%Y-%m-%d"), f"waiting_h{since:%H}")] = 1
+    return marks
+
+
+def rollup_changes(
+    conversation_id_: str,
+    before: tuple[Conversation, ReplyClock] | None,
+    after: tuple[Conversation, ReplyClock],
+    now: datetime,
+    day_counts: dict[str, int],
+) -> list[RollupAdd]:
+    """The roll-up updates of one change of a conversation: the state it left and entered, and `day_counts`."""
+    shard = rollup_shard(conversation_id_)
+    delta: dict[tuple[str, str, str], int] = dict(_marks(*after))
+    for mark, count in _marks(*(before or (None, None))).items():
+        delta[mark] = delta.get(mark, 0) - count
+    grouped: dict[tuple[str, str], RollupAdd] = {}
+
+    def add(key: tuple[str, str], counter: str, count: int, expires: int | None) -> None:
+        item = grouped.setdefault(key, RollupAdd(key[0], key[1], {}, expires))
+        item.counts[counter] = item.counts.get(counter, 0) + count
+
+    for (kind, day, counter), count in delta.items():
+        if count == 0:
+            continue
+        if kind == "gauge":
+            add(gauges_key(shard), counter, count, None)
+        else:
+            add(hours_key(day, shard), counter, count, int((datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=HOURS_DAYS_KEPT)).timestamp()))
+    today = now.astimezone(UTC).strftime("%Y-%m-%d")
+    for counter, count in day_counts.items():
+        if count:
+            add(day_totals_key(today, shard), counter, count, int((now + timedelta(days=ROLLUP_DAYS_KEPT)).timestamp()))
+    return list(grouped.values())
+
+
+def message_day_counts(removed_kinds: list[str]) -> dict[str, int]:
+    """A stored message's part of its day: counted, and what the contact filter removed from it."""
+    counts = {"messages": 1}
+    if removed_kinds:
+        counts["messages_redacted"] = 1
+        for kind in removed_kinds:
+            counts[f"removed_{kind}"] = 1
+    return counts

@@ -105,7 +105,8 @@ class ConversationRecords(Protocol):
     def relay(self, local_part: str) -> tuple[str, Side] | None: ...
     def save(self, stored: StoredConversation, *, expected_version: int, message: Message | None = None,
              relay: Sequence[tuple[str, Side]] = (), counters: Sequence[Counter] = (), idempotent: Idempotent | None = None,
-             stats: StatsUpdate | None = None) -> None: ...
+             stats: StatsUpdate | None = None, rollups: Sequence[rules.RollupAdd] = ()) -> None: ...
+    def add_rollups(self, rollups: Sequence[rules.RollupAdd]) -> None: ...
     def purge(self, conversation_id: str) -> int: ...
     def queue_mail(self, raw: bytes, created_at: datetime, mail_id: str) -> None: ...
     def queued_mail(self, limit: int = 25) -> list[tuple[str, bytes]]: ...
@@ -211,7 +212,8 @@ class ConversationService:
             if body.text is None:
                 return self._answer(200, stored.conversation, headers)
             posted = self._post(stored, Access.BUYER, body.text, Via.APP, locale, now, offer.reply_hours, idempotency, idem_pk,
-                                200, headers, topic=body.topic, order_id=body.order_id, counters=counters, rate_used=messages_used)
+                                200, headers, topic=body.topic, order_id=body.order_id, counters=counters, rate_used=messages_used,
+                                was=stored)
             return posted
         reopened = stored is not None
         if stored is None:
@@ -231,12 +233,14 @@ class ConversationService:
         if body.text is None:
             answer = self._answer(status, stored.conversation, headers)
             self._save(stored, expected=0 if not reopened else stored.version, new_version=True, relay=relay, counters=counters,
-                       idempotent=self._idempotent(idem_pk, idempotency, answer, now))
+                       idempotent=self._idempotent(idem_pk, idempotency, answer, now), was=reads.stored, now=now,
+                       day_counts={"reopened" if reopened else "started": 1})
             self._publish([event])
             return answer
         answer = self._post(stored, Access.BUYER, body.text, Via.APP, locale, now, offer.reply_hours, idempotency, idem_pk, status,
                             headers, topic=body.topic, order_id=body.order_id, counters=counters, relay=relay,
-                            expected=0 if not reopened else stored.version, events=[event], rate_used=messages_used)
+                            expected=0 if not reopened else stored.version, events=[event], rate_used=messages_used,
+                            was=reads.stored, day_counts={"reopened" if reopened else "started": 1})
         return answer
 
     def _new(self, cid: str, caller: Caller, body: StartConversation, offer: ConversationOffer, now: datetime) -> StoredConversation:
@@ -381,7 +385,7 @@ class ConversationService:
         else:
             reply_hours = self._reply_hours(stored)
         return self._post(stored, reached_as, body.text, Via.APP, locale, now, reply_hours, idempotency, idem_pk, 201, headers,
-                          counters=counters, rate_used=reads.counters.get(rate_pk, 0))
+                          counters=counters, rate_used=reads.counters.get(rate_pk, 0), was=stored)
 
     def _reply_hours(self, stored: StoredConversation) -> int:
         conversation = stored.conversation
@@ -411,6 +415,8 @@ class ConversationService:
         expected: int | None = None,
         events: Sequence[AnyEvent] = (),
         rate_used: int | None = None,
+        was: StoredConversation | None,
+        day_counts: dict[str, int] | None = None,
     ) -> Answer:
         """Redact, apply the rules, store in one transaction, send the events (one queue send), mail the other side."""
         author = rules.author_role(reached_as)
@@ -449,9 +455,13 @@ class ConversationService:
             stats = StatsUpdate(conversation.seller_id, rules.day_window(now), counts, int((now + STATS_TTL).timestamp()))
         body = message if status == 201 and expected is None else None
         answer = self._answer(status, body or posted.conversation, headers)
+        counts = {**(day_counts or {}), **rules.message_day_counts([kind.value for kind in redaction.removed])}
+        if posted.reopened and not day_counts:  # a buyer's message reopened a closed conversation (not a start)
+            counts["reopened"] = 1
         self._save(
             new, expected=stored.version if expected is None else expected, new_version=True, message=message, relay=relay,
             counters=all_counters, idempotent=self._idempotent(idem_pk, idempotency, answer, now), stats=stats,
+            was=was, now=now, day_counts=counts,
         )
         published = list(events)
         if posted.reopened and not events:
@@ -464,13 +474,21 @@ class ConversationService:
         self._mail_on(new, message, via)
         return answer
 
-    def _save(self, stored: StoredConversation, *, expected: int, new_version: bool, **writes: Any) -> None:
+    def _save(
+        self, stored: StoredConversation, *, expected: int, new_version: bool, was: StoredConversation | None, now: datetime,
+        day_counts: dict[str, int] | None = None, **writes: Any,
+    ) -> None:
+        """Store `stored` at version `expected`; `was`: the conversation as it was stored (None: new), for the roll-up."""
         versioned = StoredConversation(
             stored.conversation, stored.clock, expected + 1 if new_version else stored.version, stored.buyer_email,
             stored.buyer_mask, stored.order_ids,
         )
+        rollups = rules.rollup_changes(
+            stored.conversation.conversation_id, (was.conversation, was.clock) if was is not None else None,
+            (stored.conversation, stored.clock), now, day_counts or {},
+        )
         try:
-            self._store.save(versioned, expected_version=expected, **writes)
+            self._store.save(versioned, expected_version=expected, rollups=rollups, **writes)
         except WriteRefused as refused:
             if refused.which == "conversations_limit":
                 raise TooManyRequests("Today's conversation limit is reached.", None, code="conversation_limit_reached", headers={}, retry_after=60) from None
@@ -489,7 +507,7 @@ class ConversationService:
         except RuleViolation as exc:
             raise Conflict(exc.message, {"status": stored.conversation.status.value}, code=exc.code) from None
         changed = StoredConversation(conversation, ReplyClock(), stored.version, stored.buyer_email, stored.buyer_mask, stored.order_ids)
-        self._save(changed, expected=stored.version, new_version=True)
+        self._save(changed, expected=stored.version, new_version=True, was=stored, now=self._clock(), day_counts={"escalated": 1})
         self._publish([ConversationEscalatedEvent(
             occurred_at=self._clock(), request_id=request_id, seller_id=conversation.seller_id, conversation_id=conversation_id,
             buyer_id=conversation.buyer_id, escalated_by="buyer" if reached_as is Access.BUYER else "seller",
@@ -504,7 +522,7 @@ class ConversationService:
             return stored.conversation
         conversation = rules.close(stored.conversation)
         changed = StoredConversation(conversation, ReplyClock(), stored.version, stored.buyer_email, stored.buyer_mask, stored.order_ids)
-        self._save(changed, expected=stored.version, new_version=True)
+        self._save(changed, expected=stored.version, new_version=True, was=stored, now=self._clock(), day_counts={"closed": 1})
         return conversation
 
     # ------------------------------------------------------------ idempotency
@@ -555,7 +573,8 @@ class ConversationService:
                 changed = StoredConversation(rules.escalate(conversation), ReplyClock(), stored.version, stored.buyer_email,
                                              stored.buyer_mask, stored.order_ids)
                 try:
-                    self._save(changed, expected=stored.version, new_version=True)
+                    self._save(changed, expected=stored.version, new_version=True, was=stored, now=now,
+                               day_counts={"escalated": 1, "reply_overdue": 1})
                 except ApiError:
                     continue  # a reply or a close won the race: the next sweep sees the new state
                 escalated += 1
@@ -575,6 +594,9 @@ class ConversationService:
         if stored is not None and not rules.expired(stored.conversation.last_message_at, now):
             return False
         self._store.purge(conversation_id)
+        if stored is not None:  # it leaves its state's gauge (the purge is no transaction: counted after it)
+            closed = rules.replace_fields(stored.conversation, status=ConversationStatus.CLOSED)
+            self._store.add_rollups(rules.rollup_changes(conversation_id, (stored.conversation, stored.clock), (closed, ReplyClock()), now, {}))
         return True
 
     # ------------------------------------------------------------ the relay
@@ -630,7 +652,8 @@ class ConversationService:
             now = self._clock()
             rate_pk = f"rate#{stored.conversation.conversation_id}#{reached_as.value}#{rules.hour_window(now)}"
             used = self._store.read(stored.conversation.conversation_id, None, [rate_pk]).counters.get(rate_pk, 0)
-            self._post(stored, reached_as, text, Via.EMAIL, language, now, self._reply_hours(stored), None, None, 201, {}, rate_used=used)
+            self._post(stored, reached_as, text, Via.EMAIL, language, now, self._reply_hours(stored), None, None, 201, {}, rate_used=used,
+                       was=stored)
         except TooManyRequests:
             return RelayVerdict.refused(Refusal.TEMPORARILY_UNAVAILABLE)
         except Conflict as exc:

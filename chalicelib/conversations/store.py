@@ -35,7 +35,11 @@ from chalicelib.conversations.records import (
     iso,
     parse_time,
 )
+<<<<<<< HEAD
 from chalicelib.conversations.rules import ExpiredConversation, ReplyClock, ReplyStats, due_shard, expires_at, stats_from_item
+=======
+from chalicelib.conversations.rules import ReplyClock, ReplyStats, RollupAdd, due_shard, expires_at, stats_from_item
+>>>>>>> console2
 from chalicelib.models.conversations import Conversation, ConversationStatus, Message
 from chalicelib.relay.addresses import Side
 from chalicelib.shared.dynamo import error_code, from_attributes, to_attributes, unavailable_as
@@ -278,9 +282,10 @@ class DynamoConversationStore:
         counters: Sequence[Counter] = (),
         idempotent: Idempotent | None = None,
         stats: StatsUpdate | None = None,
+        rollups: Sequence[RollupAdd] = (),
     ) -> None:
         """One transaction: the conversation (created when `expected_version` is 0, else only at that version), its
-        new message, relay addresses, limit counters, the idempotency record and the seller's counts."""
+        new message, relay addresses, limit counters, the idempotency record, the seller's counts and the roll-up."""
         conversation = stored.conversation
         labelled: list[tuple[str, dict[str, Any]]] = []
         item = to_item(stored)
@@ -322,7 +327,15 @@ class DynamoConversationStore:
                     "ExpressionAttributeNames": names,
                     "ExpressionAttributeValues": to_attributes({**values, **({":e": stats.expires_at} if key["sk"] != "summary" else {})}),
                 }}))
+        for rollup in rollups:
+            labelled.append(("rollup", {"Update": rollup_update(self._table, rollup)}))
         self._transact(labelled)
+
+    def add_rollups(self, rollups: Sequence[RollupAdd]) -> None:
+        """Roll-up updates on their own (a purged conversation leaves its state's gauge)."""
+        with unavailable_as(ConversationsUnavailable):
+            for rollup in rollups:
+                self._db.update_item(**rollup_update(self._table, rollup))
 
     def _transact(self, labelled: list[tuple[str, dict[str, Any]]]) -> None:
         try:
@@ -417,6 +430,22 @@ class DynamoConversationStore:
     def mail_sent(self, sort_key: str) -> None:
         with unavailable_as(ConversationsUnavailable):
             self._db.delete_item(TableName=self._table, Key=to_attributes({"pk": OUTBOX_PK, "sk": sort_key}))
+
+
+def rollup_update(table: str, rollup: RollupAdd) -> dict[str, Any]:
+    names = {f"#c{i}": name for i, name in enumerate(rollup.counts)}
+    values: dict[str, Any] = {f":c{i}": value for i, value in enumerate(rollup.counts.values())}
+    expression = "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(names)))
+    if rollup.expires_at is not None:
+        expression += " SET expires_at = if_not_exists(expires_at, :e)"
+        values[":e"] = rollup.expires_at
+    return {
+        "TableName": table,
+        "Key": to_attributes({"pk": rollup.pk, "sk": rollup.sk}),
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": to_attributes(values),
+    }
 
 
 def stats_key(seller_id: str) -> dict[str, str]:

@@ -85,6 +85,11 @@ class ContactRequestEvent(EventV1):
     revealed: list[Channel] | None = Field(
         default=None, description="Added in v1: the seller channels (email, phone) whose contact value the buyer got."
     )
+    withheld: list[Channel] | None = Field(
+        default=None,
+        description="Added in v1: the seller channels (email, phone) listed without their contact value because the "
+        "buyer's daily reveal limit was spent.",
+    )
     support_reason: Reason | None = Field(
         default=None,
         description="Added in v1: why support is offered (the support option's reason), e.g. seller_has_no_channels, "

@@ -117,7 +117,7 @@ class SettingsService:
 
 
 def require_own_settings(caller: Caller, seller_id: str) -> None:
-    """A seller reaches only their own settings (support may read anyone's; checked by role first)."""
+    """A seller reaches only their own settings (support and admin may read anyone's; checked by role first)."""
     if caller.role is Role.SELLER and caller.seller_id != seller_id:
         raise Forbidden("A seller can read and change only their own settings.", None, code="not_your_settings")
 

@@ -25,7 +25,7 @@ LEEWAY_SECONDS = 30  # clock skew between the app's token issuer and Lambda
 # 403 `wrong_role`, not what is wrong with a request it may not make at all); each service checks again.
 RESOLVERS = (Role.BUYER, Role.SUPPORT)
 EXPLAINERS = (Role.SUPPORT,)
-SETTINGS_READERS = (Role.SELLER, Role.SUPPORT)
+SETTINGS_READERS = (Role.SELLER, Role.SUPPORT, Role.ADMIN)  # admin: the console's seller page
 SETTINGS_WRITERS = (Role.SELLER,)
 POLICY_READERS = (Role.ADMIN, Role.SUPPORT)
 POLICY_EDITORS = (Role.ADMIN,)

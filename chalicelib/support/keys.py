@@ -17,6 +17,11 @@ popularity), one key per day or per seller would throttle. So the hot keys carry
     REVEALS#<buyer_id>                 DAY#<date>                   sellers shown to that buyer that UTC day
     BUYER#<buyer_id>#B<nn>             REQ#<occurred_at>#<id>       a copy of a contact request, by buyer (written by
                                                                     the ingest since this index exists; older: not there)
+    DAILY#<date>#<nn>                  TOTALS                       the day's roll-up for every seller together (nn:
+                                                                    00..127): what the console's figures read by key
+    ANSWERS#<month>#<nn>               <date>#ANSWER#<answer_id>    a day's outcomes per answer (nn: 00..31, by event;
+                                                                    a month a partition: one query per shard reads
+                                                                    any range of its days)
 
 Data written before sharding (REQ# under SELLER#<id>, DAY#<date>, STATS#<date>) stays readable: the readers
 query those legacy keys too (`*_keys` functions below list them last).
@@ -35,6 +40,14 @@ SELLER_COUNTER_SHARDS = 16  # counter items per seller and day, on consecutive S
 # A buyer's requests: one person's taps are few, but one token scripted up to the API's rate limit (500/s, 2 units
 # each in the ingest's transaction) would fill a partition; 4 shards keep that key at ~250 units/s.
 BUYER_REQUEST_SHARDS = 4
+# The daily roll-up (the console's figures, chalicelib/operations/): 2 write units per transactional ADD; at the
+# largest reference load (~18,500 events/s, docs/capacity.md) 128 shards by event keep each under half a partition's
+# 1,000 units/s (tests/tools/test_capacity_model.py). 30 days are 30 x 128 known keys: 39 BatchGetItem calls.
+ROLLUP_SHARDS = 128
+# Outcomes naming an answer, by event too: a popular answer's outcomes spread over every shard (each shard holds one
+# item per answer and day). A month's days share a partition, so 30 days of weak answers are 2 x 32 queries.
+ROLLUP_ANSWER_SHARDS = 32
+ROLLUP_TOTALS_SK = "TOTALS"
 
 
 def shard_of(value: str, shards: int) -> int:
@@ -95,3 +108,27 @@ def outcome_counters_key(day: str, event_id: str) -> str:
 
 def outcome_counters_keys(day: str) -> list[str]:
     return [f"OUTCOMES#{day}#{shard:02d}" for shard in range(OUTCOME_SHARDS)] + [f"OUTCOMES#{day}"]
+
+
+def rollup_totals_key(day: str, event_id: str) -> dict[str, str]:
+    """The TOTALS item of the day's roll-up this event adds to (by event: a hot seller spreads over every shard)."""
+    return {"pk": f"DAILY#{day}#{shard_of(event_id, ROLLUP_SHARDS):02d}", "sk": ROLLUP_TOTALS_SK}
+
+
+def rollup_totals_keys(day: str) -> list[dict[str, str]]:
+    return [{"pk": f"DAILY#{day}#{shard:02d}", "sk": ROLLUP_TOTALS_SK} for shard in range(ROLLUP_SHARDS)]
+
+
+def rollup_answer_key(day: str, answer_id: str, event_id: str) -> dict[str, str]:
+    """By event: a popular answer's outcomes spread over the shards; a reader adds its items up."""
+    return {"pk": f"ANSWERS#{day[:7]}#{shard_of(event_id, ROLLUP_ANSWER_SHARDS):02d}", "sk": f"{day}#ANSWER#{answer_id}"}
+
+
+def rollup_answer_partitions(month: str) -> list[str]:
+    """Every partition of a month's (YYYY-MM) per-answer outcomes."""
+    return [f"ANSWERS#{month}#{shard:02d}" for shard in range(ROLLUP_ANSWER_SHARDS)]
+
+
+def topic_counter(measure: str, topic: str) -> str:
+    """A per-topic counter's name in a TOTALS item: `requests@delivery`, `answered@payment`."""
+    return f"{measure}@{topic}"

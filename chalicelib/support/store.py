@@ -149,7 +149,7 @@ class SupportRequestStore:
             return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}]
         if isinstance(event, ContactOutcomeEvent):  # as many as requests at most: sharded like them
             record.update(pk=keys.seller_requests_key(event.seller_id, event.event_id), sk=f"OUT#{stamp}")
-            return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}, *self._outcome_counters(event)]
+            return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}, *self._outcome_counters(event), *self._rollup(event)]
 
         day = event.occurred_at.date().isoformat()
         record.update(
@@ -190,7 +190,22 @@ class SupportRequestStore:
                 ),
             }
         }
-        return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}, counter_update, self._buyer_copy(record, event)]
+        return [
+            {"Put": {"TableName": self._table, "Item": to_attributes(record)}}, counter_update, self._buyer_copy(record, event),
+            *self._rollup(event),
+        ]
+
+    def _rollup(self, event: ContactRequestEvent | ContactOutcomeEvent) -> list[dict[str, Any]]:
+        """The day's roll-up (keys.rollup_*): in the event's own transaction, so it is counted exactly when stored."""
+        day = event.occurred_at.date().isoformat()
+        expires = _expiry(event.occurred_at, COUNTER_TTL)
+        if isinstance(event, ContactOutcomeEvent):
+            updates = [_add(self._table, keys.rollup_totals_key(day, event.event_id), outcome_rollup(event), expires)]
+            if (per_answer := answer_rollup(event)) is not None:
+                updates.append(_add(self._table, keys.rollup_answer_key(day, event.answer_id or "", event.event_id), per_answer, expires,
+                                    answer_id=event.answer_id or ""))
+            return updates
+        return [_add(self._table, keys.rollup_totals_key(day, event.event_id), request_rollup(event), expires)]
 
     def _buyer_copy(self, record: dict[str, Any], event: ContactRequestEvent) -> dict[str, Any]:
         """The request again under its buyer (`contact-support recent --buyer`): one more item of the same transaction,
@@ -251,6 +266,62 @@ class SupportRequestStore:
                 ),
             }
         }
+
+
+def request_rollup(event: ContactRequestEvent) -> dict[str, int]:
+    """What one contact request adds to its day's roll-up (every seller together)."""
+    counters = {
+        "requests": 1,
+        keys.topic_counter("requests", event.topic.value): 1,
+        f"primary_{event.primary_channel.value}": 1,
+    }
+    if event.degraded:
+        counters["degraded"] = 1
+    if from_support(event):
+        counters["support_lookups"] = 1
+    else:
+        counters["buyer_requests"] = 1
+        if offered_no_channel(event):
+            counters["no_channel"] = 1
+        if event.revealed:
+            counters["reveals"] = 1
+        if event.withheld:  # the daily reveal limit kept the seller's e-mail or phone back
+            counters["reveals_withheld"] = 1
+    if unknown_seller(event):
+        counters["unknown_seller"] = 1
+    return counters
+
+
+def outcome_rollup(event: ContactOutcomeEvent) -> dict[str, int]:
+    return {keys.topic_counter(event.outcome, event.topic.value): 1}
+
+
+def answer_rollup(event: ContactOutcomeEvent) -> dict[str, int] | None:
+    """An answer's outcome (answered or not, and why); None when the outcome names no answer or a channel."""
+    if not event.answer_id or event.outcome == "channel_chosen":
+        return None
+    return {event.outcome: 1, **({f"reason_{event.reason}": 1} if event.reason else {})}
+
+
+def _add(table: str, key: dict[str, str], counters: dict[str, int], expires_at: int, **labels: str) -> dict[str, Any]:
+    """A transaction's Update adding `counters` to the item at `key` (created on first use), setting `labels`."""
+    sets = "".join(f", #l{i} = :l{i}" for i in range(len(labels)))
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": to_attributes(key),
+            "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counters)))
+            + f" SET expires_at = if_not_exists(expires_at, :expires){sets}",
+            "ExpressionAttributeNames": {**{f"#c{i}": name for i, name in enumerate(counters)}, **{f"#l{i}": name for i, name in enumerate(labels)}},
+            "ExpressionAttributeValues": to_attributes(
+                {
+                    **{f":c{i}": value for i, value in enumerate(counters.values())},
+                    **{f":l{i}": value for i, value in enumerate(labels.values())},
+                    ":expires": expires_at,
+                }
+            ),
+        }
+    }
 
 
 def _expiry(occurred_at: datetime, ttl: timedelta) -> int:
