@@ -19,11 +19,8 @@ if TYPE_CHECKING:
     from chalicelib.contacts.resolution import ResolutionService
     from chalicelib.conversations.mail import SesMailSender
     from chalicelib.conversations.service import ConversationService
-<<<<<<< HEAD
     from chalicelib.conversations.store import DynamoConversationStore
-=======
     from chalicelib.operations.service import OperationsService
->>>>>>> console2
     from chalicelib.platform_policy.cached import CachedPolicy
     from chalicelib.platform_policy.restrictions import DynamoRestrictionStore
     from chalicelib.platform_policy.service import PolicyService
@@ -153,14 +150,14 @@ def conversation_service() -> ConversationService:
     )
 
 
-<<<<<<< HEAD
 def conversation_store() -> DynamoConversationStore:
     """The conversations table alone: the retention Lambda deletes expired conversations' messages through it."""
     from chalicelib.conversations.store import DynamoConversationStore
     from chalicelib.shared.aws import client
 
     return DynamoConversationStore(client("dynamodb"), get_config().conversations_table_name)
-=======
+
+
 @cache
 def operations_service() -> OperationsService:
     """The console's reads (support, admin): the roll-ups and stored requests, on the settings routes' time budget.
@@ -179,7 +176,6 @@ def operations_service() -> OperationsService:
         QueueReader(request_client("sqs", config.settings_call_seconds), config.support_queue_url),
         utc_now,
     )
->>>>>>> console2
 
 
 def mail_sender() -> SesMailSender:

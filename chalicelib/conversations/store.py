@@ -35,11 +35,15 @@ from chalicelib.conversations.records import (
     iso,
     parse_time,
 )
-<<<<<<< HEAD
-from chalicelib.conversations.rules import ExpiredConversation, ReplyClock, ReplyStats, due_shard, expires_at, stats_from_item
-=======
-from chalicelib.conversations.rules import ReplyClock, ReplyStats, RollupAdd, due_shard, expires_at, stats_from_item
->>>>>>> console2
+from chalicelib.conversations.rules import (
+    ExpiredConversation,
+    ReplyClock,
+    ReplyStats,
+    RollupAdd,
+    due_shard,
+    expires_at,
+    stats_from_item,
+)
 from chalicelib.models.conversations import Conversation, ConversationStatus, Message
 from chalicelib.relay.addresses import Side
 from chalicelib.shared.dynamo import error_code, from_attributes, to_attributes, unavailable_as
