@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.shared.config import get_config
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from chalicelib.answers.service import AnswersService
     from chalicelib.contacts.policy_preview import PolicyPreviewService
     from chalicelib.contacts.resolution import ResolutionService
@@ -28,6 +31,13 @@ if TYPE_CHECKING:
 
 @cache
 def resolution_service() -> ResolutionService:
+    from chalicelib.shared.clock import utc_now
+
+    return build_resolution_service(utc_now)
+
+
+def build_resolution_service(clock: Callable[[], datetime]) -> ResolutionService:
+    """The resolution service as a container builds it, on `clock` (tests move it; the container's is utc_now)."""
     from chalicelib.answers.shown import ShownAnswers
     from chalicelib.contacts.reads import DynamoResolutionReads
     from chalicelib.contacts.resolution import ResolutionService
@@ -45,6 +55,7 @@ def resolution_service() -> ResolutionService:
     return ResolutionService(
         settings,
         support_publisher(),
+        clock,
         policy=cached_policy(),
         reveals=reads,
         reads=reads,
