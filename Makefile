@@ -102,6 +102,10 @@ relay-activate: check-stage
 	  exit 1; \
 	fi
 
+.PHONY: answer-digests
+answer-digests: install  ## once after deploying the release that reads answers digests: make answer-digests TABLE=<AnswersTableName> (AWS CLI credentials)
+	$(PY) infra/answer_digests.py --table $(or $(TABLE),answers)
+
 .PHONY: eval
 eval: install  ## answer search quality: top-1 / top-3 hit rates of tests/data/answers_eval.jsonl on the demo corpus
 	$(PY) -m devstack.answers_eval
