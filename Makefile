@@ -106,13 +106,17 @@ relay-activate: check-stage
 	  exit 1; \
 	fi
 
+.PHONY: answer-digests
+answer-digests: install  ## once after deploying the release that reads answers digests: make answer-digests TABLE=<AnswersTableName> (AWS CLI credentials)
+	$(PY) infra/answer_digests.py --table $(or $(TABLE),answers)
+
 .PHONY: eval
 eval: install  ## answer search quality: top-1 / top-3 hit rates of tests/data/answers_eval.jsonl on the demo corpus
 	$(PY) -m devstack.answers_eval
 
 .PHONY: bench
-bench: install  ## side-by-side benchmark on one local moto server -> bench/results.json (BENCH_ARGS=--quick for a smoke run); then answer search
-	$(PY) bench/bench.py $(BENCH_ARGS)
+bench: install  ## side-by-side benchmark on one local moto server, targets beside figures (BENCH_ARGS=--quick; SAVE=1 writes bench/results.json); then answer search
+	$(PY) bench/bench.py $(BENCH_ARGS) $(if $(SAVE),--save)
 	$(PY) bench/search_bench.py $(BENCH_SEARCH_ARGS)
 
 .PHONY: bench-search

@@ -42,7 +42,8 @@ LAMBDA_ACCOUNT_CONCURRENCY = 1_000
 SQS_IN_FLIGHT = 120_000
 BATCH_GET_BYTES = 16 * 1024 * 1024
 CACHE_REFRESH_SECONDS = 30  # the shorter of the two per-container TTLs (policy 30 s, answers 60 s)
-POLICY_READ_UNITS = 1  # the cold resolution's policy GetItem: one strongly consistent read of a small item
+POLICY_READ_UNITS = 1  # the cold resolution's policy item: one strongly consistent read of a small item
+DIGESTS_PER_COLD_RESOLUTION = 2  # the seller's answers digest and the platform's for the topic
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,8 @@ def seller_answers_cached_share(load: Load, ttl_seconds: float) -> float:
     A busy container serves n = ttl / seconds_per_resolution resolutions per TTL; it holds seller i's answers for a
     topic if one of them was that seller and topic: with Zipf popularity p_i and the topics equally likely (k of
     them), p_i (1 - exp(-p_i n / k)) summed over sellers. Optimistic in containers (requests spread over the fewest;
-    more warm containers only lower it), pessimistic in topics (buyers favour a few, which raises it). The rest add
-    one Query each.
+    more warm containers only lower it), pessimistic in topics (buyers favour a few, which raises it). The rest read
+    the seller's answers digest in the resolution's BatchGetItem: read units, no call.
     """
     per_ttl = ttl_seconds / load.seconds_per_resolution / len(Topic)
     weights = [1 / rank**load.zipf_s for rank in range(1, load.sellers + 1)]
@@ -147,8 +148,8 @@ def estimate(load: Load, assumptions: Assumptions, key_loads: dict[str, KeyLoad]
     # counts.json's warm resolution had the seller's answers cached; a long tail of sellers mostly has not.
     answers_missed = 1 - seller_answers_cached_share(load, ANSWERS_CACHE_SECONDS)
     cold = counts["resolution_cold"]
-    query_units = (cold["read_units"] - resolution["read_units"] - POLICY_READ_UNITS) / cold["calls"]["dynamodb:Query"]
-    api_ms = durations["warm_ms"] + (calls_per_resolution + answers_missed) * assumptions.aws_call_ms
+    digest_units = (cold["read_units"] - resolution["read_units"] - POLICY_READ_UNITS) / DIGESTS_PER_COLD_RESOLUTION
+    api_ms = durations["warm_ms"] + calls_per_resolution * assumptions.aws_call_ms  # a digest adds keys, not calls
     api_billed_s = math.ceil(api_ms + assumptions.cold_start_share * durations["cold_ms"]) / 1000
     ingest_batch_s = durations["ingest_batch_ms"] / 1000  # batches of 10
 
@@ -164,7 +165,7 @@ def estimate(load: Load, assumptions: Assumptions, key_loads: dict[str, KeyLoad]
     refreshes_month = containers * DAYS_PER_MONTH * 86_400 / CACHE_REFRESH_SECONDS
     cold_extra_reads = counts["resolution_cold"]["read_units"] - resolution["read_units"]
     read_units = (
-        taps_month * (resolution["read_units"] + answers_missed * query_units)
+        taps_month * (resolution["read_units"] + answers_missed * digest_units)
         + writes_month * write["read_units"]
         + refreshes_month * cold_extra_reads  # the policy and the platform's answers, per container
     )
@@ -241,8 +242,8 @@ def render(estimate: Estimate) -> list[str]:
     cached = estimate.per_request["seller_answers_cached_share"]
     lines.append(
         f"  seller's answers for the topic cached in the container for {cached:.0%} of resolutions ({load.sellers:,} sellers, Zipf "
-        f"s={load.zipf_s:g}); the other {1 - cached:.0%} add one Query ({estimate.per_request['api_handler_ms_in_aws']:.1f} ms "
-        "per resolution in AWS on average)"
+        f"s={load.zipf_s:g}); the other {1 - cached:.0%} read its answers digest in the same BatchGetItem (read units, no call; "
+        f"{estimate.per_request['api_handler_ms_in_aws']:.1f} ms per resolution in AWS)"
     )
     lines += ["", f"monthly cost ({PRICES_AS_OF}):"]
     for component, cost in estimate.monthly_cost.items():

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.shared.config import get_config
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from chalicelib.answers.service import AnswersService
-    from chalicelib.answers.shown import ShownAnswers
     from chalicelib.contacts.policy_preview import PolicyPreviewService
     from chalicelib.contacts.resolution import ResolutionService
     from chalicelib.conversations.mail import SesMailSender
@@ -31,20 +33,35 @@ if TYPE_CHECKING:
 
 @cache
 def resolution_service() -> ResolutionService:
+    from chalicelib.shared.clock import utc_now
+
+    return build_resolution_service(utc_now)
+
+
+def build_resolution_service(clock: Callable[[], datetime]) -> ResolutionService:
+    """The resolution service as a container builds it, on `clock` (tests move it; the container's is utc_now)."""
+    from chalicelib.answers.shown import ShownAnswers
+    from chalicelib.contacts.reads import DynamoResolutionReads
     from chalicelib.contacts.resolution import ResolutionService
-    from chalicelib.contacts.tally import DynamoRevealTally
     from chalicelib.sellers.store import DynamoSettingsStore
     from chalicelib.shared.aws import resolution_client
 
     config = get_config()
-    # One store reads a resolution's settings and, in the same BatchGetItem, the buyer's reveal tally.
+    # One store reads a resolution's settings and, in the same BatchGetItem, the buyer's reveal tally, the seller's
+    # reply summary, the policy when its TTL is over and the answers digests the container has not cached.
     settings = DynamoSettingsStore(resolution_client("dynamodb"), config.seller_table_name, restricted_without_settings=True)
+    reads = DynamoResolutionReads(
+        settings, config.support_requests_table_name, config.conversations_table_name, config.policy_table_name,
+        config.answers_table_name,
+    )
     return ResolutionService(
         settings,
         support_publisher(),
+        clock,
         policy=cached_policy(),
-        reveals=DynamoRevealTally(settings, config.support_requests_table_name, config.conversations_table_name),
-        answers=shown_answers(),
+        reveals=reads,
+        reads=reads,
+        answers=ShownAnswers(),
         feedback_key=config.feedback_key,
         support_reply_target_hours=config.support_reply_target_hours,
     )
@@ -197,15 +214,6 @@ def restriction_store() -> DynamoRestrictionStore:
     from chalicelib.shared.aws import settings_client
 
     return DynamoRestrictionStore(settings_client(), get_config().seller_table_name)
-
-
-def shown_answers() -> ShownAnswers:
-    """The published answers a resolution shows: within the resolution's AWS time budget."""
-    from chalicelib.answers.shown import ShownAnswers
-    from chalicelib.answers.store import DynamoAnswersStore
-    from chalicelib.shared.aws import resolution_client
-
-    return ShownAnswers(DynamoAnswersStore(resolution_client("dynamodb"), get_config().answers_table_name))
 
 
 def support_publisher() -> SqsEventPublisher:

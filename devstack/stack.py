@@ -123,13 +123,17 @@ def demo_answers() -> list[Any]:
 
 
 def seed_demo_answers(dynamodb: Any) -> None:
-    """BatchWriteItem, 25 at a time: seeding is laptop tooling, not something a Lambda does."""
-    from chalicelib.answers.store import to_item
+    """BatchWriteItem, 25 at a time: seeding is laptop tooling, not something a Lambda does. Then each owner's
+    digests, which resolutions read (the store writes them with every answer it writes)."""
+    from chalicelib.answers.store import DynamoAnswersStore, to_item
 
     answers = demo_answers()
     for start in range(0, len(answers), 25):
         chunk = answers[start : start + 25]
         dynamodb.batch_write_item(RequestItems={ANSWERS_TABLE: [{"PutRequest": {"Item": to_item(a)}} for a in chunk]})
+    store = DynamoAnswersStore(dynamodb, ANSWERS_TABLE)
+    for owner in sorted({answer.owner for answer in answers}):
+        store.rebuild_digests(owner)
 
 
 def seed_demo_sellers(store: Any) -> None:

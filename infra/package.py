@@ -108,7 +108,7 @@ from chalicelib.models.common import Caller, Topic
 from chalicelib.models.resolution import BatchRequest
 from chalicelib.contacts.resolution import ResolutionService
 import chalicelib.sellers.store, chalicelib.support.publisher, chalicelib.shared.aws, chalicelib.platform_policy.store
-import chalicelib.platform_policy.cached, chalicelib.contacts.tally, chalicelib.answers.shown, chalicelib.answers.store
+import chalicelib.platform_policy.cached, chalicelib.contacts.tally, chalicelib.contacts.reads, chalicelib.answers.shown, chalicelib.answers.store
 import chalicelib.shared.cache, chalicelib.contacts.limits
 
 class Store:

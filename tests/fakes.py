@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from botocore.exceptions import ReadTimeoutError
@@ -50,3 +52,25 @@ class OneItemTable:
 
     def get_item(self, **_kwargs: Any) -> dict[str, Any]:
         return {"Item": {key: dict(value) for key, value in self.item.items()}}  # a fresh dict per read, as botocore
+
+
+@contextmanager
+def unprocessed(table: str) -> Iterator[None]:
+    """Every BatchGetItem leaves `table`'s keys unprocessed (what DynamoDB answers when that table alone is throttled),
+    and reads the other tables' keys as usual."""
+    from botocore.client import BaseClient
+
+    original = BaseClient._make_api_call
+
+    def throttled(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if operation != "BatchGetItem" or table not in params.get("RequestItems", {}):
+            return original(self, operation, params)
+        rest = {name: keys for name, keys in params["RequestItems"].items() if name != table}
+        response = original(self, operation, {**params, "RequestItems": rest}) if rest else {"Responses": {}}
+        return {**response, "UnprocessedKeys": {table: params["RequestItems"][table]}}
+
+    BaseClient._make_api_call = throttled  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]

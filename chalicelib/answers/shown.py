@@ -1,7 +1,9 @@
 """The answers a resolution shows: published answers cached per (owner, topic), picked by answers/suggest.py.
 
 The answers package's public service for resolutions (chalicelib/contacts/resolution.py): one cache per container,
-so a changed answer reaches every container's resolutions within ANSWERS_CACHE_SECONDS.
+so a changed answer reaches every container's resolutions within ANSWERS_CACHE_SECONDS. The resolution reads what
+the cache lacks (`missing`) along with the settings, from the owners' digests, and hands it over (`loaded`); without
+that read (a service wired with a store of its own) each missing set is a Query.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ class PublishedAnswers(Protocol):
 
 
 class ShownAnswers:
-    def __init__(self, store: PublishedAnswers) -> None:
+    def __init__(self, store: PublishedAnswers | None = None) -> None:
+        """`store`: where a missing set is read on its own (None: only what `loaded` hands over is shown)."""
         self._store = store
         self._cache: TtlCache[tuple[str, Topic], AnswerSet] = TtlCache(
             self._load, ANSWERS_CACHE_SECONDS, max_entries=ANSWERS_CACHE_ENTRIES, on_error=_log_answers_error
@@ -64,7 +67,18 @@ class ShownAnswers:
             except StoreUnavailable as exc:
                 _log_answers_error(key, exc)
 
+    def missing(self, owners: list[str], topic: Topic) -> list[str]:
+        """The owners whose answers for `topic` the container has not cached (or cached over its TTL ago)."""
+        return [owner for owner in dict.fromkeys(owners) if self._cache.peek((owner, topic)) is None]
+
+    def loaded(self, topic: Topic, found: dict[str, list[Answer]]) -> None:
+        """The owners' published answers, read along with a resolution's settings: cached for `topic`."""
+        for owner, answers in found.items():
+            self._cache.put((owner, topic), AnswerSet(tuple(answer for answer in answers if topic in answer.topics)))
+
     def _load(self, key: tuple[str, Topic]) -> AnswerSet:
+        if self._store is None:
+            raise StoreUnavailable("answers are read along with the settings, not on their own")
         return AnswerSet(tuple(self._store.published(*key)))
 
 

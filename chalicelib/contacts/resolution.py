@@ -13,17 +13,17 @@ from chalicelib.answers.shown import ShownAnswers
 from chalicelib.contacts.limits import Allowance, apply_limit, explain_limit, rate_limit_headers, revealed_channels, utc_day
 from chalicelib.contacts.ranking import explain_seller_layers, not_offered_by_seller, primary_option, resolve
 from chalicelib.contacts.texts import localize_excluded, localize_options
-from chalicelib.models.answers import DEFAULT_LOCALE, PLATFORM_OWNER, Locale, SuggestedAnswer
+from chalicelib.models.answers import DEFAULT_LOCALE, PLATFORM_OWNER, Answer, Locale, SuggestedAnswer
 from chalicelib.models.common import Caller, Channel, Reason, Role, Topic
 from chalicelib.models.conversations import ConversationOffer
 from chalicelib.models.events import ContactRequestEvent
 from chalicelib.models.policy import (
-    DEFAULT_POLICY,
     ExplainedContactOptions,
     Explanation,
     LayerVerdict,
     PlatformPolicy,
     PolicyLayer,
+    default_policy,
 )
 from chalicelib.models.resolution import BatchRequest, BatchResponse, ContactOption, ContactOptions
 from chalicelib.models.settings import SellerSettings
@@ -52,16 +52,63 @@ class RevealTally(Protocol):
 
 
 class PolicySource(Protocol):
-    def current(self) -> tuple[PlatformPolicy, bool]:
-        """(policy, degraded): degraded when it could not be read and the built-in default stands in."""
+    def fresh(self) -> PlatformPolicy | None:
+        """The policy if the container's copy is within its TTL (else it is read along with the settings)."""
+        ...
+
+    def current(self, stored: Callable[[], PlatformPolicy | None] | None = None) -> tuple[PlatformPolicy, bool]:
+        """(policy, degraded): degraded when it could not be read and the built-in default stands in. `stored()`:
+        the item read along with the settings (raises StoreUnavailable if that failed), instead of a read of its own."""
         ...
 
 
 class BuiltInPolicy:
     """The policy source when none is wired: the built-in default, never degraded."""
 
-    def current(self) -> tuple[PlatformPolicy, bool]:
-        return DEFAULT_POLICY, False
+    def fresh(self) -> PlatformPolicy | None:
+        return default_policy()
+
+    def current(self, stored: Callable[[], PlatformPolicy | None] | None = None) -> tuple[PlatformPolicy, bool]:
+        return default_policy(), False
+
+
+class Wanted(NamedTuple):
+    """What a resolution reads along with the sellers' settings, in the same BatchGetItem."""
+
+    topic: Topic
+    reveals_of: tuple[str, date] | None = None  # the buyer's reveal tally of that UTC day
+    reply_stats: bool = False  # a single seller's reply summary (the measured reply time)
+    policy: bool = False  # the platform policy item: the container's copy is older than its TTL
+    answers_of: Sequence[str] = ()  # owners whose answers digest for `topic` the container has not cached
+
+
+class ReadAlong(NamedTuple):
+    """What that one read found."""
+
+    found: dict[str, SellerSettings]
+    unavailable: set[str]
+    reveals: frozenset[str] | None = None  # None: not asked, or unreadable
+    measured_hours: int | None = None
+    policy: PlatformPolicy | StoreUnavailable | None = None  # None: not asked, or none stored (the default applies)
+    answers: dict[str, list[Answer]] = {}  # noqa: RUF012 - a NamedTuple default; never mutated  # owners whose digest was read
+
+
+class OneRead(Protocol):
+    def read(self, seller_ids: Sequence[str], wanted: Wanted) -> ReadAlong:
+        """The sellers' settings and everything `wanted`, in ceil(keys / 100) parallel BatchGetItem calls (a
+        GetItem when only one seller's settings are wanted)."""
+        ...
+
+
+class Gathered(NamedTuple):
+    """What a resolution knows after its one read."""
+
+    policy: PlatformPolicy
+    policy_degraded: bool
+    found: dict[str, SellerSettings]
+    unavailable: set[str]
+    allowance: Allowance | None
+    measured_hours: int | None
 
 
 class Asked(NamedTuple):
@@ -84,6 +131,7 @@ class ResolutionService:
         *,
         policy: PolicySource | None = None,
         reveals: RevealTally | None = None,
+        reads: OneRead | None = None,
         answers: ShownAnswers | None = None,
         feedback_key: str | None = None,
         support_reply_target_hours: int = 24,
@@ -93,6 +141,8 @@ class ResolutionService:
         self._clock = clock
         self._policy = policy or BuiltInPolicy()
         self._reveals = reveals  # None: no reveal limit (the store cannot read the tally)
+        # None: the policy and the answers are read by their own sources (a GetItem, Queries), the settings alone
+        self._reads = reads
         self._answers = answers
         self._feedback_key = feedback_key
         self._support_target_hours = support_reply_target_hours
@@ -112,15 +162,51 @@ class ResolutionService:
         """The answer and its RateLimit headers (none when the caller is not limited)."""
         require_role(caller, RESOLVERS)
         now = self._clock()  # read once: the tally's day, resolved_at and the reset are of one instant
-        policy, policy_degraded = self._policy.current()
-        limit = self._limit_for(caller.role, policy)
-        settings, unavailable, allowance, measured = self._read_for(seller_id, caller.sub, limit, policy, now, request_id)
+        if self._reads is None:
+            policy, policy_degraded = self._policy.current()
+            limit = self._limit_for(caller.role, policy)
+            settings, unavailable, allowance, measured = self._read_for(seller_id, caller.sub, limit, policy, now, request_id)
+        else:
+            gathered = self._read_along(self._reads, [seller_id], topic, caller, now, request_id)
+            policy, policy_degraded, allowance, measured = gathered.policy, gathered.policy_degraded, gathered.allowance, gathered.measured_hours
+            settings, unavailable = gathered.found.get(seller_id), seller_id in gathered.unavailable
         asked = Asked(topic, request_id, now, policy, policy_degraded, caller.sub)
         result = self._resolve(seller_id, settings, unavailable, asked, allowance=allowance)
         seller_answers = seller_answers_shown(policy, topic, settings, unavailable)
-        result = self._self_service(result, settings, caller, locale, question, seller_answers, measured_hours=measured)
+        result = self._self_service(
+            result, settings, caller, locale, question, seller_answers, measured_hours=measured, prefetched=self._reads is not None
+        )
         self._publisher.publish([contact_event(result, caller, seller_exists(settings, unavailable))])
         return result, rate_limit_headers(allowance, result.resolved_at) if allowance else {}
+
+    def _read_along(self, reads: OneRead, seller_ids: Sequence[str], topic: Topic, caller: Caller, now: datetime, request_id: str) -> Gathered:
+        """One read for the settings and whatever the container lacks: the policy once its TTL is over, the answers
+        digests it has not cached, and the reveal tally (for a single seller, the reply summary) of a buyer who may
+        be limited. A cold container asks for everything, so its first request makes the same calls as a warm one."""
+        policy = self._policy.fresh()
+        limited = caller.role is Role.BUYER and self._reveals is not None and (
+            policy is None or policy.limits.contact_reveals_per_buyer_per_day > 0
+        )
+        wanted = Wanted(
+            topic,
+            reveals_of=(caller.sub, utc_day(now)) if limited else None,
+            reply_stats=limited and len(seller_ids) == 1,  # as before: read along with the tally, not on its own
+            policy=policy is None,
+            answers_of=self._answers.missing([*seller_ids, PLATFORM_OWNER], topic) if self._answers is not None else (),
+        )
+        read = reads.read(seller_ids, wanted)
+        policy_degraded = False
+        if policy is None:
+            policy, policy_degraded = self._policy.current(lambda: _stored_policy(read.policy))
+        if read.unavailable:  # one line per request: the SettingsUnavailable alarm counts it
+            log(logging.WARNING, "settings_unavailable", sellers=len(read.unavailable), request_id=request_id)
+        if self._answers is not None:
+            self._answers.loaded(topic, read.answers)
+        allowance = measured = None
+        if self._limit_for(caller.role, policy) is not None:
+            allowance = Allowance.from_tally(policy.limits.contact_reveals_per_buyer_per_day, read.reveals)
+            measured = read.measured_hours
+        return Gathered(policy, policy_degraded, read.found, read.unavailable, allowance, measured)
 
     def _read_for(
         self, seller_id: str, buyer_id: str, limit: RevealTally | None, policy: PlatformPolicy, now: datetime, request_id: str
@@ -188,19 +274,24 @@ class ResolutionService:
         """The answers in request order; the allowance is spent seller by seller in that order."""
         require_role(caller, RESOLVERS)
         now = self._clock()  # read once: every result, the tally's day and the reset are of one instant
-        policy, policy_degraded = self._policy.current()
-        limit = self._limit_for(caller.role, policy)
-        allowance = None
-        if limit is None:
-            found, unavailable = self._store.get_many(request.seller_ids)
+        if self._reads is not None:
+            policy, policy_degraded, found, unavailable, allowance, _ = self._read_along(
+                self._reads, request.seller_ids, request.topic, caller, now, request_id
+            )
         else:
-            found, unavailable, allowance, _ = _read_with_tally(limit, request.seller_ids, caller.sub, policy, now)
-        if unavailable:
-            log(logging.WARNING, "settings_unavailable", sellers=len(unavailable), request_id=request_id)
+            policy, policy_degraded = self._policy.current()
+            limit = self._limit_for(caller.role, policy)
+            allowance = None
+            if limit is None:
+                found, unavailable = self._store.get_many(request.seller_ids)
+            else:
+                found, unavailable, allowance, _ = _read_with_tally(limit, request.seller_ids, caller.sub, policy, now)
+            if unavailable:
+                log(logging.WARNING, "settings_unavailable", sellers=len(unavailable), request_id=request_id)
         seller_answers = {
             sid: seller_answers_shown(policy, request.topic, found.get(sid), sid in unavailable) for sid in request.seller_ids
         }
-        if len(unavailable) < len(request.seller_ids):  # else DynamoDB failed the read: answers from the cache only
+        if self._reads is None and len(unavailable) < len(request.seller_ids):  # else DynamoDB failed: the cache only
             self._prefetch_answers([*(sid for sid, shown in seller_answers.items() if shown), PLATFORM_OWNER], request.topic)
         asked = Asked(request.topic, request_id, now, policy, policy_degraded, caller.sub)
         results = [
@@ -314,6 +405,12 @@ class ResolutionService:
     def _prefetch_answers(self, owners: list[str], topic: Topic) -> None:
         if self._answers is not None:
             self._answers.prefetch(owners, topic)
+
+
+def _stored_policy(read: PlatformPolicy | StoreUnavailable | None) -> PlatformPolicy | None:
+    if isinstance(read, StoreUnavailable):
+        raise read
+    return read
 
 
 def _read_with_tally(

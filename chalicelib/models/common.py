@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from enum import StrEnum
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 SELLER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 MAX_SUB_CHARS = 255  # a token's `sub` (the caller's id): what `updated_by` and a tally key may hold
@@ -127,3 +127,16 @@ def each_once(items: ItemsT, field: str) -> ItemsT:
     if len(set(items)) != len(items):
         raise ValueError(f"{field} must name each item once")
     return items
+
+
+def built_when_used(model: type[BaseModel]) -> Any:
+    """A field's default: a new `model()`, made when a value leaves the field out, not at import.
+
+    `chat: ChatSettings = ChatSettings()` would build ChatSettings' validator when the module is imported, whether or
+    not a request ever needs it (write-path models, the admin's). The schema still shows the default, as before.
+    """
+
+    def add_default(schema: dict[str, Any]) -> None:
+        schema["default"] = model().model_dump(mode="json")
+
+    return Field(default_factory=model, json_schema_extra=add_default)

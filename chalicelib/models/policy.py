@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from chalicelib.models.common import MAX_SUB_CHARS, Channel, Outgoing, SellerId, Strict
+from chalicelib.models.common import MAX_SUB_CHARS, Channel, Outgoing, SellerId, Strict, built_when_used
 from chalicelib.models.resolution import ContactOptions, ExcludedChannel
 from chalicelib.models.settings import ExpectedVersion
 
@@ -60,9 +61,9 @@ class EmailChannelPolicy(ChannelPolicy):
 
 
 class ChannelPolicies(StoredForwardCompatible):
-    chat: ChannelPolicy = ChannelPolicy()
-    email: EmailChannelPolicy = EmailChannelPolicy()
-    phone: ChannelPolicy = ChannelPolicy()
+    chat: ChannelPolicy = built_when_used(ChannelPolicy)
+    email: EmailChannelPolicy = built_when_used(EmailChannelPolicy)
+    phone: ChannelPolicy = built_when_used(ChannelPolicy)
 
     def of(self, channel: Channel) -> ChannelPolicy:
         policy: ChannelPolicy = getattr(self, channel.value)
@@ -126,17 +127,17 @@ class ConversationsPolicy(StoredForwardCompatible):
 class PolicyDocument(Strict):
     """What an admin sets: channel switches with their pilot exceptions, topic routing, limits, conversations."""
 
-    channels: ChannelPolicies = ChannelPolicies()
-    topics: TopicPolicies = TopicPolicies()
-    limits: Limits = Limits()
-    conversations: ConversationsPolicy = ConversationsPolicy()
+    channels: ChannelPolicies = built_when_used(ChannelPolicies)
+    topics: TopicPolicies = built_when_used(TopicPolicies)
+    limits: Limits = built_when_used(Limits)
+    conversations: ConversationsPolicy = built_when_used(ConversationsPolicy)
 
 
 class PolicyUpdate(PolicyDocument):
     """PUT body: the whole document, every field at every depth (else 400 incomplete_policy with details.missing;
     change a few fields with PATCH). `updated_at`/`updated_by` are accepted (a GET's body can be sent back) and ignored."""
 
-    limits: LimitsUpdate = LimitsUpdate()
+    limits: LimitsUpdate = built_when_used(LimitsUpdate)
     version: ExpectedVersion = None
     updated_at: datetime | None = None
     updated_by: str | None = Field(default=None, max_length=MAX_SUB_CHARS)  # ignored; any caller's sub fits
@@ -183,7 +184,18 @@ class PlatformPolicy(PolicyDocument):
     updated_by: str | None = None
 
 
-DEFAULT_POLICY = PlatformPolicy(version=0)
+@cache
+def default_policy() -> PlatformPolicy:
+    """The built-in policy (version 0), built on first use: a Lambda that never needs it (the authorizer, the ingest,
+    a container whose policy is stored) does not build the policy's validator at import."""
+    return PlatformPolicy(version=0)
+
+
+def __getattr__(name: str) -> Any:
+    """`DEFAULT_POLICY`, the name tests and tooling import: the same object as default_policy()."""
+    if name == "DEFAULT_POLICY":
+        return default_policy()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class PolicyLayer(StrEnum):

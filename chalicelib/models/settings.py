@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from chalicelib.models.common import SellerId, Strict, Weekday
+from chalicelib.models.common import SellerId, Strict, Weekday, built_when_used
 from chalicelib.models.restriction import SellerRestriction
 
 # [0-9], not \d (which also matches other scripts' digits); fullmatch, so "09:00-18:00\n" is refused.
@@ -138,9 +138,9 @@ class ChannelSettings(Strict):
     phonenumbers cost ~25 ms to import, which the resolution path never pays.
     """
 
-    chat: ChatSettings = ChatSettings()
-    email: EmailSettings = EmailSettings()
-    phone: PhoneSettings = PhoneSettings()
+    chat: ChatSettings = built_when_used(ChatSettings)
+    email: EmailSettings = built_when_used(EmailSettings)
+    phone: PhoneSettings = built_when_used(PhoneSettings)
 
 
 def _valid_email(value: str) -> str:
@@ -181,8 +181,8 @@ class PhoneInput(PhoneSettings):
 class ChannelSettingsInput(ChannelSettings):
     """What a seller sends (PUT body, or the result of a PATCH): address and number are checked and normalised."""
 
-    email: EmailInput = EmailInput()
-    phone: PhoneInput = PhoneInput()
+    email: EmailInput = built_when_used(EmailInput)
+    phone: PhoneInput = built_when_used(PhoneInput)
 
 
 # The version the client last read, as an alternative to the If-Match header (PUT and PATCH bodies).

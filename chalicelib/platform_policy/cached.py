@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from chalicelib.models.policy import DEFAULT_POLICY, PlatformPolicy
+from chalicelib.models.policy import PlatformPolicy, default_policy
 from chalicelib.shared.cache import TtlCache
 from chalicelib.shared.errors import StoreUnavailable
 from chalicelib.shared.logs import log
@@ -48,15 +48,21 @@ class CachedPolicy:
         if self._make_refresh_store is not None and self._cache.holds(_POLICY):  # a refresh: the last good one stays
             self._refresh_store = self._refresh_store or self._make_refresh_store()
             store = self._refresh_store
-        return store.get() or DEFAULT_POLICY
+        return store.get() or default_policy()
 
-    def current(self) -> tuple[PlatformPolicy, bool]:
-        """(policy, degraded)."""
+    def fresh(self) -> PlatformPolicy | None:
+        """The cached policy while it is within its TTL, else None (then read it along: `current(stored)`)."""
+        return self._cache.peek(_POLICY)
+
+    def current(self, stored: Callable[[], PlatformPolicy | None] | None = None) -> tuple[PlatformPolicy, bool]:
+        """(policy, degraded). `stored()`: the item a resolution read along with the seller's settings, used instead
+        of a GetItem if the cache needs it (it raises StoreUnavailable when that read failed)."""
+        load = None if stored is None else lambda _key: stored() or default_policy()
         try:
-            return self._cache.get(_POLICY).value, False
+            return self._cache.get(_POLICY, load).value, False
         except StoreUnavailable as exc:
             log(logging.WARNING, "policy_unavailable_default_used", error=str(exc)[:200])
-            return DEFAULT_POLICY, True
+            return default_policy(), True
 
     def written(self, policy: PlatformPolicy) -> None:
         """This container just stored `policy`: it takes effect here at once."""

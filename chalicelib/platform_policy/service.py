@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.models.common import Caller
 from chalicelib.models.events import PolicyChangedEvent, SellerRestrictionChangedEvent
-from chalicelib.models.policy import DEFAULT_POLICY, ChannelPolicies, PlatformPolicy, PolicyDocument
+from chalicelib.models.policy import ChannelPolicies, PlatformPolicy, PolicyDocument, default_policy
 from chalicelib.models.restriction import RestrictionInput, SellerRestriction
 from chalicelib.models.settings import VersionPrecondition
 from chalicelib.platform_policy.document import patched
@@ -144,7 +144,7 @@ class PolicyService:
 
     def _read(self) -> PlatformPolicy:
         try:
-            return self._policies.get(for_change=True) or DEFAULT_POLICY
+            return self._policies.get(for_change=True) or default_policy()
         except InvalidStoredPolicy:
             raise
         except StoreUnavailable as exc:

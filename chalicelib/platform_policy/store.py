@@ -37,18 +37,7 @@ class DynamoPolicyStore:
         with unavailable_as():
             response = self._db.get_item(TableName=self._table, Key=POLICY_KEY, ConsistentRead=True)
         item = response.get("Item")
-        if not item:
-            return None
-        version = _whole_version(item)
-        try:
-            policy = PlatformPolicy.model_validate_json(item["document"]["S"], context=STORED)
-        except (KeyError, ValidationError) as exc:
-            raise InvalidStoredPolicy(version or 0, item.get("version")) from exc
-        if version is None:
-            if for_change:
-                raise InvalidStoredPolicy(0, item.get("version"), in_force=policy)
-            return policy
-        return policy if policy.version == version else policy.model_copy(update={"version": version})
+        return policy_from_item(item, for_change=for_change) if item else None
 
     def put(self, policy: PlatformPolicy, expected_version: int, *, replacing: InvalidStoredPolicy | None = None) -> None:
         """Write `policy` only if the stored version is still `expected_version` (0: none stored yet), or, `replacing`
@@ -64,6 +53,20 @@ class DynamoPolicyStore:
         item = {**POLICY_KEY, "version": {"N": str(policy.version)}, "document": {"S": policy.model_dump_json()}}
         with versioned_write():
             self._db.put_item(TableName=self._table, Item=item, ReturnValuesOnConditionCheckFailure="ALL_OLD", **condition)
+
+
+def policy_from_item(item: dict[str, Any], *, for_change: bool = False) -> PlatformPolicy:
+    """The policy of a stored item (read by GetItem here, or along with a resolution's BatchGetItem)."""
+    version = _whole_version(item)
+    try:
+        policy = PlatformPolicy.model_validate_json(item["document"]["S"], context=STORED)
+    except (KeyError, ValidationError) as exc:
+        raise InvalidStoredPolicy(version or 0, item.get("version")) from exc
+    if version is None:
+        if for_change:
+            raise InvalidStoredPolicy(0, item.get("version"), in_force=policy)
+        return policy
+    return policy if policy.version == version else policy.model_copy(update={"version": version})
 
 
 def _whole_version(item: dict[str, Any]) -> int | None:

@@ -10,7 +10,7 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -35,7 +35,7 @@ from chalicelib.shared.logs import log
 
 BATCH_GET_LIMIT = 100  # DynamoDB's BatchGetItem maximum
 UNPROCESSED_RETRIES = 4
-PARALLEL_READS = 2  # a batch of 100 sellers plus the reveal tally is two BatchGetItem calls
+PARALLEL_READS = 3  # a cold batch of 100 sellers, their answers digests, the tally and the policy: three calls
 PARSED_ITEMS_KEPT = 4096  # sellers per container whose last parsed item is kept
 # Errors DynamoDB gives for one table of a BatchGetItem that the other tables do not cause: worth a second read.
 EXTRA_TABLE_ERRORS = frozenset({"ResourceNotFoundException", "AccessDeniedException"})
@@ -54,6 +54,16 @@ class ExtraItem:
 
 
 UNREAD = ExtraItem(unread=True)
+
+
+@dataclass(frozen=True)
+class ExtraKey:
+    """An item of another table to read along with the sellers: the reveal tally, a reply summary, the platform policy,
+    an answers digest. `consistent`: a strongly consistent read (eventually consistent costs half the read units)."""
+
+    table: str
+    key: dict[str, Any]
+    consistent: bool = True
 
 
 def to_item(settings: SellerSettings) -> dict[str, Any]:
@@ -127,28 +137,46 @@ class DynamoSettingsStore:
     ) -> tuple[dict[str, SellerSettings], set[str], dict[str, ExtraItem]]:
         """get_many plus one item of each other table (`extra_keys`: table -> key), read in the first BatchGetItem
         (the reveal tally, a seller's reply summary). The extra items take slots of the first call's 100."""
+        extras = [ExtraKey(table, key) for table, key in extra_keys.items()]
+        found, unavailable, items = self.get_many_with_keys(seller_ids, extras)
+        return found, unavailable, {extra.table: item for extra, item in zip(extras, items, strict=True)}
+
+    def get_many_with_keys(
+        self, seller_ids: Iterable[str], extras: Sequence[ExtraKey]
+    ) -> tuple[dict[str, SellerSettings], set[str], list[ExtraItem]]:
+        """get_many plus the `extras` (items of other tables, several per table allowed), in as few BatchGetItem
+        calls as DynamoDB allows: ceil((sellers + extras) / 100), issued in parallel. The extras go first, so a
+        single seller's read and all its extras are one call. Returns the extras' items in the order asked."""
         ids = list(seller_ids)
         found: dict[str, SellerSettings] = {}
         unavailable: set[str] = set()
-        first = ids[: BATCH_GET_LIMIT - len(extra_keys)]
-        chunks = [first, *(ids[start : start + BATCH_GET_LIMIT] for start in range(len(first), len(ids), BATCH_GET_LIMIT))]
-        requests = [{self._table: {"Keys": [_key(sid) for sid in chunk], "ConsistentRead": True}} for chunk in chunks]
-        for table, key in extra_keys.items():
-            requests[0][table] = {"Keys": [key], "ConsistentRead": True}
-        if not first:
-            del requests[0][self._table]
-        tables = tuple(extra_keys)
-        if len(requests) == 1:
-            extra_items = self._read_chunk(requests[0], chunks[0], found, unavailable, tables)
-        else:  # boto3 clients are thread-safe; each worker runs in a copy of our context (log fields go along)
+        slots: list[tuple[int, ExtraKey] | str] = [*enumerate(extras), *ids]
+        chunks = [slots[start : start + BATCH_GET_LIMIT] for start in range(0, len(slots), BATCH_GET_LIMIT)]
+        extra_items: dict[int, ExtraItem] = {}
+        if len(chunks) == 1:
+            extra_items = self._read_slots(chunks[0], found, unavailable)
+        elif chunks:  # boto3 clients are thread-safe; each worker runs in a copy of our context (log fields go along)
             futures = [
-                _reader_pool().submit(contextvars.copy_context().run, self._read_chunk, request, chunk, found, unavailable, tables)
-                for request, chunk in zip(requests, chunks, strict=True)
+                _reader_pool().submit(contextvars.copy_context().run, self._read_slots, chunk, found, unavailable)
+                for chunk in chunks
             ]
-            results = [future.result() for future in futures]  # every chunk is read before `found` is returned
-            extra_items = results[0]  # the first call carries the extra keys
-        extra_items = extra_items or {}
-        return found, unavailable, {table: extra_items.get(table, ExtraItem()) for table in tables}
+            for future in futures:  # every chunk is read before `found` is returned
+                extra_items.update(future.result())
+        return found, unavailable, [extra_items.get(number, ExtraItem()) for number in range(len(extras))]
+
+    def _read_slots(
+        self, slots: list[tuple[int, ExtraKey] | str], found: dict[str, SellerSettings], unavailable: set[str]
+    ) -> dict[int, ExtraItem]:
+        """One BatchGetItem of these sellers and extras: the sellers into `found`/`unavailable`, the extras returned."""
+        chunk = [slot for slot in slots if isinstance(slot, str)]
+        asked = [slot for slot in slots if not isinstance(slot, str)]
+        request: dict[str, Any] = {}
+        if chunk:
+            request[self._table] = {"Keys": [_key(sid) for sid in chunk], "ConsistentRead": True}
+        for _number, extra in asked:
+            entry = request.setdefault(extra.table, {"Keys": [], "ConsistentRead": extra.consistent})
+            entry["Keys"].append(extra.key)
+        return self._read_chunk(request, chunk, found, unavailable, asked) or {}
 
     def _read_chunk(
         self,
@@ -156,11 +184,10 @@ class DynamoSettingsStore:
         chunk: list[str],
         found: dict[str, SellerSettings],
         unavailable: set[str],
-        extra_tables: tuple[str, ...] = (),
-    ) -> dict[str, ExtraItem] | None:
-        """Read one BatchGetItem's worth into `found`/`unavailable`; returns what became of the `extra_tables`' items
-        if this request asks for them (else None)."""
-        asked = [table for table in extra_tables if table in request]
+        asked: Sequence[tuple[int, ExtraKey]] = (),
+    ) -> dict[int, ExtraItem] | None:
+        """Read one BatchGetItem's worth into `found`/`unavailable`; returns what became of the `asked` extras (by
+        their number) if there are any (else None)."""
         extra_refused = None
         try:
             responses, unprocessed = self._batch_get(request)
@@ -196,22 +223,24 @@ class DynamoSettingsStore:
         if not asked:
             return None
         extras = {}
-        for table in asked:
+        for number, extra in asked:
             if extra_refused is not None:
-                extras[table] = ExtraItem(unread=True, reason=extra_refused)
-            elif unprocessed.get(table):
-                extras[table] = ExtraItem(unread=True, reason="UnprocessedKeys")
+                extras[number] = ExtraItem(unread=True, reason=extra_refused)
+            elif any(_has_key(key, extra.key) for key in unprocessed.get(extra.table, [])):
+                extras[number] = ExtraItem(unread=True, reason="UnprocessedKeys")
             else:
-                items = responses.get(table, [])
-                extras[table] = ExtraItem(item=items[0] if items else None)
+                matching = [item for item in responses.get(extra.table, []) if _has_key(item, extra.key)]
+                extras[number] = ExtraItem(item=matching[0] if matching else None)
         return extras
 
     @staticmethod
-    def _failed(chunk: list[str], exc: Exception, unavailable: set[str], asked: list[str]) -> dict[str, ExtraItem]:
+    def _failed(
+        chunk: list[str], exc: Exception, unavailable: set[str], asked: Sequence[tuple[int, ExtraKey]]
+    ) -> dict[int, ExtraItem]:
         """DynamoDB did not answer: the chunk's sellers are unavailable, and so is any other item it asked for."""
         log(logging.WARNING, "settings_batch_get_failed", error=type(exc).__name__, sellers=len(chunk))
         unavailable.update(chunk)
-        return dict.fromkeys(asked, UNREAD)
+        return {number: UNREAD for number, _extra in asked}
 
     def _batch_get(self, request: dict[str, Any]) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
         """Items per table, and the keys per table still unprocessed after the retries."""
@@ -280,6 +309,10 @@ def _reader_pool() -> ThreadPoolExecutor:
 
 def _key(seller_id: str) -> dict[str, Any]:
     return {"seller_id": {"S": seller_id}}
+
+
+def _has_key(item: dict[str, Any], key: dict[str, Any]) -> bool:
+    return all(item.get(name) == value for name, value in key.items())
 
 
 # seller id -> (the raw item, its parsed settings). Every read still goes to DynamoDB; an item equal to the one

@@ -57,7 +57,8 @@ class TtlCache(Generic[K, V]):
         self._on_error = on_error
         self._lock = threading.RLock()
 
-    def get(self, key: K) -> Cached[V]:
+    def get(self, key: K, load: Callable[[K], V] | None = None) -> Cached[V]:
+        """`load`: how to load it this time, instead of the cache's own (a value read along with other items)."""
         with self._lock:  # one refresh at a time: concurrent callers wait for it and share its result
             entry = self._entries.get(key)
             now = self._clock()
@@ -65,7 +66,7 @@ class TtlCache(Generic[K, V]):
                 self._entries.move_to_end(key)
                 return Cached(entry.value)
             try:
-                value = self._load(key)
+                value = (load or self._load)(key)
             except Exception as exc:  # any load failure: keep serving the last good value
                 if entry is None:
                     raise

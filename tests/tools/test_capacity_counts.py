@@ -15,13 +15,15 @@ import pytest
 from capacity.work import COUNTS_FILE, Recorder, load_counts
 from tests.conftest import BUYER, drain_queue, seller_token
 
+JSON = {"Content-Type": "application/json"}
 pytestmark = pytest.mark.slow  # every operation through the real handlers on moto, counted
 
 OPERATIONS = {
     "resolution": "one seller's contact options (warm container)",
-    "resolution_cold": "the same in a new container: policy and answers not cached yet",
+    "resolution_cold": "the same in a new container: policy and answers read in the same BatchGetItem",
     "batch_10": "contact options for 10 sellers of one order",
     "batch_100": "contact options for 100 sellers (the maximum)",
+    "batch_100_cold": "the same in a new container: 100 settings, 101 answers digests, the tally and the policy",
     "settings_write": "a seller's PATCH of their channels",
     "ingest_contact_event": "support_ingest storing one contact event",
     "outcome": "the app reporting how a resolution ended (POST .../outcome)",
@@ -51,6 +53,13 @@ def measure_everything(api: Any, queue_url: str) -> dict[str, Any]:
             headers={**BUYER, "Content-Type": "application/json"},
         )
         assert response.status_code == 202, response.body
+    from chalicelib import wiring
+
+    wiring.reset()  # a new container: nothing cached
+    sellers = ["demo-chat", "demo-email", "demo-phone", "demo-none"] + [f"shop-{i}" for i in range(96)]
+    with recorder.measure("batch_100_cold"):
+        response = api.http.post("/v1/contact-options/batch", body=json.dumps({"seller_ids": sellers}), headers={**BUYER, **JSON})
+        assert response.status_code == 200
     for size in (10, 100):
         body = json.dumps({"seller_ids": ["demo-chat", "demo-email", "demo-phone", "demo-none"] + [f"shop-{i}" for i in range(size - 4)]})
         api.http.post("/v1/contact-options/batch", body=body, headers={**BUYER, "Content-Type": "application/json"})  # warm
@@ -80,7 +89,13 @@ def test_committed_counts_match_what_the_handlers_do(api: Any, aws: dict[str, st
     assert load_counts() == measured, "the AWS work per request changed: run `make capacity-counts` and review the diff"
 
 
-def test_a_warm_resolution_is_one_read_and_one_send(api: Any, aws: dict[str, str]) -> None:
-    """The model's cheapest path, asserted on its own so a regression names itself."""
-    resolution = measure_everything(api, aws["queue_url"])["resolution"]
-    assert sum(resolution["calls"].values()) == 2 and resolution["sqs_requests"] == 1
+def test_a_resolution_cold_or_warm_makes_the_bare_handlers_calls_and_no_more(api: Any, aws: dict[str, str]) -> None:
+    """One read and one send, in a new container as in a warm one: the policy and the answers ride in the settings'
+    BatchGetItem (was: a cold first request also made a policy GetItem and two answers Queries). A batch of 100
+    makes ceil(keys / 100) reads and 10 sends, cold or warm, and no Query."""
+    work = measure_everything(api, aws["queue_url"])
+    for name in ("resolution", "resolution_cold"):
+        assert work[name]["calls"] == {"dynamodb:BatchGetItem": 1, "sqs:SendMessage": 1}, (name, work[name]["calls"])
+    # cold: 100 settings + 101 digests (100 sellers, the platform's) + tally + policy = 203 keys; warm: 101 keys
+    assert work["batch_100_cold"]["calls"] == {"dynamodb:BatchGetItem": 3, "sqs:SendMessageBatch": 10}
+    assert work["batch_100"]["calls"] == {"dynamodb:BatchGetItem": 2, "sqs:SendMessageBatch": 10}

@@ -43,6 +43,7 @@ def test_an_answer_stored_before_the_new_rules_still_reaches_buyers(api: Any, aw
     """The new rules apply to writes: a stored answer with an image or a repeated topic is still read and shown."""
     from chalicelib.answers.store import to_item
     from chalicelib.models.answers import Answer
+    from infra.answer_digests import backfill
 
     stored = Answer.model_validate(
         {
@@ -52,6 +53,7 @@ def test_an_answer_stored_before_the_new_rules_still_reaches_buyers(api: Any, aw
         }
     )
     client("dynamodb").put_item(TableName="answers", Item=to_item(stored))
+    assert "platform" in backfill(client("dynamodb"), "answers")  # infra/answer_digests.py, as after the deploy
     response = api.http.get("/v1/sellers/demo-none/contact-options?topic=delivery&lang=en&q=track", headers=BUYER)
     assert "old-image" in [answer["id"] for answer in json.loads(response.body)["answers"]]
 
