@@ -25,7 +25,10 @@ from devstack.stack import MAX_RESTARTS, PROJECT_DIR, STOP_GRACE_SECONDS, free_p
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-STOP_BUDGET_SECONDS = 5.0
+# How long a stop may take before the test calls it hung. The README's "under 1 s" is what a quiet machine shows
+# (printed per test); on two loaded shared cores the supervisor may get its first time slice after the signal late,
+# so the bound that catches a real defect is measured from its own "<SIGNAL>: stopping" line (see the hung-moto test).
+STOP_BUDGET_SECONDS = 30.0
 
 
 STOP_TIMES: dict[str, float] = {}
@@ -105,9 +108,15 @@ def wait_until_serving(started: Started) -> set[int]:
     return {started.process.pid, *started.children()}
 
 
-def seconds_until_all_gone(started: Started, pids: set[int], budget: float) -> float:
-    """Time until none of `pids` runs and both ports are free again (fails the test past `budget`)."""
+def seconds_until_all_gone(started: Started, pids: set[int], budget: float, clock_from: str | None = None) -> float:
+    """Time until none of `pids` runs and both ports are free again (fails the test past `budget`).
+
+    With `clock_from`, the time counts from when that line appears in the stack's output (within `budget`)."""
     began = time.monotonic()
+    while clock_from is not None and clock_from not in started.output() and time.monotonic() - began < budget:
+        time.sleep(0.02)
+    if clock_from is not None and clock_from in started.output():
+        began = time.monotonic()
     while time.monotonic() - began < budget:
         started.process.poll()  # reap our own child, so it does not count as running
         left = {pid for pid in pids if running(pid)}
@@ -265,7 +274,7 @@ def test_a_hung_moto_dies_with_a_sigkilled_supervisor(tmp_path: Path, cleanup: l
     moto = _hang_moto(started)
     started.process.kill()  # no handler runs; a stopped moto would keep a parent-death SIGTERM pending for ever
     try:
-        took = seconds_until_all_gone(started, pids, 5.0)
+        took = seconds_until_all_gone(started, pids, STOP_BUDGET_SECONDS)
     finally:
         if running(moto):
             os.kill(moto, signal.SIGCONT)
@@ -281,8 +290,9 @@ def test_a_stop_signal_with_moto_hung_still_stops_everything_within_the_usual_se
     pids = wait_until_serving(started)
     _hang_moto(started)
     os.killpg(started.process.pid, signum)
-    took = seconds_until_all_gone(started, pids, 5.0)
-    print(f"\n{signum.name} to make run's group with moto SIGSTOPped: everything stopped after {took:.2f} s")
+    took = seconds_until_all_gone(started, pids, STOP_BUDGET_SECONDS, clock_from=f"{signum.name}: stopping")
+    print(f"\n{signum.name} to make run's group with moto SIGSTOPped: everything stopped {took:.2f} s after the supervisor took it")
     # the README's "under 1 s"; the defect was a stopped moto waiting out the SIGKILL grace: the bound is that
-    # grace (a loaded machine may be slower than 1 s or 2 s, but never waits the grace without the defect)
+    # grace, counted from the supervisor's "stopping" line (a loaded machine may be slower than 1 s, and may give the
+    # supervisor its time slice late, but never waits the grace without the defect)
     assert took < STOP_GRACE_SECONDS
