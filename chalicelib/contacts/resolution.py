@@ -190,7 +190,7 @@ class ResolutionService:
         wanted = Wanted(
             topic,
             reveals_of=(caller.sub, utc_day(now)) if limited else None,
-            reply_stats=limited and len(seller_ids) == 1,  # as before: read along with the tally, not on its own
+            reply_stats=len(seller_ids) == 1,  # the measured reply time: a key more in the one read, never a call more
             policy=policy is None,
             answers_of=self._answers.missing([*seller_ids, PLATFORM_OWNER], topic) if self._answers is not None else (),
         )
@@ -202,11 +202,10 @@ class ResolutionService:
             log(logging.WARNING, "settings_unavailable", sellers=len(read.unavailable), request_id=request_id)
         if self._answers is not None:
             self._answers.loaded(topic, read.answers)
-        allowance = measured = None
+        allowance = None
         if self._limit_for(caller.role, policy) is not None:
             allowance = Allowance.from_tally(policy.limits.contact_reveals_per_buyer_per_day, read.reveals)
-            measured = read.measured_hours
-        return Gathered(policy, policy_degraded, read.found, read.unavailable, allowance, measured)
+        return Gathered(policy, policy_degraded, read.found, read.unavailable, allowance, read.measured_hours)
 
     def _read_for(
         self, seller_id: str, buyer_id: str, limit: RevealTally | None, policy: PlatformPolicy, now: datetime, request_id: str

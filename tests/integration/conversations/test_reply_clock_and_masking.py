@@ -94,6 +94,11 @@ def test_five_replies_make_the_expected_reply_measured(api: Any, aws: dict[str, 
             assert expected["source"] == "seller_declared"
         else:
             assert expected == {"hours": 2, "text": "Продавец обычно отвечает в течение 2 ч", "source": "measured"}
+    # with no daily reveal limit the resolution reads no tally, and the reply summary still rides in its one read
+    assert put_policy(api, {"limits": {"contact_reveals_per_buyer_per_day": 0}}).status_code == 200
+    result = json.loads(api.http.get("/v1/sellers/demo-chat/contact-options?topic=product_question", headers=BUYER).body)
+    [chat] = [o for o in result["options"] if o["channel"] == "chat"]
+    assert chat["expected_reply"]["source"] == "measured"
 
 
 def test_a_warm_resolution_makes_one_read_and_one_send(api: Any, aws: dict[str, str]) -> None:
