@@ -348,6 +348,7 @@ class ResolutionService:
             seller_email=settings.email.address if masked and settings is not None else None,
             reply_hours=policy.conversations.seller_reply_hours,
             conversations_per_day=policy.limits.conversations_per_buyer_per_day,
+            seller_restricted=settings is not None and settings.restriction is not None,
         )
 
     def seller_email(self, seller_id: str) -> str | None:

@@ -88,29 +88,38 @@ class Posted:
     reopened: bool = False
     reply_seconds: float | None = None  # a seller's answer to a waiting buyer: how long the buyer waited
     on_time: bool | None = None
+    escalated: bool = False  # this message handed the conversation to support (the seller is restricted)
 
 
 def post(
     conversation: Conversation, clock: ReplyClock, author: AuthorRole, now: datetime, reply_hours: int,
-    topic: Topic | None = None, order_id: str | None = None,
+    topic: Topic | None = None, order_id: str | None = None, seller_restricted: bool = False,
 ) -> Posted:
     """The conversation after a message by `author` at `now`.
 
     A buyer's message waits for the seller (a closed conversation reopens) and starts the reply clock unless it is
     already running; the seller's answer stops it (and is timed). Support answers an escalated conversation, which
-    stays with support until it is closed; nobody but the buyer writes to a closed one."""
+    stays with support until it is closed; nobody but the buyer writes to a closed one.
+
+    While the platform restricts the seller (`seller_restricted`), the seller may not post (RuleViolation
+    `seller_restricted`) and a buyer's message escalates the conversation to support instead of waiting for them."""
     status = conversation.status
     update: dict[str, object] = {"last_message_at": now}
     if author is AuthorRole.BUYER:
         update.update(topic=topic or conversation.topic, order_id=order_id if order_id is not None else conversation.order_id)
         if status is ConversationStatus.ESCALATED:
             return Posted(conversation.model_copy(update=update), clock)
+        if seller_restricted:  # the seller cannot answer: support does, and no reply clock runs against the seller
+            update.update(status=ConversationStatus.ESCALATED, seller_reply_due_at=None)
+            return Posted(conversation.model_copy(update=update), ReplyClock(), reopened=status is ConversationStatus.CLOSED, escalated=True)
         if clock.waiting_since is None or status is not ConversationStatus.WAITING_SELLER:
             clock = ReplyClock(now, now + timedelta(hours=reply_hours))
         update.update(status=ConversationStatus.WAITING_SELLER, seller_reply_due_at=clock.due_at)
         return Posted(conversation.model_copy(update=update), clock, reopened=status is ConversationStatus.CLOSED)
     if status is ConversationStatus.CLOSED:
         raise RuleViolation("conversation_closed", "The conversation is closed; the buyer can reopen it.")
+    if author is AuthorRole.SELLER and seller_restricted:
+        raise RuleViolation("seller_restricted", "The platform restricts this seller: support answers their conversations for now.")
     if author is AuthorRole.SELLER:
         if status is ConversationStatus.ESCALATED:
             return Posted(conversation.model_copy(update=update), clock)

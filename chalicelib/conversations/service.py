@@ -76,6 +76,21 @@ class TooManyRequests(ApiError):
         self.retry_after_seconds = retry_after
 
 
+class SellerRestricted(Forbidden):
+    """The platform restricts the seller: they may not post in their conversations (the app's 403; the relay refuses
+    their mail). Support answers the buyer meanwhile."""
+
+    status, code = 403, "seller_restricted"
+
+
+@dataclass(frozen=True)
+class SellerTerms:
+    """What a message needs to know of its seller: the reply time and whether the platform restricts them."""
+
+    reply_hours: int
+    restricted: bool
+
+
 class Offers(Protocol):
     def conversation_offer(self, seller_id: str, topic: Topic, buyer_id: str, locale: Locale) -> ConversationOffer:
         """What the resolver offers the buyer now (StoreUnavailable: the settings cannot be read)."""
@@ -213,7 +228,7 @@ class ConversationService:
                 return self._answer(200, stored.conversation, headers)
             posted = self._post(stored, Access.BUYER, body.text, Via.APP, locale, now, offer.reply_hours, idempotency, idem_pk,
                                 200, headers, topic=body.topic, order_id=body.order_id, counters=counters, rate_used=messages_used,
-                                was=stored)
+                                was=stored, seller_restricted=offer.seller_restricted)
             return posted
         reopened = stored is not None
         if stored is None:
@@ -240,7 +255,8 @@ class ConversationService:
         answer = self._post(stored, Access.BUYER, body.text, Via.APP, locale, now, offer.reply_hours, idempotency, idem_pk, status,
                             headers, topic=body.topic, order_id=body.order_id, counters=counters, relay=relay,
                             expected=0 if not reopened else stored.version, events=[event], rate_used=messages_used,
-                            was=reads.stored, day_counts={"reopened" if reopened else "started": 1})
+                            was=reads.stored, day_counts={"reopened" if reopened else "started": 1},
+                            seller_restricted=offer.seller_restricted)
         return answer
 
     def _new(self, cid: str, caller: Caller, body: StartConversation, offer: ConversationOffer, now: datetime) -> StoredConversation:
@@ -381,18 +397,26 @@ class ConversationService:
             used = reads.counters.get(day_pk, 0)
             counters = self._day_counters(offer, day_pk, used, now)
             headers = self._conversation_headers(offer, used + len(counters), now) if counters else {}
-            reply_hours = offer.reply_hours
+            terms = SellerTerms(offer.reply_hours, offer.seller_restricted)
         else:
-            reply_hours = self._reply_hours(stored)
-        return self._post(stored, reached_as, body.text, Via.APP, locale, now, reply_hours, idempotency, idem_pk, 201, headers,
-                          counters=counters, rate_used=reads.counters.get(rate_pk, 0), was=stored)
+            terms = self._seller_terms(stored)
+        return self._post(stored, reached_as, body.text, Via.APP, locale, now, terms.reply_hours, idempotency, idem_pk, 201, headers,
+                          counters=counters, rate_used=reads.counters.get(rate_pk, 0), was=stored, seller_restricted=terms.restricted)
 
-    def _reply_hours(self, stored: StoredConversation) -> int:
+    def _seller_terms(self, stored: StoredConversation) -> SellerTerms:
+        """The reply time and the seller's restriction, from the offer's one read of the seller's settings item (the
+        restriction lives on it: platform_policy/restrictions.py), so a message costs no extra read for it.
+
+        An item that cannot be read gives the default reply time and "not restricted": a DynamoDB blip does not stop
+        every conversation, and an admin's restriction applies from the next message that reads it."""
         conversation = stored.conversation
         try:
-            return self._offers.conversation_offer(conversation.seller_id, conversation.topic, conversation.buyer_id, Locale.EN).reply_hours
-        except StoreUnavailable:
-            return 24
+            offer = self._offers.conversation_offer(conversation.seller_id, conversation.topic, conversation.buyer_id, Locale.EN)
+        except StoreUnavailable as exc:
+            log(logging.WARNING, "seller_terms_unread", seller_id=conversation.seller_id,
+                conversation_id=conversation.conversation_id, error=type(exc).__name__)
+            return SellerTerms(24, False)
+        return SellerTerms(offer.reply_hours, offer.seller_restricted)
 
     def _post(
         self,
@@ -417,15 +441,21 @@ class ConversationService:
         rate_used: int | None = None,
         was: StoredConversation | None,
         day_counts: dict[str, int] | None = None,
+        seller_restricted: bool = False,
     ) -> Answer:
-        """Redact, apply the rules, store in one transaction, send the events (one queue send), mail the other side."""
+        """Redact, apply the rules, store in one transaction, send the events (one queue send), mail the other side.
+
+        `seller_restricted`: the platform restricts the seller (403 seller_restricted for their message; a buyer's
+        message escalates the conversation to support and is not mailed to the seller)."""
         author = rules.author_role(reached_as)
         conversation = stored.conversation
         order_ids = tuple(dict.fromkeys([*stored.order_ids, *([order_id] if order_id else [])]))[-rules.MAX_ORDER_IDS :]
         redaction = redact(text, locale.value, self._platform_domain, order_ids)
         try:
-            posted = rules.post(conversation, stored.clock, author, now, reply_hours, topic, order_id)
+            posted = rules.post(conversation, stored.clock, author, now, reply_hours, topic, order_id, seller_restricted)
         except RuleViolation as exc:
+            if exc.code == "seller_restricted":
+                raise SellerRestricted(exc.message, {"conversation_id": conversation.conversation_id}, code=exc.code) from None
             raise Conflict(exc.message, {"status": conversation.status.value}, code=exc.code) from None
         message = Message(
             message_id=uuid.uuid4().hex, author_role=author, via=via, text=redaction.text,
@@ -458,6 +488,8 @@ class ConversationService:
         counts = {**(day_counts or {}), **rules.message_day_counts([kind.value for kind in redaction.removed])}
         if posted.reopened and not day_counts:  # a buyer's message reopened a closed conversation (not a start)
             counts["reopened"] = 1
+        if posted.escalated:
+            counts["escalated"] = 1
         self._save(
             new, expected=stored.version if expected is None else expected, new_version=True, message=message, relay=relay,
             counters=all_counters, idempotent=self._idempotent(idem_pk, idempotency, answer, now), stats=stats,
@@ -470,8 +502,15 @@ class ConversationService:
                 conversation_id=conversation.conversation_id, buyer_id=conversation.buyer_id, topic=posted.conversation.topic,
                 has_order=posted.conversation.order_id is not None, reopened=True, relay=conversation.relay_address is not None,
             ))
+        if posted.escalated:  # support's queue learns why: the buyer wrote to a seller the platform restricts
+            published.append(ConversationEscalatedEvent(
+                occurred_at=now, request_id=message.message_id, seller_id=conversation.seller_id,
+                conversation_id=conversation.conversation_id, buyer_id=conversation.buyer_id, escalated_by="buyer",
+                reason="seller_restricted",
+            ))
         self._publish(published)
-        self._mail_on(new, message, via)
+        if not (seller_restricted and author is AuthorRole.BUYER):  # a restricted seller receives nothing meanwhile
+            self._mail_on(new, message, via)
         return answer
 
     def _save(
@@ -502,12 +541,23 @@ class ConversationService:
         stored, reached_as = self._reach(caller, conversation_id)
         if reached_as not in (Access.BUYER, Access.SELLER):
             raise Forbidden("Only a party escalates a conversation.", {"role": caller.role.value}, code="wrong_role")
+        if stored.conversation.status is ConversationStatus.ESCALATED:
+            return stored.conversation  # already with support: a repeat changes nothing (no count, no event)
         try:
             conversation = rules.escalate(stored.conversation)
         except RuleViolation as exc:
             raise Conflict(exc.message, {"status": stored.conversation.status.value}, code=exc.code) from None
         changed = StoredConversation(conversation, ReplyClock(), stored.version, stored.buyer_email, stored.buyer_mask, stored.order_ids)
-        self._save(changed, expected=stored.version, new_version=True, was=stored, now=self._clock(), day_counts={"escalated": 1})
+        try:
+            # Conditional on the version read, so on the status: of concurrent escalates exactly one is written and counted.
+            self._save(changed, expected=stored.version, new_version=True, was=stored, now=self._clock(), day_counts={"escalated": 1})
+        except Conflict as exc:
+            if exc.code != "concurrent_change":
+                raise
+            now_stored = self._store.get(conversation_id)
+            if now_stored is not None and now_stored.conversation.status is ConversationStatus.ESCALATED:
+                return now_stored.conversation  # another escalate (or the sweep) won the race and counted it
+            raise
         self._publish([ConversationEscalatedEvent(
             occurred_at=self._clock(), request_id=request_id, seller_id=conversation.seller_id, conversation_id=conversation_id,
             buyer_id=conversation.buyer_id, escalated_by="buyer" if reached_as is Access.BUYER else "seller",
@@ -652,8 +702,14 @@ class ConversationService:
             now = self._clock()
             rate_pk = f"rate#{stored.conversation.conversation_id}#{reached_as.value}#{rules.hour_window(now)}"
             used = self._store.read(stored.conversation.conversation_id, None, [rate_pk]).counters.get(rate_pk, 0)
-            self._post(stored, reached_as, text, Via.EMAIL, language, now, self._reply_hours(stored), None, None, 201, {}, rate_used=used,
-                       was=stored)
+            terms = self._seller_terms(stored)
+            self._post(stored, reached_as, text, Via.EMAIL, language, now, terms.reply_hours, None, None, 201, {}, rate_used=used,
+                       was=stored, seller_restricted=terms.restricted)
+        except SellerRestricted:
+            # Refused for good, nothing stored or sent on. NOT_THE_PARTY (550 5.7.1) until chalicelib/relay/refusals.py
+            # has a refusal of its own for a restricted seller (docs/conversations.md "A restricted seller").
+            log(logging.INFO, "relay_mail_refused", refusal="seller_restricted", conversation_id=placed.route.conversation_id)
+            return RelayVerdict.refused(Refusal.NOT_THE_PARTY)
         except TooManyRequests:
             return RelayVerdict.refused(Refusal.TEMPORARILY_UNAVAILABLE)
         except Conflict as exc:

@@ -131,6 +131,9 @@ class ConversationOffer:
     seller_email: str | None  # the real address the relay sends to (masked e-mail only)
     reply_hours: int
     conversations_per_day: int
+    # The platform restricts the seller (the restriction on their settings item, read with the settings): they may
+    # not post, and a buyer's message goes to support instead (docs/conversations.md "A restricted seller").
+    seller_restricted: bool = False
 
     @property
     def offered(self) -> bool:

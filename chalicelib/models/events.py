@@ -177,6 +177,11 @@ class ConversationEscalatedEvent(ConversationEventBase):
 
     type: Literal["conversation_escalated"] = "conversation_escalated"
     escalated_by: Literal["buyer", "seller"]
+    reason: Literal["requested", "seller_restricted"] = Field(
+        default="requested",
+        description="requested: the party asked (POST .../escalate); seller_restricted: a buyer wrote while the platform "
+        "restricts the seller, so support answers instead of the seller (escalated_by is then the buyer).",
+    )
 
 
 class ReplyOverdueEvent(ConversationEventBase):

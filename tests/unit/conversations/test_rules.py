@@ -75,6 +75,19 @@ def test_escalated_stays_with_support() -> None:
         assert rules.post(escalated, ReplyClock(), author, NOW, 24).conversation.status is ConversationStatus.ESCALATED
 
 
+@pytest.mark.parametrize("status", [ConversationStatus.WAITING_BUYER, ConversationStatus.WAITING_SELLER, ConversationStatus.ESCALATED])
+def test_with_the_seller_restricted_the_seller_may_not_post_and_a_buyer_message_goes_to_support(status: ConversationStatus) -> None:
+    open_one = conversation(status)
+    with pytest.raises(RuleViolation) as refused:
+        rules.post(open_one, ReplyClock(), AuthorRole.SELLER, NOW, 24, seller_restricted=True)
+    assert refused.value.code == "seller_restricted"
+    by_buyer = rules.post(open_one, ReplyClock(NOW, NOW), AuthorRole.BUYER, NOW, 24, seller_restricted=True)
+    assert by_buyer.conversation.status is ConversationStatus.ESCALATED and by_buyer.conversation.seller_reply_due_at is None
+    assert by_buyer.escalated is (status is not ConversationStatus.ESCALATED)  # escalated once, not again
+    by_support = rules.post(open_one, ReplyClock(), AuthorRole.SUPPORT, NOW, 24, seller_restricted=True)
+    assert by_support.conversation.status is not ConversationStatus.CLOSED
+
+
 def test_overdue_only_when_waiting_for_the_seller_past_the_due_time() -> None:
     waiting = rules.post(conversation(), ReplyClock(), AuthorRole.BUYER, NOW, 2).conversation
     assert not rules.overdue(waiting, NOW + timedelta(hours=1, minutes=59))

@@ -1,0 +1,113 @@
+"""While the platform restricts a seller, their open conversations go through support: the seller may not post (403
+seller_restricted in the app, a permanent refusal by the relay), and a buyer's message escalates the conversation
+(reason seller_restricted) instead of waiting for the seller, and is not mailed to them. Lifting the restriction lets
+the seller post again."""
+
+from __future__ import annotations
+
+import json
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from tests.calls import ADMIN, restrict
+from tests.conftest import SUPPORT, drain_queue, seller_token
+from tests.integration.conversations.conftest import BUYER_A, JSON, post, sent_mail, start
+
+SELLER_ADDRESS = "owner@shop-1.example"
+BUYER_ADDRESS = "buyer-a@mail.example"
+
+
+def transcript(api: Any, cid: str) -> dict[str, Any]:
+    read = api.http.get(f"/v1/conversations/{cid}", headers=BUYER_A)
+    assert read.status_code == 200, read.body
+    return dict(json.loads(read.body))
+
+
+def escalation_events(aws: dict[str, str]) -> list[dict[str, Any]]:
+    return [m["body"] for m in drain_queue(aws["queue_url"]) if m["body"]["type"] == "conversation_escalated"]
+
+
+def escalated_today(api: Any) -> int:
+    stats = api.http.get("/v1/ops/stats?days=2", headers=ADMIN)  # days=2: still right across midnight
+    assert stats.status_code == 200, stats.body
+    return int(json.loads(stats.body)["conversation_totals"]["escalated"])
+
+
+def test_in_the_app_the_restricted_seller_gets_403_and_the_buyers_message_goes_to_support(api: Any, aws: dict[str, str]) -> None:
+    cid = json.loads(start(api, text="Is it in stock?").body)["conversation_id"]
+    assert restrict(api, "demo-chat").status_code == 200
+    drain_queue(aws["queue_url"])
+
+    refused = post(api, f"/v1/conversations/{cid}/messages", {"text": "Write me on WhatsApp"}, seller_token("demo-chat"))
+    assert refused.status_code == 403, refused.body
+    error = json.loads(refused.body)["error"]
+    assert error["code"] == "seller_restricted" and error["details"] == {"conversation_id": cid} and error["message"]
+    assert b"chargebacks" not in refused.body  # the admin's note is for support, never the seller
+    assert [m["text"] for m in transcript(api, cid)["messages"]] == ["Is it in stock?"]
+
+    followed_up = post(api, f"/v1/conversations/{cid}/messages", {"text": "Hello?"}, BUYER_A)
+    assert followed_up.status_code == 201, followed_up.body
+    conversation = transcript(api, cid)["conversation"]
+    assert conversation["status"] == "escalated" and conversation["seller_reply_due_at"] is None
+    [event] = escalation_events(aws)
+    assert (event["reason"], event["escalated_by"], event["conversation_id"]) == ("seller_restricted", "buyer", cid)
+    assert escalated_today(api) == 1
+
+    # Already with support: a further buyer message neither counts nor announces it again.
+    assert post(api, f"/v1/conversations/{cid}/messages", {"text": "Anyone?"}, BUYER_A).status_code == 201
+    assert escalation_events(aws) == [] and escalated_today(api) == 1
+    assert post(api, f"/v1/conversations/{cid}/messages", {"text": "Support here"}, SUPPORT).status_code == 201
+
+    lifted = api.http.delete("/v1/sellers/demo-chat/restriction", headers=ADMIN)
+    assert lifted.status_code in (200, 204), lifted.body
+    assert post(api, f"/v1/conversations/{cid}/messages", {"text": "Back, sorry"}, seller_token("demo-chat")).status_code == 201
+
+
+def mail(sender: str, to: str, text: str) -> bytes:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, to, "Re: your order"
+    message.set_content(text)
+    return bytes(message)
+
+
+@pytest.fixture
+def relayed(api: Any, ses: Any) -> dict[str, Any]:
+    """shop-1 with a masked e-mail; buyer-a (verified e-mail) started a conversation with a first message."""
+    body = {"email": {"enabled": True, "address": SELLER_ADDRESS, "masked": True}}
+    put = api.http.put("/v1/sellers/shop-1/channels", body=json.dumps(body).encode(), headers={**JSON, **seller_token("shop-1"), "If-Match": '"0"'})
+    assert put.status_code == 200, put.body
+    created = start(api, "shop-1", text="Hello, is the blue one in stock?")
+    assert created.status_code == 201, created.body
+    [first] = sent_mail()
+    return {"conversation": json.loads(created.body), "buyer_mask": first["From"].addresses[0].addr_spec}
+
+
+def test_by_mail_the_restricted_sellers_reply_is_refused_and_the_buyers_mail_goes_to_support_not_the_seller(
+    api: Any, aws: dict[str, str], relayed: dict[str, Any]
+) -> None:
+    from chalicelib import wiring
+
+    service = wiring.conversation_service()
+    conversation = relayed["conversation"]
+    cid = conversation["conversation_id"]
+    assert restrict(api, "shop-1").status_code == 200
+    drain_queue(aws["queue_url"])
+    mailed_before = len(sent_mail())
+
+    reply = service.receive_mail(mail(SELLER_ADDRESS, relayed["buyer_mask"], "Pay me directly"), [relayed["buyer_mask"]],
+                                 mail_from=SELLER_ADDRESS)
+    assert not reply.ok and reply.refusal is not None and reply.refusal.permanent, reply.smtp_reply
+    assert [m["text"] for m in transcript(api, cid)["messages"]] == ["Hello, is the blue one in stock?"]
+
+    asked = service.receive_mail(mail(BUYER_ADDRESS, conversation["relay_address"], "Still waiting"), [conversation["relay_address"]],
+                                 mail_from=BUYER_ADDRESS)
+    assert asked.ok, asked.smtp_reply
+    assert post(api, f"/v1/conversations/{cid}/messages", {"text": "And in the app"}, BUYER_A).status_code == 201
+    read = transcript(api, cid)
+    assert read["conversation"]["status"] == "escalated"
+    assert [m["text"] for m in read["messages"]][-2:] == ["Still waiting", "And in the app"]
+    assert len(sent_mail()) == mailed_before  # nothing reached the restricted seller, nothing came from them
+    [event] = escalation_events(aws)
+    assert event["reason"] == "seller_restricted"
