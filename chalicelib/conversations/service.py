@@ -684,6 +684,7 @@ class ConversationService:
         outgoing = build_outgoing(
             from_address=from_address, name=name, to=to, subject=subject, text=message.text, relay_domain=self._relay_domain,
             now=message.created_at, language=language, allowed_link_domain=self._platform_domain, order_numbers=stored.order_ids,
+            support_of=self._platform_name if message.author_role is AuthorRole.SUPPORT else None,
         )
         try:
             self._mail.send(outgoing.message)
