@@ -422,7 +422,7 @@ class ConversationService:
         author = rules.author_role(reached_as)
         conversation = stored.conversation
         order_ids = tuple(dict.fromkeys([*stored.order_ids, *([order_id] if order_id else [])]))[-rules.MAX_ORDER_IDS :]
-        redaction = redact(text, locale.value, self._platform_domain, order_ids)
+        redaction = redact(text, locale.value, self._platform_domain, order_ids, relay_domain=self._relay_domain)
         try:
             posted = rules.post(conversation, stored.clock, author, now, reply_hours, topic, order_id)
         except RuleViolation as exc:

@@ -92,7 +92,7 @@ def build_outgoing(
         subject = f"[{name}] {subject}"
         text = f"{support_first_line(support_of, language)}\n\n{text}"
     redacted = [
-        redact(value, language, allowed_link_domain, orders)
+        redact(value, language, allowed_link_domain, orders, relay_domain=domain)
         for value in (_one_line(subject)[:MAX_SUBJECT_CHARS], _one_line(name)[:MAX_NAME_CHARS], text)
     ]
     clean_subject, clean_name, clean_text = (result.text for result in redacted)
