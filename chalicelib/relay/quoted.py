@@ -13,9 +13,11 @@ What counts as the start of the history, looked for from the end:
 - a separator after which the history follows unquoted: "-----Original Message-----", "----- Исходное сообщение -----",
   and Outlook's header block ("From: …" then "Sent: …"/"Date: …" within a few lines, in English or Russian).
 
-No library was taken: `mail-parser-reply` and `email-reply-parser` cover the same forms with more rules and
-dependencies than the relay Lambda needs; these are a few readable patterns, linear in the text, tested with the
-clients' forms and with ordinary text that must stay (a line ending in ":", a ">" inside a line).
+No library was taken. Measured (Dec 2026): `mail-parser-reply` 1.36 (32 KB, no dependencies, ~57 ms to import)
+with languages ["en", "ru"] cuts the English Gmail form but keeps the Russian Gmail, Yandex and Mail.ru attributions
+and their ">" lines; `email-reply-parser` 0.5.12 (English only, ~19 ms) keeps the Russian Gmail attribution and drops
+every quoted line, also those a reply answers line by line. These are a few readable patterns, linear in the text, tested
+with each client's form and with ordinary text that must stay (a line ending in ":", a ">" inside a line).
 """
 
 from __future__ import annotations

@@ -102,3 +102,14 @@ def test_a_reply_of_quotes_alone_is_refused_with_why_never_stored_empty() -> Non
 
 def test_an_empty_body_without_a_quote_is_not_refused_as_quoted() -> None:
     assert isinstance(placed(""), Received)
+
+
+def test_an_html_only_replys_blockquote_is_cut_with_its_attribution() -> None:
+    html = (
+        '<div dir="ltr">Thanks, got it!</div><div class="gmail_quote"><div class="gmail_attr">On Mon, 7 Dec 2026 at 09:00, '
+        "demo-chat &lt;cvog@relay.marketplace.test&gt; wrote:<br></div><blockquote>It ships today<br>Call us: +7 495 123-45-67"
+        "<blockquote>older</blockquote></blockquote></div>"
+    )
+    lines = [f"From: {PARTY}", "Subject: Re", "Content-Type: text/html; charset=utf-8", "", html]
+    parsed = parse_inbound("\r\n".join(lines).encode())
+    assert parsed.text == "Thanks, got it!" and parsed.quoted
