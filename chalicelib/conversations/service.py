@@ -450,7 +450,7 @@ class ConversationService:
         author = rules.author_role(reached_as)
         conversation = stored.conversation
         order_ids = tuple(dict.fromkeys([*stored.order_ids, *([order_id] if order_id else [])]))[-rules.MAX_ORDER_IDS :]
-        redaction = redact(text, locale.value, self._platform_domain, order_ids)
+        redaction = redact(text, locale.value, self._platform_domain, order_ids, relay_domain=self._relay_domain)
         try:
             posted = rules.post(conversation, stored.clock, author, now, reply_hours, topic, order_id, seller_restricted)
         except RuleViolation as exc:
@@ -740,6 +740,7 @@ class ConversationService:
         outgoing = build_outgoing(
             from_address=from_address, name=name, to=to, subject=subject, text=message.text, relay_domain=self._relay_domain,
             now=message.created_at, language=language, allowed_link_domain=self._platform_domain, order_numbers=stored.order_ids,
+            support_of=self._platform_name if message.author_role is AuthorRole.SUPPORT else None,
         )
         try:
             self._mail.send(outgoing.message)

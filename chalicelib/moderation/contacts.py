@@ -79,6 +79,9 @@ _EMAIL_SPELLED: Final = re.compile(
     rf"{_LOCAL}\s{{1,3}}at\s{{1,3}}{_LABEL}(?:{_WORD_DOT}{_LABEL}){{0,8}}{_WORD_DOT}{_TLD}", re.IGNORECASE
 )
 _LOCAL_CHAR: Final = re.compile(r"[\w.%+-]")
+# The local part of a relay mask (chalicelib/relay/addresses.py LOCAL_PART: 120 random bits, base32, 24 characters),
+# repeated here because this module imports nothing of ours; a relay test holds the two together.
+_RELAY_LOCAL_PART: Final = re.compile(r"[a-z2-7]{24}", re.IGNORECASE)
 
 # Messenger links hand out a direct contact just as an address does (with or without a scheme or www.).
 _MESSENGER: Final = re.compile(
@@ -142,20 +145,24 @@ def normalise(text: str) -> tuple[str, list[int]]:
     return "".join(shown), origin
 
 
-def find_contacts(text: str, *, allowed_link_domain: str | None = None, order_numbers: Iterable[str] = ()) -> list[Finding]:
+def find_contacts(
+    text: str, *, allowed_link_domain: str | None = None, order_numbers: Iterable[str] = (), relay_domain: str | None = None
+) -> list[Finding]:
     """Every contact in `text`, in order, none overlapping another.
 
     Links to `allowed_link_domain` (the platform's own, and its subdomains) are not contacts, nor are the numbers of
-    `order_numbers` (this conversation's orders) phone numbers."""
+    `order_numbers` (this conversation's orders) phone numbers. Nor are addresses written plainly on `relay_domain`
+    (the masked relay's: each stands for a party and reveals nothing; a reply's attribution line names one) and links
+    to it. Spelled out ("x at relay dot ...") one is still a contact: no client writes a relay address that way."""
     shown, origin = normalise(text)
     if not shown:
         return []
-    candidates = _written(shown, allowed_link_domain)
+    candidates = _written(shown, allowed_link_domain, relay_domain)
     closed, closed_origin = _close_up(shown)
     if closed != shown:  # the same search on the letter-spaced runs closed up, mapped back to `shown`
         candidates += [
             (closed_origin[start], closed_origin[end - 1] + 1, priority, kind)
-            for start, end, priority, kind in _written(closed, allowed_link_domain)
+            for start, end, priority, kind in _written(closed, allowed_link_domain, relay_domain)
         ]
     # The rules for dictated numbers and messenger names (~6 ms to import, their patterns compiled) load on a first
     # text, not with the models that every Lambda imports.
@@ -178,17 +185,31 @@ def find_contacts(text: str, *, allowed_link_domain: str | None = None, order_nu
     ]
 
 
-def _written(shown: str, allowed_link_domain: str | None) -> list[tuple[int, int, float, ContactKind]]:
+def _written(shown: str, allowed_link_domain: str | None, relay_domain: str | None) -> list[tuple[int, int, float, ContactKind]]:
     """Addresses, messenger links, @handles and links as written in `shown`."""
     candidates: list[tuple[int, int, float, ContactKind]] = []
-    candidates += [(start, end, _PRIORITY[ContactKind.EMAIL], ContactKind.EMAIL) for start, end in _emails(shown)]
+    relay_addresses = [(start, end) for start, end in _emails(shown) if _on_relay_domain(shown[start:end], relay_domain)]
+    candidates += [
+        (start, end, _PRIORITY[ContactKind.EMAIL], ContactKind.EMAIL) for start, end in _emails(shown) if (start, end) not in relay_addresses
+    ]
     candidates += [
         (match.start(), _trim(shown, match.start(), match.end()), _PRIORITY[ContactKind.MESSENGER], ContactKind.MESSENGER)
         for match in _MESSENGER.finditer(shown)
     ]
     candidates += [(match.start(), match.end(), _HANDLE_PRIORITY, ContactKind.MESSENGER) for match in _HANDLE.finditer(shown)]
-    candidates += [(start, end, _PRIORITY[ContactKind.LINK], ContactKind.LINK) for start, end in _links(shown, allowed_link_domain)]
-    return candidates
+    candidates += [(start, end, _PRIORITY[ContactKind.LINK], ContactKind.LINK) for start, end in _links(shown, allowed_link_domain, relay_domain)]
+    # Nothing inside a relay address is a contact of its own (its domain read as a bare link, its "@local" as a handle).
+    return [candidate for candidate in candidates if not any(start <= candidate[0] and candidate[1] <= end for start, end in relay_addresses)]
+
+
+def _on_relay_domain(address: str, relay_domain: str | None) -> bool:
+    """`address` is a relay mask written plainly: a local part of the relay's own shape ("local@domain", no spaces, no
+    "(at)"), exactly `relay_domain` after the "@". The shape matters: any other local part is free text a sender
+    could put a phone number or a name in ("79161234567@relay...")."""
+    if not relay_domain or address.count("@") != 1:
+        return False
+    local, _, domain = address.partition("@")
+    return bool(_RELAY_LOCAL_PART.fullmatch(local)) and domain.lower().rstrip(".") == relay_domain.lower().strip(".")
 
 
 def _close_up(shown: str) -> tuple[str, list[int]]:
@@ -244,16 +265,18 @@ def _trimmed(shown: str, segment: list[int]) -> Iterator[tuple[int, int]]:
 
 
 def redact(
-    text: str, language: str = "en", allowed_link_domain: str | None = None, order_numbers: Iterable[str] = ()
+    text: str, language: str = "en", allowed_link_domain: str | None = None, order_numbers: Iterable[str] = (),
+    *, relay_domain: str | None = None,
 ) -> Redaction:
-    """`text` with every contact replaced by the placeholder of `language`, and the kinds removed.
+    """`text` with every contact replaced by the placeholder of `language`, and the kinds removed (what is not a
+    contact: `find_contacts`).
 
     Looks again at what it wrote until nothing is found (a removal can join what was around it), at most 4 times."""
     orders = tuple(order_numbers)
     marker = placeholder(language)
     removed: set[ContactKind] = set()
     for _ in range(4):
-        findings = find_contacts(text, allowed_link_domain=allowed_link_domain, order_numbers=orders)
+        findings = find_contacts(text, allowed_link_domain=allowed_link_domain, order_numbers=orders, relay_domain=relay_domain)
         if not findings:
             break
         removed.update(finding.kind for finding in findings)
@@ -292,18 +315,18 @@ def _trim(shown: str, start: int, end: int) -> int:
     return end
 
 
-def _links(shown: str, allowed_domain: str | None) -> list[tuple[int, int]]:
+def _links(shown: str, allowed_domain: str | None, relay_domain: str | None = None) -> list[tuple[int, int]]:
     spans = []
     for match in _URL.finditer(shown):
         end = _trim(shown, match.start(), match.end())
         authority = re.split(r"[/?#]", shown[match.start() : end].split("://", 1)[1], maxsplit=1)[0]
         host = authority.rsplit("@", 1)[-1].split(":", 1)[0]
-        if not _allowed(host, allowed_domain):
+        if not (_allowed(host, allowed_domain) or _allowed(host, relay_domain)):
             spans.append((match.start(), end))
     for match in _BARE.finditer(shown):
         if not (match["www"] or match["path"] or match["tld"].lower() in _LINK_TLDS):
             continue
-        if _allowed(match["host"], allowed_domain):
+        if _allowed(match["host"], allowed_domain) or _allowed(match["host"], relay_domain):
             continue
         spans.append((match.start(), _trim(shown, match.start(), match.end())))
     return spans

@@ -13,6 +13,9 @@ _BLOCKS: Final = frozenset(
 _HIDDEN: Final = frozenset({"script", "style", "head", "title", "template", "noscript", "svg", "object", "iframe"})
 _SPACES: Final = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES: Final = re.compile(r"\n{3,}")
+# Where a <blockquote> opens and closes, each on a line of its own, so that its lines can be written as a plain-text
+# client quotes them ("> "): quoted.py then finds the history an HTML-only reply quotes. Non-characters: no text has them.
+_QUOTE_OPEN, _QUOTE_CLOSE = "\ufdd0", "\ufdd1"
 
 
 class _Text(HTMLParser):
@@ -33,6 +36,8 @@ class _Text(HTMLParser):
             self.parts.append("\n- ")
         elif tag in _BLOCKS:
             self.parts.append("\n")
+        if tag == "blockquote":
+            self.parts.append(f"{_QUOTE_OPEN}\n")
         if tag == "pre":
             self.pre += 1
         elif tag == "td" or tag == "th":
@@ -50,6 +55,8 @@ class _Text(HTMLParser):
             return
         if tag == "pre":
             self.pre = max(0, self.pre - 1)
+        if tag == "blockquote":
+            self.parts.append(f"\n{_QUOTE_CLOSE}")
         if tag in _BLOCKS:
             self.parts.append("\n")
         elif tag == "a" and self.links:
@@ -61,14 +68,23 @@ class _Text(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.hidden:
             return
+        data = data.replace(_QUOTE_OPEN, "").replace(_QUOTE_CLOSE, "")
         self.parts.append(data if self.pre else re.sub(r"\s+", " ", data))
 
 
 def html_to_text(html: str) -> str:
     """The readable text of an HTML document: blocks on lines of their own, list items as "- ", a link's target after
-    its words (the redactor then judges it), nothing of scripts, styles or the head."""
+    its words (the redactor then judges it), a blockquote's lines quoted with "> ", nothing of scripts, styles or the
+    head."""
     parser = _Text()
     parser.feed(html)
     parser.close()
-    lines = [_SPACES.sub(" ", line).strip() for line in "".join(parser.parts).split("\n")]
+    lines: list[str] = []
+    depth = 0
+    for line in "".join(parser.parts).split("\n"):
+        line = _SPACES.sub(" ", line).strip()
+        depth += line.count(_QUOTE_OPEN) - line.count(_QUOTE_CLOSE)
+        depth = max(depth, 0)
+        line = line.replace(_QUOTE_OPEN, "").replace(_QUOTE_CLOSE, "").strip()
+        lines.append(f"{'>' * depth} {line}" if depth and line else line)
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

@@ -1,5 +1,5 @@
 """An inbound mail (raw RFC 5322 bytes) read into what the relay carries: who sent it, to whom, the subject, the
-text (text/plain, else HTML turned into text), how many attachments were dropped, and the receiving server's
+author's new text (text/plain, else HTML turned into text; the quoted history below it cut), how many attachments were dropped, and the receiving server's
 verdicts. Pure (stdlib `email`): the SMTP server on a laptop and the S3-triggered Lambda on AWS both call it."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from email.utils import getaddresses
 from typing import Final
 
 from chalicelib.relay.html_text import html_to_text
+from chalicelib.relay.quoted import strip_quoted
 
 _MESSAGE_ID: Final = re.compile(r"<([^<>\s]{1,250})>")
 _HEADER_ERRORS: Final = (ValueError, TypeError, IndexError, AttributeError, LookupError)
@@ -55,13 +56,14 @@ class InboundMail:
     sender: str | None  # the From header's one address (the envelope's MAIL FROM is the caller's); None if not exactly one
     recipients: tuple[str, ...]  # To and Cc addresses, as written in the headers
     subject: str
-    text: str  # the text to carry, without the attachments note
+    text: str  # the author's new text to carry: without the quoted history below it, without the attachments note
     attachments: int  # parts dropped: files, images, forwarded mails
     message_id: str | None = None  # without <>
     in_reply_to: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     automatic: bool = False  # an auto-reply, bounce or list mail (Auto-Submitted, Precedence): never relayed back
     verdicts: MailVerdicts = field(default_factory=MailVerdicts)
+    quoted: bool = False  # quoted history was cut from the body (chalicelib/relay/quoted.py)
 
     def carried_text(self, language: str) -> str:
         """The text with a line saying how many attachments were dropped, in the author's language."""
@@ -83,7 +85,7 @@ def parse_inbound(raw: bytes) -> InboundMail:
     sender, and is then refused as not the party)."""
     message: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)
     body = _body(message)
-    text = _text(body) if body is not None else ""
+    text, quoted = strip_quoted(_text(body)) if body is not None else ("", False)
     return InboundMail(
         sender=_sender(message),
         recipients=tuple(_addresses(message, "to") + _addresses(message, "cc")),
@@ -95,6 +97,7 @@ def parse_inbound(raw: bytes) -> InboundMail:
         references=_message_ids(_header(message, "references")),
         automatic=_automatic(message),
         verdicts=verdicts_from_headers(message),
+        quoted=quoted,
     )
 
 

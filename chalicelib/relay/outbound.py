@@ -37,11 +37,23 @@ class OutgoingMail:
 
 def display_name(writer: Side, *, buyer_alias: str, shop_name: str, platform_name: str, language: str) -> str:
     """The name mail from `writer` is shown under: "<buyer alias> via <platform>" for a buyer, the shop's name for a
-    seller. Never a person's address or name from the mail itself."""
+    seller (support's messages: `build_outgoing(support_of=...)`). Never a person's address or name from the mail."""
     if writer is Side.BUYER:
-        via = "через" if language.lower().startswith("ru") else "via"
+        via = "через" if _russian(language) else "via"
         return f"{buyer_alias} {via} {platform_name}"
     return shop_name
+
+
+def support_name(platform_name: str, language: str) -> str:
+    """"Support of <platform>" / "Поддержка <platform>": who a support message is from, in the recipient's language."""
+    return f"Поддержка {platform_name}" if _russian(language) else f"Support of {platform_name}"
+
+
+def support_first_line(platform_name: str, language: str) -> str:
+    """The line a support message starts with: the display name alone is hidden by some clients (and on phones)."""
+    if _russian(language):
+        return f"Это сообщение от поддержки {platform_name}, а не от продавца."
+    return f"This message is from {platform_name} support, not from the seller."
 
 
 def build_outgoing(
@@ -59,19 +71,28 @@ def build_outgoing(
     in_reply_to: Sequence[str] = (),
     references: Sequence[str] = (),
     message_token: str | None = None,
+    support_of: str | None = None,
 ) -> OutgoingMail:
     """One message to send on. `from_address` must be a relay address on `relay_domain` (it is also the Reply-To).
     The subject, the name and the text pass through the redactor (again, if the text was stored redacted: it
     finds nothing the second time). In-Reply-To and References keep only the relay's own Message-IDs, which carry no
-    real address; the Message-ID is new, on the relay domain (`message_token`, default random, makes it)."""
+    real address; the Message-ID is new, on the relay domain (`message_token`, default random, makes it).
+
+    `support_of`: the platform's name when its support wrote the message. It is still sent from the seller's side of
+    the relay (so that a reply comes back into the same conversation), so it says who wrote it three times: the
+    display name (`name` is then not used), a "[Support of <platform>]" subject prefix and a first line of the text."""
     domain = relay_domain.lower().strip(".")
     if from_address.rpartition("@")[2].lower() != domain:
         raise ValueError("the sender must be a relay address on the relay domain")
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     orders = tuple(order_numbers)
+    if support_of is not None:
+        name = support_name(support_of, language)
+        subject = f"[{name}] {subject}"
+        text = f"{support_first_line(support_of, language)}\n\n{text}"
     redacted = [
-        redact(value, language, allowed_link_domain, orders)
+        redact(value, language, allowed_link_domain, orders, relay_domain=domain)
         for value in (_one_line(subject)[:MAX_SUBJECT_CHARS], _one_line(name)[:MAX_NAME_CHARS], text)
     ]
     clean_subject, clean_name, clean_text = (result.text for result in redacted)
@@ -128,6 +149,10 @@ def own_message_ids(message_ids: Iterable[str], relay_domain: str) -> list[str]:
         if at and domain.lower() == relay_domain.lower() and _OWN_ID.match(local):
             own.append(f"{local}@{domain.lower()}")
     return own
+
+
+def _russian(language: str) -> bool:
+    return language.lower().startswith("ru")
 
 
 def _one_line(value: str) -> str:

@@ -44,6 +44,10 @@ def receive(
     placed = route(recipient, mail.sender if envelope_agrees else None, relay_domain, lookup)
     if isinstance(placed, Refusal):
         return placed
+    # The quoted history is not the author's message (inbound.py cuts it): a reply of quotes alone says nothing, and is
+    # refused with why rather than stored as an empty (or subject-only) message.
+    if mail.quoted and not mail.text:
+        return Refusal.ONLY_QUOTED
     # A message holds what the app lets one hold: the body (or, without one, the subject) is refused whole past that,
     # never cut, so the sender learns why and can send it in parts. The attachments line the relay adds is not counted.
     if len(mail.text.strip() or mail.subject) > MAX_MESSAGE_CHARS:

@@ -13,6 +13,7 @@ class Refusal(Enum):
     NOT_THE_PARTY = (550, "5.7.1 Only the conversation's party may write to this address, from the address registered with the platform")
     CONVERSATION_CLOSED = (550, "5.7.1 This conversation is closed: reopen it in the app, then write again")
     UNAUTHENTICATED = (550, "5.7.26 The message failed the sender's authentication (SPF, DKIM, DMARC) or the spam or virus check")
+    ONLY_QUOTED = (550, "5.6.0 The message has no new text, only the quoted earlier mail: write your reply above the quote")
     TOO_LONG = (552, "5.3.4 The message is longer than the 4,000 characters a conversation's message may have: shorten it or send it in parts")
     TEMPORARILY_UNAVAILABLE = (451, "4.3.0 The message cannot be stored now: try again later")
 

@@ -399,7 +399,7 @@ def test_each_refusal_has_its_smtp_code_an_enhanced_status_and_no_address() -> N
     codes = {refusal: refusal.smtp_code for refusal in Refusal}
     assert codes == {
         Refusal.UNKNOWN_ADDRESS: 550, Refusal.NOT_THE_PARTY: 550, Refusal.CONVERSATION_CLOSED: 550,
-        Refusal.UNAUTHENTICATED: 550, Refusal.TOO_LONG: 552, Refusal.TEMPORARILY_UNAVAILABLE: 451,
+        Refusal.UNAUTHENTICATED: 550, Refusal.ONLY_QUOTED: 550, Refusal.TOO_LONG: 552, Refusal.TEMPORARILY_UNAVAILABLE: 451,
     }
     for refusal in Refusal:
         assert re.fullmatch(rf"{refusal.smtp_code} {str(refusal.smtp_code)[0]}\.\d\.\d+ [^@\r\n]+", refusal.smtp_reply)
