@@ -705,11 +705,9 @@ class ConversationService:
             terms = self._seller_terms(stored)
             self._post(stored, reached_as, text, Via.EMAIL, language, now, terms.reply_hours, None, None, 201, {}, rate_used=used,
                        was=stored, seller_restricted=terms.restricted)
-        except SellerRestricted:
-            # Refused for good, nothing stored or sent on. NOT_THE_PARTY (550 5.7.1) until chalicelib/relay/refusals.py
-            # has a refusal of its own for a restricted seller (docs/conversations.md "A restricted seller").
+        except SellerRestricted:  # refused for good: nothing stored or sent on (docs/conversations.md "A restricted seller")
             log(logging.INFO, "relay_mail_refused", refusal="seller_restricted", conversation_id=placed.route.conversation_id)
-            return RelayVerdict.refused(Refusal.NOT_THE_PARTY)
+            return RelayVerdict.refused(Refusal.SELLER_RESTRICTED)
         except TooManyRequests:
             return RelayVerdict.refused(Refusal.TEMPORARILY_UNAVAILABLE)
         except Conflict as exc:

@@ -12,6 +12,7 @@ class Refusal(Enum):
     UNKNOWN_ADDRESS = (550, "5.1.1 No such relay address")
     NOT_THE_PARTY = (550, "5.7.1 Only the conversation's party may write to this address, from the address registered with the platform")
     CONVERSATION_CLOSED = (550, "5.7.1 This conversation is closed: reopen it in the app, then write again")
+    SELLER_RESTRICTED = (550, "5.7.1 The platform has paused this seller's conversations: its support answers the buyer meanwhile")
     UNAUTHENTICATED = (550, "5.7.26 The message failed the sender's authentication (SPF, DKIM, DMARC) or the spam or virus check")
     ONLY_QUOTED = (550, "5.6.0 The message has no new text, only the quoted earlier mail: write your reply above the quote")
     TOO_LONG = (552, "5.3.4 The message is longer than the 4,000 characters a conversation's message may have: shorten it or send it in parts")

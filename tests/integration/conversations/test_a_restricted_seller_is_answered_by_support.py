@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.relay.refusals import Refusal
 from tests.calls import ADMIN, restrict
 from tests.conftest import SUPPORT, drain_queue, seller_token
 from tests.integration.conversations.conftest import BUYER_A, JSON, post, sent_mail, start
@@ -98,7 +99,7 @@ def test_by_mail_the_restricted_sellers_reply_is_refused_and_the_buyers_mail_goe
 
     reply = service.receive_mail(mail(SELLER_ADDRESS, relayed["buyer_mask"], "Pay me directly"), [relayed["buyer_mask"]],
                                  mail_from=SELLER_ADDRESS)
-    assert not reply.ok and reply.refusal is not None and reply.refusal.permanent, reply.smtp_reply
+    assert reply.refusal is Refusal.SELLER_RESTRICTED and reply.refusal.permanent, reply.smtp_reply  # says why, not "not the party"
     assert [m["text"] for m in transcript(api, cid)["messages"]] == ["Hello, is the blue one in stock?"]
 
     asked = service.receive_mail(mail(BUYER_ADDRESS, conversation["relay_address"], "Still waiting"), [conversation["relay_address"]],

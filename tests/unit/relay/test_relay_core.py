@@ -398,7 +398,7 @@ def test_a_malformed_address_is_refused_without_asking_the_store() -> None:
 def test_each_refusal_has_its_smtp_code_an_enhanced_status_and_no_address() -> None:
     codes = {refusal: refusal.smtp_code for refusal in Refusal}
     assert codes == {
-        Refusal.UNKNOWN_ADDRESS: 550, Refusal.NOT_THE_PARTY: 550, Refusal.CONVERSATION_CLOSED: 550,
+        Refusal.UNKNOWN_ADDRESS: 550, Refusal.NOT_THE_PARTY: 550, Refusal.CONVERSATION_CLOSED: 550, Refusal.SELLER_RESTRICTED: 550,
         Refusal.UNAUTHENTICATED: 550, Refusal.ONLY_QUOTED: 550, Refusal.TOO_LONG: 552, Refusal.TEMPORARILY_UNAVAILABLE: 451,
     }
     for refusal in Refusal:
