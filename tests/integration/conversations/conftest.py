@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
 
-from tests.conftest import bearer
+from tests.conftest import bearer, seller_token
 
 JSON = {"Content-Type": "application/json"}
-BUYER_A = bearer("buyer", "buyer-a", email="buyer-a@mail.example")
+BUYER_ADDRESS = "buyer-a@mail.example"  # buyer-a's verified e-mail claim: the relay takes their mail from it
+BUYER_A = bearer("buyer", "buyer-a", email=BUYER_ADDRESS)
+SELLER_ADDRESS = "owner@shop-1.example"  # shop-1's registered e-mail in the masked-relay fixtures
 BUYER_B = bearer("buyer", "buyer-b")
 
 
@@ -68,3 +71,36 @@ def sent_mail() -> list[Any]:
     backend = ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"]
     return [BytesParser(policy=policy.default).parsebytes(m.raw_data.encode() if isinstance(m.raw_data, str) else m.raw_data)
             for m in backend.sent_messages if hasattr(m, "raw_data")]
+
+
+def mail(sender: str, to: str, text: str, subject: str = "Re: your order") -> bytes:
+    """A plain text mail as a mail client sends it."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, to, subject
+    message.set_content(text)
+    return bytes(message)
+
+
+def masked_conversation(api: Any, first_text: str) -> dict[str, Any]:
+    """shop-1 offers a masked e-mail; buyer-a (verified e-mail) starts a conversation with `first_text`."""
+    body = {"email": {"enabled": True, "address": SELLER_ADDRESS, "masked": True}}
+    put = api.http.put("/v1/sellers/shop-1/channels", body=json.dumps(body).encode(), headers={**JSON, **seller_token("shop-1"), "If-Match": '"0"'})
+    assert put.status_code == 200, put.body
+    created = start(api, "shop-1", text=first_text)
+    assert created.status_code == 201, created.body
+    started: dict[str, Any] = json.loads(created.body)
+    return started
+
+
+@pytest.fixture
+def conversation(api: Any, ses: Any) -> dict[str, Any]:
+    """A masked-relay conversation whose one message is "Hello"."""
+    return masked_conversation(api, "Hello")
+
+
+@pytest.fixture
+def relayed(api: Any, ses: Any) -> dict[str, Any]:
+    """A masked-relay conversation, the buyer's mask (the first mail's sender, as the seller sees it) and that mail."""
+    conversation = masked_conversation(api, "Hello, is the blue one in stock?")
+    [first] = sent_mail()
+    return {"conversation": conversation, "buyer_mask": first["From"].addresses[0].addr_spec, "first": first}

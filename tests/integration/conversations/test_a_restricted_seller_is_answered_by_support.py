@@ -6,18 +6,12 @@ the seller post again."""
 from __future__ import annotations
 
 import json
-from email.message import EmailMessage
 from typing import Any
-
-import pytest
 
 from chalicelib.relay.refusals import Refusal
 from tests.calls import ADMIN, restrict
 from tests.conftest import SUPPORT, drain_queue, seller_token
-from tests.integration.conversations.conftest import BUYER_A, JSON, post, sent_mail, start
-
-SELLER_ADDRESS = "owner@shop-1.example"
-BUYER_ADDRESS = "buyer-a@mail.example"
+from tests.integration.conversations.conftest import BUYER_A, BUYER_ADDRESS, SELLER_ADDRESS, mail, post, sent_mail, start
 
 
 def transcript(api: Any, cid: str) -> dict[str, Any]:
@@ -66,23 +60,8 @@ def test_in_the_app_the_restricted_seller_gets_403_and_the_buyers_message_goes_t
     assert post(api, f"/v1/conversations/{cid}/messages", {"text": "Back, sorry"}, seller_token("demo-chat")).status_code == 201
 
 
-def mail(sender: str, to: str, text: str) -> bytes:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = sender, to, "Re: your order"
-    message.set_content(text)
-    return bytes(message)
 
 
-@pytest.fixture
-def relayed(api: Any, ses: Any) -> dict[str, Any]:
-    """shop-1 with a masked e-mail; buyer-a (verified e-mail) started a conversation with a first message."""
-    body = {"email": {"enabled": True, "address": SELLER_ADDRESS, "masked": True}}
-    put = api.http.put("/v1/sellers/shop-1/channels", body=json.dumps(body).encode(), headers={**JSON, **seller_token("shop-1"), "If-Match": '"0"'})
-    assert put.status_code == 200, put.body
-    created = start(api, "shop-1", text="Hello, is the blue one in stock?")
-    assert created.status_code == 201, created.body
-    [first] = sent_mail()
-    return {"conversation": json.loads(created.body), "buyer_mask": first["From"].addresses[0].addr_spec}
 
 
 def test_by_mail_the_restricted_sellers_reply_is_refused_and_the_buyers_mail_goes_to_support_not_the_seller(

@@ -5,40 +5,15 @@ counted as contact-sharing. A reply of quotes alone is refused with why and noth
 from __future__ import annotations
 
 import json
-from email.message import EmailMessage
 from typing import Any
 
-import pytest
-
-from tests.conftest import seller_token
-from tests.integration.conversations.conftest import BUYER_A, JSON, sent_mail, start
-
-BUYER_ADDRESS = "buyer-a@mail.example"
-SELLER_ADDRESS = "owner@shop-1.example"
-
-
-def mail(to: str, text: str) -> bytes:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = BUYER_ADDRESS, to, "Re: Message"
-    message.set_content(text)
-    return bytes(message)
-
-
-@pytest.fixture
-def conversation(api: Any, ses: Any) -> dict[str, Any]:
-    body = {"email": {"enabled": True, "address": SELLER_ADDRESS, "masked": True}}
-    put = api.http.put("/v1/sellers/shop-1/channels", body=json.dumps(body).encode(), headers={**JSON, **seller_token("shop-1"), "If-Match": '"0"'})
-    assert put.status_code == 200, put.body
-    created = start(api, "shop-1", text="Hello")
-    assert created.status_code == 201, created.body
-    started: dict[str, Any] = json.loads(created.body)
-    return started
+from tests.integration.conversations.conftest import BUYER_A, BUYER_ADDRESS, mail, sent_mail
 
 
 def receive(address: str, text: str) -> Any:
     from chalicelib import wiring
 
-    return wiring.conversation_service().receive_mail(mail(address, text), [address], mail_from=BUYER_ADDRESS)
+    return wiring.conversation_service().receive_mail(mail(BUYER_ADDRESS, address, text, "Re: Message"), [address], mail_from=BUYER_ADDRESS)
 
 
 def messages(api: Any, conversation: dict[str, Any]) -> list[dict[str, Any]]:

@@ -4,36 +4,12 @@ S3-triggered Lambda's handler."""
 from __future__ import annotations
 
 import json
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
 
-from tests.conftest import seller_token
-from tests.integration.conversations.conftest import BUYER_A, JSON, post, sent_mail, start
+from tests.integration.conversations.conftest import BUYER_A, SELLER_ADDRESS, mail, post, sent_mail
 from tests.policy_coverage import acting_as
-
-SELLER_ADDRESS = "owner@shop-1.example"
-
-
-def mail(sender: str, to: str, text: str, subject: str = "Re: your order") -> bytes:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = sender, to, subject
-    message.set_content(text)
-    return bytes(message)
-
-
-@pytest.fixture
-def relayed(api: Any, ses: Any) -> dict[str, Any]:
-    """shop-1 with a masked e-mail; buyer-a (verified e-mail) started a conversation with a first message."""
-    body = {"email": {"enabled": True, "address": SELLER_ADDRESS, "masked": True}}
-    put = api.http.put("/v1/sellers/shop-1/channels", body=json.dumps(body).encode(), headers={**JSON, **seller_token("shop-1"), "If-Match": '"0"'})
-    assert put.status_code == 200, put.body
-    created = start(api, "shop-1", text="Hello, is the blue one in stock?")
-    assert created.status_code == 201, created.body
-    conversation = json.loads(created.body)
-    [first] = sent_mail()
-    return {"conversation": conversation, "buyer_mask": first["From"].addresses[0].addr_spec, "first": first}
 
 
 def service() -> Any:

@@ -7,35 +7,17 @@ from __future__ import annotations
 
 import json
 import smtplib
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
 
-from tests.conftest import seller_token
-from tests.integration.conversations.conftest import BUYER_A, JSON, sent_mail, start
+from tests.integration.conversations.conftest import BUYER_A, BUYER_ADDRESS, mail, sent_mail
 
-BUYER_ADDRESS = "buyer-a@mail.example"
-SELLER_ADDRESS = "owner@shop-1.example"
 SMTP_PORT = 18341  # the loopback ports 18300-18399 are this worktree's
 
 
-def mail(sender: str, to: str, text: str) -> bytes:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = sender, to, "Re: your order"
-    message.set_content(text)
-    return bytes(message)
 
 
-@pytest.fixture
-def conversation(api: Any, ses: Any) -> dict[str, Any]:
-    body = {"email": {"enabled": True, "address": SELLER_ADDRESS, "masked": True}}
-    put = api.http.put("/v1/sellers/shop-1/channels", body=json.dumps(body).encode(), headers={**JSON, **seller_token("shop-1"), "If-Match": '"0"'})
-    assert put.status_code == 200, put.body
-    created = start(api, "shop-1", text="Hello")
-    assert created.status_code == 201, created.body
-    started: dict[str, Any] = json.loads(created.body)
-    return started
 
 
 def lines_of(count: int, char: str) -> str:
