@@ -98,9 +98,10 @@ def simulate(load: Load, sample: int = 200_000, seed: int = 20261126) -> dict[st
         rank = bisect.bisect_left(cumulative, rng.random() * total_weight)
         buyer, seller = f"buyer-{rng.randrange(load.buyers)}", f"seller-{rank}"
         revealed = [Channel.EMAIL] if rng.random() < load.reveal_share else []
+        request_id = f"{rng.getrandbits(64):016x}"  # each tap its own, as the API's: a request's outcome item is keyed by it
         events: list[Any] = [
             ContactRequestEvent.model_construct(
-                schema_version=1, event_id=f"{rng.getrandbits(128):032x}", occurred_at=occurred, request_id="sim",
+                schema_version=1, event_id=f"{rng.getrandbits(128):032x}", occurred_at=occurred, request_id=request_id,
                 buyer_id=buyer, seller_id=seller, topic=Topic.PRODUCT_QUESTION, primary_channel=Channel.CHAT,
                 offered=[Channel.CHAT, Channel.EMAIL, Channel.SUPPORT], degraded=False, revealed=revealed,
             )
@@ -108,7 +109,7 @@ def simulate(load: Load, sample: int = 200_000, seed: int = 20261126) -> dict[st
         if rng.random() < load.outcome_share:
             events.append(
                 ContactOutcomeEvent.model_construct(
-                    schema_version=1, event_id=f"{rng.getrandbits(128):032x}", occurred_at=occurred, request_id="sim",
+                    schema_version=1, event_id=f"{rng.getrandbits(128):032x}", occurred_at=occurred, request_id=request_id,
                     seller_id=seller, buyer_id=buyer, topic=Topic.PRODUCT_QUESTION, outcome="not_answered",
                     answer_id=f"answer-{rank % 50}", channel=None, reason="not_related",
                 )

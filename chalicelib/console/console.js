@@ -32,7 +32,7 @@
       time: "Time", buyer: "Buyer", topic: "Topic", offered: "Offered", primary: "Primary", outcome: "Outcome",
       revealed: "Revealed", day: "Day (UTC)", any: "any", apply: "Apply", older: "Older", newest: "Newest",
       noRequests: "No requests match.", degraded: "degraded", supportReason: "support reason",
-      outcomeMissing: "Outcomes per request are not linked yet.",
+      shown: "Shown", notReported: "not reported", outcomeAnswered: "answered by {answer}", outcomeNotAnswered: "not answered by {answer}", outcomeChannel: "went on to {channel}",
       perTopic: "Per topic", perDay: "Per topic and day", answered: "answered by an answer", chosen: "went on to a channel",
       notAnswered: "not answered", weakAnswers: "Weak answers (most \"not answered\")", answer: "Answer",
       notRelated: "not related", relatedNotAnswered: "related, not answered", rate: "deflection", noOutcomes: "No outcomes reported.",
@@ -55,7 +55,7 @@
       atRisk: "due within {hours} h", pastDue: "past due", overdueToday: "escalated as overdue today",
       messagesRedacted: "messages filtered today", ofMessages: "of {count} messages", nobodyWaits: "nobody waits",
       withheld: "withheld", replies: "replies", noReplies: "No replies to waiting buyers yet.",
-      redactions30: "messages filtered (30 days)", medianReply: "median", outcomeNote: "Outcome: what the buyer was shown (contacts revealed, withheld by the limit, or why support).",
+      redactions30: "messages filtered (30 days)", medianReply: "median", outcomeNote: "Shown: contacts revealed, withheld by the limit, or why support. Outcome: what the buyer reported after (the latest, with its time).",
     },
     ru: {
       home: "Обзор", requests: "Запросы", deflection: "Ответы вместо каналов", policy: "Политика", queue: "Очередь",
@@ -77,7 +77,7 @@
       time: "Время", buyer: "Покупатель", topic: "Тема", offered: "Предложено", primary: "Основной", outcome: "Итог",
       revealed: "Раскрыто", day: "День (UTC)", any: "любая", apply: "Применить", older: "Раньше", newest: "Сначала",
       noRequests: "Нет подходящих запросов.", degraded: "деградация", supportReason: "причина поддержки",
-      outcomeMissing: "Итоги пока не связаны с запросами.",
+      shown: "Показано", notReported: "не сообщён", outcomeAnswered: "решено ответом {answer}", outcomeNotAnswered: "не помог ответ {answer}", outcomeChannel: "ушёл в канал {channel}",
       perTopic: "По темам", perDay: "По темам и дням", answered: "решено ответом", chosen: "ушли в канал",
       notAnswered: "не помогло", weakAnswers: "Слабые ответы (чаще всего «не помогло»)", answer: "Ответ",
       notRelated: "не по теме", relatedNotAnswered: "по теме, но не помогло", rate: "доля", noOutcomes: "Итогов пока нет.",
@@ -100,7 +100,7 @@
       atRisk: "срок в ближайшие {hours} ч", pastDue: "просрочены", overdueToday: "переданы из-за просрочки сегодня",
       messagesRedacted: "сообщений отфильтровано сегодня", ofMessages: "из {count} сообщений", nobodyWaits: "никто не ждёт",
       withheld: "скрыто", replies: "ответов", noReplies: "Ответов ждущим покупателям пока нет.",
-      redactions30: "сообщений отфильтровано (30 дней)", medianReply: "медиана", outcomeNote: "Итог: что увидел покупатель (раскрытые контакты, скрытые лимитом или причина поддержки).",
+      redactions30: "сообщений отфильтровано (30 дней)", medianReply: "медиана", outcomeNote: "Показано: раскрытые контакты, скрытые лимитом или причина поддержки. Итог: что покупатель сообщил потом (последнее, со временем).",
     },
   };
 
@@ -432,6 +432,15 @@
     return el("section", { id: "view-home" }, el("h1", {}, t("home")), el("div", { class: "cards" }, cards));
   }
 
+  /** A request's reported outcome as text (its answer id and channel are stored values: text only, never markup). */
+  function outcomeText(outcome) {
+    if (!outcome) return el("span", { class: "muted" }, t("notReported"));
+    const values = { answer: outcome.answer_id || "–", channel: outcome.channel || "–" };
+    const key = { answered: "outcomeAnswered", not_answered: "outcomeNotAnswered", channel_chosen: "outcomeChannel" }[outcome.kind];
+    const label = key ? t(key, values) : outcome.kind;
+    return el("span", { class: "outcome outcome-" + outcome.kind.replace(/[^a-z_]/g, "") }, label + " · " + fmtTime(outcome.at));
+  }
+
   async function viewRequests(params) {
     const seller = params.get("seller") || "";
     const topic = params.get("topic") || "";
@@ -458,6 +467,7 @@
         item.degraded ? el("span", { class: "tag" }, t("degraded")) : null,
         item.support_reason ? el("span", { class: "tag" }, t("supportReason") + ": " + item.support_reason) : null,
         item.caller_role === "support" ? el("span", { class: "tag" }, t("supportLookups")) : null],
+      outcomeText(item.outcome),
     ]);
     const pager = el("div", { class: "pager" },
       cursor ? el("a", { href: "#/requests" + query({ seller, topic, day }) }, "« " + t("newest")) : null,
@@ -467,7 +477,7 @@
       el("div", { class: "filters" },
         el("label", {}, t("seller"), sellerInput), el("label", {}, t("topic"), topicSelect), el("label", {}, t("day"), dayInput), apply),
       page.items.length
-        ? table([t("time"), t("buyer"), t("seller"), t("topic"), t("offered"), t("primary"), t("outcome")], rows)
+        ? table([t("time"), t("buyer"), t("seller"), t("topic"), t("offered"), t("primary"), t("shown"), t("outcome")], rows)
         : el("p", { class: "muted", id: "no-requests" }, t("noRequests")),
       el("p", { class: "muted" }, t("outcomeNote")),
       pager);

@@ -17,6 +17,15 @@ MAX_OPS_PAGE = 100  # rows per page of /v1/ops/requests and of a settings histor
 MAX_OPS_DAYS = 30  # the longest window a figure is asked for: within a second, from the daily roll-ups
 
 
+class RequestOutcome(Outgoing):
+    """How the buyer said the request ended (POST /v1/contact-requests/{request_id}/outcome); the latest if several."""
+
+    kind: str = Field(description="answered, not_answered or channel_chosen.")
+    answer_id: str | None = Field(default=None, description="The answer that helped, or did not.")
+    channel: str | None = Field(default=None, description="The channel the buyer went on to (channel_chosen).")
+    at: datetime
+
+
 class RequestRow(Outgoing):
     """One contact request as the ingest stored it (ContactRequestEventV1)."""
 
@@ -33,6 +42,7 @@ class RequestRow(Outgoing):
     support_reason: str | None = None
     degraded: bool = False
     caller_role: str | None = Field(default=None, description="buyer, or support for an agent's own lookup.")
+    outcome: RequestOutcome | None = Field(default=None, description="How it ended, as the buyer reported; null: not reported.")
 
 
 class RequestPage(Outgoing):

@@ -29,6 +29,7 @@ from chalicelib.models.operations import (
     QueueDepth,
     QueuesResponse,
     ReplyShare,
+    RequestOutcome,
     RequestPage,
     RequestRow,
     SellerReplies,
@@ -64,6 +65,7 @@ class SupportFigures(Protocol):
     def day_totals(self, days: list[date]) -> dict[date, list[dict[str, Any]]]: ...
     def answer_totals(self, days: list[date]) -> list[dict[str, Any]]: ...
     def changes_of_seller(self, seller_id: str, before: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]: ...
+    def outcomes_of(self, requests: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]: ...
 
 
 class ConversationFigures(Protocol):
@@ -156,7 +158,10 @@ class OperationsService:
             elif found.next is not None and found.next.day is not None and found.next.day < oldest:
                 found.next = None
         next_cursor = encode_cursor(found.next.day, found.next.before) if found.next is not None else None
-        return RequestPage(items=[_row(item) for item in found.items], day=found.day, next_cursor=next_cursor)
+        pairs = [(str(item["request_id"]), str(item["seller_id"])) for item in found.items if item.get("request_id") and item.get("seller_id")]
+        outcomes = self._support.outcomes_of(pairs) if pairs else {}
+        rows = [_row(item, outcomes.get((str(item.get("request_id")), str(item.get("seller_id"))))) for item in found.items]
+        return RequestPage(items=rows, day=found.day, next_cursor=next_cursor)
 
     def stats(self, caller: Caller, days: int) -> StatsResponse:
         require_role(caller, OPS_READERS)
@@ -299,10 +304,21 @@ def _conversation_day(day: date, counts: Counter[str]) -> ConversationDay:
     )
 
 
-def _row(item: dict[str, Any]) -> RequestRow:
-    fields = {name: item.get(name) for name in RequestRow.model_fields}
+def _row(item: dict[str, Any], outcome_item: dict[str, Any] | None = None) -> RequestRow:
+    fields = {name: item.get(name) for name in RequestRow.model_fields if name != "outcome"}  # ours, not a stored field
     fields = {name: value for name, value in fields.items() if value is not None}
-    return RequestRow.model_validate({**fields, "event_id": str(item.get("event_id", "")), "topic": str(item.get("topic", "other"))})
+    return RequestRow.model_validate(
+        {**fields, "event_id": str(item.get("event_id", "")), "topic": str(item.get("topic", "other")), "outcome": latest_outcome(outcome_item)}
+    )
+
+
+def latest_outcome(item: dict[str, Any] | None) -> RequestOutcome | None:
+    """The latest of a request's outcomes (one stored per kind), by when the buyer reported it."""
+    reported = [
+        RequestOutcome(kind=kind, answer_id=detail.get("answer_id"), channel=detail.get("channel"), at=detail["at"])
+        for kind in OUTCOMES if isinstance(detail := (item or {}).get(kind), dict) and detail.get("at")
+    ]
+    return max(reported, key=lambda outcome: outcome.at, default=None)
 
 
 def _depth(attributes: dict[str, Any]) -> QueueDepth:

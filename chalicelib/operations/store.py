@@ -174,6 +174,13 @@ class SupportFigures(_Reader):
                 return items, None
         return items, str(from_attributes(start or {}).get(sort_key, ""))
 
+    def outcomes_of(self, requests: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The outcome items of a page's (request_id, seller_id) pairs, by key: one BatchGetItem for up to 100 rows."""
+        wanted = [keys.request_outcome_key(request_id, seller_id) for request_id, seller_id in dict.fromkeys(requests)]
+        return {
+            (str(item["pk"]).removeprefix("REQUEST#"), str(item["sk"]).removeprefix("OUTCOME#")): item for item in self._items(wanted)
+        }
+
     # ------------------------------------------------------------ the daily roll-up
 
     def day_totals(self, days: list[date]) -> dict[date, list[dict[str, Any]]]:

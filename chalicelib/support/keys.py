@@ -22,6 +22,8 @@ popularity), one key per day or per seller would throttle. So the hot keys carry
     ANSWERS#<month>#<nn>               <date>#ANSWER#<answer_id>    a day's outcomes per answer (nn: 00..31, by event;
                                                                     a month a partition: one query per shard reads
                                                                     any range of its days)
+    REQUEST#<request_id>               OUTCOME#<seller_id>          how that request ended for that seller (the console's
+                                                                    requests page reads it by key, BatchGetItem)
 
 Data written before sharding (REQ# under SELLER#<id>, DAY#<date>, STATS#<date>) stays readable: the readers
 query those legacy keys too (`*_keys` functions below list them last).
@@ -132,3 +134,9 @@ def rollup_answer_partitions(month: str) -> list[str]:
 def topic_counter(measure: str, topic: str) -> str:
     """A per-topic counter's name in a TOTALS item: `requests@delivery`, `answered@payment`."""
     return f"{measure}@{topic}"
+
+
+def request_outcome_key(request_id: str, seller_id: str) -> dict[str, str]:
+    """Where a request's outcome is kept, found from what both events carry (the request record's own key holds its
+    random event id and time, which an outcome does not know). A batch shares one request id, hence the seller."""
+    return {"pk": f"REQUEST#{request_id}", "sk": f"OUTCOME#{seller_id}"}

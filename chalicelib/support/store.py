@@ -149,7 +149,10 @@ class SupportRequestStore:
             return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}]
         if isinstance(event, ContactOutcomeEvent):  # as many as requests at most: sharded like them
             record.update(pk=keys.seller_requests_key(event.seller_id, event.event_id), sk=f"OUT#{stamp}")
-            return [{"Put": {"TableName": self._table, "Item": to_attributes(record)}}, *self._outcome_counters(event), *self._rollup(event)]
+            return [
+                {"Put": {"TableName": self._table, "Item": to_attributes(record)}}, *self._outcome_counters(event), *self._rollup(event),
+                self._request_outcome(event, expires_at),
+            ]
 
         day = event.occurred_at.date().isoformat()
         record.update(
@@ -206,6 +209,23 @@ class SupportRequestStore:
                                     answer_id=event.answer_id or ""))
             return updates
         return [_add(self._table, keys.rollup_totals_key(day, event.event_id), request_rollup(event), expires)]
+
+    def _request_outcome(self, event: ContactOutcomeEvent, expires_at: int) -> dict[str, Any]:
+        """The outcome beside its request, one attribute per kind (a request may end `not_answered`, then
+        `channel_chosen`): whatever order SQS delivers them in, the reader shows the latest by `at`. Stored whether or
+        not the request is yet, so an outcome that arrives first is kept; the marker makes a redelivery write nothing."""
+        detail = {"at": event.occurred_at.isoformat(), "answer_id": event.answer_id, "channel": event.channel.value if event.channel else None}
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": to_attributes(keys.request_outcome_key(event.request_id, event.seller_id)),
+                "UpdateExpression": "SET #kind = :detail, expires_at = :expires",
+                "ExpressionAttributeNames": {"#kind": event.outcome},
+                "ExpressionAttributeValues": to_attributes(
+                    {":detail": {name: value for name, value in detail.items() if value is not None}, ":expires": expires_at}
+                ),
+            }
+        }
 
     def _buyer_copy(self, record: dict[str, Any], event: ContactRequestEvent) -> dict[str, Any]:
         """The request again under its buyer (`contact-support recent --buyer`): one more item of the same transaction,

@@ -131,6 +131,9 @@ def seed(stack: Stack) -> str:
                                           topic="delivery", outcome="not_answered", answer_id="faq-weak-answer", reason="not_related"))
         events.append(ContactOutcomeEvent(occurred_at=at, request_id=f"seed-c-{day}", seller_id="demo-chat", buyer_id="seed-buyer",
                                           topic="delivery", outcome="channel_chosen", channel="chat"))
+    # The outcome of one seeded request (today's first for demo-email): the requests view shows it on that row.
+    events.append(ContactOutcomeEvent(occurred_at=now, request_id="seed-0-0", seller_id="demo-email", buyer_id="seed-buyer",
+                                      topic="delivery", outcome="channel_chosen", channel="email"))
     publisher = SqsEventPublisher(stack.client("sqs"), stack.env["SUPPORT_QUEUE_URL"])
     for first in range(0, len(events), 10):
         assert publisher.publish(events[first : first + 10]) == len(events[first : first + 10])
@@ -139,7 +142,7 @@ def seed(stack: Stack) -> str:
     def ingested() -> bool:
         stats = requests.get(f"{stack.api}/v1/ops/stats?days=7", headers=support, timeout=30).json()
         history = requests.get(f"{stack.api}/v1/sellers/demo-chat/settings/history", headers=support, timeout=30).json()
-        return stats["totals"]["requests"] >= 6 + 14 and stats["totals"]["answered"] >= 7 and len(history["items"]) >= 1
+        return stats["totals"]["requests"] >= 6 + 14 and stats["totals"]["answered"] >= 7 and stats["totals"]["channel_chosen"] >= 8 and len(history["items"]) >= 1
 
     eventually(ingested, "the poller ingested the seeded requests, outcomes and settings change")
     return conversation_id

@@ -78,6 +78,10 @@ def test_requests_newest_first_with_filters_and_a_buyer_id_shown_as_text(staff: 
     assert "seller=demo-email" in console.page.url and "product_question" in rows.first.inner_text()
     reads_well(console)
     console.shot(output, f"requests-{role}")
+    console.go("#/requests?seller=demo-email&topic=delivery", "#view-requests .outcome")  # the seeded outcome of seed-0-0
+    expect(console.page.locator("#view-requests .outcome")).to_have_count(1)
+    expect(console.page.locator("#view-requests .outcome")).to_contain_text("went on to email")
+    assert "not reported" in console.page.locator("#view-requests table").inner_text()
 
 
 @pytest.mark.parametrize("role", STAFF)

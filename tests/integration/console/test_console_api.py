@@ -98,6 +98,50 @@ def test_an_unfiltered_page_reads_one_day_and_its_cursor_goes_on_with_yesterday(
     assert [row["request_id"] for row in day_only["items"]] == ["req-1"] and day_only["next_cursor"] is None
 
 
+def request_outcome(request: ContactRequestEvent, outcome_name: str, after: timedelta, **extra: Any) -> ContactOutcomeEvent:
+    """An outcome as the outcome route sends it: the request's id and seller, a time of its own, a random event id."""
+    return ContactOutcomeEvent(
+        occurred_at=request.occurred_at + after, request_id=request.request_id, seller_id=request.seller_id, buyer_id=request.buyer_id,
+        topic=request.topic, outcome=outcome_name, **extra,
+    )
+
+
+def outcomes_shown(api: Any, path: str = "/v1/ops/requests") -> dict[str, Any]:
+    return {row["request_id"]: row["outcome"] for row in body(get(api, path))["items"]}
+
+
+def test_a_requests_outcome_shows_on_its_row_of_the_page_and_by_seller(api: Any) -> None:
+    first, second = request_event(1), request_event(2, seller="demo-email")
+    ingest([first, second, request_outcome(first, "not_answered", timedelta(seconds=5), answer_id="faq-a", reason="not_related")])
+    ingest([request_outcome(first, "answered", timedelta(seconds=9), answer_id="faq-b")])
+    shown = outcomes_shown(api)
+    assert shown["req-2"] is None
+    assert shown["req-1"] == {"kind": "answered", "answer_id": "faq-b", "channel": None,
+                              "at": (first.occurred_at + timedelta(seconds=9)).isoformat().replace("+00:00", "Z")}
+    assert outcomes_shown(api, "/v1/ops/requests?seller_id=demo-chat")["req-1"]["kind"] == "answered"
+
+
+def test_a_redelivered_outcome_is_stored_and_counted_once_and_an_older_one_delivered_late_does_not_win(api: Any) -> None:
+    from chalicelib import wiring
+
+    request = request_event(1)
+    chosen = request_outcome(request, "channel_chosen", timedelta(seconds=5), channel="chat")
+    ingest([request, chosen])
+    assert not wiring.ingest_store().ingest(chosen)  # SQS delivered it again
+    ingest([request_outcome(request, "not_answered", timedelta(seconds=2), answer_id="faq-a")])  # reported earlier, came later
+    assert outcomes_shown(api)["req-1"] == {**outcomes_shown(api)["req-1"], "kind": "channel_chosen", "channel": "chat"}
+    stats = body(get(api, "/v1/ops/stats?days=1"))["totals"]
+    assert (stats["channel_chosen"], stats["not_answered"]) == (1, 1)
+
+
+def test_an_outcome_that_arrives_before_its_request_shows_once_the_request_is_stored(api: Any) -> None:
+    request = request_event(1)
+    ingest([request_outcome(request, "answered", timedelta(seconds=3), answer_id="faq-a")])
+    assert body(get(api, "/v1/ops/requests"))["items"] == []
+    ingest([request])
+    assert outcomes_shown(api)["req-1"]["kind"] == "answered"
+
+
 def test_stats_and_deflection_come_from_the_roll_up_the_ingest_writes(api: Any) -> None:
     ingest([request_event(n) for n in range(4)] + [request_event(5, withheld=["phone"])] + [
         outcome(1, "answered", "faq-a"), outcome(2, "not_answered", "faq-b"), outcome(3, "not_answered", "faq-b"),
