@@ -5,8 +5,9 @@ mail whose envelope sender or From is not the party's is refused (not_the_party)
 
 SES has accepted the mail before this runs, so a refusal cannot be an SMTP reply: mail failing SPF/DKIM/DMARC (or the
 spam or virus check) is dropped and counted (`relay_mail_dropped`, never bounced: its From is likely forged); another
-permanent refusal is logged (`relay_mail_refused`); a temporary one raises, so Lambda's asynchronous retries and then
-its DLQ take over. Nothing is lost silently.
+permanent refusal is logged (`relay_mail_refused`) and bounced to the envelope sender with the reason
+(chalicelib/relay/bounce.py: never to an automatic mail or an empty Return-Path; a failed bounce is logged, not raised);
+a temporary one raises, so Lambda's asynchronous retries and then its DLQ take over. Nothing is lost silently.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ _FOR = re.compile(r"\bfor\s+<?([^\s<>;]+@[^\s<>;]+)>?", re.IGNORECASE)
 
 class Receiver(Protocol):
     def receive_mail(self, raw: bytes, rcpt_tos: list[str], *, mail_from: str | None) -> RelayVerdict: ...
+    def bounce(self, raw: bytes, refusal: Refusal, *, mail_from: str | None, mail_id: str) -> bool: ...
 
 
 class RetryLater(Exception):
@@ -48,7 +50,8 @@ def envelope_recipients(raw: bytes) -> list[str]:
 
 def handle_object(bucket: str, key: str, receiver: Receiver, s3: Any) -> dict[str, str]:
     raw = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    verdict = receiver.receive_mail(raw, envelope_recipients(raw), mail_from=envelope_sender(raw))
+    mail_from = envelope_sender(raw)
+    verdict = receiver.receive_mail(raw, envelope_recipients(raw), mail_from=mail_from)
     if verdict.refusal is None:
         return {"outcome": "accepted"}
     if verdict.refusal is Refusal.UNAUTHENTICATED:
@@ -56,5 +59,10 @@ def handle_object(bucket: str, key: str, receiver: Receiver, s3: Any) -> dict[st
         return {"outcome": "dropped"}
     if not verdict.refusal.permanent:
         raise RetryLater(verdict.refusal.text)
-    log(logging.WARNING, "relay_mail_refused", refusal=verdict.refusal.name.lower(), size=len(raw))
+    mail_id = key.rpartition("/")[2]  # SES's message id: the object's name under inbound/
+    log(logging.WARNING, "relay_mail_refused", refusal=verdict.refusal.name.lower(), size=len(raw), mail_id=mail_id)
+    try:
+        receiver.bounce(raw, verdict.refusal, mail_from=mail_from, mail_id=mail_id)
+    except Exception as exc:  # noqa: BLE001 - the mail was refused either way: a bounce is never retried
+        log(logging.WARNING, "relay_bounce_failed", error=type(exc).__name__, mail_id=mail_id)
     return {"outcome": verdict.refusal.name.lower()}

@@ -53,7 +53,8 @@ from chalicelib.models.events import (
 )
 from chalicelib.moderation.contacts import redact
 from chalicelib.relay.addresses import RelayMapping, RelayStoreUnavailable, Side, new_local_part
-from chalicelib.relay.inbound import MailVerdicts
+from chalicelib.relay.bounce import bounce_recipient, build_bounce
+from chalicelib.relay.inbound import MailVerdicts, parse_inbound
 from chalicelib.relay.outbound import build_outgoing, display_name
 from chalicelib.relay.receive import Received, receive
 from chalicelib.relay.refusals import Refusal, RelayVerdict
@@ -688,6 +689,28 @@ class ConversationService:
             log(logging.INFO, "relay_mail_automatic_dropped")
             return RelayVerdict.accepted()
         return self._store_mail(placed)
+
+    def bounce(self, raw: bytes, refusal: Refusal, *, mail_from: str | None, mail_id: str) -> bool:
+        """On AWS, tell the envelope sender of a mail refused for good why (chalicelib/relay/bounce.py says which mail
+        is never bounced). A failed send is logged with ids only and not raised: the mail was refused either way, and
+        there is nothing to retry. True when a bounce was sent."""
+        if self._mail is None:
+            return False
+        mail = parse_inbound(raw)
+        to = bounce_recipient(refusal, mail, mail_from, self._relay_domain)
+        if to is None:
+            log(logging.INFO, "relay_bounce_skipped", refusal=refusal.name.lower(), mail_id=mail_id)
+            return False
+        language = Locale.RU if _looks_russian(mail.text or mail.subject) else Locale.EN
+        try:
+            message = build_bounce(mail, refusal, to=to, relay_domain=self._relay_domain, now=self._clock(),
+                                   language=language.value, allowed_link_domain=self._platform_domain)
+            self._mail.send(message)
+        except Exception as exc:  # noqa: BLE001 - a bounce is best effort: the refusal stands either way
+            log(logging.WARNING, "relay_bounce_failed", error=type(exc).__name__, refusal=refusal.name.lower(), mail_id=mail_id)
+            return False
+        log(logging.INFO, "relay_bounce_sent", refusal=refusal.name.lower(), mail_id=mail_id)
+        return True
 
     def _store_mail(self, placed: Received) -> RelayVerdict:
         try:
