@@ -21,7 +21,7 @@ from typing import Final
 
 from chalicelib.moderation.contacts import redact
 from chalicelib.relay.inbound import InboundMail
-from chalicelib.relay.outbound import MAX_SUBJECT_CHARS, _EncodedHeader, _one_line
+from chalicelib.relay.outbound import MAX_SUBJECT_CHARS, EncodedHeader, one_line
 from chalicelib.relay.refusals import Refusal
 
 BOUNCE_LOCAL_PART: Final = "mailer-daemon"
@@ -59,7 +59,7 @@ def build_bounce(
         raise ValueError("now must be timezone-aware")
     domain = relay_domain.lower()
     russian = language.lower().startswith("ru")
-    subject = redact(_one_line(mail.subject)[:MAX_SUBJECT_CHARS], language, allowed_link_domain, relay_domain=domain).text
+    subject = redact(one_line(mail.subject)[:MAX_SUBJECT_CHARS], language, allowed_link_domain, relay_domain=domain).text
     if russian:
         text = (
             "Ваше письмо не доставлено: оно не сохранено и никому не передано.\n\n"
@@ -75,7 +75,7 @@ def build_bounce(
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = Address(addr_spec=bounce_sender(domain))
     message["To"] = Address(addr_spec=to)
-    message["Subject"] = _EncodedHeader("Subject", f"Undelivered: {subject}" if subject else "Undelivered")
+    message["Subject"] = EncodedHeader("Subject", f"Undelivered: {subject}" if subject else "Undelivered")
     message["Date"] = format_datetime(now)
     message["Message-ID"] = f"<{message_token or secrets.token_hex(16)}@{domain}>"
     message["Auto-Submitted"] = "auto-replied"

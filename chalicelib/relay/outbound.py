@@ -93,16 +93,16 @@ def build_outgoing(
         text = f"{support_first_line(support_of, language)}\n\n{text}"
     redacted = [
         redact(value, language, allowed_link_domain, orders, relay_domain=domain)
-        for value in (_one_line(subject)[:MAX_SUBJECT_CHARS], _one_line(name)[:MAX_NAME_CHARS], text)
+        for value in (one_line(subject)[:MAX_SUBJECT_CHARS], one_line(name)[:MAX_NAME_CHARS], text)
     ]
     clean_subject, clean_name, clean_text = (result.text for result in redacted)
     clean_name = _NAME_UNSAFE.sub(" ", clean_name).strip() or domain
 
     message = EmailMessage(policy=policy.SMTP)
-    message["From"] = _EncodedHeader("From", clean_name, from_address.lower())
+    message["From"] = EncodedHeader("From", clean_name, from_address.lower())
     message["To"] = Address(addr_spec=to)
     message["Reply-To"] = Address(addr_spec=from_address.lower())
-    message["Subject"] = _EncodedHeader("Subject", clean_subject)
+    message["Subject"] = EncodedHeader("Subject", clean_subject)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = f"<{message_token or secrets.token_hex(16)}@{domain}>"
     own_in_reply_to = own_message_ids(in_reply_to, domain)
@@ -117,7 +117,7 @@ def build_outgoing(
     return OutgoingMail(message, tuple(sorted(removed, key=lambda kind: kind.value)))
 
 
-class _EncodedHeader(str):
+class EncodedHeader(str):
     """A Subject or From value encoded and folded by `email.header.Header`, which EmailMessage stores and sends as is.
 
     EmailMessage's own folding of a long non-ASCII value puts the space between two words outside the encoded words,
@@ -126,7 +126,7 @@ class _EncodedHeader(str):
 
     name: str
 
-    def __new__(cls, name: str, text: str, address: str | None = None) -> _EncodedHeader:
+    def __new__(cls, name: str, text: str, address: str | None = None) -> EncodedHeader:
         if address is None:
             value = Header(text, "utf-8", header_name=name).encode(linesep="\r\n")
         elif text.isascii():
@@ -155,5 +155,5 @@ def _russian(language: str) -> bool:
     return language.lower().startswith("ru")
 
 
-def _one_line(value: str) -> str:
+def one_line(value: str) -> str:
     return _LINE_BREAKS.sub(" ", value).strip()
