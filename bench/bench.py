@@ -842,7 +842,8 @@ def answers_resolution(env: dict[str, str], runs: int) -> None:
     from chalicelib.shared.aws import client
     from chalicelib.shared.config import get_config
 
-    with_answers = wiring.resolution_service()
+    built = wiring.resolution_service  # the cached builder itself: put back at the end, so wiring.reset() still works
+    with_answers = built()
     plain = ResolutionService(DynamoSettingsStore(client("dynamodb"), get_config().seller_table_name), wiring.support_publisher())
     question_event = with_query(SINGLE_EVENT, q="какой размер выбрать, платье маломерит")
 
@@ -857,10 +858,13 @@ def answers_resolution(env: dict[str, str], runs: int) -> None:
         "no_answers": lambda: run(plain, SINGLE_EVENT, '"answers":[]'),
         "bare": make_bare_handler(env),
     }
-    for _ in range(20):
-        for candidate in candidates.values():
-            candidate()
-    times = interleaved(runs, lambda: purge(env), **candidates)
+    try:
+        for _ in range(20):
+            for candidate in candidates.values():
+                candidate()
+        times = interleaved(runs, lambda: purge(env), **candidates)
+    finally:
+        wiring.resolution_service = built  # the real one back, cache and all
     result = app_vs_bare("answers a. warm resolution with answers, no q (vs bare)", {"app": times["app"], "bare": times["bare"]}, 1.10)
     bare_median = result["bare"]["median_ms"]
     rows = []
@@ -872,7 +876,6 @@ def answers_resolution(env: dict[str, str], runs: int) -> None:
     rows.append(["what answers add (median, app - app off)", result["answers_cost_ms"], "", ""])
     table("answers b. the same run: with q, and without the answers step", ["handler", "median ms", "p95 ms", "ratio to bare"], rows)
     RESULTS["answers_warm"] = result
-    wiring.resolution_service = lambda: with_answers  # type: ignore[assignment]  # and puts the real one back
     purge(env)
 
 
