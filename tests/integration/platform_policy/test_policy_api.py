@@ -311,8 +311,9 @@ def test_a_put_takes_effect_at_once_in_the_writing_container_and_warm_resolution
     result = options(api, "demo-chat")
     assert result["policy_version"] == 1 and excluded(result)["chat"] == "chat_disabled_by_platform"
     options(api, "demo-email", headers=SUPPORT)
-    # One read each, no policy read: a buyer's settings and reveal tally in one BatchGetItem, support's a GetItem.
-    assert calls == [("BatchGetItem", ["conversations", "seller-channels", "support-requests"]), ("GetItem", ["seller-channels"])]
+    # One read each, no policy read: the settings with the seller's reply summary in one BatchGetItem, and for a
+    # buyer the reveal tally too.
+    assert calls == [("BatchGetItem", ["conversations", "seller-channels", "support-requests"]), ("BatchGetItem", ["conversations", "seller-channels"])]
 
 
 def test_policy_store_lets_exactly_one_concurrent_writer_win(aws: dict[str, str]) -> None:
