@@ -108,6 +108,14 @@ def wait_until_serving(started: Started) -> set[int]:
     return {started.process.pid, *started.children()}
 
 
+def stacks_of_the_supervisor(started: Started) -> None:
+    """Ask a supervisor that did not stop for its threads' stacks (SIGUSR1, faulthandler): they land in its log."""
+    supervisor = next((pid for pid in {started.process.pid, *started.children()} if "devstack run" in cmdline(pid)), None)
+    if supervisor is not None and running(supervisor):
+        os.kill(supervisor, signal.SIGUSR1)
+        time.sleep(1)  # faulthandler writes at once; a second is plenty for the log to have it
+
+
 def seconds_until_all_gone(started: Started, pids: set[int], budget: float, clock_from: str | None = None) -> float:
     """Time until none of `pids` runs and both ports are free again (fails the test past `budget`).
 
@@ -126,6 +134,7 @@ def seconds_until_all_gone(started: Started, pids: set[int], budget: float, cloc
         time.sleep(0.05)
     left = {pid: cmdline(pid) for pid in pids if running(pid)}
     busy = [port for port in (started.moto_port, started.api_port) if port_in_use(port)]
+    stacks_of_the_supervisor(started)
     for pid in left:  # do not leak into the rest of the suite
         os.kill(pid, signal.SIGKILL)
     raise AssertionError(f"after {budget} s still running: {left}; ports still bound: {busy}\n{started.output()}")

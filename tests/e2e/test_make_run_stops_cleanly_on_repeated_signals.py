@@ -24,6 +24,7 @@ from tests.e2e.test_lifecycle import (
     launch,
     running,
     seconds_until_all_gone,
+    stacks_of_the_supervisor,
     wait_until_serving,
 )
 
@@ -35,6 +36,8 @@ STOPPED_LINE = "stopped moto server, chalice local, the local poller"  # (and th
 def wait_for(condition: Callable[[], bool], what: str, started: Started, timeout: float = 60.0, poll: float = 0.005) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
+        if time.monotonic() >= deadline:
+            stacks_of_the_supervisor(started)  # its threads' stacks into the log, for the message below
         assert time.monotonic() < deadline, f"{what}: not within {timeout} s\n{started.output()}"
         assert started.process.poll() is None, f"{what}: the supervisor exited with {started.process.returncode}\n{started.output()}"
         time.sleep(poll)
