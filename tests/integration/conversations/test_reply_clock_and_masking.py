@@ -114,3 +114,22 @@ def test_a_warm_resolution_makes_one_read_and_one_send(api: Any, aws: dict[str, 
     with recorder.measure("warm"):
         assert api.http.get(single, headers=BUYER).status_code == 200
     assert recorder.work["warm"].as_dict()["calls"] == {"dynamodb:BatchGetItem": 1, "sqs:SendMessage": 1}
+
+
+def test_posting_a_message_is_one_transaction_and_no_queue_send(api: Any, aws: dict[str, str]) -> None:
+    from capacity.work import Recorder
+    from chalicelib.shared.aws import client, resolution_client, settings_client
+
+    recorder = Recorder()
+    for service in ("dynamodb", "sqs"):
+        recorder.attach(client(service))
+        recorder.attach(resolution_client(service))
+    recorder.attach(settings_client())
+    cid = json.loads(start(api, text="Is the blue one in stock?").body)["conversation_id"]
+    for author, text in ((BUYER_A, "And in size M?"), (seller_token("demo-chat"), "Yes, both")):
+        with recorder.measure(text):
+            assert post(api, f"/v1/conversations/{cid}/messages", {"text": text}, author).status_code == 201
+        calls = recorder.work[text].as_dict()["calls"]
+        # the message, the conversation, its counters: one transaction; events go out only on a change of hands
+        assert calls.get("dynamodb:TransactWriteItems") == 1 and not any(call.startswith("sqs:") for call in calls), calls
+        assert not any(call in calls for call in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query")), calls
