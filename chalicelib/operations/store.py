@@ -227,20 +227,21 @@ class ConversationFigures(_Reader):
     """The conversations table's roll-up (conversations/rules.py) and a seller's daily reply counts."""
 
     def day_totals(self, days: list[date]) -> dict[date, list[dict[str, Any]]]:
-        wanted = [
-            dict(zip(("pk", "sk"), conversation_rules.day_totals_key(day.isoformat(), shard), strict=True))
-            for day in days for shard in range(conversation_rules.ROLLUP_SHARDS)
-        ]
-        found = by_day(self._items(wanted), lambda pk: pk.split("#")[2])
-        return {day: found.get(day.isoformat(), []) for day in days}
+        return self._shards_by_day(conversation_rules.day_totals_key, days)
 
     def gauges(self) -> list[dict[str, Any]]:
         wanted = [dict(zip(("pk", "sk"), conversation_rules.gauges_key(shard), strict=True)) for shard in range(conversation_rules.ROLLUP_SHARDS)]
         return self._items(wanted)
 
     def hours(self, days: list[date]) -> dict[date, list[dict[str, Any]]]:
+        return self._shards_by_day(conversation_rules.hours_key, days)
+
+    def _shards_by_day(
+        self, key_of: Callable[[str, int], tuple[str, str]], days: list[date]
+    ) -> dict[date, list[dict[str, Any]]]:
+        """Every shard of a per-day roll-up item (`key_of(day, shard)`) of those days, grouped by day."""
         wanted = [
-            dict(zip(("pk", "sk"), conversation_rules.hours_key(day.isoformat(), shard), strict=True))
+            dict(zip(("pk", "sk"), key_of(day.isoformat(), shard), strict=True))
             for day in days for shard in range(conversation_rules.ROLLUP_SHARDS)
         ]
         found = by_day(self._items(wanted), lambda pk: pk.split("#")[2])

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 
 from chalicelib.moderation.contacts import ContactKind, find_contacts, redact
 from chalicelib.moderation.spelled_numbers import spelled_runs
+from tests.unit.moderation.test_contact_redactor import cpu_seconds
 
 EMAIL, PHONE, LINK, MESSENGER = ContactKind.EMAIL, ContactKind.PHONE, ContactKind.LINK, ContactKind.MESSENGER
 PLATFORM = "market.example"
@@ -143,7 +143,7 @@ def test_a_long_hostile_text_of_these_shapes_costs_linear_time() -> None:
     """Eight times the text costs about eight times the work (a backtracking pattern would cost about 64 times)."""
     find_contacts("warm up восемь 916 tg ivan")
     for unit, repeats in (("один ", 256), ("a ", 512), ("a . ", 256), ("tg ", 512), ("tg 1", 256), ("восемь-", 256), ("i v ", 256)):
-        short, long = _cpu_seconds(unit * repeats), _cpu_seconds(unit * repeats * 8)
+        short, long = cpu_seconds(unit * repeats), cpu_seconds(unit * repeats * 8)
         assert long < max(short, 0.002) * 24, (unit, short, long)
 
 
@@ -157,14 +157,6 @@ def test_the_rules_for_words_and_messenger_names_load_on_a_first_text_not_at_imp
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
-
-def _cpu_seconds(text: str) -> float:
-    runs = []
-    for _ in range(3):
-        started = time.process_time()
-        find_contacts(text)
-        runs.append(time.process_time() - started)
-    return min(runs)
 
 
 def test_this_conversations_order_number_in_words_is_not_a_phone_number() -> None:
