@@ -181,8 +181,8 @@ class ResolutionService:
 
     def _read_along(self, reads: OneRead, seller_ids: Sequence[str], topic: Topic, caller: Caller, now: datetime, request_id: str) -> Gathered:
         """One read for the settings and whatever the container lacks: the policy once its TTL is over, the answers
-        digests it has not cached, and the reveal tally (for a single seller, the reply summary) of a buyer who may
-        be limited. A cold container asks for everything, so its first request makes the same calls as a warm one."""
+        digests it has not cached, a single seller's reply summary, and the reveal tally of a buyer who may be
+        limited. A cold container asks for everything, so its first request makes the same calls as a warm one."""
         policy = self._policy.fresh()
         limited = caller.role is Role.BUYER and self._reveals is not None and (
             policy is None or policy.limits.contact_reveals_per_buyer_per_day > 0
