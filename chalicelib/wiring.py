@@ -180,9 +180,9 @@ def operations_service() -> OperationsService:
     """The console's reads (support, admin): the roll-ups and stored requests, on the settings routes' time budget.
 
     Read-only: Query and BatchGetItem on support-requests and conversations, GetQueueAttributes on the support queue and
-    its DLQ (docs/architecture.md names the grants)."""
+    its DLQ, CloudWatch GetMetricData for their oldest message's age (docs/architecture.md names the grants)."""
     from chalicelib.operations.service import OperationsService
-    from chalicelib.operations.store import ConversationFigures, QueueReader, SupportFigures
+    from chalicelib.operations.store import ConversationFigures, QueueAgeReader, QueueReader, SupportFigures
     from chalicelib.shared.aws import request_client, settings_client
     from chalicelib.shared.clock import utc_now
 
@@ -192,6 +192,7 @@ def operations_service() -> OperationsService:
         ConversationFigures(settings_client(), config.conversations_table_name),
         QueueReader(request_client("sqs", config.settings_call_seconds), config.support_queue_url),
         utc_now,
+        QueueAgeReader(request_client("cloudwatch", config.settings_call_seconds), utc_now),
     )
 
 

@@ -35,7 +35,7 @@ recorded: dict[str, set[str]] = defaultdict(set)
 
 
 # boto3's endpoint prefix where it differs from the IAM service prefix.
-IAM_PREFIX = {"email": "ses"}
+IAM_PREFIX = {"email": "ses", "monitoring": "cloudwatch"}
 # Tests drive these two through their use cases (the sweep's writes run on worker threads, where the recording context
 # does not follow; the S3 handler needs a bucket event): a call outside their grants is still a failure, but a grant
 # no test saw used is not. Their grants are checked against the template in tests/deploy/test_relay_template.py.

@@ -78,7 +78,8 @@ def start_conversation(call: Call[StartConversation]) -> Response:
 
 LIST = Operation(
     id="listConversations",
-    summary="The caller's conversations, latest message first; support names ?seller_id= or ?buyer_id=.",
+    summary="The caller's conversations, latest message first; support names ?seller_id= or ?buyer_id=, or lists every "
+    "conversation with ?status=escalated (oldest escalation first) or ?status=waiting_seller (earliest reply due first).",
     parameters=[
         {"name": "status", "in": "query", "required": False, "schema": {"enum": [s.value for s in ConversationStatus]}},
         {"name": "seller_id", "in": "query", "required": False, "description": "Support and admin.",

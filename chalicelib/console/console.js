@@ -56,6 +56,15 @@
       messagesRedacted: "messages filtered today", ofMessages: "of {count} messages", nobodyWaits: "nobody waits",
       withheld: "withheld", replies: "replies", noReplies: "No replies to waiting buyers yet.",
       redactions30: "messages filtered (30 days)", medianReply: "median", outcomeNote: "Shown: contacts revealed, withheld by the limit, or why support. Outcome: what the buyer reported after (the latest, with its time).",
+      oldestEscalated: "oldest escalated", nobodyEscalated: "none escalated", escalatedUnknown: "escalated before the time was recorded",
+      conversationsEscalated: "Escalated to support", conversationsWaitingSeller: "Waiting for the seller",
+      escalatedListNote: "Every conversation with support now, the longest-escalated first.",
+      waitingListNote: "Every conversation waiting for the seller's reply, the earliest due first (past due ones are escalated by the sweep).",
+      escalatedSince: "Escalated", dueAt: "Reply due", age: "For", lastMessage: "Last message", noConversations: "No conversations in this state.",
+      next: "Next", first: "First", inTranscripts: "transcripts mark what was removed",
+      ageNoDatapoint: "not available: CloudWatch has no ApproximateAgeOfOldestMessage datapoint in the last 15 minutes (SQS publishes it on AWS only; the local stack has none)",
+      ageUnavailable: "not available: CloudWatch could not be read just now (the depth above is current)",
+      measuredAt: "measured",
     },
     ru: {
       home: "Обзор", requests: "Запросы", deflection: "Ответы вместо каналов", policy: "Политика", queue: "Очередь",
@@ -101,6 +110,15 @@
       messagesRedacted: "сообщений отфильтровано сегодня", ofMessages: "из {count} сообщений", nobodyWaits: "никто не ждёт",
       withheld: "скрыто", replies: "ответов", noReplies: "Ответов ждущим покупателям пока нет.",
       redactions30: "сообщений отфильтровано (30 дней)", medianReply: "медиана", outcomeNote: "Показано: раскрытые контакты, скрытые лимитом или причина поддержки. Итог: что покупатель сообщил потом (последнее, со временем).",
+      oldestEscalated: "дольше всех у поддержки", nobodyEscalated: "переданных нет", escalatedUnknown: "переданы до того, как время стало записываться",
+      conversationsEscalated: "Переданы поддержке", conversationsWaitingSeller: "Ждут продавца",
+      escalatedListNote: "Все переписки, которые сейчас у поддержки; сначала переданные раньше всех.",
+      waitingListNote: "Все переписки, ждущие ответа продавца; сначала с самым ранним сроком (просроченные передаёт поддержке плановая проверка).",
+      escalatedSince: "Передана", dueAt: "Срок ответа", age: "Уже", lastMessage: "Последнее сообщение", noConversations: "Переписок в этом состоянии нет.",
+      next: "Дальше", first: "В начало", inTranscripts: "в переписках удалённое помечено",
+      ageNoDatapoint: "недоступно: в CloudWatch нет точки ApproximateAgeOfOldestMessage за последние 15 минут (SQS публикует её только в AWS; в локальном стенде её нет)",
+      ageUnavailable: "недоступно: CloudWatch сейчас не ответил (глубина выше — актуальная)",
+      measuredAt: "измерено",
     },
   };
 
@@ -285,6 +303,7 @@
     { pattern: /^\/requests$/, view: viewRequests },
     { pattern: /^\/deflection$/, view: viewDeflection },
     { pattern: /^\/sellers\/([^/]+)$/, view: viewSeller },
+    { pattern: /^\/conversations$/, view: viewConversations },
     { pattern: /^\/conversations\/([^/]+)$/, view: viewConversation },
     { pattern: /^\/policy$/, view: viewPolicy, admin: true },
     { pattern: /^\/queue$/, view: viewQueue, admin: true },
@@ -377,6 +396,16 @@
     return t("upTo") + " " + fmtDuration(Math.max(0, (Date.now() - new Date(since).getTime()) / 1000));
   }
 
+  /** The time since an exact moment (an escalation is recorded to the microsecond, not to the hour). */
+  function fmtSince(since) {
+    return fmtDuration(Math.max(0, (Date.now() - new Date(since).getTime()) / 1000));
+  }
+
+  function escalatedAge(conversations) {
+    if (conversations.oldest_escalated_since) return t("oldestEscalated") + ": " + fmtSince(conversations.oldest_escalated_since);
+    return conversations.escalated ? t("escalatedUnknown") : t("nobodyEscalated");
+  }
+
   async function viewHome() {
     const [stats, policy, queues] = await Promise.all([
       api("GET", "/v1/ops/stats" + query({ days: 1 })).then((r) => r.body),
@@ -391,14 +420,16 @@
     const cards = [
       el("div", { class: "card", id: "card-conversations" },
         el("div", { class: "label" }, t("conversationsByState")),
-        el("div", { class: "figure" }, fmtNumber(conversations.waiting_seller)),
+        el("div", { class: "figure" }, el("a", { href: "#/conversations?status=waiting_seller", id: "link-waiting" }, fmtNumber(conversations.waiting_seller))),
         el("div", { class: "label" }, t("waitingSeller") + " · " + t("oldestWaiting") + ": " + fmtAge(conversations.oldest_waiting_seller_since)),
-        el("div", { class: "label" }, fmtNumber(conversations.escalated) + " " + t("escalatedNow"))),
+        el("div", { class: "figure" }, el("a", { href: "#/conversations?status=escalated", id: "link-escalated" }, fmtNumber(conversations.escalated))),
+        el("div", { class: "label", id: "escalated-age" }, t("escalatedNow") + " · " + escalatedAge(conversations))),
       el("div", { class: "card", id: "card-replies" },
         el("div", { class: "label" }, t("repliesAtRisk")),
         el("div", { class: "figure" }, fmtNumber(conversations.replies_at_risk) + " / " + fmtNumber(conversations.replies_past_due)),
         el("div", { class: "label" }, t("atRisk", { hours: conversations.at_risk_hours }) + " / " + t("pastDue")),
-        el("div", { class: "label" }, fmtNumber(conversationsToday.reply_overdue) + " " + t("overdueToday"))),
+        el("div", { class: "label" }, fmtNumber(conversationsToday.reply_overdue) + " " + t("overdueToday")),
+        el("a", { class: "more", href: "#/conversations?status=waiting_seller" }, t("viewMore") + " →")),
       card(t("deflectionToday"), fmtPercent(today.deflection_rate),
         fmtNumber(today.answered) + " " + t("answered") + " · " + fmtNumber(today.channel_chosen) + " " + t("chosen"), "#/deflection"),
       card(t("requestsToday"), fmtNumber(today.requests),
@@ -414,7 +445,9 @@
       el("div", { class: "card", id: "card-filter" },
         el("div", { class: "label" }, t("filterRemoved")),
         el("div", { class: "figure" }, fmtNumber(conversationsToday.messages_redacted)),
-        el("div", { class: "label" }, t("ofMessages", { count: fmtNumber(conversationsToday.messages) }) + (removed ? " · " + removed : ""))),
+        el("div", { class: "label" }, t("ofMessages", { count: fmtNumber(conversationsToday.messages) }) + (removed ? " · " + removed : "")),
+        el("div", { class: "label" }, t("inTranscripts")),
+        el("a", { class: "more", href: "#/conversations?status=escalated" }, t("viewMore") + " →")),
     ];
     if (policy) {
       cards.push(el("div", { class: "card", id: "switches" },
@@ -427,7 +460,9 @@
         isAdmin() ? el("a", { class: "more", href: "#/policy" }, t("viewMore") + " →") : null));
     }
     if (queues) {
-      cards.push(card(t("queueDepth"), fmtNumber(queues.queue.visible), t("dlqDepth") + ": " + fmtNumber(queues.dlq.visible), "#/queue"));
+      const oldest = queues.queue.oldest_age_seconds === null || queues.queue.oldest_age_seconds === undefined
+        ? "" : " · " + t("oldest") + ": " + fmtDuration(queues.queue.oldest_age_seconds);
+      cards.push(card(t("queueDepth"), fmtNumber(queues.queue.visible), t("dlqDepth") + ": " + fmtNumber(queues.dlq.visible) + oldest, "#/queue"));
     }
     return el("section", { id: "view-home" }, el("h1", {}, t("home")), el("div", { class: "cards" }, cards));
   }
@@ -631,6 +666,34 @@
       status);
   }
 
+  /** Every conversation escalated (the longest-escalated first) or waiting for the seller (the earliest due first), paged. */
+  async function viewConversations(params) {
+    const status = params.get("status") === "waiting_seller" ? "waiting_seller" : "escalated";
+    const cursor = params.get("cursor") || "";
+    const page = (await api("GET", "/v1/conversations" + query({ status, cursor }))).body;
+    const escalated = status === "escalated";
+    const rows = page.conversations.map((c) => [
+      el("a", { href: "#/conversations/" + encodeURIComponent(c.conversation_id) }, c.conversation_id),
+      el("a", { href: "#/sellers/" + encodeURIComponent(c.seller_id) }, c.seller_id),
+      c.buyer_id, c.topic || "–",
+      fmtTime(escalated ? c.escalated_at : c.seller_reply_due_at),
+      escalated ? (c.escalated_at ? fmtSince(c.escalated_at) : "–")
+        : (c.seller_reply_due_at && new Date(c.seller_reply_due_at).getTime() < Date.now() ? t("pastDue") : "–"),
+      fmtTime(c.last_message_at)]);
+    return el("section", { id: "view-conversations", "data-status": status },
+      el("h1", {}, t("conversations") + ": " + t(escalated ? "conversationsEscalated" : "conversationsWaitingSeller")),
+      el("p", { class: "filters" },
+        el("a", { href: "#/conversations?status=escalated", class: escalated ? "active" : null }, t("conversationsEscalated")), " · ",
+        el("a", { href: "#/conversations?status=waiting_seller", class: escalated ? null : "active" }, t("conversationsWaitingSeller"))),
+      el("p", { class: "muted" }, t(escalated ? "escalatedListNote" : "waitingListNote")),
+      rows.length
+        ? table(["ID", t("seller"), t("buyer"), t("topic"), t(escalated ? "escalatedSince" : "dueAt"), escalated ? t("age") : t("status"), t("lastMessage")], rows)
+        : el("p", { class: "muted" }, t("noConversations")),
+      el("p", { class: "pager" },
+        cursor ? el("a", { href: "#/conversations" + query({ status }) }, "« " + t("first")) : null, " ",
+        page.next_cursor ? el("a", { href: "#/conversations" + query({ status, cursor: page.next_cursor }), id: "next" }, t("next") + " »") : null));
+  }
+
   async function viewConversation(params, conversationId) {
     if (!CONVERSATION_ID.test(conversationId)) throw new Error(t("unknownView"));
     const path = "/v1/conversations/" + encodeURIComponent(conversationId);
@@ -741,13 +804,21 @@
         [1, 2, 3, 4]));
   }
 
+  /** The oldest message's age from CloudWatch, or why it is not shown (the depth never depends on it). */
+  function queueAge(q) {
+    if (q.oldest_age_seconds !== null && q.oldest_age_seconds !== undefined) {
+      return fmtDuration(q.oldest_age_seconds) + (q.oldest_age_measured_at ? " (" + t("measuredAt") + " " + fmtTime(q.oldest_age_measured_at) + ")" : "");
+    }
+    return q.oldest_age_missing === "cloudwatch_unavailable" ? t("ageUnavailable") : t("ageNoDatapoint");
+  }
+
   async function viewQueue() {
     const data = (await api("GET", "/v1/ops/queues")).body;
     const depth = (label, q, id) => el("div", { class: "card", id },
       el("div", { class: "label" }, label + " · " + q.name),
       el("div", { class: "figure" }, fmtNumber(q.visible)),
       el("div", { class: "label" }, t("visible") + " · " + fmtNumber(q.in_flight) + " " + t("inFlight") + " · " + fmtNumber(q.delayed) + " " + t("delayed")),
-      el("div", { class: q.oldest_age_seconds === null ? "missing" : "label" }, t("oldest") + ": " + (q.oldest_age_seconds === null ? t("notMeasured") : fmtDuration(q.oldest_age_seconds))));
+      el("div", { class: q.oldest_age_seconds === null ? "missing" : "label", "data-age": "oldest" }, t("oldest") + ": " + queueAge(q)));
     return el("section", { id: "view-queue" },
       el("h1", {}, t("queue")),
       el("div", { class: "cards" }, depth(t("queueDepth"), data.queue, "queue-main"), depth(t("dlqDepth"), data.dlq, "queue-dlq")),

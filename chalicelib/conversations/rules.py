@@ -66,6 +66,15 @@ def author_role(reached_as: Access) -> AuthorRole:
     return AuthorRole(reached_as.value)
 
 
+def escalated_shard(conversation_id_: str) -> str:
+    """The by_escalated index's partition (its roll-up shard): the console reads each one's oldest escalation."""
+    return escalated_partition(rollup_shard(conversation_id_))
+
+
+def escalated_partition(shard: int) -> str:
+    return f"escalated#{shard}"
+
+
 def due_shard(conversation_id_: str) -> str:
     """The by_due index's partition: ten shards, so no partition is hot; the sweep queries each one."""
     return f"due#{int(hashlib.sha256(conversation_id_.encode()).hexdigest(), 16) % DUE_SHARDS}"
@@ -110,7 +119,7 @@ def post(
         if status is ConversationStatus.ESCALATED:
             return Posted(conversation.model_copy(update=update), clock)
         if seller_restricted:  # the seller cannot answer: support does, and no reply clock runs against the seller
-            update.update(status=ConversationStatus.ESCALATED, seller_reply_due_at=None)
+            update.update(status=ConversationStatus.ESCALATED, seller_reply_due_at=None, escalated_at=now)
             return Posted(conversation.model_copy(update=update), ReplyClock(), reopened=status is ConversationStatus.CLOSED, escalated=True)
         if clock.waiting_since is None or status is not ConversationStatus.WAITING_SELLER:
             clock = ReplyClock(now, now + timedelta(hours=reply_hours))
@@ -136,14 +145,17 @@ def post(
     return Posted(conversation.model_copy(update=update), clock)
 
 
-def escalate(conversation: Conversation) -> Conversation:
+def escalate(conversation: Conversation, now: datetime) -> Conversation:
+    """To support at `now` (kept while it stays escalated: the console's oldest escalated age counts from it)."""
     if conversation.status is ConversationStatus.CLOSED:
         raise RuleViolation("conversation_closed", "A closed conversation cannot be escalated; write in it to reopen it.")
-    return conversation.model_copy(update={"status": ConversationStatus.ESCALATED, "seller_reply_due_at": None})
+    if conversation.status is ConversationStatus.ESCALATED:
+        return conversation
+    return conversation.model_copy(update={"status": ConversationStatus.ESCALATED, "seller_reply_due_at": None, "escalated_at": now})
 
 
 def close(conversation: Conversation) -> Conversation:
-    return conversation.model_copy(update={"status": ConversationStatus.CLOSED, "seller_reply_due_at": None})
+    return conversation.model_copy(update={"status": ConversationStatus.CLOSED, "seller_reply_due_at": None, "escalated_at": None})
 
 
 def reopen(conversation: Conversation, topic: Topic, order_id: str | None) -> Conversation:

@@ -63,6 +63,8 @@ from chalicelib.shared.errors import ApiError, BadRequest, Conflict, Forbidden, 
 from chalicelib.shared.logs import log
 from chalicelib.shared.ports import EventPublisher
 
+# Statuses support lists across every seller, each from a sparse index of its own (store.STATE_INDEXES).
+BY_STATE = frozenset({ConversationStatus.ESCALATED, ConversationStatus.WAITING_SELLER})
 IDEMPOTENCY_TTL = timedelta(hours=24)
 STATS_TTL = timedelta(days=400)
 MAX_IDEMPOTENCY_KEY_CHARS = 255
@@ -116,6 +118,7 @@ class ConversationRecords(Protocol):
     def read(self, conversation_id: str, idempotency_pk: str | None = None, counters: Sequence[str] = ()) -> Reads: ...
     def get(self, conversation_id: str) -> StoredConversation | None: ...
     def list_conversations(self, index: str, owner: str, status: ConversationStatus | None, cursor: str | None, limit: int) -> tuple[list[Conversation], str | None]: ...
+    def list_by_state(self, status: ConversationStatus, cursor: str | None, limit: int) -> tuple[list[Conversation], str | None]: ...
     def messages(self, conversation_id: str, cursor: str | None, limit: int, since: datetime | None = None) -> tuple[list[Message], str | None]: ...
     def overdue(self, now: datetime, shard: str, limit: int = 100) -> list[StoredConversation]: ...
     def relay(self, local_part: str) -> tuple[str, Side] | None: ...
@@ -319,10 +322,22 @@ class ConversationService:
     def list_conversations(
         self, caller: Caller, status: ConversationStatus | None, seller_id: str | None, buyer_id: str | None, cursor: str | None
     ) -> ConversationList:
-        """Own conversations, newest first; support (and admin) name a seller or a buyer."""
+        """Own conversations, newest first; support (and admin) name a seller or a buyer, or list every conversation
+        escalated (the oldest escalation first) or waiting for the seller (the earliest reply due first)."""
+        if caller.role in (Role.SUPPORT, Role.ADMIN) and seller_id is None and buyer_id is None and status in BY_STATE:
+            assert status is not None  # nosec B101 - BY_STATE holds no None (for mypy)
+            try:
+                listed, next_cursor = self._store.list_by_state(status, cursor, CONVERSATIONS_PER_PAGE)
+            except InvalidCursor:
+                raise _invalid_cursor() from None
+            now = self._clock()
+            return ConversationList(conversations=[c for c in listed if not rules.expired(c.last_message_at, now)], next_cursor=next_cursor)
         if caller.role in (Role.SUPPORT, Role.ADMIN):
             if (seller_id is None) == (buyer_id is None):
-                raise BadRequest("Support lists by ?seller_id= or ?buyer_id= (one of them).", {"field": "seller_id"}, code="missing_owner")
+                raise BadRequest(
+                    "Support lists by ?seller_id= or ?buyer_id= (one of them), or every conversation by ?status=escalated or waiting_seller.",
+                    {"field": "seller_id"}, code="missing_owner",
+                )
             index, owner = ("by_seller", seller_id) if seller_id is not None else ("by_buyer", buyer_id)
         elif seller_id is not None or buyer_id is not None:
             raise BadRequest("seller_id and buyer_id are for support; a party lists its own.", {"field": "seller_id"}, code="invalid_owner")
@@ -545,7 +560,7 @@ class ConversationService:
         if stored.conversation.status is ConversationStatus.ESCALATED:
             return stored.conversation  # already with support: a repeat changes nothing (no count, no event)
         try:
-            conversation = rules.escalate(stored.conversation)
+            conversation = rules.escalate(stored.conversation, self._clock())
         except RuleViolation as exc:
             raise Conflict(exc.message, {"status": stored.conversation.status.value}, code=exc.code) from None
         changed = StoredConversation(conversation, ReplyClock(), stored.version, stored.buyer_email, stored.buyer_mask, stored.order_ids)
@@ -621,7 +636,7 @@ class ConversationService:
                 if not rules.overdue(conversation, now):
                     continue
                 due = conversation.seller_reply_due_at
-                changed = StoredConversation(rules.escalate(conversation), ReplyClock(), stored.version, stored.buyer_email,
+                changed = StoredConversation(rules.escalate(conversation, now), ReplyClock(), stored.version, stored.buyer_email,
                                              stored.buyer_mask, stored.order_ids)
                 try:
                     self._save(changed, expected=stored.version, new_version=True, was=stored, now=now,

@@ -1,6 +1,6 @@
 """DynamoDB adapter of the conversations table (one table, `pk`/`sk`; docs/conversations.md lists the items).
 
-  conversation#<id> / conversation                  the conversation (GSIs by_buyer, by_seller, by_due: sparse)
+  conversation#<id> / conversation                  the conversation (GSIs by_buyer, by_seller; by_due, by_escalated: sparse)
   conversation#<id> / message#<created_at µs>#<id>  its messages
   relay#<local part> / relay                        a relay address: its conversation and whom it stands for
   idempotency#<sub>#<key> / idempotency             a message-creating POST's first answer (24 h)
@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -36,11 +37,15 @@ from chalicelib.conversations.records import (
     parse_time,
 )
 from chalicelib.conversations.rules import (
+    DUE_SHARDS,
+    ROLLUP_SHARDS,
     ExpiredConversation,
     ReplyClock,
     ReplyStats,
     RollupAdd,
     due_shard,
+    escalated_partition,
+    escalated_shard,
     expires_at,
     stats_from_item,
 )
@@ -79,6 +84,10 @@ def to_item(stored: StoredConversation) -> dict[str, Any]:
         plain["due_shard"] = due_shard(conversation.conversation_id)
     if stored.clock.waiting_since is not None:
         plain["waiting_since"] = iso(stored.clock.waiting_since)
+    if conversation.escalated_at is not None and conversation.status is ConversationStatus.ESCALATED:
+        # by_escalated is sparse too: only escalated conversations, oldest escalation first in each shard.
+        plain["escalated_at"] = iso(conversation.escalated_at)
+        plain["escalated_shard"] = escalated_shard(conversation.conversation_id)
     return to_attributes(plain)
 
 
@@ -97,6 +106,7 @@ def from_item(item: dict[str, Any]) -> StoredConversation:
         relay_address=plain.get("relay_address"),
         topic=plain["topic"],
         order_id=plain.get("order_id"),
+        escalated_at=parse_time(plain["escalated_at"]) if plain.get("escalated_at") else None,
     )
     return StoredConversation(
         conversation,
@@ -143,6 +153,31 @@ def decode_cursor(cursor: str, allowed_keys: frozenset[str]) -> dict[str, Any]:
     if not all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and len(v["S"]) <= 300 for v in key.values()):
         raise InvalidCursor
     return key
+
+
+# status -> its sparse index, the index's hash and range attributes, and its shards (conversations/rules.py).
+STATE_INDEXES: dict[ConversationStatus, tuple[str, str, str, tuple[str, ...]]] = {
+    ConversationStatus.ESCALATED: (
+        "by_escalated", "escalated_shard", "escalated_at", tuple(escalated_partition(n) for n in range(ROLLUP_SHARDS)),
+    ),
+    ConversationStatus.WAITING_SELLER: ("by_due", "due_shard", "seller_reply_due_at", tuple(f"due#{n}" for n in range(DUE_SHARDS))),
+}
+_STATE_CURSOR = re.compile(r"([0-9TZ:.+-]{10,40})\|([a-z2-7]{26})")
+
+
+def encode_state_cursor(at: str, conversation_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{at}|{conversation_id}".encode()).decode().rstrip("=")
+
+
+def decode_state_cursor(cursor: str) -> tuple[str, str]:
+    """(the index's range value, the conversation id) of the last one listed; InvalidCursor for anything else."""
+    try:
+        match = _STATE_CURSOR.fullmatch(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii"))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidCursor from None
+    if match is None:
+        raise InvalidCursor
+    return match.group(1), match.group(2)
 
 
 INDEX_KEYS = {
@@ -220,6 +255,34 @@ class DynamoConversationStore:
         conversations = [from_item(item).conversation for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         return conversations, encode_cursor(last) if last else None
+
+    def list_by_state(self, status: ConversationStatus, cursor: str | None, limit: int) -> tuple[list[Conversation], str | None]:
+        """Every conversation in `status` (escalated: the oldest escalation first; waiting_seller: the earliest reply due
+        first), across the sparse index's shards: a Query of at most `limit` + 1 items per shard, merged."""
+        index, hash_name, range_name, shards = STATE_INDEXES[status]
+        after = decode_state_cursor(cursor) if cursor else None
+        found: list[tuple[str, str, dict[str, Any]]] = []
+        more = False
+        for shard in shards:
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": index,
+                "KeyConditionExpression": "#h = :h" + (" AND #r >= :after" if after else ""),
+                "ExpressionAttributeNames": {"#h": hash_name, **({"#r": range_name} if after else {})},
+                "ExpressionAttributeValues": {":h": {"S": shard}, **({":after": {"S": after[0]}} if after else {})},
+                "ScanIndexForward": True,
+                "Limit": limit + 1,
+            }
+            with unavailable_as(ConversationsUnavailable):
+                response = self._db.query(**query)
+            items = response.get("Items", [])
+            more = more or len(items) > limit or bool(response.get("LastEvaluatedKey"))
+            found += [(item[range_name]["S"], item["conversation_id"]["S"], item) for item in items]
+        ordered = sorted((entry for entry in found if after is None or entry[:2] > after), key=lambda entry: entry[:2])
+        page = ordered[:limit]
+        more = more or len(ordered) > limit
+        next_cursor = encode_state_cursor(page[-1][0], page[-1][1]) if more and page else None
+        return [from_item(item).conversation for _, _, item in page], next_cursor
 
     def messages(
         self, conversation_id: str, cursor: str | None, limit: int, since: datetime | None = None

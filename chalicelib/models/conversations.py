@@ -84,6 +84,9 @@ class Conversation(Outgoing):
     relay_address: str | None = Field(default=None, description="The address the buyer writes to; null unless e-mail goes through the relay.")
     topic: Topic
     order_id: str | None = None
+    escalated_at: datetime | None = Field(
+        default=None, description="When the conversation went to support; null unless escalated (or escalated before this was recorded)."
+    )
 
 
 class Message(Outgoing):

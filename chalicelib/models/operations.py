@@ -8,6 +8,7 @@ added, or one an older event lacks, never fails a page), so most fields are plai
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import Field
 
@@ -109,6 +110,11 @@ class ConversationsNow(Outgoing):
     oldest_waiting_seller_since: datetime | None = Field(
         default=None, description="When the longest-waiting buyer began waiting (to the hour); null: nobody waits."
     )
+    oldest_escalated_since: datetime | None = Field(
+        default=None,
+        description="When the longest-escalated conversation went to support (the by_escalated index); null: none escalated, "
+        "or only ones escalated before the time was recorded.",
+    )
     replies_at_risk: int = Field(default=0, description="Waiting for the seller, the reply due within AT_RISK_HOURS.")
     replies_past_due: int = Field(default=0, description="Waiting for the seller past the due hour (the sweep escalates them).")
     at_risk_hours: int = 4
@@ -189,7 +195,13 @@ class QueueDepth(Outgoing):
     in_flight: int = Field(description="ApproximateNumberOfMessagesNotVisible")
     delayed: int = Field(description="ApproximateNumberOfMessagesDelayed")
     oldest_age_seconds: int | None = Field(
-        default=None, description="CloudWatch's ApproximateAgeOfOldestMessage; null: not read (SQS does not tell it)."
+        default=None, description="CloudWatch's ApproximateAgeOfOldestMessage (the newest datapoint); null: see oldest_age_missing."
+    )
+    oldest_age_measured_at: datetime | None = Field(default=None, description="The datapoint's time (CloudWatch, 1-minute period).")
+    oldest_age_missing: Literal["no_datapoint", "cloudwatch_unavailable"] | None = Field(
+        default=None,
+        description="Why oldest_age_seconds is null: no_datapoint (no CloudWatch datapoint in the last 15 minutes: SQS publishes "
+        "the metric on AWS only, never on the local stack), cloudwatch_unavailable (the read failed; the depth still shows).",
     )
 
 

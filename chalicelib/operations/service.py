@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -40,7 +41,8 @@ from chalicelib.models.operations import (
     WeakAnswer,
 )
 from chalicelib.shared.auth import require_role
-from chalicelib.shared.errors import BadRequest
+from chalicelib.shared.errors import BadRequest, StoreUnavailable
+from chalicelib.shared.logs import log
 from chalicelib.support.keys import topic_counter
 
 OPS_READERS = (Role.SUPPORT, Role.ADMIN)
@@ -73,10 +75,15 @@ class ConversationFigures(Protocol):
     def gauges(self) -> list[dict[str, Any]]: ...
     def hours(self, days: list[date]) -> dict[date, list[dict[str, Any]]]: ...
     def seller_days(self, seller_id: str, days: list[date]) -> list[dict[str, Any]]: ...
+    def oldest_escalated(self) -> datetime | None: ...
 
 
 class Queues(Protocol):
     def depths(self) -> tuple[dict[str, Any], dict[str, Any]]: ...
+
+
+class QueueAges(Protocol):
+    def oldest_ages(self, queue_names: list[str]) -> dict[str, tuple[int, datetime]]: ...
 
 
 class PositionValue:
@@ -126,11 +133,15 @@ def window(today: date, days: int) -> list[date]:
 
 
 class OperationsService:
-    def __init__(self, support: SupportFigures, conversations: ConversationFigures, queues: Queues, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, support: SupportFigures, conversations: ConversationFigures, queues: Queues, clock: Callable[[], datetime],
+        queue_ages: QueueAges | None = None,
+    ) -> None:
         self._support = support
         self._conversations = conversations
         self._queues = queues
         self._clock = clock
+        self._queue_ages = queue_ages
 
     def requests(
         self, caller: Caller, *, seller_id: str | None = None, topic: str | None = None,
@@ -202,6 +213,7 @@ class OperationsService:
         return ConversationsNow(
             waiting_seller=max(0, gauges.get("state_waiting_seller", 0)), waiting_buyer=max(0, gauges.get("state_waiting_buyer", 0)),
             escalated=max(0, gauges.get("state_escalated", 0)), oldest_waiting_seller_since=oldest,
+            oldest_escalated_since=self._conversations.oldest_escalated(),
             replies_at_risk=at_risk, replies_past_due=past_due, at_risk_hours=AT_RISK_HOURS,
         )
 
@@ -257,8 +269,22 @@ class OperationsService:
 
     def queues(self, caller: Caller) -> QueuesResponse:
         require_role(caller, QUEUE_READERS)
-        queue, dlq = self._queues.depths()
-        return QueuesResponse(queue=_depth(queue), dlq=_depth(dlq), commands=DLQ_COMMANDS)
+        queue, dlq = self._with_age(*(_depth(attributes) for attributes in self._queues.depths()))
+        return QueuesResponse(queue=queue, dlq=dlq, commands=DLQ_COMMANDS)
+
+    def _with_age(self, *depths: QueueDepth) -> list[QueueDepth]:
+        """The depths with their oldest message's age from CloudWatch; a failed read leaves the depths as they are."""
+        try:
+            ages = self._queue_ages.oldest_ages([depth.name for depth in depths]) if self._queue_ages is not None else None
+        except StoreUnavailable as exc:  # the adapter's OperationsUnavailable: the depth still shows
+            log(logging.WARNING, "queue_age_unavailable", error=str(exc))
+            ages = None
+        return [
+            depth.model_copy(update={"oldest_age_seconds": ages[depth.name][0], "oldest_age_measured_at": ages[depth.name][1]})
+            if ages is not None and depth.name in ages
+            else depth.model_copy(update={"oldest_age_missing": "cloudwatch_unavailable" if ages is None else "no_datapoint"})
+            for depth in depths
+        ]
 
 
 def _reply_share(days: int, counts: Counter[str]) -> ReplyShare:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -247,6 +247,21 @@ class ConversationFigures(_Reader):
         found = by_day(self._items(wanted), lambda pk: pk.split("#")[2])
         return {day: found.get(day.isoformat(), []) for day in days}
 
+    def oldest_escalated(self) -> datetime | None:
+        """When the longest-escalated conversation went to support: the first item of each by_escalated shard (sparse:
+        only escalated conversations are in it), one Query of one item per shard."""
+        def first(shard: int) -> str | None:
+            page = self._call(
+                self._db.query, TableName=self._table, IndexName="by_escalated",
+                KeyConditionExpression="escalated_shard = :s", ExpressionAttributeValues={":s": {"S": conversation_rules.escalated_partition(shard)}},
+                ProjectionExpression="escalated_at", ScanIndexForward=True, Limit=1,
+            )
+            items = page.get("Items", [])
+            return str(items[0]["escalated_at"]["S"]) if items else None
+
+        found = [at for at in self._parallel(first, range(conversation_rules.ROLLUP_SHARDS)) if at]
+        return datetime.fromisoformat(min(found)) if found else None
+
     def seller_days(self, seller_id: str, days: list[date]) -> list[dict[str, Any]]:
         """The seller's reply counts of those days (conversations/store.py: stats#<seller_id> / day#<date>)."""
         return self._items([{"pk": f"stats#{seller_id}", "sk": f"day#{day.isoformat()}"} for day in days])
@@ -271,6 +286,50 @@ class QueueReader:
             return dict(self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names).get("Attributes", {}))
         except (BotoCoreError, ClientError) as exc:
             raise OperationsUnavailable(type(exc).__name__) from exc
+
+
+class QueueAgeReader:
+    """The queues' oldest message age: CloudWatch's ApproximateAgeOfOldestMessage (SQS itself does not report it).
+
+    One GetMetricData for both queues over the last METRIC_MINUTES; the newest datapoint of each. SQS publishes the
+    metric on AWS only: a queue without a datapoint (moto, or a queue idle for hours) is left out of the answer."""
+
+    METRIC_MINUTES = 15
+
+    def __init__(self, cloudwatch: Any, clock: Callable[[], datetime]) -> None:
+        self._cloudwatch = cloudwatch
+        self._clock = clock
+
+    def oldest_ages(self, queue_names: list[str]) -> dict[str, tuple[int, datetime]]:
+        """Queue name -> (seconds, when CloudWatch measured it) for each queue that has a datapoint."""
+        now = self._clock()
+        queries = [
+            {
+                "Id": f"q{n}",
+                "MetricStat": {
+                    "Metric": {"Namespace": "AWS/SQS", "MetricName": "ApproximateAgeOfOldestMessage",
+                               "Dimensions": [{"Name": "QueueName", "Value": name}]},
+                    "Period": 60, "Stat": "Maximum",
+                },
+                "ReturnData": True,
+            }
+            for n, name in enumerate(queue_names)
+        ]
+        try:
+            answer = self._cloudwatch.get_metric_data(
+                MetricDataQueries=queries, StartTime=now - timedelta(minutes=self.METRIC_MINUTES), EndTime=now,
+                ScanBy="TimestampDescending",
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise OperationsUnavailable(type(exc).__name__) from exc
+        ages: dict[str, tuple[int, datetime]] = {}
+        for result in answer.get("MetricDataResults", []):
+            index = int(str(result.get("Id", "q-1"))[1:])
+            points = sorted(zip(result.get("Timestamps", []), result.get("Values", []), strict=False), reverse=True)
+            if 0 <= index < len(queue_names) and points:
+                at, value = points[0]
+                ages[queue_names[index]] = (int(value), at.astimezone(UTC))
+        return ages
 
 
 def dlq_url_from(queue_url: str, redrive_policy: str | None) -> str:

@@ -217,7 +217,7 @@ def test_the_conversations_table_keys_indexes_and_retention(template: dict[str, 
     assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
     indexes = {i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]] for i in props["GlobalSecondaryIndexes"]}
     assert indexes == {"by_buyer": ["buyer_id", "last_message_at"], "by_seller": ["seller_id", "last_message_at"],
-                       "by_due": ["due_shard", "seller_reply_due_at"]}
+                       "by_due": ["due_shard", "seller_reply_due_at"], "by_escalated": ["escalated_shard", "escalated_at"]}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True} and props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["DeletionProtectionEnabled"] is True and table["DeletionPolicy"] == "Retain"  # prod

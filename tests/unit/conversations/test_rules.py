@@ -65,14 +65,25 @@ def test_a_closed_conversation_reopens_only_for_the_buyer() -> None:
     reopened = rules.post(closed, ReplyClock(), AuthorRole.BUYER, NOW, 24)
     assert reopened.reopened and reopened.conversation.status is ConversationStatus.WAITING_SELLER
     with pytest.raises(RuleViolation):
-        rules.escalate(closed)
+        rules.escalate(closed, NOW)
 
 
-def test_escalated_stays_with_support() -> None:
-    escalated = rules.escalate(rules.post(conversation(), ReplyClock(), AuthorRole.BUYER, NOW, 24).conversation)
-    assert escalated.seller_reply_due_at is None
+def test_escalated_stays_with_support_and_keeps_when_it_went_there() -> None:
+    escalated = rules.escalate(rules.post(conversation(), ReplyClock(), AuthorRole.BUYER, NOW, 24).conversation, NOW)
+    assert escalated.seller_reply_due_at is None and escalated.escalated_at == NOW
+    assert rules.escalate(escalated, NOW + timedelta(hours=5)).escalated_at == NOW  # escalating again moves nothing
     for author in AuthorRole:
-        assert rules.post(escalated, ReplyClock(), author, NOW, 24).conversation.status is ConversationStatus.ESCALATED
+        later = rules.post(escalated, ReplyClock(), author, NOW + timedelta(hours=1), 24).conversation
+        assert later.status is ConversationStatus.ESCALATED and later.escalated_at == NOW
+    closed = rules.close(escalated)
+    assert closed.escalated_at is None
+    assert rules.post(closed, ReplyClock(), AuthorRole.BUYER, NOW + timedelta(hours=2), 24).conversation.escalated_at is None
+
+
+def test_a_restricted_sellers_buyer_escalates_at_the_messages_time() -> None:
+    later = NOW + timedelta(minutes=7)
+    posted = rules.post(conversation(), ReplyClock(), AuthorRole.BUYER, later, 24, seller_restricted=True)
+    assert posted.escalated and posted.conversation.escalated_at == later
 
 
 @pytest.mark.parametrize("status", [ConversationStatus.WAITING_BUYER, ConversationStatus.WAITING_SELLER, ConversationStatus.ESCALATED])
@@ -92,7 +103,7 @@ def test_overdue_only_when_waiting_for_the_seller_past_the_due_time() -> None:
     waiting = rules.post(conversation(), ReplyClock(), AuthorRole.BUYER, NOW, 2).conversation
     assert not rules.overdue(waiting, NOW + timedelta(hours=1, minutes=59))
     assert rules.overdue(waiting, NOW + timedelta(hours=2))
-    assert not rules.overdue(rules.escalate(waiting), NOW + timedelta(hours=3))
+    assert not rules.overdue(rules.escalate(waiting, NOW), NOW + timedelta(hours=3))
 
 
 def test_the_median_reply_time_needs_five_replies() -> None:

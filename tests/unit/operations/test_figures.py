@@ -22,6 +22,7 @@ class Figures:
     def __init__(self, totals: dict[date, list[dict[str, Any]]] | None = None, gauges: list[dict[str, Any]] | None = None,
                  hours: dict[date, list[dict[str, Any]]] | None = None, seller_days: list[dict[str, Any]] | None = None) -> None:
         self.totals, self._gauges, self._hours, self._seller_days = totals or {}, gauges or [], hours or {}, seller_days or []
+        self.escalated_since: datetime | None = None
 
     def day_totals(self, days: list[date]) -> dict[date, list[dict[str, Any]]]:
         return {day: self.totals.get(day, []) for day in days}
@@ -37,6 +38,9 @@ class Figures:
 
     def seller_days(self, seller_id: str, days: list[date]) -> list[dict[str, Any]]:
         return self._seller_days
+
+    def oldest_escalated(self) -> datetime | None:
+        return self.escalated_since
 
 
 def service(support: Figures | None = None, conversations: Figures | None = None) -> OperationsService:
@@ -111,3 +115,47 @@ def test_the_console_script_builds_no_markup_from_strings() -> None:
     script = (Path(console.ASSET_DIR) / "console.js").read_text()
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
         assert sink not in script, sink
+
+
+class Depths:
+    def depths(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        return ({"url": "http://q/1/support", "ApproximateNumberOfMessages": "4"}, {"url": "http://q/1/support-dlq", "ApproximateNumberOfMessages": "2"})
+
+
+class Ages:
+    def __init__(self, ages: dict[str, tuple[int, datetime]] | None = None, fail: bool = False) -> None:
+        self.ages, self.fail = ages or {}, fail
+
+    def oldest_ages(self, queue_names: list[str]) -> dict[str, tuple[int, datetime]]:
+        from chalicelib.shared.errors import StoreUnavailable
+
+        if self.fail:
+            raise StoreUnavailable("ClientError")
+        assert queue_names == ["support", "support-dlq"]
+        return self.ages
+
+
+ADMIN = Caller(sub="root", role=Role.ADMIN)
+
+
+def queues_with(ages: Ages) -> Any:
+    return OperationsService(Figures(), Figures(), Depths(), lambda: NOW, ages).queues(ADMIN)  # type: ignore[arg-type]
+
+
+def test_a_queues_age_shows_with_its_time_and_a_queue_without_a_datapoint_says_so() -> None:
+    shown = queues_with(Ages({"support": (754, NOW - timedelta(minutes=1))}))
+    assert (shown.queue.visible, shown.queue.oldest_age_seconds, shown.queue.oldest_age_measured_at) == (4, 754, NOW - timedelta(minutes=1))
+    assert (shown.dlq.visible, shown.dlq.oldest_age_seconds, shown.dlq.oldest_age_missing) == (2, None, "no_datapoint")
+
+
+def test_when_cloudwatch_fails_the_depths_still_show() -> None:
+    shown = queues_with(Ages(fail=True))
+    assert (shown.queue.visible, shown.dlq.visible) == (4, 2)
+    assert shown.queue.oldest_age_missing == shown.dlq.oldest_age_missing == "cloudwatch_unavailable"
+
+
+def test_the_oldest_escalation_comes_from_the_conversation_figures() -> None:
+    conversations = Figures(gauges=[{"state_escalated": 2}])
+    conversations.escalated_since = NOW - timedelta(hours=30)
+    now = service(conversations=conversations).stats(SUPPORT, days=1).conversations
+    assert (now.escalated, now.oldest_escalated_since) == (2, NOW - timedelta(hours=30))
