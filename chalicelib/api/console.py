@@ -21,9 +21,8 @@ from chalicelib.api import http
 from chalicelib.api.openapi import COMMON_ERRORS, SELLER_ID, error, ok, retry_later
 from chalicelib.api.routing import Call, Operation, RouteGroup
 from chalicelib.api.services import services
-from chalicelib.models.common import SELLER_ID_PATTERN, Topic
-from chalicelib.models.operations import MAX_OPS_DAYS, MAX_OPS_PAGE
-from chalicelib.operations.service import OPS_READERS, QUEUE_READERS
+from chalicelib.models.common import MAX_OPS_DAYS, MAX_OPS_PAGE, SELLER_ID_PATTERN, Topic
+from chalicelib.shared.auth import OPS_READERS, QUEUE_READERS
 from chalicelib.shared.errors import BadRequest, error_body
 
 routes = RouteGroup(__name__)

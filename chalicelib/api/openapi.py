@@ -9,21 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.models.answers import Answer, AnswerInput, AnswerList, AnswerUpdate, Locale, OutcomeAccepted, OutcomeRequest
+from chalicelib.models.answers import Locale
 from chalicelib.models.common import MAX_SUB_CHARS, SELLER_ID_PATTERN, Topic
-from chalicelib.models.conversations import Conversation, ConversationList, Message, PostMessage, StartConversation, Transcript
-from chalicelib.models.operations import (
-    DeflectionResponse,
-    QueuesResponse,
-    RequestPage,
-    SellerReplies,
-    SettingsHistoryPage,
-    StatsResponse,
-)
-from chalicelib.models.policy import ExplainedContactOptions, PlatformPolicy, PolicyPatch, PolicyPreview, PolicyUpdate
-from chalicelib.models.resolution import BatchRequest, BatchResponse, ContactOptions
-from chalicelib.models.restriction import RestrictionInput, SellerRestriction
-from chalicelib.models.settings import ChannelSettingsPatch, ChannelSettingsUpdate, SellerSettings
 
 if TYPE_CHECKING:
     from chalice.app import RouteEntry
@@ -138,7 +125,30 @@ RESOLUTION_HEADERS = {**NO_STORE, **LANGUAGE_HEADERS, **RATE_LIMIT_HEADERS}
 
 def components() -> dict[str, Any]:
     """The models' JSON Schemas and the error shapes, by name."""
-    from pydantic.json_schema import models_json_schema  # only when the document is asked for: not on a cold start
+    # Only when the document is asked for: a resolution's cold start imports only the models it uses.
+    from pydantic.json_schema import models_json_schema
+
+    from chalicelib.models.answers import Answer, AnswerInput, AnswerList, AnswerUpdate, OutcomeAccepted, OutcomeRequest
+    from chalicelib.models.conversations import (
+        Conversation,
+        ConversationList,
+        Message,
+        PostMessage,
+        StartConversation,
+        Transcript,
+    )
+    from chalicelib.models.operations import (
+        DeflectionResponse,
+        QueuesResponse,
+        RequestPage,
+        SellerReplies,
+        SettingsHistoryPage,
+        StatsResponse,
+    )
+    from chalicelib.models.policy import ExplainedContactOptions, PlatformPolicy, PolicyPatch, PolicyPreview, PolicyUpdate
+    from chalicelib.models.resolution import BatchRequest, BatchResponse, ContactOptions
+    from chalicelib.models.restriction import RestrictionInput, SellerRestriction
+    from chalicelib.models.settings import ChannelSettingsPatch, ChannelSettingsUpdate, SellerSettings
 
     _, definitions = models_json_schema(
         [

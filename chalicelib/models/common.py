@@ -12,6 +12,8 @@ SELLER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 MAX_SUB_CHARS = 255  # a token's `sub` (the caller's id): what `updated_by` and a tally key may hold
 SellerId = Annotated[str, StringConstraints(pattern=SELLER_ID_PATTERN)]
 MAX_BATCH_SELLERS = 100
+MAX_OPS_PAGE = 100  # rows per page of /v1/ops/requests and of a settings history
+MAX_OPS_DAYS = 30  # the longest window a figure is asked for: within a second, from the daily roll-ups
 
 
 class Topic(StrEnum):

@@ -14,9 +14,6 @@ from pydantic import Field
 
 from chalicelib.models.common import Outgoing
 
-MAX_OPS_PAGE = 100  # rows per page of /v1/ops/requests and of a settings history
-MAX_OPS_DAYS = 30  # the longest window a figure is asked for: within a second, from the daily roll-ups
-
 
 class RequestOutcome(Outgoing):
     """How the buyer said the request ended (POST /v1/contact-requests/{request_id}/outcome); the latest if several."""

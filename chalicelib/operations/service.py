@@ -19,10 +19,9 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from chalicelib.conversations.rules import MEASURED_AFTER_REPLIES, ReplyStats, stats_from_item
-from chalicelib.models.common import Caller, Channel, Role, Topic
+from chalicelib.models.common import MAX_OPS_DAYS, Caller, Channel, Topic
 from chalicelib.models.conversations import RedactedKind
 from chalicelib.models.operations import (
-    MAX_OPS_DAYS,
     ConversationDay,
     ConversationsNow,
     DayTotals,
@@ -40,13 +39,11 @@ from chalicelib.models.operations import (
     TopicDay,
     WeakAnswer,
 )
-from chalicelib.shared.auth import require_role
+from chalicelib.shared.auth import OPS_READERS, QUEUE_READERS, require_role
 from chalicelib.shared.errors import BadRequest, StoreUnavailable
 from chalicelib.shared.logs import log
 from chalicelib.support.keys import topic_counter
 
-OPS_READERS = (Role.SUPPORT, Role.ADMIN)
-QUEUE_READERS = (Role.ADMIN,)
 REQUEST_DAYS_KEPT = 90  # support/store.py REQUEST_TTL: older requests are gone
 AT_RISK_HOURS = 4
 # A buyer waits for the seller at most the longest reply time a seller may promise (then the sweep escalates):

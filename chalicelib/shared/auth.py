@@ -25,6 +25,8 @@ LEEWAY_SECONDS = 30  # clock skew between the app's token issuer and Lambda
 # 403 `wrong_role`, not what is wrong with a request it may not make at all); each service checks again.
 RESOLVERS = (Role.BUYER, Role.SUPPORT)
 EXPLAINERS = (Role.SUPPORT,)
+OPS_READERS = (Role.SUPPORT, Role.ADMIN)  # the console's figures, requests and histories
+QUEUE_READERS = (Role.ADMIN,)  # the support queues' depths and ages
 SETTINGS_READERS = (Role.SELLER, Role.SUPPORT, Role.ADMIN)  # admin: the console's seller page
 SETTINGS_WRITERS = (Role.SELLER,)
 POLICY_READERS = (Role.ADMIN, Role.SUPPORT)
