@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 from chalice.app import Response
 
 from chalicelib.api import http
@@ -21,8 +19,7 @@ from chalicelib.api.openapi import (
 )
 from chalicelib.api.routing import Call, Operation, RouteGroup
 from chalicelib.api.services import services
-from chalicelib.models.common import Channel
-from chalicelib.models.resolution import BatchRequest, ContactOption, ContactOptions, StartLink
+from chalicelib.models.resolution import BatchRequest, StartLink
 from chalicelib.shared import auth
 
 routes = RouteGroup(__name__)
@@ -62,28 +59,12 @@ def contact_options(call: Call[None], seller_id: str) -> Response:
     resolutions = services().resolution_service()
     start = StartLink(href=http.link(request, "/v1/conversations"))
     if explain:
-        explained = resolutions.explain_one(seller_id, topic, call.caller, call.request_id, buyer_id, locale=locale)
-        return http.json_response(with_start(explained, start), headers=http.language_headers(locale))
+        explained = resolutions.explain_one(seller_id, topic, call.caller, call.request_id, buyer_id, locale=locale, start=start)
+        return http.json_response(explained, headers=http.language_headers(locale))
     result, rate_limit = resolutions.resolve_one(
-        seller_id, topic, call.caller, call.request_id, locale=locale, question=http.question_param(request)
+        seller_id, topic, call.caller, call.request_id, locale=locale, question=http.question_param(request), start=start
     )
-    return http.json_response(with_start(result, start), headers={**rate_limit, **http.language_headers(locale)})
-
-
-R = TypeVar("R", bound=ContactOptions)
-
-
-def with_start(result: R, start: StartLink) -> R:
-    """The chat option and a masked e-mail option carry how to start the conversation (POST /v1/conversations)."""
-
-    def started(option: ContactOption) -> ContactOption:
-        if option.channel is Channel.CHAT or (option.channel is Channel.EMAIL and option.masked):
-            return option.model_copy(update={"start": start})
-        return option
-
-    if not any(option.channel in (Channel.CHAT, Channel.EMAIL) for option in result.options):
-        return result
-    return result.model_copy(update={"options": [started(option) for option in result.options], "primary": started(result.primary)})
+    return http.json_response(result, headers={**rate_limit, **http.language_headers(locale)})
 
 
 BATCH = Operation(
@@ -98,7 +79,6 @@ BATCH = Operation(
 @routes.endpoint("/v1/contact-options/batch", "POST", BATCH, roles=auth.RESOLVERS, body=BatchRequest)
 def contact_options_batch(call: Call[BatchRequest]) -> Response:
     locale = http.language(call.request)
-    result, rate_limit = services().resolution_service().resolve_batch(call.body, call.caller, call.request_id, locale=locale)
     start = StartLink(href=http.link(call.request, "/v1/conversations"))
-    result = result.model_copy(update={"results": [with_start(item, start) for item in result.results]})
+    result, rate_limit = services().resolution_service().resolve_batch(call.body, call.caller, call.request_id, locale=locale, start=start)
     return http.json_response(result, headers={**rate_limit, **http.language_headers(locale)})

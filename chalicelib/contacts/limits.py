@@ -65,8 +65,7 @@ def apply_limit(options: list[ContactOption], seller_id: str, allowance: Allowan
 
     A withheld option cannot be used now (there is nothing to write to or dial), so it is never `primary`.
     """
-    # A masked e-mail (the relay) reveals nothing: never counted, never withheld.
-    if not any(option.channel in REVEALING_CHANNELS and not option.masked for option in options) or allowance.admit(seller_id):
+    if not withholds(options, seller_id, allowance):
         return options
     reset = window_reset(now)
     withheld = {"contact": None, "available_now": False, "reason": Reason.CONTACT_LIMIT_REACHED, "available_again_at": reset}
@@ -76,6 +75,12 @@ def apply_limit(options: list[ContactOption], seller_id: str, allowance: Allowan
         else option
         for option in options
     ]
+
+
+def withholds(options: list[ContactOption], seller_id: str, allowance: Allowance) -> bool:
+    """Whether the allowance withholds these options' e-mail/phone values; else they count (admit) as one seller more."""
+    # A masked e-mail (the relay) reveals nothing: never counted, never withheld.
+    return any(option.channel in REVEALING_CHANNELS and not option.masked for option in options) and not allowance.admit(seller_id)
 
 
 def revealed_channels(options: list[ContactOption]) -> list[Channel]:

@@ -85,6 +85,15 @@ def _seller_offer(
     return _seller_channels(seller_id, settings, now)
 
 
+def phone_open(settings: SellerSettings | None, now: datetime) -> bool | None:
+    """Whether the seller's phone is open at `now` (aware); None when no phone with opening hours is offered. The one
+    part of what a seller offers that moves with the clock."""
+    phone = settings.phone if settings is not None and not _never_stored(settings) else None
+    if phone is None or not (phone.enabled and phone.number) or phone.hours is None:
+        return None
+    return is_open(phone.hours, now)
+
+
 def not_offered_by_seller(seller_id: str, settings: SellerSettings | None, now: datetime) -> dict[Channel, Reason]:
     """The seller channels the seller does not offer, with the seller's reason: no platform layer is named for them."""
     return _seller_offer(seller_id, settings, now)[1]

@@ -4,14 +4,23 @@ the answers shown first, the buyer's texts and a feedback token; one contact eve
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from chalicelib.answers import feedback
 from chalicelib.answers.shown import ShownAnswers
-from chalicelib.contacts.limits import Allowance, apply_limit, explain_limit, rate_limit_headers, revealed_channels, utc_day
-from chalicelib.contacts.ranking import explain_seller_layers, not_offered_by_seller, primary_option, resolve
+from chalicelib.contacts.limits import (
+    Allowance,
+    apply_limit,
+    explain_limit,
+    rate_limit_headers,
+    revealed_channels,
+    utc_day,
+    withholds,
+)
+from chalicelib.contacts.ranking import explain_seller_layers, not_offered_by_seller, phone_open, primary_option, resolve
 from chalicelib.contacts.texts import localize_excluded, localize_options
 from chalicelib.models.answers import DEFAULT_LOCALE, PLATFORM_OWNER, Answer, Locale, SuggestedAnswer
 from chalicelib.models.common import Caller, Channel, Reason, Role, Topic
@@ -25,10 +34,12 @@ from chalicelib.models.policy import (
     PolicyLayer,
     default_policy,
 )
-from chalicelib.models.resolution import BatchRequest, BatchResponse, ContactOption, ContactOptions
+from chalicelib.models.resolution import BatchRequest, BatchResponse, ContactOption, ContactOptions, ExcludedChannel, StartLink
+from chalicelib.models.restriction import SellerRestriction
 from chalicelib.models.settings import SellerSettings
-from chalicelib.platform_policy.layers import PlatformVerdict, decide, support_alone_reason, topic_mode
+from chalicelib.platform_policy.layers import PlatformVerdict, decide, support_alone_reason, switched_off_for, topic_mode
 from chalicelib.shared.auth import EXPLAINERS, RESOLVERS, require_role
+from chalicelib.shared.cache import TtlCache
 from chalicelib.shared.clock import utc_now
 from chalicelib.shared.errors import StoreUnavailable
 from chalicelib.shared.logs import log
@@ -122,6 +133,52 @@ class Asked(NamedTuple):
     buyer_id: str
 
 
+OFFERS_KEPT = 4096  # sellers x topics x languages a container keeps the offer of (least recently used go first)
+
+
+class Offer(NamedTuple):
+    """One seller's options and left-out channels in the buyer's language, and the primary option: an answer without
+    the answers shown, the feedback token and the request's own fields."""
+
+    options: list[ContactOption]
+    excluded: list[ExcludedChannel]
+    primary: ContactOption
+    degraded: bool  # the seller's settings could not be read or used
+
+
+class Shown(NamedTuple):
+    """How the offer is shown to this buyer: their language, the seller's measured reply time on the chat option, and
+    the conversation start link (with_start)."""
+
+    locale: Locale
+    measured_hours: int | None = None
+    start: StartLink | None = None
+
+
+class OfferKey(NamedTuple):
+    """Everything a cached Offer depends on. The settings and the policy stand in by their versions (every write makes
+    a new one); a restriction is written without a new settings version, so it is here itself. The buyer stands in
+    by what the channel layer takes from them: the channels the rollout leaves out for them."""
+
+    seller_id: str
+    settings_version: int | None
+    restriction: SellerRestriction | None
+    policy_version: int
+    topic: Topic
+    switched_off: frozenset[Channel]
+    shown: Shown
+
+
+class BuiltFrom(NamedTuple):
+    """A cached Offer and the very settings and policy it was built from. The versions in its key see every write; a
+    stored item edited by hand keeps its version, but is parsed into new objects (the settings when the item differs,
+    the policy at its next refresh), so it is seen as soon as today."""
+
+    settings: SellerSettings | None
+    policy: PlatformPolicy
+    offer: Offer
+
+
 class ResolutionService:
     def __init__(
         self,
@@ -146,6 +203,8 @@ class ResolutionService:
         self._answers = answers
         self._feedback_key = feedback_key
         self._support_target_hours = support_reply_target_hours
+        # Versioned keys never go stale: no TTL, only a bound.
+        self._offers: TtlCache[OfferKey, BuiltFrom] = TtlCache(_no_load, math.inf, max_entries=OFFERS_KEPT)
 
     # ------------------------------------------------------------ buyers and support
 
@@ -158,8 +217,10 @@ class ResolutionService:
         *,
         locale: Locale = DEFAULT_LOCALE,
         question: str | None = None,
+        start: StartLink | None = None,
     ) -> tuple[ContactOptions, dict[str, str]]:
-        """The answer and its RateLimit headers (none when the caller is not limited)."""
+        """The answer and its RateLimit headers (none when the caller is not limited). `start`: how the app starts a
+        conversation, on the options that offer one (with_start)."""
         require_role(caller, RESOLVERS)
         now = self._clock()  # read once: the tally's day, resolved_at and the reset are of one instant
         if self._reads is None:
@@ -171,11 +232,9 @@ class ResolutionService:
             policy, policy_degraded, allowance, measured = gathered.policy, gathered.policy_degraded, gathered.allowance, gathered.measured_hours
             settings, unavailable = gathered.found.get(seller_id), seller_id in gathered.unavailable
         asked = Asked(topic, request_id, now, policy, policy_degraded, caller.sub)
-        result = self._resolve(seller_id, settings, unavailable, asked, allowance=allowance)
+        offer = self._offer(seller_id, settings, unavailable, asked, allowance, Shown(locale, measured, start))
         seller_answers = seller_answers_shown(policy, topic, settings, unavailable)
-        result = self._self_service(
-            result, settings, caller, locale, question, seller_answers, measured_hours=measured, prefetched=self._reads is not None
-        )
+        result = self._self_service(seller_id, offer, asked, caller, locale, question, seller_answers, prefetched=self._reads is not None)
         self._publisher.publish([contact_event(result, caller, seller_exists(settings, unavailable))])
         return result, rate_limit_headers(allowance, result.resolved_at) if allowance else {}
 
@@ -228,7 +287,7 @@ class ResolutionService:
 
     def explain_one(
         self, seller_id: str, topic: Topic, caller: Caller, request_id: str, buyer_id: str | None,
-        *, locale: Locale = DEFAULT_LOCALE,
+        *, locale: Locale = DEFAULT_LOCALE, start: StartLink | None = None,
     ) -> ExplainedContactOptions:
         """What `buyer_id` (default: the caller) would be offered, with every layer's verdict. Support only; no event.
 
@@ -265,10 +324,11 @@ class ResolutionService:
             for layer in layers
         ]
         explanation = Explanation(policy_version=policy.version, buyer_id=buyer, layers=layers)
-        return ExplainedContactOptions(**{**dict(result), **self._texts(result, settings, locale)}, explanation=explanation)
+        explained = ExplainedContactOptions(**{**dict(result), **self._texts(result, settings, locale)}, explanation=explanation)
+        return explained if start is None else with_start(explained, start)
 
     def resolve_batch(
-        self, request: BatchRequest, caller: Caller, request_id: str, *, locale: Locale = DEFAULT_LOCALE
+        self, request: BatchRequest, caller: Caller, request_id: str, *, locale: Locale = DEFAULT_LOCALE, start: StartLink | None = None
     ) -> tuple[BatchResponse, dict[str, str]]:
         """The answers in request order; the allowance is spent seller by seller in that order."""
         require_role(caller, RESOLVERS)
@@ -295,8 +355,8 @@ class ResolutionService:
         asked = Asked(request.topic, request_id, now, policy, policy_degraded, caller.sub)
         results = [
             self._self_service(
-                self._resolve(sid, found.get(sid), sid in unavailable, asked, allowance=allowance),
-                found.get(sid), caller, locale, request.question, seller_answers[sid], prefetched=True,
+                sid, self._offer(sid, found.get(sid), sid in unavailable, asked, allowance, Shown(locale, start=start)),
+                asked, caller, locale, request.question, seller_answers[sid], prefetched=True,
             )
             for sid in request.seller_ids
         ]
@@ -358,35 +418,83 @@ class ResolutionService:
 
     # ------------------------------------------------------------ self-service: answers, language, feedback
 
+    def _offer(
+        self, seller_id: str, settings: SellerSettings | None, unavailable: bool, asked: Asked, allowance: Allowance | None, shown: Shown
+    ) -> Offer:
+        """The seller's offer, built once per OfferKey and then reused; the reveal limit is applied on every request.
+
+        Built anew each time: what moves with the clock or the day (a closed phone's next opening, contact values the
+        limit withholds until midnight) and unusable settings.
+        """
+        if not unavailable and _same_at_any_time(settings, asked.now):
+            key = OfferKey(
+                seller_id, settings.version if settings else None, settings.restriction if settings else None,
+                asked.policy.version, asked.topic, switched_off_for(asked.policy, seller_id, asked.buyer_id), shown,
+            )
+            cached = self._offers.peek(key)
+            if cached is not None and cached.settings is settings and cached.policy is asked.policy:
+                offer = cached.offer
+            else:
+                offer = self._build_offer(seller_id, settings, False, asked, None, shown)
+                if not offer.degraded:
+                    self._offers.put(key, BuiltFrom(settings, asked.policy, offer))
+            # admit() answers a second call as it answered the first, so the build below withholds the same channels
+            if allowance is None or not withholds(offer.options, seller_id, allowance):
+                return offer
+        return self._build_offer(seller_id, settings, unavailable, asked, allowance, shown)
+
+    def _build_offer(
+        self, seller_id: str, settings: SellerSettings | None, unavailable: bool, asked: Asked, allowance: Allowance | None, shown: Shown
+    ) -> Offer:
+        # The policy's own degradation is the request's, not the offer's: Offer.degraded speaks of the seller alone.
+        result = self._resolve(seller_id, settings, unavailable, asked._replace(policy_degraded=False), allowance=allowance)
+        texts = self._texts(result, settings, shown.locale, shown.measured_hours)
+        options, primary = texts["options"], texts["primary"]
+        if shown.start is not None:
+            options, primary = [started(option, shown.start) for option in options], started(primary, shown.start)
+        return Offer(options, texts["excluded"], primary, result.degraded)
+
     def _self_service(
         self,
-        result: ContactOptions,
-        settings: SellerSettings | None,
+        seller_id: str,
+        offer: Offer,
+        asked: Asked,
         caller: Caller,
         locale: Locale,
         question: str | None,
         seller_answers: bool,
         *,
         prefetched: bool = False,
-        measured_hours: int | None = None,
     ) -> ContactOptions:
-        """Add what the buyer sees beyond the ranking: answers first, texts in their language, a feedback token.
+        """The answer: the offer, with what the buyer sees beyond it (answers first, a feedback token).
 
         `seller_answers`: the seller's own auto-answers are shown with the platform's (else the platform's alone).
         """
+        degraded = offer.degraded or asked.policy_degraded
         # Degraded: DynamoDB did not answer the settings read; answers come from the cache only, so the answer
         # still leaves within the AWS time budget.
-        owners = [result.seller_id, PLATFORM_OWNER] if seller_answers else [PLATFORM_OWNER]
-        answers = self._suggest(owners, result.topic, locale, question, prefetched or result.degraded)
+        owners = [seller_id, PLATFORM_OWNER] if seller_answers else [PLATFORM_OWNER]
+        answers = self._suggest(owners, asked.topic, locale, question, prefetched or degraded)
         token = None
         if self._feedback_key and caller.role is Role.BUYER:  # only a buyer may post the outcome it is for
             token = feedback.issue(
-                self._feedback_key, result.request_id, caller.sub, result.seller_id, result.topic,
-                int(result.resolved_at.timestamp()), [answer.id for answer in answers],
-                [option.channel for option in result.options if option.contact is not None],  # not one withheld
+                self._feedback_key, asked.request_id, caller.sub, seller_id, asked.topic,
+                int(asked.now.timestamp()), [answer.id for answer in answers],
+                [option.channel for option in offer.options if option.contact is not None],  # not one withheld
             )
-        texts = self._texts(result, settings, locale, measured_hours)
-        return result.model_copy(update={"answers": answers, **texts, "feedback_token": token})
+        return ContactOptions(
+            seller_id=seller_id,
+            topic=asked.topic,
+            answers=answers,
+            options=offer.options,
+            excluded=offer.excluded,
+            primary=offer.primary,
+            degraded=degraded,
+            policy_version=asked.policy.version,
+            request_id=asked.request_id,
+            resolved_at=asked.now,
+            feedback_token=token,
+        )
 
     def _texts(
         self, result: ContactOptions, settings: SellerSettings | None, locale: Locale, measured_hours: int | None = None
@@ -405,6 +513,37 @@ class ResolutionService:
     def _prefetch_answers(self, owners: list[str], topic: Topic) -> None:
         if self._answers is not None:
             self._answers.prefetch(owners, topic)
+
+
+def _same_at_any_time(settings: SellerSettings | None, now: datetime) -> bool:
+    """Whether the seller's offer stays what it is at `now` for as long as the settings do: not with a closed phone,
+    whose next opening moves with the clock. Hours that cannot be read (a hand-edited zone) are left to the
+    resolution, which degrades that seller alone."""
+    try:
+        return phone_open(settings, now) is not False
+    except Exception:  # noqa: BLE001 - any stored value the clock check cannot take: never cached
+        return False
+
+
+def _no_load(key: OfferKey) -> BuiltFrom:
+    raise LookupError(key)  # offers are put as they are built, never loaded by key
+
+
+def started(option: ContactOption, start: StartLink) -> ContactOption:
+    """The chat option and a masked e-mail option carry how to start the conversation (POST /v1/conversations)."""
+    if option.channel is Channel.CHAT or (option.channel is Channel.EMAIL and option.masked):
+        return option.model_copy(update={"start": start})
+    return option
+
+
+R = TypeVar("R", bound=ContactOptions)
+
+
+def with_start(result: R, start: StartLink) -> R:
+    """`result` with `start` on the options that start a conversation."""
+    if not any(option.channel in (Channel.CHAT, Channel.EMAIL) for option in result.options):
+        return result
+    return result.model_copy(update={"options": [started(option, start) for option in result.options], "primary": started(result.primary, start)})
 
 
 def _stored_policy(read: PlatformPolicy | StoreUnavailable | None) -> PlatformPolicy | None:

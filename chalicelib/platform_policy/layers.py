@@ -88,23 +88,20 @@ def decide(
 
     channel_blocked: dict[Channel, Reason] = {}
     details = []  # only built for explain: the hot path skips the string work
+    switched_off = switched_off_for(policy, seller_id, buyer_id)
     for channel in SELLER_CHANNELS:
         rule = policy.channels.of(channel)
-        if rule.enabled:
-            if explain:
-                details.append(f"{channel.value}: on")
-            continue
-        if seller_id in rule.allow_sellers:
-            if explain:
-                details.append(f"{channel.value}: off platform-wide, on for this seller (allow_sellers)")
-            continue
-        bucket = rollout_bucket(channel, buyer_id)
-        in_share = bucket < rollout_threshold(rule.rollout_percent)
-        if not in_share and channel not in blocked:
+        if channel in switched_off and channel not in blocked:
             channel_blocked[channel] = Reason.NOT_IN_ROLLOUT if rule.rollout_percent > 0 else DISABLED_BY_PLATFORM[channel]
-        if explain:
-            rollout = f"buyer bucket {bucket / 100:.2f} % vs rollout {rule.rollout_percent:g} %"
-            who = "on for this buyer" if in_share else "seller not in allow_sellers"
+        if not explain:
+            continue
+        if rule.enabled:
+            details.append(f"{channel.value}: on")
+        elif seller_id in rule.allow_sellers:
+            details.append(f"{channel.value}: off platform-wide, on for this seller (allow_sellers)")
+        else:
+            rollout = f"buyer bucket {rollout_bucket(channel, buyer_id) / 100:.2f} % vs rollout {rule.rollout_percent:g} %"
+            who = "seller not in allow_sellers" if channel in switched_off else "on for this buyer"
             details.append(f"{channel.value}: off platform-wide, {who} ({rollout})")
     if explain:
         effect = "narrows" if channel_blocked else "none"
@@ -113,6 +110,18 @@ def decide(
 
     support_reason = support_alone_reason(mode, restriction)
     return PlatformVerdict(topic_mode=mode, blocked=blocked, support_reason=support_reason, layers=tuple(layers))
+
+
+def switched_off_for(policy: PolicyDocument, seller_id: str, buyer_id: str) -> frozenset[Channel]:
+    """The seller channels the platform's switches leave out for this buyer: off platform-wide, the seller not in
+    `allow_sellers` and the buyer outside the rollout. All the channel layer takes from the buyer."""
+    return frozenset(
+        channel
+        for channel in SELLER_CHANNELS
+        if not (rule := policy.channels.of(channel)).enabled
+        and seller_id not in rule.allow_sellers
+        and not in_rollout(channel, buyer_id, rule.rollout_percent)
+    )
 
 
 def support_alone_reason(mode: TopicMode, restriction: SellerRestriction | None) -> Reason | None:

@@ -1,9 +1,11 @@
 """A warm container's answer changes at once with each thing it depends on: the clock, the policy, the buyer, the
-seller's settings and the platform's restriction. Whatever the hot path caches (parsed settings, the policy within
-its TTL, the answers, texts) must never hold one of them back."""
+seller's settings and the platform's restriction, the topic and the language. Whatever the hot path caches (parsed
+settings, the policy within its TTL, the answers, a seller's offer per versions, topic and language) must never hold
+one of them back, nor differ from what a cold container builds."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +14,7 @@ import pytest
 
 from chalicelib.models.common import Channel
 from chalicelib.platform_policy.layers import in_rollout
-from tests.calls import excluded, offered, options, put_policy, restrict, send
+from tests.calls import excluded, offered, options, put_policy, resolve, restrict, send
 from tests.conftest import bearer, seller_token
 
 MONDAY_13_MOSCOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
@@ -65,3 +67,48 @@ def test_policy_buyer_settings_and_restriction_each_change_the_next_answer(api: 
     assert restrict(api, "demo-chat").status_code == 200
     restricted = options(api, "demo-chat", headers=inside)
     assert offered(restricted) == ["support"] and restricted["options"][0]["reason"] == "seller_restricted"  # the restriction
+
+
+def test_the_language_and_the_topic_each_change_the_next_answer(api: Any, clock: list[datetime]) -> None:
+    """Both are part of what the container keeps per seller: neither may serve the other's texts or order."""
+    english = json.loads(resolve(api, "demo-chat", "product_question", lang="en").body)
+    russian = json.loads(resolve(api, "demo-chat", "product_question", lang="ru").body)
+    assert english["primary"]["label"] == "Message the seller" and russian["primary"]["label"] == "Написать продавцу"
+    assert offered(options(api, "demo-chat", topic="delivery"))[0] == "support"  # a platform topic: support first
+    assert offered(options(api, "demo-chat", topic="product_question"))[0] == "chat"
+
+
+def test_a_warm_answer_is_the_cold_answer_byte_for_byte(api: Any, clock: list[datetime]) -> None:
+    """What the container keeps is what it would build again: the same body, from a fresh service and a warm one."""
+    from chalicelib import wiring
+
+    for seller_id in ("demo-chat", "demo-email", "demo-phone", "demo-none"):
+        for lang in ("ru", "en"):
+            warm = [resolve(api, seller_id, "product_question", lang=lang).body for _ in range(2)]
+            cold_service = wiring.build_resolution_service(lambda: clock[0])
+            original = wiring.resolution_service
+            wiring.resolution_service = lambda service=cold_service: service  # type: ignore[method-assign]
+            try:
+                cold = resolve(api, seller_id, "product_question", lang=lang).body
+            finally:
+                wiring.resolution_service = original  # type: ignore[method-assign]
+            assert len({_without_request(body) for body in [*warm, cold]}) == 1, seller_id
+
+
+def _without_request(body: str) -> str:
+    """The body without what differs per request: its id and the feedback token signed over it."""
+    result = json.loads(body)
+    del result["request_id"], result["feedback_token"]
+    return json.dumps(result, ensure_ascii=False)
+
+
+def test_a_hand_edit_that_keeps_the_settings_version_changes_the_next_answer(api: Any, clock: list[datetime]) -> None:
+    """The offer is kept per settings version, yet an item edited by hand (the version unchanged) is seen at once."""
+    from chalicelib.shared.aws import client
+
+    assert offered(options(api, "demo-chat")) == ["chat", "email", "support"]
+    client("dynamodb").update_item(
+        TableName="seller-channels", Key={"seller_id": {"S": "demo-chat"}},
+        UpdateExpression="SET chat.enabled = :off", ExpressionAttributeValues={":off": {"BOOL": False}},
+    )
+    assert excluded(options(api, "demo-chat"))["chat"] == "chat_disabled"
