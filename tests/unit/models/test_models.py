@@ -240,15 +240,3 @@ def test_events_refuse_naive_date_only_and_epoch_timestamps(occurred_at: Any) ->
     parsed = parse_event(json.dumps({**event, "added_later": {"x": 1.5}}))
     assert parsed.occurred_at == datetime(2026, 11, 25, 23, 30, tzinfo=UTC)  # bucketed by its UTC day
     assert parsed.model_dump()["added_later"] == {"x": 1.5}  # a field added within v1 is kept
-
-
-def test_event_ids_are_random_version_4_uuids_written_as_uuid_writes_them() -> None:
-    import uuid
-
-    from chalicelib.models.events import new_event_id
-
-    ids = [new_event_id() for _ in range(200)]
-    assert len(set(ids)) == 200
-    for event_id in ids:
-        parsed = uuid.UUID(event_id)
-        assert str(parsed) == event_id and parsed.version == 4 and parsed.variant == uuid.RFC_4122
