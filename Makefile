@@ -110,6 +110,10 @@ relay-activate: check-stage
 answer-digests: install  ## once after deploying the release that reads answers digests: make answer-digests TABLE=<AnswersTableName> (AWS CLI credentials)
 	$(PY) infra/answer_digests.py --table $(or $(TABLE),answers)
 
+.PHONY: escalations-backfill
+escalations-backfill: install  ## once after deploying the release that records escalated_at: make escalations-backfill TABLE=<ConversationsTableName> (AWS CLI credentials)
+	$(PY) infra/escalations_backfill.py --table $(or $(TABLE),conversations)
+
 .PHONY: eval
 eval: install  ## answer search quality: top-1 / top-3 hit rates of tests/data/answers_eval.jsonl on the demo corpus
 	$(PY) -m devstack.answers_eval

@@ -72,7 +72,7 @@ class ConversationFigures(Protocol):
     def gauges(self) -> list[dict[str, Any]]: ...
     def hours(self, days: list[date]) -> dict[date, list[dict[str, Any]]]: ...
     def seller_days(self, seller_id: str, days: list[date]) -> list[dict[str, Any]]: ...
-    def oldest_escalated(self) -> datetime | None: ...
+    def oldest_escalated(self, now: datetime) -> datetime | None: ...
 
 
 class Queues(Protocol):
@@ -210,7 +210,7 @@ class OperationsService:
         return ConversationsNow(
             waiting_seller=max(0, gauges.get("state_waiting_seller", 0)), waiting_buyer=max(0, gauges.get("state_waiting_buyer", 0)),
             escalated=max(0, gauges.get("state_escalated", 0)), oldest_waiting_seller_since=oldest,
-            oldest_escalated_since=self._conversations.oldest_escalated(),
+            oldest_escalated_since=self._conversations.oldest_escalated(now),
             replies_at_risk=at_risk, replies_past_due=past_due, at_risk_hours=AT_RISK_HOURS,
         )
 

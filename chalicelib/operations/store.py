@@ -29,6 +29,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+OLDEST_READ_AHEAD = 10  # escalated items read per shard and page for the oldest one (expired ones are skipped)
+
 class OperationsUnavailable(StoreUnavailable):
     code = "operations_unavailable"
     public_message = "Support figures are unavailable right now; retry shortly."
@@ -247,17 +249,25 @@ class ConversationFigures(_Reader):
         found = by_day(self._items(wanted), lambda pk: pk.split("#")[2])
         return {day: found.get(day.isoformat(), []) for day in days}
 
-    def oldest_escalated(self) -> datetime | None:
+    def oldest_escalated(self, now: datetime) -> datetime | None:
         """When the longest-escalated conversation went to support: the first item of each by_escalated shard (sparse:
-        only escalated conversations are in it), one Query of one item per shard."""
+        only escalated conversations are in it) that has not expired at `now` (an expired one stays in the index until
+        TTL deletes it, and can no longer be opened), a Query of a few items per shard."""
         def first(shard: int) -> str | None:
-            page = self._call(
-                self._db.query, TableName=self._table, IndexName="by_escalated",
-                KeyConditionExpression="escalated_shard = :s", ExpressionAttributeValues={":s": {"S": conversation_rules.escalated_partition(shard)}},
-                ProjectionExpression="escalated_at", ScanIndexForward=True, Limit=1,
-            )
-            items = page.get("Items", [])
-            return str(items[0]["escalated_at"]["S"]) if items else None
+            query: dict[str, Any] = {
+                "TableName": self._table, "IndexName": "by_escalated",
+                "KeyConditionExpression": "escalated_shard = :s", "FilterExpression": "expires_at > :now",
+                "ExpressionAttributeValues": {
+                    ":s": {"S": conversation_rules.escalated_partition(shard)}, ":now": {"N": str(int(now.timestamp()))},
+                },
+                "ProjectionExpression": "escalated_at", "ScanIndexForward": True, "Limit": OLDEST_READ_AHEAD,
+            }
+            while True:  # the filter applies after the limit: a page of expired ones only is followed by the next
+                page = self._call(self._db.query, **query)
+                items = page.get("Items", [])
+                if items or "LastEvaluatedKey" not in page:
+                    return str(items[0]["escalated_at"]["S"]) if items else None
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
         found = [at for at in self._parallel(first, range(conversation_rules.ROLLUP_SHARDS)) if at]
         return datetime.fromisoformat(min(found)) if found else None

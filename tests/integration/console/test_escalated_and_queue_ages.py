@@ -84,6 +84,59 @@ def test_the_sweep_escalates_an_overdue_conversation_at_the_sweeps_time(api: Any
     assert [c["conversation_id"] for c in body(api.http.get("/v1/conversations?status=escalated", headers=SUPPORT))["conversations"]] == [overdue]
 
 
+def conversation_key(conversation_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"conversation#{conversation_id}"}, "sk": {"S": "conversation"}}
+
+
+def escalated_ids(api: Any) -> list[str]:
+    return [c["conversation_id"] for c in body(api.http.get("/v1/conversations?status=escalated", headers=SUPPORT))["conversations"]]
+
+
+def test_an_expired_escalated_conversation_is_not_the_oldest(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Was: one escalated and silent for 180 days stayed the "oldest escalated" until TTL deleted it, though it could
+    no longer be opened or closed (404)."""
+    from chalicelib.shared.aws import client
+
+    ids = []
+    for n, hours in enumerate((9, 3)):
+        clock_at(monkeypatch, NOW - timedelta(hours=hours))
+        ids.append(start(api, f"buyer-x{n}"))
+        assert api.http.post(f"/v1/conversations/{ids[-1]}/escalate", headers=bearer("buyer", f"buyer-x{n}")).status_code == 200
+    clock_at(monkeypatch, NOW)
+    silent_since = NOW - timedelta(days=181)  # its last message: past the 180 days kept, so past its expiry
+    client("dynamodb").update_item(  # as TTL leaves it until it deletes it: still in the index
+        TableName="conversations", Key=conversation_key(ids[0]), UpdateExpression="SET last_message_at = :last, expires_at = :expires",
+        ExpressionAttributeValues={":last": {"S": at(silent_since)}, ":expires": {"N": str(int((silent_since + timedelta(days=180)).timestamp()))}},
+    )
+    assert body(api.http.get("/v1/ops/stats?days=1", headers=SUPPORT))["conversations"]["oldest_escalated_since"] == at(NOW - timedelta(hours=3))
+    assert escalated_ids(api) == [ids[1]]
+
+
+def test_conversations_escalated_before_the_release_are_listed_after_the_backfill(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Escalated before `escalated_at` was recorded: counted, but neither listed nor aged until
+    `make escalations-backfill` gives them their last message's time (docs/deploy.md)."""
+    from chalicelib.shared.aws import client
+    from infra.escalations_backfill import backfill
+
+    clock_at(monkeypatch, NOW - timedelta(hours=6))
+    old = start(api, "buyer-b1")
+    assert api.http.post(f"/v1/conversations/{old}/escalate", headers=bearer("buyer", "buyer-b1")).status_code == 200
+    clock_at(monkeypatch, NOW - timedelta(hours=1))
+    new = start(api, "buyer-b2")
+    assert api.http.post(f"/v1/conversations/{new}/escalate", headers=bearer("buyer", "buyer-b2")).status_code == 200
+    closed = start(api, "buyer-b3")
+    assert api.http.post(f"/v1/conversations/{closed}/close", headers=SUPPORT).status_code == 200
+    clock_at(monkeypatch, NOW)
+    dynamodb = client("dynamodb")
+    dynamodb.update_item(TableName="conversations", Key=conversation_key(old), UpdateExpression="REMOVE escalated_at, escalated_shard")
+    assert escalated_ids(api) == [new]
+
+    assert backfill(dynamodb, "conversations") == [old]  # the closed one and the one already recorded are left alone
+    assert escalated_ids(api) == [old, new]
+    assert body(api.http.get("/v1/ops/stats?days=1", headers=SUPPORT))["conversations"]["oldest_escalated_since"] == at(NOW - timedelta(hours=6))
+    assert backfill(dynamodb, "conversations") == []  # safe to run again
+
+
 def test_conversations_by_state_page_oldest_first_across_shards(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from chalicelib.conversations import service
 

@@ -39,7 +39,7 @@ class Figures:
     def seller_days(self, seller_id: str, days: list[date]) -> list[dict[str, Any]]:
         return self._seller_days
 
-    def oldest_escalated(self) -> datetime | None:
+    def oldest_escalated(self, now: datetime) -> datetime | None:
         return self.escalated_since
 
 
