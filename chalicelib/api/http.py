@@ -80,6 +80,9 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             extra: dict[str, str] = getattr(exc, "headers", None) or {}  # e.g. a 429's RateLimit headers
             return Response(exc.body(), status_code=exc.status, headers={**retry, **extra})
         except StoreUnavailable as exc:  # reads degrade in the service; a read or write of the data itself cannot
+            # One line per 503, so operators see which store failed and how (the cause's type: never its text).
+            cause = exc.__cause__ or exc
+            log(logging.WARNING, "store_unavailable", code=exc.code, view=view.__name__, error=type(cause).__name__)
             return Response(error_body(exc.code, exc.public_message), status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a clean 500
             log(logging.ERROR, "unhandled_error", error=type(exc).__name__, view=view.__name__, exc_info=True)

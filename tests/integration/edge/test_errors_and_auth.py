@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.calls import ADMIN, NEW_ANSWER, assert_error, body, create, get, send
-from tests.conftest import BUYER, SUPPORT, bearer, seller_token
+from tests.conftest import BUYER, SUPPORT, bearer, log_lines, seller_token
 
 
 def test_malformed_json_is_400(api: Any) -> None:
@@ -85,6 +85,26 @@ def test_a_bug_becomes_a_json_500_without_a_trace(api: Any, monkeypatch: pytest.
     error = assert_error(response, 500, "internal_error")
     assert "secret internals" not in response.body.decode() and "Traceback" not in error["message"]
     assert "unhandled_error" in capsys.readouterr().out  # but operators see it
+
+
+def test_a_store_outage_is_a_503_that_operators_see_in_the_log(api: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    """Was: a write that DynamoDB did not answer in time became a 503 with no log line of ours (only the access log)."""
+    from chalicelib import wiring
+    from chalicelib.shared.errors import StoreUnavailable
+
+    def timed_out(*_args: Any, **_kwargs: Any) -> Any:
+        try:
+            raise TimeoutError("buyer@example.com wrote: secret text")  # what a cause may carry: never logged
+        except TimeoutError as cause:
+            raise StoreUnavailable("settings") from cause
+
+    monkeypatch.setattr(wiring.settings_service(), "get_settings", timed_out)
+    response = api.http.get("/v1/sellers/demo-chat/channels", headers=seller_token("demo-chat"))
+    assert_error(response, 503, "settings_unavailable")
+    output = capsys.readouterr().out
+    line = next(line for line in log_lines(output) if line.get("msg", line.get("message")) == "store_unavailable")
+    assert (line["code"], line["error"]) == ("settings_unavailable", "TimeoutError")
+    assert "example.com" not in output and "secret text" not in output
 
 
 @pytest.mark.parametrize(
