@@ -33,6 +33,14 @@ def start(api: Any, buyer: str, seller: str = "demo-chat") -> str:
     return str(body(started)["conversation_id"])
 
 
+def escalated(api: Any, monkeypatch: pytest.MonkeyPatch, buyer: str, moment: datetime) -> str:
+    """A conversation `buyer` starts and escalates at `moment`; its id."""
+    clock_at(monkeypatch, moment)
+    conversation_id = start(api, buyer)
+    assert api.http.post(f"/v1/conversations/{conversation_id}/escalate", headers=bearer("buyer", buyer)).status_code == 200
+    return conversation_id
+
+
 def clock_at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
     from chalicelib import wiring
 
@@ -41,12 +49,8 @@ def clock_at(monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
 
 
 def test_the_oldest_escalation_shows_beside_the_count_and_leaves_when_support_closes_it(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    clock_at(monkeypatch, NOW - timedelta(hours=5))
-    first = start(api, "buyer-e1")
-    assert api.http.post(f"/v1/conversations/{first}/escalate", headers=bearer("buyer", "buyer-e1")).status_code == 200
-    clock_at(monkeypatch, NOW - timedelta(hours=2))
-    second = start(api, "buyer-e2")
-    assert api.http.post(f"/v1/conversations/{second}/escalate", headers=bearer("buyer", "buyer-e2")).status_code == 200
+    first = escalated(api, monkeypatch, "buyer-e1", NOW - timedelta(hours=5))
+    second = escalated(api, monkeypatch, "buyer-e2", NOW - timedelta(hours=2))
     # a message in an escalated conversation and a repeated escalate move nothing
     api.http.post(f"/v1/conversations/{first}/messages", body=b'{"text": "Any news?"}', headers={**JSON, **bearer("buyer", "buyer-e1")})
     api.http.post(f"/v1/conversations/{first}/escalate", headers=bearer("buyer", "buyer-e1"))
@@ -97,11 +101,7 @@ def test_an_expired_escalated_conversation_is_not_the_oldest(api: Any, monkeypat
     no longer be opened or closed (404)."""
     from chalicelib.shared.aws import client
 
-    ids = []
-    for n, hours in enumerate((9, 3)):
-        clock_at(monkeypatch, NOW - timedelta(hours=hours))
-        ids.append(start(api, f"buyer-x{n}"))
-        assert api.http.post(f"/v1/conversations/{ids[-1]}/escalate", headers=bearer("buyer", f"buyer-x{n}")).status_code == 200
+    ids = [escalated(api, monkeypatch, f"buyer-x{n}", NOW - timedelta(hours=hours)) for n, hours in enumerate((9, 3))]
     clock_at(monkeypatch, NOW)
     silent_since = NOW - timedelta(days=181)  # its last message: past the 180 days kept, so past its expiry
     client("dynamodb").update_item(  # as TTL leaves it until it deletes it: still in the index
@@ -118,12 +118,8 @@ def test_conversations_escalated_before_the_release_are_listed_after_the_backfil
     from chalicelib.shared.aws import client
     from infra.escalations_backfill import backfill
 
-    clock_at(monkeypatch, NOW - timedelta(hours=6))
-    old = start(api, "buyer-b1")
-    assert api.http.post(f"/v1/conversations/{old}/escalate", headers=bearer("buyer", "buyer-b1")).status_code == 200
-    clock_at(monkeypatch, NOW - timedelta(hours=1))
-    new = start(api, "buyer-b2")
-    assert api.http.post(f"/v1/conversations/{new}/escalate", headers=bearer("buyer", "buyer-b2")).status_code == 200
+    old = escalated(api, monkeypatch, "buyer-b1", NOW - timedelta(hours=6))
+    new = escalated(api, monkeypatch, "buyer-b2", NOW - timedelta(hours=1))
     closed = start(api, "buyer-b3")
     assert api.http.post(f"/v1/conversations/{closed}/close", headers=SUPPORT).status_code == 200
     clock_at(monkeypatch, NOW)
@@ -141,11 +137,7 @@ def test_conversations_by_state_page_oldest_first_across_shards(api: Any, monkey
     from chalicelib.conversations import service
 
     monkeypatch.setattr(service, "CONVERSATIONS_PER_PAGE", 3)
-    ids = []
-    for n in range(7):
-        clock_at(monkeypatch, NOW - timedelta(minutes=70 - n))
-        ids.append(start(api, f"buyer-p{n}"))
-        assert api.http.post(f"/v1/conversations/{ids[-1]}/escalate", headers=bearer("buyer", f"buyer-p{n}")).status_code == 200
+    ids = [escalated(api, monkeypatch, f"buyer-p{n}", NOW - timedelta(minutes=70 - n)) for n in range(7)]
     clock_at(monkeypatch, NOW)
     seen, cursor, pages = [], None, 0
     while True:
