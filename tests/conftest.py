@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from devstack.stack import LOCAL_AWS_ENV, local_jwt_secret, local_stage_env
+
+# A shell starts a background job (`make test &`, a runner's `bash .ci/run &`) with SIGINT ignored, and every process
+# the suite starts would inherit that: the CLI would ignore the tests' Ctrl-C, make would not end by it. The tests
+# press Ctrl-C as a terminal user does, on processes that start as a terminal starts them.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Before anything imports boto3: never reach for real credentials or a real endpoint.
 os.environ.update(LOCAL_AWS_ENV)
